@@ -1,0 +1,62 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+LANGUAGES := es fr pt de ar
+CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messages.mo)
+FLASK := $(BIN)/flask --app wsgi
+
+.DEFAULT_GOAL := all
+.PHONY: all install translations messages run test test-fast db letters clean
+
+all: install translations
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Fuzzy entries are left out of the compiled catalogue (and a test fails on them).
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+translations: $(CATALOGUES)
+
+# Extract the strings of the code and templates, then merge them into every catalogue.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project campaign -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+# Development settings made once per checkout; never used in production (see README).
+instance/development.env: | $(VENV)/.installed
+	mkdir -p instance
+	printf 'FLASK_SECRET_KEY=%s\n' "$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" > $@
+
+DEV_ENV := set -a && . ./instance/development.env && set +a && \
+	export FLASK_DEBUG=$${FLASK_DEBUG:-1} FLASK_SITE_URL=$${FLASK_SITE_URL:-http://127.0.0.1:$(PORT)} &&
+
+db: all instance/development.env
+	$(DEV_ENV) $(FLASK) db upgrade
+
+letters: db
+	$(DEV_ENV) $(FLASK) letters load
+
+run: letters
+	$(DEV_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: all
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: all
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache $(CATALOGUES)

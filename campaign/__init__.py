@@ -1,0 +1,51 @@
+"""An open-letter signature campaign platform."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import cli, i18n, security
+from .config import PROJECT_ROOT, DefaultConfig, database_engine_options, validate
+from .extensions import csrf, db, mail, migrate
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "campaign.sqlite3")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        app.config["DATABASE_CONNECT_TIMEOUT"],
+    )
+    validate(app.config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+
+    from .views import errors, ops, public
+
+    app.register_blueprint(public.root)
+    app.register_blueprint(public.bp, url_prefix="/<lang:lang>")
+    app.register_blueprint(ops.bp)
+    errors.init_app(app)
+
+    security.init_app(app)
+    cli.init_app(app)
+    return app

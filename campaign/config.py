@@ -1,0 +1,112 @@
+"""Configuration: defaults in code, then ``FLASK_*`` environment variables, then a test mapping.
+
+Every setting an operator may change is listed in the README. ``validate`` runs once in the
+factory and refuses to start with a message that names the variable to set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Secret keys that must never reach production: empty, the Flask docs' examples, our own placeholder.
+KNOWN_WEAK_SECRETS = frozenset({"", "dev", "development", "secret", "changeme", "change-me"})
+MINIMUM_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+class DefaultConfig:
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: a SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    DATABASE_CONNECT_TIMEOUT = 5
+
+    SITE_URL = "http://127.0.0.1:5000"
+    SITE_NAME = "Ban Biometric Surveillance"
+
+    LANGUAGES = ["en", "es", "fr", "pt", "de", "ar"]
+    DEFAULT_LANGUAGE = "en"
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+
+    LETTERS_DIR = str(PROJECT_ROOT / "letters")
+    FEATURED_LETTER: str | None = None  # None: the only letter, or the most recently published
+
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "campaign@localhost"
+
+    PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
+    MAX_CONTENT_LENGTH = 64 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+def database_engine_options(uri: str, base: dict, connect_timeout: int) -> dict:
+    """Engine options that make an unreachable PostgreSQL fail fast instead of hanging a worker."""
+    options = dict(base)
+    if uri.startswith("postgresql"):
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args.setdefault("connect_timeout", connect_timeout)
+        options["connect_args"] = connect_args
+    return options
+
+
+def validate(config: dict) -> None:
+    """Refuse configurations that would run unsafely or not at all."""
+    relaxed = bool(config.get("DEBUG") or config.get("TESTING"))
+    secret = config.get("SECRET_KEY")
+    if not relaxed:
+        if not secret or secret in KNOWN_WEAK_SECRETS:
+            raise ConfigError(
+                "No usable secret key. Set FLASK_SECRET_KEY to a long random value, for example "
+                "the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if len(secret.encode()) < MINIMUM_SECRET_BYTES:
+            raise ConfigError(
+                f"FLASK_SECRET_KEY is shorter than {MINIMUM_SECRET_BYTES} bytes. Set a longer random "
+                "value, for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+
+    languages = config.get("LANGUAGES")
+    if not isinstance(languages, (list, tuple)) or not languages:
+        raise ConfigError('FLASK_LANGUAGES must be a JSON list of language codes, e.g. ["en", "ar"].')
+    for code in languages:
+        if not isinstance(code, str) or not code.isalpha() or not code.islower():
+            raise ConfigError(f"FLASK_LANGUAGES: {code!r} is not a lower-case language code such as 'en'.")
+        try:
+            Locale.parse(code)
+        except (UnknownLocaleError, ValueError) as error:
+            raise ConfigError(f"FLASK_LANGUAGES: Babel knows no locale {code!r}.") from error
+        if code != "en":
+            catalogue = Path(config["BABEL_TRANSLATION_DIRECTORIES"]) / code / "LC_MESSAGES" / "messages.mo"
+            if not catalogue.is_file():
+                raise ConfigError(
+                    f"No compiled catalogue for {code!r} at {catalogue}. Run `make translations` "
+                    "or remove the language from FLASK_LANGUAGES."
+                )
+    if config.get("DEFAULT_LANGUAGE") not in languages:
+        raise ConfigError("FLASK_DEFAULT_LANGUAGE must be one of FLASK_LANGUAGES.")
+
+    site_url = config.get("SITE_URL") or ""
+    if not site_url.startswith(("http://", "https://")) or site_url.endswith("/"):
+        raise ConfigError("FLASK_SITE_URL must be an absolute http(s) URL without a trailing slash.")
+    if not relaxed and not site_url.startswith("https://") and not _is_loopback_url(site_url):
+        raise ConfigError("FLASK_SITE_URL must use https:// in production.")
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    return host in {"127.0.0.1", "localhost", "[::1]"}

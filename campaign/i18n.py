@@ -1,0 +1,147 @@
+"""The one place that decides a request's language and what templates need to show it.
+
+Public pages carry their language in the URL (``/<lang>/...``). Anything else (``/``, error pages
+outside a language prefix, the admin area) negotiates from ``Accept-Language``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from babel import Locale
+
+from .extensions import babel
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import format_decimal
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+from werkzeug.routing import BaseConverter
+
+#: Babel locales for URL language codes whose plain code would pick another regional default.
+BABEL_LOCALES = {"pt": "pt_BR"}
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # as in the URL and the catalogue folder
+    tag: str  # BCP 47, for lang and hreflang attributes
+    babel_locale: str
+    name: str  # in the language itself
+    direction: str  # "ltr" or "rtl"
+
+
+@lru_cache(maxsize=None)
+def describe(code: str) -> Language:
+    babel_locale = BABEL_LOCALES.get(code, code)
+    locale = Locale.parse(babel_locale)
+    name = locale.get_display_name(locale) or code
+    return Language(
+        code=code,
+        tag=babel_locale.replace("_", "-"),
+        babel_locale=babel_locale,
+        name=name[:1].upper() + name[1:],
+        direction="rtl" if locale.character_order == "right-to-left" else "ltr",
+    )
+
+
+def supported_codes() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def negotiate(header_value: str | None = None) -> str:
+    """The best supported language for an ``Accept-Language`` value; the default when none fits.
+
+    Walks the header in order of preference and takes the first tag whose exact code or primary
+    subtag we offer, so ``de-CH, en;q=0.2`` is German. Malformed parts are skipped: a browser's
+    bad header must never cost a reader the page.
+    """
+    supported = supported_codes()
+    if header_value is None:
+        header_value = request.headers.get("Accept-Language", "")
+    try:
+        accepted = parse_accept_header(header_value, LanguageAccept)
+    except (ValueError, TypeError, IndexError):
+        accepted = LanguageAccept()
+    for tag, quality in accepted:
+        if quality <= 0:
+            continue
+        primary = tag.replace("_", "-").split("-", 1)[0].lower()
+        if primary in supported:
+            return primary
+    return current_app.config["DEFAULT_LANGUAGE"]
+
+
+def language_from_path(path: str) -> str | None:
+    first = path.lstrip("/").split("/", 1)[0]
+    return first if first in supported_codes() else None
+
+
+def current_language() -> str:
+    """The request's language: the URL prefix when there is one, else Accept-Language."""
+    code = g.get("lang")
+    if code:
+        return code
+    code = language_from_path(request.path) or negotiate()
+    g.lang = code
+    return code
+
+
+def babel_locale_selector() -> str:
+    return describe(current_language()).babel_locale
+
+
+@dataclass(frozen=True)
+class Alternate:
+    language: Language
+    url: str
+    current: bool
+
+
+def alternates() -> list[Alternate]:
+    """The same page in every language, for the switch and for ``hreflang`` links."""
+    if request.url_rule is None or "lang" not in request.url_rule.arguments:
+        return []
+    endpoint = request.url_rule.endpoint
+    args = dict(request.view_args or {})
+    here = current_language()
+    return [
+        Alternate(describe(code), absolute_url(endpoint, **args, lang=code), code == here)
+        for code in supported_codes()
+    ]
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute URL built on ``SITE_URL``, never on the request's Host header."""
+    return current_app.config["SITE_URL"] + url_for(endpoint, **values)
+
+
+def template_context() -> dict:
+    language = describe(current_language())
+    found = alternates()
+    default_code = current_app.config["DEFAULT_LANGUAGE"]
+    return {
+        "lang": language.tag,
+        "lang_code": language.code,
+        "dir": language.direction,
+        "language": language,
+        "alternates": found,
+        "x_default_url": next((a.url for a in found if a.language.code == default_code), None),
+        "canonical_url": next((a.url for a in found if a.current), None),
+    }
+
+
+def language_converter(codes: list[str]) -> type[BaseConverter]:
+    """A URL converter that matches only the offered language codes, so other prefixes are plain 404s."""
+    pattern = "|".join(sorted(map(re.escape, codes), key=len, reverse=True))
+    return type("LanguageConverter", (BaseConverter,), {"regex": f"(?:{pattern})"})
+
+
+def init_app(app: Flask) -> None:
+    app.url_map.converters["lang"] = language_converter(app.config["LANGUAGES"])
+    babel.init_app(app, locale_selector=babel_locale_selector)
+    app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.context_processor(template_context)

@@ -1,0 +1,252 @@
+"""Letters as data: reading letter folders, loading them into the database, rendering their texts.
+
+A letter is a folder ``LETTERS_DIR/<slug>/`` holding one Markdown file per language,
+``<language>.md``, each with YAML front matter. The original carries the letter's metadata
+(``published``, ``contact``, ``drafted_by``); translations carry ``translated_from`` and their
+own ``title``. Adding a letter is adding a folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Letter, LetterText
+
+FRONT_MATTER_FENCE = "---"
+
+
+class LetterFileError(ValueError):
+    """A letter file or folder is malformed; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class LetterFile:
+    path: Path
+    slug: str
+    language: str
+    title: str
+    body: str
+    translated_from: str | None = None
+    published: dt.date | None = None
+    contact: str | None = None
+    drafted_by: tuple[str, ...] = ()
+
+    @property
+    def version(self) -> str:
+        return text_version(self.title, self.body)
+
+
+@dataclass
+class LoadReport:
+    letters_created: list[str] = field(default_factory=list)
+    texts_added: list[tuple[str, str, str]] = field(default_factory=list)
+    texts_unchanged: int = 0
+
+
+def text_version(title: str, body: str) -> str:
+    """The content hash that identifies one exact text of a letter."""
+    canonical = unicodedata.normalize("NFC", f"{title.strip()}\n\n{body.strip()}\n")
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_letter_file(path: Path) -> LetterFile:
+    raw = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    if not raw.startswith(FRONT_MATTER_FENCE + "\n"):
+        raise LetterFileError(f"{path}: the file must start with YAML front matter between '---' lines.")
+    try:
+        header, body = raw[len(FRONT_MATTER_FENCE) + 1 :].split("\n" + FRONT_MATTER_FENCE + "\n", 1)
+    except ValueError as error:
+        raise LetterFileError(f"{path}: the front matter has no closing '---' line.") from error
+    try:
+        meta = yaml.safe_load(header) or {}
+    except yaml.YAMLError as error:
+        raise LetterFileError(f"{path}: the front matter is not valid YAML ({error}).") from error
+    if not isinstance(meta, dict):
+        raise LetterFileError(f"{path}: the front matter must be a mapping.")
+
+    for key in ("slug", "language", "title"):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            raise LetterFileError(f"{path}: the front matter needs a non-empty '{key}'.")
+    if meta["language"] != path.stem:
+        raise LetterFileError(f"{path}: 'language: {meta['language']}' does not match the file name.")
+    if meta["slug"] != path.parent.name:
+        raise LetterFileError(f"{path}: 'slug: {meta['slug']}' does not match the folder name.")
+
+    translated_from = meta.get("translated_from")
+    published = meta.get("published")
+    drafted_by = meta.get("drafted_by") or []
+    if translated_from is None:
+        if not isinstance(published, dt.date):
+            raise LetterFileError(f"{path}: the original needs 'published' as a date (YYYY-MM-DD).")
+        if not isinstance(meta.get("contact"), str):
+            raise LetterFileError(f"{path}: the original needs a 'contact' address.")
+        if not isinstance(drafted_by, list) or not all(isinstance(name, str) for name in drafted_by):
+            raise LetterFileError(f"{path}: 'drafted_by' must be a list of names.")
+    if not body.strip():
+        raise LetterFileError(f"{path}: the letter text is empty.")
+
+    return LetterFile(
+        path=path,
+        slug=meta["slug"],
+        language=meta["language"],
+        title=unicodedata.normalize("NFC", meta["title"].strip()),
+        body=unicodedata.normalize("NFC", body.strip() + "\n"),
+        translated_from=translated_from,
+        published=published if translated_from is None else None,
+        contact=meta.get("contact") if translated_from is None else None,
+        drafted_by=tuple(drafted_by) if translated_from is None else (),
+    )
+
+
+def read_letter_folder(folder: Path, languages: list[str]) -> list[LetterFile]:
+    """Read and cross-check one letter folder: exactly one original, translations of it."""
+    files = [parse_letter_file(path) for path in sorted(folder.glob("*.md"))]
+    unknown = [f for f in files if f.language not in languages]
+    if unknown:
+        raise LetterFileError(f"{unknown[0].path}: language '{unknown[0].language}' is not in LANGUAGES.")
+    originals = [f for f in files if f.translated_from is None]
+    if len(originals) != 1:
+        raise LetterFileError(f"{folder}: expected exactly one original (a file without 'translated_from').")
+    original = originals[0]
+    for translation in files:
+        if translation.translated_from not in (None, original.language):
+            raise LetterFileError(f"{translation.path}: 'translated_from' must be '{original.language}'.")
+    return files
+
+
+def load_letters(directory: Path, languages: list[str]) -> LoadReport:
+    """Bring the database in line with the letter folders. Safe to run any number of times."""
+    report = LoadReport()
+    folders = sorted(path for path in directory.iterdir() if path.is_dir() and any(path.glob("*.md")))
+    parsed = {folder.name: read_letter_folder(folder, languages) for folder in folders}
+
+    for slug, files in parsed.items():
+        original = next(f for f in files if f.translated_from is None)
+        letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
+        if letter is None:
+            letter = Letter(slug=slug)
+            db.session.add(letter)
+            report.letters_created.append(slug)
+        letter.original_language = original.language
+        letter.published_on = original.published
+        letter.contact = original.contact
+        letter.drafted_by = list(original.drafted_by)
+        db.session.flush()
+
+        for letter_file in files:
+            texts = db.session.scalars(
+                select(LetterText).where(
+                    LetterText.letter_id == letter.id, LetterText.language == letter_file.language
+                )
+            ).all()
+            matching = next((t for t in texts if t.version == letter_file.version), None)
+            if matching is not None and matching.current:
+                report.texts_unchanged += 1
+                continue
+            for text in texts:
+                text.current = False
+            if matching is None:
+                db.session.add(
+                    LetterText(
+                        letter_id=letter.id,
+                        language=letter_file.language,
+                        version=letter_file.version,
+                        title=letter_file.title,
+                        body=letter_file.body,
+                        current=True,
+                    )
+                )
+            else:
+                matching.current = True
+            report.texts_added.append((slug, letter_file.language, letter_file.version))
+    db.session.commit()
+    return report
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+@lru_cache(maxsize=64)
+def _render(body: str) -> str:
+    return _markdown().render(body)
+
+
+def render_markdown(body: str) -> Markup:
+    """Render letter Markdown to HTML. Raw HTML in the source is escaped, never passed through."""
+    return Markup(_render(body))
+
+
+def plain_summary(body: str, limit: int = 200) -> str:
+    """The first paragraph as plain text, for link previews and meta descriptions."""
+    tokens = _markdown().parse(body)
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open":
+            inline = tokens[index + 1]
+            text = "".join(child.content for child in (inline.children or []) if child.type == "text")
+            text = " ".join(text.split())
+            if len(text) <= limit:
+                return text
+            return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+@dataclass(frozen=True)
+class LetterView:
+    """What a page needs of a letter in one language."""
+
+    letter: Letter
+    text: LetterText
+    is_translation_missing: bool
+
+    @property
+    def html(self) -> Markup:
+        return render_markdown(self.text.body)
+
+    @property
+    def summary(self) -> str:
+        return plain_summary(self.text.body)
+
+
+def all_letters() -> list[Letter]:
+    return list(db.session.scalars(select(Letter).order_by(Letter.published_on.desc(), Letter.id)))
+
+
+def featured_letter(slug: str | None) -> Letter | None:
+    """The letter shown at ``/<lang>/``: the configured one, else the most recently published."""
+    if slug:
+        return db.session.scalar(select(Letter).where(Letter.slug == slug))
+    return db.session.scalar(select(Letter).order_by(Letter.published_on.desc(), Letter.id).limit(1))
+
+
+def letter_by_slug(slug: str) -> Letter | None:
+    return db.session.scalar(select(Letter).where(Letter.slug == slug))
+
+
+def letter_in_language(letter: Letter, language: str) -> LetterView | None:
+    """The current text in ``language``, falling back to the original when not translated yet."""
+    texts = db.session.scalars(
+        select(LetterText).where(
+            LetterText.letter_id == letter.id,
+            LetterText.current.is_(True),
+            LetterText.language.in_([language, letter.original_language]),
+        )
+    ).all()
+    by_language = {text.language: text for text in texts}
+    if language in by_language:
+        return LetterView(letter, by_language[language], is_translation_missing=False)
+    if letter.original_language in by_language:
+        return LetterView(letter, by_language[letter.original_language], is_translation_missing=True)
+    return None

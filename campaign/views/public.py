@@ -1,0 +1,64 @@
+"""Pages for readers: every one lives under its language prefix, ``/<lang>/``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, url_for
+
+from .. import i18n, letters, publication
+from ..security import public_response
+
+bp = Blueprint("public", __name__)
+root = Blueprint("root", __name__)
+
+
+@bp.url_value_preprocessor
+def pull_language(endpoint, values):
+    code = (values or {}).pop("lang", None)
+    if code not in i18n.supported_codes():
+        abort(404)
+    g.lang = code
+
+
+@bp.url_defaults
+def add_language(endpoint, values):
+    if "lang" not in values and g.get("lang"):
+        values["lang"] = g.lang
+
+
+@root.get("/")
+def choose_language():
+    response = redirect(url_for("public.letter", lang=i18n.negotiate()), code=302)
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _render_letter_page(letter, canonical_endpoint: str, **canonical_args):
+    view = letters.letter_in_language(letter, g.lang)
+    if view is None:
+        abort(404)
+    html = render_template(
+        "public/letter.html",
+        view=view,
+        published_count=publication.published_count(letter.id),
+        all_letters=letters.all_letters(),
+        canonical_endpoint=canonical_endpoint,
+        canonical_args=canonical_args,
+    )
+    return public_response(make_response(html))
+
+
+@bp.get("/")
+def letter():
+    featured = letters.featured_letter(current_app.config["FEATURED_LETTER"])
+    if featured is None:
+        abort(404)
+    return _render_letter_page(featured, "public.letter")
+
+
+@bp.get("/letters/<slug>")
+def letter_by_slug(slug: str):
+    found = letters.letter_by_slug(slug)
+    if found is None:
+        abort(404)
+    return _render_letter_page(found, "public.letter_by_slug", slug=slug)

@@ -1,0 +1,89 @@
+"""Fixtures: ``app``, ``client`` and ``db`` on SQLite and, when ``TEST_DATABASE_URL`` is set, PostgreSQL.
+
+Each PostgreSQL run works in a database of its own, created here and dropped at the end, so a
+developer's data and a concurrent run are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from campaign import create_app
+from campaign.extensions import db as database
+
+from .factories import TEST_CONFIG, load_shipped_letters
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@contextmanager
+def scratch_postgres_database(purpose: str):
+    """Create an empty PostgreSQL database next to ``TEST_DATABASE_URL`` and drop it afterwards."""
+    base = make_url(POSTGRES_URL)
+    name = f"campaign_{purpose}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped (CI sets it)")
+    with scratch_postgres_database("tests") as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(request, backend, tmp_path: Path) -> str:
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        database.create_all()
+        load_shipped_letters(app)
+        database.session.remove()
+    yield app
+    with app.app_context():
+        database.session.remove()
+        if database_url.startswith("postgresql"):
+            tables = ", ".join(f'"{table.name}"' for table in database.metadata.sorted_tables)
+            with database.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        database.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield database
+        database.session.remove()

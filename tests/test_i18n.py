@@ -1,0 +1,114 @@
+"""Languages in the URL, Accept-Language negotiation, and the lang/dir/hreflang of every page type."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .factories import LTR_AND_RTL, translated
+
+SITE = "https://campaign.example"
+LANGUAGE_TAGS = {"en": "en", "es": "es", "fr": "fr", "pt": "pt-BR", "de": "de", "ar": "ar"}
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("pt-BR,pt;q=0.9,en;q=0.5", "/pt/"),
+        ("pt-PT", "/pt/"),
+        ("ar-EG", "/ar/"),
+        ("de-CH, en;q=0.2", "/de/"),
+        ("fr;q=0.1, es;q=0.9", "/es/"),
+        ("ES", "/es/"),
+        ("zh-CN, ja", "/en/"),
+        ("", "/en/"),
+        (None, "/en/"),
+        ("*", "/en/"),
+    ],
+)
+def test_root_redirects_to_best_language(client, header, expected):
+    headers = {"Accept-Language": header} if header is not None else {}
+    response = client.get("/", headers=headers)
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ";;;,,,",
+        "ar;q=abc",
+        "en;q=",
+        "q=0.5",
+        "de;q=1.5, es;q=-1",
+        "x" * 5000,
+        "\x00ar",
+        "ar-\udcff",
+        "fr;level=1;q=0.5;;;",
+        "*;q=0.1, ar;q=0.0",
+    ],
+)
+def test_malformed_accept_language_never_fails(client, header):
+    response = client.get("/", headers={"Accept-Language": header.encode("utf-8", "surrogateescape").decode("latin-1")})
+    assert response.status_code == 302
+    assert re.fullmatch(r"/(en|es|fr|pt|de|ar)/", response.headers["Location"])
+
+
+def test_unknown_language_prefix_is_not_found(client):
+    assert client.get("/xx/").status_code == 404
+    assert client.get("/EN/").status_code == 404
+
+
+def _head_links(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html))
+
+
+@pytest.mark.parametrize("code", LTR_AND_RTL)
+@pytest.mark.parametrize(
+    "path", ["/{code}/", "/{code}/letters/ban-biometric-surveillance"], ids=["letter", "letter-by-slug"]
+)
+def test_pages_declare_language_direction_and_alternates(client, code, path):
+    response = client.get(path.format(code=code))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    direction = "rtl" if code == "ar" else "ltr"
+    assert f'<html lang="{LANGUAGE_TAGS[code]}" dir="{direction}">' in html
+
+    links = _head_links(html)
+    assert set(links) == set(LANGUAGE_TAGS.values()) | {"x-default"}
+    for other, tag in LANGUAGE_TAGS.items():
+        assert links[tag] == SITE + path.format(code=other)
+    assert links["x-default"] == SITE + path.format(code="en")
+    assert f'<link rel="canonical" href="{SITE}{path.format(code=code)}">' in html
+
+
+@pytest.mark.parametrize("code", LTR_AND_RTL)
+def test_language_switch_leads_to_the_same_page(client, code):
+    html = client.get(f"/{code}/letters/ban-biometric-surveillance").get_data(as_text=True)
+    switch = html.split('class="language-switch"', 1)[1].split("</nav>", 1)[0]
+    targets = re.findall(r'<a href="([^"]+)" hreflang="([^"]+)" lang="[^"]+" dir="(ltr|rtl)"', switch)
+    assert {href for href, _, _ in targets} == {
+        f"{SITE}/{other}/letters/ban-biometric-surveillance" for other in LANGUAGE_TAGS
+    }
+    assert ("العربية" in switch) and ("Español" in switch) and ("Português" in switch)
+    assert 'aria-current="page"' in switch
+
+
+@pytest.mark.parametrize("code", LTR_AND_RTL)
+def test_not_found_page_is_in_the_language_of_the_path(client, code):
+    response = client.get(f"/{code}/no-such-page")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    direction = "rtl" if code == "ar" else "ltr"
+    assert f'<html lang="{code}" dir="{direction}">' in html
+    expected = translated(client.application, code, "Page not found")
+    assert expected != "Page not found"
+    assert f"<h1>{expected}</h1>" in html
+
+
+@pytest.mark.parametrize("header, code", [("ar", "ar"), ("es-MX", "es")])
+def test_not_found_outside_a_language_prefix_negotiates(client, header, code):
+    html = client.get("/no-such-page", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert f'<html lang="{code}"' in html

@@ -1,0 +1,105 @@
+"""The letter page: the whole text, its metadata, the count, sharing, caching and headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from campaign import letters
+
+from .factories import LTR_AND_RTL, SHIPPED_LETTER, publish_tally, shipped_letter, translated_plural
+
+
+@pytest.mark.parametrize("code", ["en", "es", "fr", "pt", "de", "ar"])
+def test_letter_page_shows_the_whole_text(client, db, code):
+    response = client.get(f"/{code}/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    view = letters.letter_in_language(shipped_letter(), code)
+    assert not view.is_translation_missing
+    assert f"<h1>{view.text.title}</h1>" in html
+    rendered = str(view.html)
+    assert rendered in html
+    assert rendered.count("<h2>") == 4 and rendered.count("<li>") == 26
+    for name in ("Access Now", "Amnesty International", "Human Rights Watch"):
+        assert f"<bdi>{name}</bdi>" in html
+    assert "mailto:banBS@accessnow.org" in html
+
+
+@pytest.mark.parametrize("code, date", [("es", "7 de junio de 2021"), ("ar", "٢٠٢١"), ("de", "7. Juni 2021")])
+def test_publication_date_is_localised(client, code, date):
+    html = client.get(f"/{code}/").get_data(as_text=True)
+    assert date in html or date.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")) in html
+
+
+@pytest.mark.parametrize("code", LTR_AND_RTL)
+def test_count_comes_from_published_tallies(client, db, code):
+    letter = shipped_letter()
+    publish_tally(letter, "organisation", "BR", 1200)
+    publish_tally(letter, "individual", "EG", 34)
+    html = client.get(f"/{code}/").get_data(as_text=True)
+    expected = translated_plural(
+        client.application, code, "%(num)s signature published", "%(num)s signatures published", 1234
+    )
+    figure = re.search(r'<p class="signature-count__figure">(.*?)</p>', html).group(1)
+    assert re.sub(r"[\d.,٬٫\u00a0\u202f]+", "N", figure) == re.sub(r"[\d.,٬٫\u00a0\u202f]+", "N", expected)
+    assert re.sub(r"\D", "", figure.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789"))) == "1234"
+
+
+@pytest.mark.parametrize("code", LTR_AND_RTL)
+def test_open_graph_and_twitter_cards_in_the_page_language(client, code):
+    html = client.get(f"/{code}/").get_data(as_text=True)
+    with client.application.app_context():
+        title = letters.letter_in_language(shipped_letter(), code).text.title
+    assert f'<meta property="og:title" content="{title}">' in html
+    assert f'<meta name="twitter:title" content="{title}">' in html
+    assert f'<meta property="og:url" content="https://campaign.example/{code}/">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+    description = re.search(r'<meta property="og:description" content="([^"]+)">', html).group(1)
+    assert 20 < len(description) <= 200
+
+
+def test_share_links_are_plain_links(client):
+    html = client.get("/en/").get_data(as_text=True)
+    share = html.split('class="share"', 1)[1].split("</section>", 1)[0]
+    assert "mailto:?subject=" in share
+    assert "<script" not in html and "<iframe" not in html
+    assert "https://campaign.example/en/" in share
+
+
+def test_print_stylesheet_and_own_assets_only(client):
+    html = client.get("/en/").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/css/print.css" media="print">' in html
+    sources = re.findall(r'(?:src|href)="(https?://[^"]+)"', html.split("</head>", 1)[0])
+    assert all(url.startswith("https://campaign.example/") for url in sources)
+    for asset in ("/static/css/site.css", "/static/css/print.css", "/static/img/icon.svg"):
+        assert client.get(asset).status_code == 200
+
+
+def test_letter_page_is_cacheable_and_sets_no_cookie(client):
+    response = client.get("/en/")
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"].startswith("public, max-age=60")
+    etag = response.headers["ETag"]
+    again = client.get("/en/", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_security_headers_on_pages_and_errors(client):
+    for path in ("/en/", "/ar/missing", "/healthz", "/static/css/site.css"):
+        headers = client.get(path).headers
+        assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "camera=()" in headers["Permissions-Policy"]
+        assert "Strict-Transport-Security" not in headers
+    secure = client.get("/en/", base_url="https://campaign.example")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+
+
+def test_other_letters_are_reachable_by_slug(client):
+    assert client.get(f"/fr/letters/{SHIPPED_LETTER}").status_code == 200
+    assert client.get("/fr/letters/no-such-letter").status_code == 404
