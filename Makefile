@@ -36,12 +36,19 @@ messages: install
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 # Development settings made once per checkout; never used in production (see README).
-instance/development.env: | $(VENV)/.installed
+RANDOM_KEY := $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))'
+
+instance/development.env: | $(VENV)/.installed $(CATALOGUES)
 	mkdir -p instance
-	printf 'FLASK_SECRET_KEY=%s\n' "$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" > $@
+	{ printf 'FLASK_SECRET_KEY=%s\n' "$$($(RANDOM_KEY))"; \
+	  printf 'FLASK_EMAIL_HASH_KEY=%s\n' "$$($(RANDOM_KEY))"; \
+	  printf 'FLASK_CLIENT_HASH_KEY=%s\n' "$$($(RANDOM_KEY))"; \
+	  FLASK_DEBUG=1 $(FLASK) keys generate --private-key-file instance/seal-private.key; } > $@.tmp
+	mv $@.tmp $@
 
 DEV_ENV := set -a && . ./instance/development.env && set +a && \
-	export FLASK_DEBUG=$${FLASK_DEBUG:-1} FLASK_SITE_URL=$${FLASK_SITE_URL:-http://127.0.0.1:$(PORT)} &&
+	export FLASK_DEBUG=$${FLASK_DEBUG:-1} FLASK_SITE_URL=$${FLASK_SITE_URL:-http://127.0.0.1:$(PORT)} && \
+	if [ -z "$${FLASK_MAIL_SERVER:-}" ]; then export FLASK_MAIL_TRANSPORT=$${FLASK_MAIL_TRANSPORT:-console}; fi &&
 
 db: all instance/development.env
 	$(DEV_ENV) $(FLASK) db upgrade
@@ -49,8 +56,10 @@ db: all instance/development.env
 letters: db
 	$(DEV_ENV) $(FLASK) letters load
 
+# The outbox worker runs beside the development server and stops with it.
 run: letters
-	$(DEV_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(DEV_ENV) { $(FLASK) outbox run & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT); }
 
 test: all
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

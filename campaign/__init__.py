@@ -6,10 +6,13 @@ import os
 from typing import Any, Mapping
 
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, i18n, security
-from .config import PROJECT_ROOT, DefaultConfig, database_engine_options, validate
-from .extensions import csrf, db, mail, migrate
+from . import cli, forms, i18n, security
+from .config import PROJECT_ROOT, DefaultConfig, database_engine_options, fill_development_keys, validate
+from .extensions import csrf, db, limiter, mail, migrate
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -32,14 +35,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["DATABASE_CONNECT_TIMEOUT"],
     )
     validate(app.config)
+    fill_development_keys(app.config)
+
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    with app.app_context():
+        enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
+    forms.init_app(app)
 
-    from .views import errors, ops, public
+    from .views import errors, ops, public, sign  # noqa: F401  (sign adds its routes to public.bp)
 
     app.register_blueprint(public.root)
     app.register_blueprint(public.bp, url_prefix="/<lang:lang>")
@@ -49,3 +61,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     return app
+
+
+def enforce_sqlite_foreign_keys(engine: Engine) -> None:
+    """SQLite ignores ON DELETE rules unless each connection asks for them."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

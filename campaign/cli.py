@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
-from . import letters
+from . import letters, outbox, signing
+from .security import generate_seal_keypair
 
 
 @click.group("letters", help="Load and inspect the letters.")
@@ -40,5 +43,67 @@ def list_letters_command() -> None:
                 click.echo(f"  {text.language}  {text.version[:12]}  {text.title}")
 
 
+@click.group("keys", help="Keys that seal signers' email addresses.")
+def keys_group() -> None:
+    pass
+
+
+@keys_group.command("generate", help="Print a new key pair for sealing email addresses.")
+@click.option("--private-key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the private key to this file (mode 600) instead of printing it.")
+def generate_keys_command(private_key_file: Path | None) -> None:
+    public, private = generate_seal_keypair()
+    if private_key_file:
+        private_key_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(private_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(private + "\n")
+        click.echo(f"FLASK_SEAL_PUBLIC_KEY={public}")
+        return
+    click.echo(f"FLASK_SEAL_PUBLIC_KEY={public}")
+    click.echo(f"private key (keep it offline, never on the server): {private}")
+
+
+@click.group("outbox", help="Deliver queued email.")
+def outbox_group() -> None:
+    pass
+
+
+@outbox_group.command("run", help="Deliver queued email, retrying failures; runs until stopped.")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def run_outbox_command(once: bool) -> None:
+    if once:
+        report = outbox.deliver_due()
+        click.echo(f"sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+        return
+    stopping = {"now": False}
+
+    def stop(_signum, _frame):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"outbox worker started (transport: {current_app.config['MAIL_TRANSPORT']})")
+    outbox.run_worker(current_app.config["OUTBOX_POLL_SECONDS"], should_stop=lambda: stopping["now"])
+
+
+@click.group("signing", help="Pause or resume signing without downtime.")
+def signing_group() -> None:
+    pass
+
+
+@signing_group.command("pause", help="Stop accepting new signatures (links in emails keep working).")
+def pause_signing_command() -> None:
+    signing.set_signing_paused(True)
+    click.echo("signing paused")
+
+
+@signing_group.command("resume", help="Accept new signatures again.")
+def resume_signing_command() -> None:
+    signing.set_signing_paused(False)
+    click.echo("signing resumed")
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(letters_group)
+    for group in (letters_group, keys_group, outbox_group, signing_group):
+        app.cli.add_command(group)

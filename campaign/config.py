@@ -6,9 +6,12 @@ factory and refuses to start with a message that names the variable to set.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+
+from .security import generate_seal_keypair, parse_public_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +50,31 @@ class DefaultConfig:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "campaign@localhost"
 
+    MAIL_TRANSPORT = "smtp"  # or "console": print messages instead of sending (development)
+
+    EMAIL_HASH_KEY: str | None = None
+    CLIENT_HASH_KEY: str | None = None
+    SEAL_PUBLIC_KEY: str | None = None
+
+    CONFIRM_TOKEN_HOURS = 72
+    MANAGE_TOKEN_DAYS = 30
+    SUPPRESSION_DAYS = 30
+    SIGN_MIN_SECONDS = 3
+    SIGN_FORM_MAX_AGE_HOURS = 24
+    SIGN_RATE_LIMIT = "10/minute;100/hour;500/day"
+    VERIFICATION_EMAIL_LIMIT = "3/day"
+    RESEND_COOLDOWN_SECONDS = 60
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_KEY_PREFIX = "campaign"
+    PROXY_FIX_HOPS = 0
+
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_POLL_SECONDS = 1.0
+    OUTBOX_GIVE_UP_HOURS = 48
+
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
     MAX_CONTENT_LENGTH = 64 * 1024
 
@@ -80,6 +108,29 @@ def validate(config: dict) -> None:
                 "value, for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
 
+    for name in ("EMAIL_HASH_KEY", "CLIENT_HASH_KEY"):
+        value = config.get(name)
+        if not relaxed and (not value or len(value.encode()) < MINIMUM_SECRET_BYTES):
+            raise ConfigError(
+                f"FLASK_{name} must be a random value of at least {MINIMUM_SECRET_BYTES} bytes, "
+                "different from FLASK_SECRET_KEY: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if value and value == secret:
+            raise ConfigError(f"FLASK_{name} must differ from FLASK_SECRET_KEY.")
+    public_key = config.get("SEAL_PUBLIC_KEY")
+    if public_key:
+        try:
+            parse_public_key(public_key)
+        except (ValueError, TypeError) as error:
+            raise ConfigError("FLASK_SEAL_PUBLIC_KEY is not a base64 Curve25519 public key.") from error
+    elif not relaxed:
+        raise ConfigError(
+            "No FLASK_SEAL_PUBLIC_KEY: run `flask --app wsgi keys generate`, keep the private key offline "
+            "and set FLASK_SEAL_PUBLIC_KEY to the public one."
+        )
+    if config.get("MAIL_TRANSPORT") not in ("smtp", "console"):
+        raise ConfigError('FLASK_MAIL_TRANSPORT must be "smtp" or "console".')
+
     languages = config.get("LANGUAGES")
     if not isinstance(languages, (list, tuple)) or not languages:
         raise ConfigError('FLASK_LANGUAGES must be a JSON list of language codes, e.g. ["en", "ar"].')
@@ -105,6 +156,17 @@ def validate(config: dict) -> None:
         raise ConfigError("FLASK_SITE_URL must be an absolute http(s) URL without a trailing slash.")
     if not relaxed and not site_url.startswith("https://") and not _is_loopback_url(site_url):
         raise ConfigError("FLASK_SITE_URL must use https:// in production.")
+
+
+def fill_development_keys(config: dict) -> None:
+    """In debug or testing, stand in random keys for any that are missing (never in production)."""
+    if not (config.get("DEBUG") or config.get("TESTING")):
+        return
+    for name in ("EMAIL_HASH_KEY", "CLIENT_HASH_KEY"):
+        if not config.get(name):
+            config[name] = secrets.token_urlsafe(48)
+    if not config.get("SEAL_PUBLIC_KEY"):
+        config["SEAL_PUBLIC_KEY"] = generate_seal_keypair()[0]
 
 
 def _is_loopback_url(url: str) -> bool:

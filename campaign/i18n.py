@@ -13,8 +13,9 @@ from functools import lru_cache
 from babel import Locale
 
 from .extensions import babel
-from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_decimal
+from .text import fold_for_sorting
+from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask_babel import format_decimal, get_locale, refresh
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.routing import BaseConverter
@@ -118,6 +119,8 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def template_context() -> dict:
+    if not has_request_context():
+        return {}
     language = describe(current_language())
     found = alternates()
     default_code = current_app.config["DEFAULT_LANGUAGE"]
@@ -138,10 +141,39 @@ def language_converter(codes: list[str]) -> type[BaseConverter]:
     return type("LanguageConverter", (BaseConverter,), {"regex": f"(?:{pattern})"})
 
 
+#: Region codes Babel knows that are not countries: continents, unions, private-use and reserved.
+NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
+
+
+@lru_cache(maxsize=16)
+def _country_choices(locale_name: str) -> tuple[tuple[str, str], ...]:
+    territories = Locale.parse(locale_name).territories
+    countries = [(code, name) for code, name in territories.items() if len(code) == 2 and code not in NOT_COUNTRIES]
+    return tuple(sorted(countries, key=lambda item: fold_for_sorting(item[1])))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166-1 alpha-2 codes with their names in the page's language, sorted for reading."""
+    return list(_country_choices(str(get_locale() or "en")))
+
+
+def country_name(code: str) -> str:
+    return dict(_country_choices(str(get_locale() or "en"))).get(code, code)
+
+
+def forget_previous_language(endpoint, values) -> None:
+    """Start each request without a language: ``g`` outlives a request when an app context was
+    already active (tests, CLI scripts), and Flask-Babel caches the locale there."""
+    g.pop("lang", None)
+    refresh()
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = language_converter(app.config["LANGUAGES"])
+    app.url_value_preprocessor(forget_previous_language)
     babel.init_app(app, locale_selector=babel_locale_selector)
     app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(template_context)

@@ -16,7 +16,16 @@ config.set_main_option(
     "sqlalchemy.url", database.engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
 target_metadata = database.metadata
-OPTIONS = {"compare_type": True, "render_as_batch": True}
+
+
+def render_item(type_, obj, autogen_context):
+    """Render the app's column types as plain SQLAlchemy ones, so migrations never import the app."""
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+OPTIONS = {"compare_type": True, "render_as_batch": True, "render_item": render_item}
 
 
 def run_migrations_offline() -> None:

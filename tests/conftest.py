@@ -19,6 +19,7 @@ from campaign import create_app
 from campaign.extensions import db as database
 
 from .factories import TEST_CONFIG, load_shipped_letters
+from .smtp_sink import SmtpSink
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
@@ -61,8 +62,27 @@ def database_url(request, backend, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(database_url):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+def smtp():
+    """A real SMTP server on loopback; tests read what it received from ``smtp.messages``."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def app_config(request, database_url) -> dict:
+    """The configuration of the ``app`` under test; a test may override it with its own fixture."""
+    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url}
+    if "smtp" in request.fixturenames:
+        sink = request.getfixturevalue("smtp")
+        config.update(MAIL_SERVER=sink.hostname, MAIL_PORT=sink.port)
+    return config
+
+
+@pytest.fixture
+def app(app_config, database_url):
+    app = create_app(app_config)
     with app.app_context():
         database.create_all()
         load_shipped_letters(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -17,7 +18,14 @@ SHIPPED_LETTER = "ban-biometric-surveillance"
 TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "a-test-secret-key-that-is-long-enough-to-pass",
+    "EMAIL_HASH_KEY": "a-test-key-for-email-hashes-long-enough-to-pass",
+    "CLIENT_HASH_KEY": "a-test-key-for-client-hashes-long-enough-to-pass",
     "SITE_URL": "https://campaign.example",
+    "MAIL_SUPPRESS_SEND": False,
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 9,  # nothing listens: tests that send mail use the smtp fixture
+    "SIGN_MIN_SECONDS": 0,
+    "SIGN_RATE_LIMIT": "1000/minute",
 }
 
 LTR_AND_RTL = ["es", "ar"]
@@ -68,3 +76,38 @@ def translated_plural(app: Flask, code: str, singular: str, plural: str, count: 
 
     with app.test_request_context(), force_locale(describe(code).babel_locale):
         return ngettext(singular, plural, count, **variables)
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The hidden fields a browser would send back with a form (CSRF token, form stamp)."""
+    return dict(re.findall(r'<input id="[^"]*" name="(csrf_token|started)" type="hidden" value="([^"]*)">', html))
+
+
+def signature_data(**overrides) -> dict[str, str]:
+    data = {
+        "kind": "organisation",
+        "name": "Amal Haddad",
+        "organisation": "Digital Rights Collective",
+        "role": "Director",
+        "country": "LB",
+        "city": "Beirut",
+        "website": "https://rights.example.org",
+        "email": "amal@rights.example.org",
+        "comment": "Glad to support.",
+        "consent_publish": "y",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def sign(client, lang: str = "en", **overrides):
+    """Fill in and submit the sign form as a browser would; returns the POST response."""
+    page = client.get(f"/{lang}/sign")
+    assert page.status_code == 200
+    return client.post(f"/{lang}/sign", data={**form_fields(page.get_data(as_text=True)), **signature_data(**overrides)})
+
+
+def links_in(text: str) -> dict[str, str]:
+    """The confirm, withdraw and not-me links of an email (as paths), keyed by purpose."""
+    pattern = r"https://campaign\.example(/\w+/sign/(confirm|withdraw|not-me)/[\w-]+)"
+    return {match.group(2): match.group(1) for match in re.finditer(pattern, text)}

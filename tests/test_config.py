@@ -9,8 +9,17 @@ from campaign.config import ConfigError
 
 from .factories import TEST_CONFIG
 
-PRODUCTION = {"TESTING": False, "DEBUG": False, "SITE_URL": "https://campaign.example"}
+from campaign.security import generate_seal_keypair
+
 GOOD_SECRET = "x" * 40
+PRODUCTION = {
+    "TESTING": False,
+    "DEBUG": False,
+    "SITE_URL": "https://campaign.example",
+    "EMAIL_HASH_KEY": "e" * 40,
+    "CLIENT_HASH_KEY": "c" * 40,
+    "SEAL_PUBLIC_KEY": generate_seal_keypair()[0],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +54,35 @@ def test_debug_starts_without_secret():
 
 def test_secret_from_environment(monkeypatch):
     monkeypatch.setenv("FLASK_SECRET_KEY", GOOD_SECRET)
-    app = create_app({"TESTING": False, "SITE_URL": "https://campaign.example"})
+    app = create_app({key: value for key, value in PRODUCTION.items()})
     assert app.config["SECRET_KEY"] == GOOD_SECRET
+
+
+@pytest.mark.parametrize("name", ["EMAIL_HASH_KEY", "CLIENT_HASH_KEY"])
+@pytest.mark.parametrize("value", [None, "short"])
+def test_production_refuses_missing_or_short_hash_keys(name, value):
+    with pytest.raises(ConfigError, match=f"FLASK_{name}"):
+        create_app({**PRODUCTION, "SECRET_KEY": GOOD_SECRET, name: value})
+
+
+def test_hash_keys_must_differ_from_the_secret_key():
+    with pytest.raises(ConfigError, match="must differ"):
+        create_app({**PRODUCTION, "SECRET_KEY": GOOD_SECRET, "EMAIL_HASH_KEY": GOOD_SECRET})
+
+
+def test_production_refuses_to_start_without_a_public_key():
+    with pytest.raises(ConfigError, match="keys generate"):
+        create_app({**PRODUCTION, "SECRET_KEY": GOOD_SECRET, "SEAL_PUBLIC_KEY": None})
+
+
+def test_a_malformed_public_key_is_refused():
+    with pytest.raises(ConfigError, match="FLASK_SEAL_PUBLIC_KEY"):
+        create_app({**PRODUCTION, "SECRET_KEY": GOOD_SECRET, "SEAL_PUBLIC_KEY": "not-a-key"})
+
+
+def test_debug_fills_in_missing_development_keys():
+    app = create_app({"DEBUG": True, "TESTING": False})
+    assert len(app.config["EMAIL_HASH_KEY"]) >= 32 and app.config["SEAL_PUBLIC_KEY"]
 
 
 def test_environment_variables_are_honoured(monkeypatch):

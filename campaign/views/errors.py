@@ -6,7 +6,13 @@ from flask import Flask, render_template
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-ERROR_TEMPLATES = {404: "errors/404.html", 500: "errors/500.html", 503: "errors/503.html"}
+ERROR_TEMPLATES = {
+    404: "errors/404.html",
+    413: "errors/413.html",
+    429: "errors/429.html",
+    500: "errors/500.html",
+    503: "errors/503.html",
+}
 
 
 def render_error(error: HTTPException):

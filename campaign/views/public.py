@@ -42,8 +42,8 @@ def _render_letter_page(letter, canonical_endpoint: str, **canonical_args):
         view=view,
         published_count=publication.published_count(letter.id),
         all_letters=letters.all_letters(),
-        canonical_endpoint=canonical_endpoint,
-        canonical_args=canonical_args,
+        share_url=i18n.absolute_url(canonical_endpoint, lang=g.lang, **canonical_args),
+        share_title=view.text.title,
     )
     return public_response(make_response(html))
 

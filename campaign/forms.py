@@ -1,0 +1,201 @@
+"""Forms validate input and never persist. Field names of the sign form are a public contract."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from .i18n import country_choices
+from .text import UnsafeText, clean_text
+
+CONTRACT_FIELDS = (
+    "kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",
+    "consent_publish", "consent_updates", "csrf_token",
+)
+FORM_STAMP_SALT = "sign-form-started"
+
+
+def single_line(value):
+    try:
+        return clean_text(value)
+    except UnsafeText as error:
+        raise ValueError(_l("This field contains characters that are not allowed.")) from error
+
+
+def multi_line(value):
+    try:
+        return clean_text(value, multiline=True)
+    except UnsafeText as error:
+        raise ValueError(_l("This field contains characters that are not allowed.")) from error
+
+
+def field_attributes(field, **attributes) -> dict:
+    """HTML attributes tying a field to its help text and errors, for templates to splat."""
+    described_by = []
+    if field.description:
+        described_by.append(f"{field.id}-help")
+    if field.errors:
+        described_by.append(f"{field.id}-error")
+        attributes["aria-invalid"] = "true"
+    if described_by:
+        attributes["aria-describedby"] = " ".join(described_by)
+    return {name: value for name, value in attributes.items() if value is not None}
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["field_attributes"] = field_attributes
+
+
+def checked_email(value: str) -> ValidatedEmail:
+    """One plain address, syntax only: no DNS lookups, no display name, no quoted or IP forms."""
+    try:
+        return validate_email(
+            value, check_deliverability=False, allow_display_name=False, allow_quoted_local=False,
+            allow_domain_literal=False,
+        )
+    except EmailNotValidError as error:
+        raise ValidationError(_l("Enter a valid email address, such as name@example.org.")) from error
+
+
+def _form_stamper() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FORM_STAMP_SALT)
+
+
+def new_form_stamp() -> str:
+    return _form_stamper().dumps(int(time.time()))
+
+
+class SignatureForm(FlaskForm):
+    kind = RadioField(
+        _l("I sign as"),
+        choices=[SelectChoice("organisation", _l("An organisation")), SelectChoice("individual", _l("An individual"))],
+        validators=[InputRequired(message=_l("Choose whether you sign as an organisation or an individual."))],
+    )
+    organisation = StringField(
+        _l("Organisation"),
+        filters=[single_line],
+        validators=[Optional(), Length(max=200)],
+        description=_l("Required for organisations. Individuals may name an affiliation, shown for identification only."),
+    )
+    name = StringField(
+        _l("Your name"),
+        filters=[single_line],
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)],
+        description=_l("For an organisation: the contact person. This name is never published."),
+    )
+    role = StringField(_l("Title or role (optional)"), filters=[single_line], validators=[Optional(), Length(max=200)])
+    country = SelectField(
+        _l("Country"),
+        validators=[InputRequired(message=_l("Choose a country."))],
+        validate_choice=False,
+    )
+    city = StringField(_l("City (optional)"), filters=[single_line], validators=[Optional(), Length(max=120)])
+    website = URLField(
+        _l("Website (optional, organisations)"),
+        filters=[single_line],
+        validators=[Optional(), Length(max=500)],
+    )
+    email = EmailField(
+        _l("Email address"),
+        filters=[single_line],
+        validators=[DataRequired(message=_l("Enter your email address.")), Length(max=254)],
+        description=_l("We send a link to confirm your signature. Your address is never published."),
+    )
+    comment = TextAreaField(
+        _l("Comment for the moderators (optional)"),
+        filters=[multi_line],
+        validators=[Optional(), Length(max=500)],
+        description=_l("At most 500 characters. Only moderators see it."),
+    )
+    consent_publish = BooleanField(_l("Publish my name on the list of signatories"))
+    consent_updates = BooleanField(_l("Send me news about the campaign (optional)"))
+    started = HiddenField()
+    nickname = StringField(_l("Leave this field empty"), filters=[single_line])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
+            SelectChoice(code, name) for code, name in country_choices()
+        ]
+        self.validated_email = None
+        if not self.started.data:
+            self.started.data = new_form_stamp()
+
+    def validate_country(self, field):
+        if field.data not in dict(country_choices()):
+            raise ValidationError(_l("Choose a country from the list."))
+
+    def validate_website(self, field):
+        if not field.data:
+            return
+        parts = urlsplit(field.data)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise ValidationError(_l("Enter a web address starting with http:// or https://."))
+
+    def validate_email(self, field):
+        if not field.data:
+            return
+        self.validated_email = checked_email(field.data)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data == "organisation":
+            if not self.organisation.data and not self.organisation.errors:
+                self.organisation.errors.append(_l("Enter the name of the organisation."))
+                valid = False
+            if not self.consent_publish.data:
+                self.consent_publish.errors.append(_l("An organisation's signature is public: tick this box to sign."))
+                valid = False
+        repeated = [name for name in CONTRACT_FIELDS if len(request.form.getlist(name)) > 1]
+        if repeated:
+            self.form_errors.append(_l("The form was sent with repeated fields. Please submit it again."))
+            valid = False
+        return valid
+
+    def seconds_since_shown(self) -> float | None:
+        """How long ago the form was shown to this person, or ``None`` without a valid stamp."""
+        try:
+            started = _form_stamper().loads(
+                self.started.data or "", max_age=current_app.config["SIGN_FORM_MAX_AGE_HOURS"] * 3600
+            )
+        except BadSignature:
+            return None
+        return time.time() - int(started)
+
+    def stamp_is_valid(self) -> bool:
+        return not current_app.config["SIGN_MIN_SECONDS"] or self.seconds_since_shown() is not None
+
+    def is_bot(self) -> bool:
+        """The honeypot was filled, or the form came back faster than a person can fill it in."""
+        if self.nickname.data:
+            return True
+        minimum = current_app.config["SIGN_MIN_SECONDS"]
+        elapsed = self.seconds_since_shown()
+        return bool(minimum) and elapsed is not None and elapsed < minimum
+
+
+class EmailForm(FlaskForm):
+    """Asks for the address again, e.g. to send a fresh link for an expired one."""
+
+    email = EmailField(
+        _l("Email address"),
+        filters=[single_line],
+        validators=[DataRequired(message=_l("Enter your email address.")), Length(max=254)],
+    )
+    validated_email = None
+
+    def validate_email(self, field):
+        self.validated_email = checked_email(field.data)
+
+
+class ConfirmForm(FlaskForm):
+    """One button: only a POST confirms, so link scanners that open the page confirm nothing."""

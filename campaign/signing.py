@@ -1,0 +1,317 @@
+"""The rules of signing: submit, verify, withdraw, "it wasn't me". Each call owns its transaction.
+
+Nothing here reveals whether an address has signed: every submission ends the same way for the
+caller, and what differs (a verification link, a reminder, "you have already signed", or
+nothing) only ever reaches the mailbox of the address itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import unicodedata
+from dataclasses import dataclass
+
+from email_validator import ValidatedEmail
+from flask import current_app
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import i18n, outbox, publication
+from .extensions import db, limiter
+from .models import (
+    EmailSuppression,
+    Letter,
+    Signature,
+    SignatureKind,
+    SignatureStatus,
+    SignatureToken,
+    SiteSetting,
+    TokenPurpose,
+    utcnow,
+)
+from .security import client_network, digests_match, keyed_hash, new_token, seal, token_digest
+
+logger = logging.getLogger(__name__)
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+SIGNING_PAUSED_KEY = "signing_paused"
+_memory_fallback = FixedWindowRateLimiter(MemoryStorage())
+
+
+class SigningError(Exception):
+    """Base of the domain errors views translate into pages."""
+
+
+class SigningPaused(SigningError):
+    pass
+
+
+class TokenInvalid(SigningError):
+    """Unknown, tampered with, or meant for another purpose."""
+
+
+class TokenExpired(SigningError):
+    def __init__(self, token: SignatureToken):
+        super().__init__("expired")
+        self.token = token
+
+
+@dataclass(frozen=True)
+class SignatureDetails:
+    """What a signer tells us, already validated by the form."""
+
+    kind: SignatureKind
+    name: str
+    organisation: str | None
+    role: str | None
+    country: str
+    city: str | None
+    website: str | None
+    comment: str | None
+    consent_publish: bool
+    consent_updates: bool
+
+
+def canonical_email(address: ValidatedEmail) -> str:
+    """One spelling per mailbox: case, NFC, IDNA, no ``+tag``, and Gmail's dots ignored."""
+    local = unicodedata.normalize("NFC", address.local_part).casefold().split("+", 1)[0]
+    domain = address.ascii_domain.lower()
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def email_hash(address: ValidatedEmail) -> str:
+    return keyed_hash(current_app.config["EMAIL_HASH_KEY"], canonical_email(address))
+
+
+def signing_paused() -> bool:
+    setting = db.session.get(SiteSetting, SIGNING_PAUSED_KEY)
+    return setting is not None and setting.value == "1"
+
+
+def set_signing_paused(paused: bool) -> None:
+    setting = db.session.get(SiteSetting, SIGNING_PAUSED_KEY) or SiteSetting(key=SIGNING_PAUSED_KEY)
+    setting.value = "1" if paused else "0"
+    db.session.add(setting)
+    db.session.commit()
+
+
+def _allow_email_to(address_hash: str) -> bool:
+    """At most ``VERIFICATION_EMAIL_LIMIT`` messages a day to one address, counted in the shared store."""
+    item = parse_limit(current_app.config["VERIFICATION_EMAIL_LIMIT"])
+    try:
+        return limiter.limiter.hit(item, "verification-email", address_hash)
+    except Exception:  # the shared store is down: count in memory, never allow without limit
+        logger.warning("rate-limit storage unavailable; counting emails in memory")
+        return _memory_fallback.hit(item, "verification-email", address_hash)
+
+
+def _is_suppressed(address_hash: str, now: dt.datetime) -> bool:
+    return db.session.scalar(
+        select(EmailSuppression.email_hash).where(
+            EmailSuppression.email_hash == address_hash, EmailSuppression.expires_at > now
+        )
+    ) is not None
+
+
+def _issue_token(signature: Signature, purpose: TokenPurpose, now: dt.datetime) -> str:
+    config = current_app.config
+    lifetime = (
+        dt.timedelta(hours=config["CONFIRM_TOKEN_HOURS"])
+        if purpose is TokenPurpose.CONFIRM
+        else dt.timedelta(days=config["MANAGE_TOKEN_DAYS"])
+    )
+    token = new_token()
+    signature.tokens.append(
+        SignatureToken(purpose=purpose, token_hash=token_digest(token), created_at=now, expires_at=now + lifetime)
+    )
+    return token
+
+
+def _links(signature: Signature, language: str, now: dt.datetime, *, confirm: bool) -> dict[str, str]:
+    links = {
+        "withdraw_url": i18n.absolute_url(
+            "public.withdraw", lang=language, token=_issue_token(signature, TokenPurpose.WITHDRAW, now)
+        ),
+        "not_me_url": i18n.absolute_url(
+            "public.not_me", lang=language, token=_issue_token(signature, TokenPurpose.NOT_ME, now)
+        ),
+    }
+    if confirm:
+        links["confirm_url"] = i18n.absolute_url(
+            "public.confirm", lang=language, token=_issue_token(signature, TokenPurpose.CONFIRM, now)
+        )
+    return links
+
+
+def _queue_verification(signature: Signature, recipient: str, language: str, title: str, now: dt.datetime) -> None:
+    outbox.enqueue(
+        "verification", recipient, language, "verification", "Confirm your signature",
+        signature_id=signature.id, letter_title=title, signature=signature,
+        confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **_links(signature, language, now, confirm=True),
+    )
+
+
+def _queue_already_signed(signature: Signature, recipient: str, language: str, title: str, now: dt.datetime) -> None:
+    outbox.enqueue(
+        "already-signed", recipient, language, "already_signed", "You have already signed",
+        signature_id=signature.id, letter_title=title, signature=signature,
+        **_links(signature, language, now, confirm=False),
+    )
+
+
+def _apply_details(signature: Signature, details: SignatureDetails) -> None:
+    signature.kind = details.kind
+    signature.name = details.name
+    signature.organisation = details.organisation
+    signature.role = details.role
+    signature.country = details.country
+    signature.city = details.city
+    signature.website = details.website if details.kind is SignatureKind.ORGANISATION else None
+    signature.comment = details.comment
+    signature.consent_publish = details.consent_publish or details.kind is SignatureKind.ORGANISATION
+    signature.consent_updates = details.consent_updates
+
+
+def submit_signature(letter: Letter, language: str, letter_version: str, title: str, details: SignatureDetails,
+                     address: ValidatedEmail, client_address: str | None) -> None:
+    """Record a signature (or answer a repeat of one) and queue the right email, in one transaction."""
+    if signing_paused():
+        raise SigningPaused()
+    now = utcnow()
+    address_hash = email_hash(address)
+    if _is_suppressed(address_hash, now):
+        return
+    network = client_network(client_address)
+    signature = Signature(
+        letter_id=letter.id,
+        status=SignatureStatus.PENDING,
+        email_hash=address_hash,
+        email_domain=address.domain.lower(),
+        email_sealed=seal(current_app.config["SEAL_PUBLIC_KEY"], address.normalized),
+        language=language,
+        letter_version=letter_version,
+        client_network_hash=keyed_hash(current_app.config["CLIENT_HASH_KEY"], network) if network else None,
+        created_at=now,
+        last_email_at=now,
+    )
+    _apply_details(signature, details)
+    db.session.add(signature)
+    try:
+        db.session.flush()
+        if _allow_email_to(address_hash):
+            _queue_verification(signature, address.normalized, language, title, now)
+        db.session.commit()
+        return
+    except IntegrityError:
+        db.session.rollback()
+    _answer_repeat(letter, address, address_hash, language, title, details, now)
+
+
+def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:
+    """Atomically take the right to email this signer now; simultaneous repeats get one email at most."""
+    cooldown = dt.timedelta(seconds=current_app.config["RESEND_COOLDOWN_SECONDS"])
+    result = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.id == signature_id,
+            or_(Signature.last_email_at.is_(None), Signature.last_email_at <= now - cooldown),
+        )
+        .values(last_email_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _answer_repeat(letter: Letter, address: ValidatedEmail, address_hash: str, language: str, title: str,
+                   details: SignatureDetails, now: dt.datetime) -> None:
+    existing = db.session.scalar(
+        select(Signature).where(Signature.letter_id == letter.id, Signature.email_hash == address_hash)
+    )
+    if existing is None or not _claim_email_slot(existing.id, now) or not _allow_email_to(address_hash):
+        db.session.commit()
+        return
+    if existing.status is SignatureStatus.PENDING:
+        _apply_details(existing, details)
+        existing.language = language
+        _queue_verification(existing, address.normalized, language, title, now)
+    else:
+        _queue_already_signed(existing, address.normalized, language, title, now)
+    db.session.commit()
+
+
+def find_token(token: str, purpose: TokenPurpose, *, allow_expired: bool = False) -> SignatureToken:
+    """The stored token for a link, checked for purpose and expiry. Raises ``TokenInvalid``/``TokenExpired``."""
+    if not token or len(token) > 128:
+        raise TokenInvalid()
+    digest = token_digest(token)
+    found = db.session.scalar(select(SignatureToken).where(SignatureToken.token_hash == digest))
+    if found is None or found.purpose is not purpose or not digests_match(found.token_hash, digest):
+        raise TokenInvalid()
+    if not allow_expired and found.expires_at <= utcnow():
+        raise TokenExpired(found)
+    return found
+
+
+def confirm(token: str) -> Signature:
+    """Verify the address behind a confirm link. Harmless to repeat; a withdrawn signature stays gone."""
+    found = find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
+    signature = found.signature
+    now = utcnow()
+    if signature.status is SignatureStatus.PENDING:
+        if found.expires_at <= now:
+            raise TokenExpired(found)
+        signature.status = SignatureStatus.VERIFIED
+        signature.verified_at = now
+    found.used_at = found.used_at or now
+    db.session.commit()
+    return signature
+
+
+def renew_confirmation(token: str, address: ValidatedEmail, language: str, title: str) -> None:
+    """Send a fresh confirm link for an expired one, if the address given is the one that signed."""
+    found = find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
+    signature = found.signature
+    now = utcnow()
+    if (
+        signature.status is SignatureStatus.PENDING
+        and digests_match(email_hash(address), signature.email_hash)
+        and _claim_email_slot(signature.id, now)
+        and _allow_email_to(signature.email_hash)
+    ):
+        _queue_verification(signature, address.normalized, language, title, now)
+    db.session.commit()
+
+
+def _erase_signature(signature: Signature) -> None:
+    if signature.status is SignatureStatus.PUBLISHED:
+        publication.count_unpublished(signature)
+    outbox.discard_unsent_for(signature.id)
+    db.session.execute(delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
+    db.session.delete(signature)
+
+
+def withdraw(token: str) -> None:
+    """Delete the signer's personal data and take the signature off every list and count."""
+    signature = find_token(token, TokenPurpose.WITHDRAW).signature
+    _erase_signature(signature)
+    db.session.commit()
+
+
+def not_me(token: str) -> None:
+    """Someone signed with this address: remove it and stop mailing the address from the form."""
+    signature = find_token(token, TokenPurpose.NOT_ME).signature
+    now = utcnow()
+    suppression = db.session.get(EmailSuppression, signature.email_hash) or EmailSuppression(
+        email_hash=signature.email_hash
+    )
+    suppression.created_at = now
+    suppression.expires_at = now + dt.timedelta(days=current_app.config["SUPPRESSION_DAYS"])
+    db.session.add(suppression)
+    _erase_signature(signature)
+    db.session.commit()

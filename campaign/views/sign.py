@@ -1,0 +1,153 @@
+"""Signing pages: the form, the emailed links (confirm, withdraw, "it wasn't me") and their answers."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
+
+from .. import i18n, letters, signing
+from ..extensions import csrf, limiter
+from ..forms import ConfirmForm, EmailForm, SignatureForm
+from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
+from ..security import private_response
+from .public import bp
+
+
+def _page(template: str, status: int = 200, **context):
+    return private_response(make_response(render_template(template, **context), status))
+
+
+def _featured_view() -> letters.LetterView:
+    letter = letters.featured_letter(current_app.config["FEATURED_LETTER"])
+    view = letters.letter_in_language(letter, g.lang) if letter else None
+    if view is None:
+        abort(404)
+    return view
+
+
+def _sign_rate_limit() -> str:
+    return current_app.config["SIGN_RATE_LIMIT"]
+
+
+def _details(form: SignatureForm) -> signing.SignatureDetails:
+    return signing.SignatureDetails(
+        kind=SignatureKind(form.kind.data),
+        name=form.name.data,
+        organisation=form.organisation.data,
+        role=form.role.data,
+        country=form.country.data,
+        city=form.city.data,
+        website=form.website.data,
+        comment=form.comment.data,
+        consent_publish=bool(form.consent_publish.data),
+        consent_updates=bool(form.consent_updates.data),
+    )
+
+
+@bp.route("/sign", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
+@limiter.limit(_sign_rate_limit, methods=["POST"])
+def sign():
+    view = _featured_view()
+    if signing.signing_paused():
+        return _page("public/sign_paused.html", 503, view=view)
+    form = SignatureForm()
+    if request.method == "POST":
+        if form.is_bot():
+            return redirect(url_for(".check_inbox"), 303)
+        if form.validate() and form.stamp_is_valid():
+            try:
+                signing.submit_signature(
+                    view.letter, g.lang, view.text.version, view.text.title, _details(form),
+                    form.validated_email, request.remote_addr,
+                )
+            except signing.SigningPaused:
+                return _page("public/sign_paused.html", 503, view=view)
+            return redirect(url_for(".check_inbox"), 303)
+        return _page("public/sign.html", 422, view=view, form=form, failed=True)
+    return _page("public/sign.html", view=view, form=form, failed=False)
+
+
+@bp.get("/sign/check-your-inbox")
+def check_inbox():
+    return _page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"])
+
+
+def _expired_confirmation(token: str, form: EmailForm | None = None, status: int = 410):
+    return _page("public/confirm_expired.html", status, form=form or EmailForm(), token=token)
+
+
+@bp.route("/sign/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    try:
+        found = signing.find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
+    except signing.TokenInvalid:
+        return _page("public/link_invalid.html", 404)
+    if found.signature.status is not SignatureStatus.PENDING:
+        return redirect(url_for(".thank_you"), 303)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        try:
+            signing.confirm(token)
+        except signing.TokenExpired:
+            return _expired_confirmation(token)
+        return redirect(url_for(".thank_you"), 303)
+    if found.expires_at <= utcnow():
+        return _expired_confirmation(token)
+    return _page("public/confirm.html", form=form, signature=found.signature)
+
+
+@bp.post("/sign/confirm/<token>/renew")
+@limiter.limit(_sign_rate_limit)
+def renew_confirmation(token: str):
+    form = EmailForm()
+    if not form.validate():
+        return _expired_confirmation(token, form, 422)
+    view = _featured_view()
+    try:
+        signing.renew_confirmation(token, form.validated_email, g.lang, view.text.title)
+    except signing.TokenInvalid:
+        return _page("public/link_invalid.html", 404)
+    return redirect(url_for(".check_inbox"), 303)
+
+
+@bp.get("/sign/thank-you")
+def thank_you():
+    view = _featured_view()
+    return _page(
+        "public/thank_you.html", view=view, share_url=i18n.absolute_url("public.letter", lang=g.lang),
+        share_title=view.text.title,
+    )
+
+
+def _token_action(token: str, purpose: TokenPurpose, template: str, action, done_endpoint: str):
+    try:
+        found = signing.find_token(token, purpose)
+    except signing.TokenInvalid:
+        return _page("public/link_invalid.html", 404)
+    except signing.TokenExpired:
+        return _page("public/link_expired.html", 410)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        action(token)
+        return redirect(url_for(done_endpoint), 303)
+    return _page(template, form=form, signature=found.signature)
+
+
+@bp.route("/sign/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(token: str):
+    return _token_action(token, TokenPurpose.WITHDRAW, "public/withdraw.html", signing.withdraw, ".withdrawn")
+
+
+@bp.get("/sign/withdrawn")
+def withdrawn():
+    return _page("public/withdrawn.html")
+
+
+@bp.route("/sign/not-me/<token>", methods=["GET", "POST"])
+def not_me(token: str):
+    return _token_action(token, TokenPurpose.NOT_ME, "public/not_me.html", signing.not_me, ".not_me_done")
+
+
+@bp.get("/sign/not-me-done")
+def not_me_done():
+    return _page("public/not_me_done.html")

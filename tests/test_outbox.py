@@ -1,0 +1,161 @@
+"""Mail never blocks a request, survives a mail server outage, and goes out exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign import outbox
+from campaign.models import OutboxMessage, OutboxStatus, utcnow
+
+from .factories import links_in, sign
+from .smtp_sink import SmtpSink
+
+
+def queue_messages(app, count: int) -> None:
+    with app.test_request_context():
+        for number in range(count):
+            outbox.enqueue(
+                "test", f"reader{number}@example.org", "en", "verification", "Confirm your signature",
+                letter_title="A letter", signature=type("S", (), {"name": f"Reader {number}"})(),
+                confirm_hours=72, confirm_url="https://campaign.example/en/sign/confirm/x",
+                withdraw_url="https://campaign.example/en/sign/withdraw/x",
+                not_me_url="https://campaign.example/en/sign/not-me/x",
+            )
+        outbox.db.session.commit()
+
+
+def messages(db) -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_smtp_down_while_signing_then_the_mail_goes_out_when_it_returns(app, client, db, smtp):
+    smtp.stop()
+    response = sign(client)
+    assert response.status_code == 303, "the signer is answered without waiting for mail"
+
+    with app.app_context():
+        report = outbox.deliver_due()
+    assert report.sent == 0 and report.retried == 1
+    [queued] = messages(db)
+    assert queued.status is OutboxStatus.PENDING and queued.attempts == 1
+    assert queued.next_attempt_at - utcnow() <= dt.timedelta(seconds=60), "first retry within a minute"
+    assert queued.recipient is not None
+
+    smtp.start()
+    with app.app_context():
+        assert outbox.deliver_due().sent == 0, "not due yet"
+        assert outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=1)).sent == 1
+    [received] = smtp.wait_for(1)
+    assert "confirm" in links_in(received.text)
+    [sent] = messages(db)
+    assert sent.status is OutboxStatus.SENT and sent.sent_at is not None
+
+
+def test_sent_messages_keep_no_address_or_body(app, db, smtp):
+    queue_messages(app, 2)
+    with app.app_context():
+        assert outbox.deliver_due().sent == 2
+    for message in messages(db):
+        assert message.recipient is None and message.body_text is None and message.body_html is None
+        assert message.status is OutboxStatus.SENT
+
+
+def test_retries_back_off_and_keep_trying_for_more_than_a_day(app, db):
+    queue_messages(app, 1)
+    created = messages(db)[0].created_at
+    delays = [outbox.retry_delay(attempt) for attempt in range(1, 12)]
+    assert delays[0] <= dt.timedelta(minutes=1)
+    assert delays == sorted(delays) and delays[-1] == dt.timedelta(hours=1)
+
+    with app.app_context():
+        outbox.deliver_due(now=created + dt.timedelta(hours=25))
+    [message] = messages(db)
+    assert message.status is OutboxStatus.PENDING, "still retrying after a day"
+
+    with app.app_context():
+        report = outbox.deliver_due(now=created + dt.timedelta(hours=app.config["OUTBOX_GIVE_UP_HOURS"], seconds=1))
+    assert report.failed == 1
+    [message] = messages(db)
+    assert message.status is OutboxStatus.FAILED and message.recipient is None
+
+
+def test_permanent_refusals_are_not_retried(app, db, smtp):
+    smtp.refuse_with = "550 5.1.1 No such user"
+    queue_messages(app, 1)
+    with app.app_context():
+        report = outbox.deliver_due()
+    assert report.failed == 1 and report.retried == 0
+    [message] = messages(db)
+    assert message.status is OutboxStatus.FAILED and message.attempts == 1 and message.recipient is None
+
+
+def test_temporary_refusals_are_retried(app, db, smtp):
+    smtp.refuse_with = "451 4.3.0 Try again later"
+    queue_messages(app, 1)
+    with app.app_context():
+        report = outbox.deliver_due()
+    assert report.retried == 1
+    assert messages(db)[0].status is OutboxStatus.PENDING
+
+
+def test_console_transport_prints_instead_of_sending(app, db, capsys):
+    app.config["MAIL_TRANSPORT"] = "console"
+    queue_messages(app, 1)
+    with app.app_context():
+        assert outbox.deliver_due().sent == 1
+    printed = capsys.readouterr().out
+    assert "To: reader0@example.org" in printed and "https://campaign.example/en/sign/confirm/x" in printed
+
+
+def test_cli_drains_once(app, db, smtp):
+    queue_messages(app, 3)
+    result = app.test_cli_runner().invoke(args=["outbox", "run", "--once"])
+    assert result.exit_code == 0 and "sent 3" in result.output
+    assert len(smtp.wait_for(3)) == 3
+
+
+def test_two_workers_send_every_message_exactly_once(app, db, smtp, backend):
+    if backend != "postgresql":
+        pytest.skip("concurrent workers rely on PostgreSQL's FOR UPDATE SKIP LOCKED")
+    app.config["OUTBOX_BATCH_SIZE"] = 10
+    queue_messages(app, 120)
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            reports.append(outbox.deliver_due())
+            outbox.db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    received = smtp.wait_for(120)
+    ids = [message.message["Message-ID"] for message in received]
+    assert len(ids) == 120 and len(set(ids)) == 120
+    assert sum(report.sent for report in reports) == 120
+    assert all(report.sent > 0 for report in reports), "both workers took part"
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENT)) == 120
+
+
+def test_a_worker_survives_the_mail_server_restarting_mid_batch(app, db):
+    sink = SmtpSink(port=app.config["MAIL_PORT"])
+    queue_messages(app, 2)
+    with app.app_context():
+        first = outbox.deliver_due()
+    assert first.retried == 2
+    sink.start()
+    try:
+        with app.app_context():
+            assert outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=2)).sent == 2
+    finally:
+        sink.stop()

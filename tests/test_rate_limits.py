@@ -1,0 +1,81 @@
+"""Abuse limits: per client on the sign form, shared through Redis, never unlimited when it fails."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign import create_app
+from campaign.models import Signature
+
+from .factories import LTR_AND_RTL, form_fields, signature_data, translated
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "SIGN_RATE_LIMIT": "3/minute", "RESEND_COOLDOWN_SECONDS": 0}
+
+
+def post_as(client, remote_addr: str, headers=None, **overrides):
+    environ = {"REMOTE_ADDR": remote_addr}
+    page = client.get("/en/sign", environ_base=environ, headers=headers)
+    data = {**form_fields(page.get_data(as_text=True)), **signature_data(**overrides)}
+    return client.post("/en/sign", data=data, environ_base=environ, headers=headers)
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_sign_submissions_are_limited_per_client_with_a_translated_429(app, client, db, lang):
+    for number in range(3):
+        assert post_as(client, "198.51.100.7", email=f"person{number}@example.org").status_code == 303
+    page = client.get(f"/{lang}/sign", environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    data = {**form_fields(page.get_data(as_text=True)), **signature_data(email="late@example.org")}
+    refused = client.post(f"/{lang}/sign", data=data, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert refused.status_code == 429
+    assert translated(app, lang, "Too many attempts") in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 3
+    assert post_as(client, "198.51.100.8", email="other@example.org").status_code == 303, "other clients unaffected"
+
+
+def test_reading_the_form_is_not_limited(client):
+    for _ in range(10):
+        assert client.get("/en/sign", environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 200
+
+
+def test_forwarded_for_is_ignored_without_a_configured_proxy(client):
+    for number in range(3):
+        post_as(client, "198.51.100.10", {"X-Forwarded-For": f"192.0.2.{number}"}, email=f"p{number}@example.org")
+    assert post_as(client, "198.51.100.10", {"X-Forwarded-For": "192.0.2.99"}, email="x@example.org").status_code == 429
+
+
+def sibling_app(app_config, **overrides):
+    """Another app on the same database as the ``app`` fixture (which owns schema and cleanup)."""
+    return create_app({**app_config, **overrides})
+
+
+def test_forwarded_for_is_trusted_through_the_configured_proxy(app, app_config):
+    client = sibling_app(app_config, PROXY_FIX_HOPS=1).test_client()
+    for number in range(3):
+        assert post_as(client, "10.0.0.1", {"X-Forwarded-For": "192.0.2.1"}, email=f"p{number}@example.org").status_code == 303
+    assert post_as(client, "10.0.0.1", {"X-Forwarded-For": "192.0.2.1"}, email="x@example.org").status_code == 429
+    assert post_as(client, "10.0.0.1", {"X-Forwarded-For": "192.0.2.2"}, email="y@example.org").status_code == 303
+
+
+def test_a_failing_store_falls_back_to_memory_never_to_unlimited(app, app_config):
+    client = sibling_app(app_config, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0").test_client()
+    statuses = [post_as(client, "198.51.100.20", email=f"p{n}@example.org").status_code for n in range(6)]
+    assert statuses.count(429) >= 2 and statuses[0] == 303
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (CI sets it)")
+def test_limits_are_shared_through_redis(app, app_config):
+    prefix = f"test-{uuid.uuid4().hex}"
+    first = sibling_app(app_config, RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix)
+    second = sibling_app(app_config, RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix)
+    for number in range(3):
+        assert post_as(first.test_client(), "198.51.100.30", email=f"p{number}@example.org").status_code == 303
+    assert post_as(second.test_client(), "198.51.100.30", email="z@example.org").status_code == 429

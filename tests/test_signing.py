@@ -1,0 +1,363 @@
+"""The signing journey: form → email in the signer's language → confirm button → awaiting moderation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select, update
+
+from campaign import outbox
+from campaign.models import (
+    OutboxMessage,
+    OutboxStatus,
+    PublishedTally,
+    Signature,
+    SignatureStatus,
+    SignatureToken,
+    TokenPurpose,
+)
+
+from .factories import LTR_AND_RTL, links_in, sign, translated
+
+EMAIL = "amal@rights.example.org"
+
+
+def deliver(app):
+    with app.app_context():
+        return outbox.deliver_due()
+
+
+def only_signature(db) -> Signature:
+    signatures = db.session.scalars(select(Signature)).all()
+    assert len(signatures) == 1
+    return signatures[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_whole_path_in_the_signer_language(app, client, db, smtp, lang):
+    response = sign(client, lang)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/{lang}/sign/check-your-inbox"
+    inbox_page = client.get(response.headers["Location"])
+    assert translated(app, lang, "Check your inbox") in inbox_page.get_data(as_text=True)
+
+    signature = only_signature(db)
+    assert signature.status is SignatureStatus.PENDING
+    assert signature.language == lang
+    db.session.remove()
+
+    assert deliver(app).sent == 1
+    [received] = smtp.wait_for(1)
+    assert received.envelope_to == [EMAIL]
+    assert received.message["Subject"] == translated(app, lang, "Confirm your signature")
+    assert received.message["Message-ID"].endswith("@campaign.example>")
+    assert received.message["Date"]
+    html_lang = "ar" if lang == "ar" else "en"
+    assert f'<html lang="{html_lang}" dir="{"rtl" if lang == "ar" else "ltr"}">' in received.html
+    links = links_in(received.text)
+    assert set(links) == {"confirm", "withdraw", "not-me"}
+    assert all(link.startswith(f"/{lang}/sign/") for link in links.values())
+    assert links_in(received.html) == links
+
+    confirm_page = client.get(links["confirm"])
+    page = confirm_page.get_data(as_text=True)
+    assert confirm_page.status_code == 200
+    assert confirm_page.headers["Cache-Control"] == "no-store"
+    assert page.count("<button") == 1
+    assert "<bdi>Digital Rights Collective</bdi>" in page
+    assert only_signature(db).status is SignatureStatus.PENDING, "opening the link must not confirm"
+    db.session.remove()
+
+    confirmed = client.post(links["confirm"], data=dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]+)"', page)))
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == f"/{lang}/sign/thank-you"
+    thanks = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert translated(app, lang, "Thank you for signing") in thanks
+    signature = only_signature(db)
+    assert signature.status is SignatureStatus.VERIFIED and signature.verified_at is not None
+
+
+def csrf_of(client, path: str) -> dict[str, str]:
+    html = client.get(path).get_data(as_text=True)
+    return dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]+)"', html))
+
+
+def signed_and_mailed(app, client, smtp, lang="en", **overrides) -> dict[str, str]:
+    before = len(smtp.messages)
+    assert sign(client, lang, **overrides).status_code == 303
+    deliver(app)
+    return links_in(smtp.wait_for(before + 1)[-1].text)
+
+
+def test_confirming_twice_is_harmless(app, client, db, smtp):
+    links = signed_and_mailed(app, client, smtp)
+    form = csrf_of(client, links["confirm"])
+    assert client.post(links["confirm"], data=form).status_code == 303
+    assert client.post(links["confirm"], data=form).status_code == 303
+    assert client.get(links["confirm"]).headers["Location"] == "/en/sign/thank-you"
+    assert only_signature(db).status is SignatureStatus.VERIFIED
+
+
+def test_a_get_never_confirms_even_when_followed_many_times(app, client, db, smtp):
+    links = signed_and_mailed(app, client, smtp)
+    for _ in range(3):
+        client.get(links["confirm"])
+        client.head(links["confirm"])
+    assert only_signature(db).status is SignatureStatus.PENDING
+
+
+def test_confirm_requires_csrf(app, client, db, smtp):
+    links = signed_and_mailed(app, client, smtp)
+    assert client.post(links["confirm"], data={}).status_code in (200, 400)
+    assert only_signature(db).status is SignatureStatus.PENDING
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_tampered_or_unknown_tokens_get_a_clear_404(app, client, smtp, lang):
+    links = signed_and_mailed(app, client, smtp, lang)
+    tampered = links["confirm"][:-2] + ("AA" if not links["confirm"].endswith("AA") else "BB")
+    for path in (tampered, f"/{lang}/sign/confirm/x", f"/{lang}/sign/withdraw/{'a' * 43}", f"/{lang}/sign/not-me/zz"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert translated(app, lang, "This link is not valid") in response.get_data(as_text=True)
+
+
+def test_tokens_serve_one_purpose_only(app, client, db, smtp):
+    links = signed_and_mailed(app, client, smtp)
+    withdraw_token = links["withdraw"].rsplit("/", 1)[1]
+    assert client.get(f"/en/sign/confirm/{withdraw_token}").status_code == 404
+    assert client.post(f"/en/sign/confirm/{withdraw_token}", data=csrf_of(client, "/en/sign")).status_code == 404
+    assert only_signature(db).status is SignatureStatus.PENDING
+    confirm_token = links["confirm"].rsplit("/", 1)[1]
+    assert client.get(f"/en/sign/withdraw/{confirm_token}").status_code == 404
+
+
+def test_tokens_are_stored_only_as_hashes(app, client, db, smtp):
+    links = signed_and_mailed(app, client, smtp)
+    stored = {row.token_hash for row in db.session.scalars(select(SignatureToken))}
+    for link in links.values():
+        token = link.rsplit("/", 1)[1]
+        assert len(token) >= 43  # 256 bits in base64url
+        assert token not in stored
+        assert not any(token in value for value in stored)
+
+
+def expire_tokens(db, purpose: TokenPurpose) -> None:
+    db.session.execute(
+        update(SignatureToken)
+        .where(SignatureToken.purpose == purpose)
+        .values(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1))
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_an_expired_link_offers_a_fresh_one_without_showing_the_address(app, client, db, smtp, lang):
+    links = signed_and_mailed(app, client, smtp, lang)
+    expire_tokens(db, TokenPurpose.CONFIRM)
+    db.session.execute(update(Signature).values(last_email_at=None))
+    db.session.commit()
+
+    page = client.get(links["confirm"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 410
+    assert translated(app, lang, "This link has expired") in html
+    assert EMAIL not in html and "rights.example.org" not in html
+    assert client.post(links["confirm"], data=csrf_of(client, links["confirm"])).status_code == 410
+    assert only_signature(db).status is SignatureStatus.PENDING
+    db.session.remove()
+
+    renew = f"{links['confirm']}/renew"
+    wrong = client.post(renew, data={**csrf_of(client, links["confirm"]), "email": "someone@else.example"})
+    assert wrong.status_code == 303
+    right = client.post(renew, data={**csrf_of(client, links["confirm"]), "email": EMAIL.upper()})
+    assert right.status_code == 303
+    deliver(app)
+    messages = smtp.wait_for(2)
+    assert len(messages) == 2 and [a.lower() for a in messages[-1].envelope_to] == [EMAIL]
+    fresh = links_in(messages[-1].text)["confirm"]
+    assert client.post(fresh, data=csrf_of(client, fresh)).status_code == 303
+    assert only_signature(db).status is SignatureStatus.VERIFIED
+
+
+def test_one_signature_per_address_whatever_its_spelling(app, client, db, smtp):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    variants = ["amal@rights.example.org", "AMAL@Rights.Example.ORG", "amal+letter@rights.example.org"]
+    for variant in variants:
+        assert sign(client, email=variant).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
+
+
+def test_gmail_dots_are_ignored_but_other_domains_keep_them(app, client, db):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    for address in ["first.last@gmail.com", "firstlast@googlemail.com", "First.Last+x@Gmail.com"]:
+        sign(client, email=address)
+    sign(client, email="first.last@example.org")
+    sign(client, email="firstlast@example.org")
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 3
+
+
+def test_internationalised_domains_are_one_address(app, client, db):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    sign(client, email="ana@bücher.example")
+    sign(client, email="ana@xn--bcher-kva.example")
+    signature = only_signature(db)
+    assert signature.email_domain == "bücher.example"
+
+
+def test_the_answer_is_the_same_for_new_pending_and_signed_addresses(app, client, db, smtp):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    first = sign(client)
+    pending = sign(client)
+    signature = only_signature(db)
+    signature.status = SignatureStatus.VERIFIED
+    db.session.commit()
+    signed = sign(client)
+    assert {r.status_code for r in (first, pending, signed)} == {303}
+    assert {r.headers["Location"] for r in (first, pending, signed)} == {"/en/sign/check-your-inbox"}
+
+
+def test_a_pending_address_is_sent_its_link_again_and_a_signed_one_is_told(app, client, db, smtp):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    sign(client)
+    sign(client, name="Amal H.")
+    deliver(app)
+    first, second = smtp.wait_for(2)
+    assert "confirm" in links_in(second.text)
+    assert only_signature(db).name == "Amal H.", "a repeat while pending updates the details"
+
+    signature = only_signature(db)
+    signature.status = SignatureStatus.VERIFIED
+    db.session.commit()
+    sign(client, name="Someone Else")
+    deliver(app)
+    third = smtp.wait_for(3)[-1]
+    assert third.message["Subject"] == "You have already signed"
+    assert set(links_in(third.text)) == {"withdraw", "not-me"}
+    assert only_signature(db).name == "Amal H.", "a confirmed signature is not changed by the form"
+
+
+def test_at_most_three_emails_a_day_to_one_address(app, client, db, smtp):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    for _ in range(6):
+        assert sign(client).status_code == 303
+    deliver(app)
+    assert len(smtp.messages) == 3
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+
+def test_repeats_within_the_cooldown_send_nothing_more(app, client, db, smtp):
+    for _ in range(4):
+        sign(client)
+    deliver(app)
+    assert len(smtp.wait_for(1)) == 1
+
+
+def test_the_signature_records_letter_version_and_language(app, client, db):
+    from campaign import letters
+
+    sign(client, "ar")
+    signature = only_signature(db)
+    current = letters.letter_in_language(letters.letter_by_slug("ban-biometric-surveillance"), "ar").text
+    assert signature.letter_version == current.version and signature.language == "ar"
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_withdraw_shows_what_goes_and_deletes_everything(app, client, db, smtp, lang):
+    links = signed_and_mailed(app, client, smtp, lang)
+    client.post(links["confirm"], data=csrf_of(client, links["confirm"]))
+    signature = only_signature(db)
+    signature.status = SignatureStatus.PUBLISHED
+    db.session.add(PublishedTally(letter_id=signature.letter_id, kind="organisation", country="LB", count=1))
+    db.session.commit()
+    db.session.remove()
+
+    page = client.get(links["withdraw"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert translated(app, lang, "Withdraw your signature") in html
+    assert "<bdi>Amal Haddad</bdi>" in html and html.count("<button") == 1
+    assert only_signature(db) is not None
+    db.session.remove()
+
+    done = client.post(links["withdraw"], data=csrf_of(client, links["withdraw"]))
+    assert done.status_code == 303 and done.headers["Location"] == f"/{lang}/sign/withdrawn"
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 0
+    assert db.session.scalar(select(PublishedTally.count)) == 0
+    assert client.get(links["withdraw"]).status_code == 404
+    assert client.get(links["confirm"]).status_code == 404, "an old link cannot revive a withdrawn signature"
+    assert client.post(links["confirm"], data=csrf_of(client, "/en/sign")).status_code == 404
+
+
+def test_withdrawal_drops_mail_still_queued_for_the_signer(app, client, db, smtp):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    links = signed_and_mailed(app, client, smtp)
+    sign(client)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.PENDING)) == 1
+    db.session.remove()
+    client.post(links["withdraw"], data=csrf_of(client, links["withdraw"]))
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.PENDING)) == 0
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_it_was_not_me_removes_the_signature_and_stops_the_form_mailing_me(app, client, db, smtp, lang):
+    links = signed_and_mailed(app, client, smtp, lang)
+    html = client.get(links["not-me"]).get_data(as_text=True)
+    assert translated(app, lang, "Someone signed with your address") in html
+    done = client.post(links["not-me"], data=csrf_of(client, links["not-me"]))
+    assert done.status_code == 303 and done.headers["Location"] == f"/{lang}/sign/not-me-done"
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    db.session.remove()
+
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    again = sign(client, lang)
+    assert again.status_code == 303
+    deliver(app)
+    assert len(smtp.messages) == 1, "no new email to an address whose owner said it wasn't them"
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+
+
+def test_emails_link_to_site_url_never_to_the_request_host(app, client, smtp):
+    page = client.get("/en/sign", base_url="http://evil.example")
+    from .factories import form_fields, signature_data
+
+    client.post("/en/sign", data={**form_fields(page.get_data(as_text=True)), **signature_data()},
+                base_url="http://evil.example")
+    deliver(app)
+    [received] = smtp.wait_for(1)
+    assert "evil.example" not in received.text and "evil.example" not in received.html
+    assert links_in(received.text)
+
+
+def test_signing_can_be_paused_and_resumed(app, client, db):
+    from campaign import signing
+
+    signing.set_signing_paused(True)
+    db.session.remove()
+    paused = client.get("/en/sign")
+    assert paused.status_code == 503
+    assert "Signing is paused" in paused.get_data(as_text=True)
+    assert sign_without_form(client).status_code == 503
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    signing.set_signing_paused(False)
+    db.session.remove()
+    assert sign(client).status_code == 303
+
+
+def sign_without_form(client):
+    from .factories import signature_data
+
+    return client.post("/en/sign", data=signature_data())
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_paused_page_is_translated(app, client, db, lang):
+    from campaign import signing
+
+    signing.set_signing_paused(True)
+    db.session.remove()
+    assert translated(app, lang, "Signing is paused") in client.get(f"/{lang}/sign").get_data(as_text=True)
