@@ -162,7 +162,7 @@ def fill_development_keys(config: dict) -> None:
     """In debug or testing, stand in random keys for any that are missing (never in production)."""
     if not (config.get("DEBUG") or config.get("TESTING")):
         return
-    for name in ("EMAIL_HASH_KEY", "CLIENT_HASH_KEY"):
+    for name in ("SECRET_KEY", "EMAIL_HASH_KEY", "CLIENT_HASH_KEY"):
         if not config.get(name):
             config[name] = secrets.token_urlsafe(48)
     if not config.get("SEAL_PUBLIC_KEY"):

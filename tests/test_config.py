@@ -82,7 +82,13 @@ def test_a_malformed_public_key_is_refused():
 
 def test_debug_fills_in_missing_development_keys():
     app = create_app({"DEBUG": True, "TESTING": False})
-    assert len(app.config["EMAIL_HASH_KEY"]) >= 32 and app.config["SEAL_PUBLIC_KEY"]
+    assert len(app.config["SECRET_KEY"]) >= 32 and len(app.config["EMAIL_HASH_KEY"]) >= 32
+    assert app.config["SECRET_KEY"] != app.config["EMAIL_HASH_KEY"] and app.config["SEAL_PUBLIC_KEY"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    with app.test_request_context("/en/sign"):
+        from flask_wtf.csrf import generate_csrf
+
+        assert generate_csrf()
 
 
 def test_environment_variables_are_honoured(monkeypatch):
