@@ -10,8 +10,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, forms, i18n, security
-from .config import PROJECT_ROOT, DefaultConfig, database_engine_options, fill_development_keys, validate
+from . import admin_cli, cli, forms, i18n, security
+from .config import (
+    PROJECT_ROOT,
+    DefaultConfig,
+    apply_cookie_policy,
+    database_engine_options,
+    fill_development_keys,
+    validate,
+)
 from .extensions import csrf, db, limiter, mail, migrate
 
 
@@ -36,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     validate(app.config)
     fill_development_keys(app.config)
+    apply_cookie_policy(app.config)
 
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -51,15 +59,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     forms.init_app(app)
 
-    from .views import errors, ops, public, sign  # noqa: F401  (sign adds its routes to public.bp)
+    from .views import admin, errors, ops, public, sign  # noqa: F401  (sign adds its routes to public.bp)
 
     app.register_blueprint(public.root)
     app.register_blueprint(public.bp, url_prefix="/<lang:lang>")
     app.register_blueprint(ops.bp)
+    admin.init_app(app)
     errors.init_app(app)
 
     security.init_app(app)
     cli.init_app(app)
+    admin_cli.init_app(app)
     return app
 
 

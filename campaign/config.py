@@ -75,11 +75,21 @@ class DefaultConfig:
     OUTBOX_POLL_SECONDS = 1.0
     OUTBOX_GIVE_UP_HOURS = 48
 
+    ADMIN_REQUIRE_TOTP = True
+    ADMIN_IDLE_MINUTES = 30
+    ADMIN_SESSION_HOURS = 12
+    ADMIN_LOGIN_RATE_LIMIT = "10/minute;100/hour"
+    QUEUE_PAGE_SIZE = 50
+    FLAG_NETWORK_THRESHOLD = 20
+    FLAG_DOMAIN_THRESHOLD = 50
+    FLAG_WINDOW_HOURS = 24
+
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
     MAX_CONTENT_LENGTH = 64 * 1024
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None: on when FLASK_SITE_URL is https, outside debug/testing
 
 
 def database_engine_options(uri: str, base: dict, connect_timeout: int) -> dict:
@@ -128,6 +138,8 @@ def validate(config: dict) -> None:
             "No FLASK_SEAL_PUBLIC_KEY: run `flask --app wsgi keys generate`, keep the private key offline "
             "and set FLASK_SEAL_PUBLIC_KEY to the public one."
         )
+    if not config.get("ADMIN_REQUIRE_TOTP") and not config.get("DEBUG"):
+        raise ConfigError("FLASK_ADMIN_REQUIRE_TOTP may be turned off only in debug mode.")
     if config.get("MAIL_TRANSPORT") not in ("smtp", "console"):
         raise ConfigError('FLASK_MAIL_TRANSPORT must be "smtp" or "console".')
 
@@ -167,6 +179,18 @@ def fill_development_keys(config: dict) -> None:
             config[name] = secrets.token_urlsafe(48)
     if not config.get("SEAL_PUBLIC_KEY"):
         config["SEAL_PUBLIC_KEY"] = generate_seal_keypair()[0]
+
+
+def apply_cookie_policy(config: dict) -> None:
+    """Secure cookies over HTTPS, with the ``__Host-`` prefix that pins them to this exact host."""
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = config["SITE_URL"].startswith("https://") and not (
+            config.get("DEBUG") or config.get("TESTING")
+        )
+    if config["SESSION_COOKIE_SECURE"]:
+        config["SESSION_COOKIE_NAME"] = "__Host-session"
+        config["SESSION_COOKIE_DOMAIN"] = None
+        config["SESSION_COOKIE_PATH"] = "/"
 
 
 def _is_loopback_url(url: str) -> bool:

@@ -6,11 +6,22 @@ import time
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -123,6 +134,10 @@ class SignatureForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        source = kwargs.get("formdata")
+        if source is None and has_request_context() and request.method == "POST":
+            source = request.form
+        self.repeated_fields = [name for name in CONTRACT_FIELDS if source is not None and len(source.getlist(name)) > 1]
         self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
             SelectChoice(code, name) for code, name in country_choices()
         ]
@@ -155,8 +170,7 @@ class SignatureForm(FlaskForm):
             if not self.consent_publish.data:
                 self.consent_publish.errors.append(_l("An organisation's signature is public: tick this box to sign."))
                 valid = False
-        repeated = [name for name in CONTRACT_FIELDS if len(request.form.getlist(name)) > 1]
-        if repeated:
+        if self.repeated_fields:
             self.form_errors.append(_l("The form was sent with repeated fields. Please submit it again."))
             valid = False
         return valid
@@ -197,5 +211,61 @@ class EmailForm(FlaskForm):
         self.validated_email = checked_email(field.data)
 
 
-class ConfirmForm(FlaskForm):
-    """One button: only a POST confirms, so link scanners that open the page confirm nothing."""
+
+
+class AdminLoginForm(FlaskForm):
+    email = StringField(_l("Email address"), filters=[single_line], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    code = StringField(
+        _l("Code from your authenticator app"), filters=[single_line], validators=[Optional(), Length(max=10)],
+        description=_l("Six digits; a code works once."),
+    )
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject one or several signatures from the queue."""
+
+    ids = SelectMultipleField(coerce=int, validate_choice=False)
+    decision = RadioField(choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+                          validators=[InputRequired()])
+    reason = StringField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), Length(max=500)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.decision.data == "reject" and not self.reason.data:
+            self.reason.errors.append(_l("Give a reason for rejecting."))
+            valid = False
+        if not self.ids.data:
+            self.ids.errors.append(_l("Select at least one signature."))
+            valid = False
+        return valid
+
+
+class EditSignatureForm(FlaskForm):
+    """The published fields a moderator may correct."""
+
+    name = StringField(_l("Name"), filters=[single_line], validators=[Optional(), Length(max=200)])
+    organisation = StringField(_l("Organisation"), filters=[single_line], validators=[Optional(), Length(max=200)])
+    role = StringField(_l("Title or role"), filters=[single_line], validators=[Optional(), Length(max=200)])
+    country = SelectField(_l("Country"), validate_choice=False)
+    city = StringField(_l("City"), filters=[single_line], validators=[Optional(), Length(max=120)])
+    website = URLField(_l("Website"), filters=[single_line], validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [SelectChoice(code, name) for code, name in country_choices()]
+
+    def validate_country(self, field):
+        if field.data not in dict(country_choices()):
+            raise ValidationError(_l("Choose a country from the list."))
+
+    validate_website = SignatureForm.validate_website
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason (optional)"), filters=[single_line], validators=[Optional(), Length(max=500)])
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button and its CSRF token: e.g. confirming, so link scanners that
+    merely open a page change nothing."""

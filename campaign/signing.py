@@ -20,9 +20,10 @@ from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import i18n, outbox, publication
+from . import audit, i18n, outbox, publication
 from .extensions import db, limiter
 from .models import (
+    AdminUser,
     EmailSuppression,
     Letter,
     Signature,
@@ -34,6 +35,7 @@ from .models import (
     utcnow,
 )
 from .security import client_network, digests_match, keyed_hash, new_token, seal, token_digest
+from .text import search_key
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +96,11 @@ def signing_paused() -> bool:
     return setting is not None and setting.value == "1"
 
 
-def set_signing_paused(paused: bool) -> None:
+def set_signing_paused(paused: bool, actor: AdminUser | None = None, actor_label: str = "cli") -> None:
     setting = db.session.get(SiteSetting, SIGNING_PAUSED_KEY) or SiteSetting(key=SIGNING_PAUSED_KEY)
     setting.value = "1" if paused else "0"
     db.session.add(setting)
+    audit.record(actor, actor_label, "signing.paused" if paused else "signing.resumed", "site", None)
     db.session.commit()
 
 
@@ -176,6 +179,7 @@ def _apply_details(signature: Signature, details: SignatureDetails) -> None:
     signature.comment = details.comment
     signature.consent_publish = details.consent_publish or details.kind is SignatureKind.ORGANISATION
     signature.consent_updates = details.consent_updates
+    signature.search_text = search_key(signature.name, signature.organisation)
 
 
 def submit_signature(letter: Letter, language: str, letter_version: str, title: str, details: SignatureDetails,
@@ -288,9 +292,11 @@ def renew_confirmation(token: str, address: ValidatedEmail, language: str, title
     db.session.commit()
 
 
-def _erase_signature(signature: Signature) -> None:
+def _erase_signature(signature: Signature, action: str) -> None:
     if signature.status is SignatureStatus.PUBLISHED:
         publication.count_unpublished(signature)
+    audit.redact_signature(signature.id)
+    audit.record(None, "signer", action, "signature", signature.id)
     outbox.discard_unsent_for(signature.id)
     db.session.execute(delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
     db.session.delete(signature)
@@ -299,7 +305,7 @@ def _erase_signature(signature: Signature) -> None:
 def withdraw(token: str) -> None:
     """Delete the signer's personal data and take the signature off every list and count."""
     signature = find_token(token, TokenPurpose.WITHDRAW).signature
-    _erase_signature(signature)
+    _erase_signature(signature, "signature.withdrawn")
     db.session.commit()
 
 
@@ -313,5 +319,5 @@ def not_me(token: str) -> None:
     suppression.created_at = now
     suppression.expires_at = now + dt.timedelta(days=current_app.config["SUPPRESSION_DAYS"])
     db.session.add(suppression)
-    _erase_signature(signature)
+    _erase_signature(signature, "signature.not_me")
     db.session.commit()

@@ -39,3 +39,8 @@ def fold_for_sorting(value: str) -> str:
     """A sort key that ignores case and accents, so "Émirats" sorts with "E"."""
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def search_key(*parts: str | None) -> str:
+    """What searches match against: the parts, case- and accent-folded, spaces collapsed."""
+    return " ".join(fold_for_sorting(" ".join(part for part in parts if part)).split())

@@ -6,12 +6,15 @@ developer's data and a concurrent run are never touched.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -83,6 +86,7 @@ def app_config(request, database_url) -> dict:
 @pytest.fixture
 def app(app_config, database_url):
     app = create_app(app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         database.create_all()
         load_shipped_letters(app)
@@ -95,6 +99,29 @@ def app(app_config, database_url):
             with database.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         database.engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in a context of its own, as in production.
+
+    Flask reuses an application context that is already active (our ``db`` fixture keeps one),
+    which would share ``g`` (Flask-Login's user, Flask-WTF's token, Flask-Babel's locale) across
+    requests. Afterwards the test's own session forgets what it loaded, to see the request's writes.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(self._open_and_read, *args, **kwargs)
+        if has_app_context():
+            database.session.expire_all()
+        return response
+
+    def _open_and_read(self, *args, **kwargs):
+        """Read a streamed body inside the request's own context; ``was_streamed`` records it."""
+        response = super().open(*args, **kwargs)
+        response.was_streamed = response.is_streamed
+        response.get_data()
+        response.close()
+        return response
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ TEST_CONFIG = {
     "MAIL_PORT": 9,  # nothing listens: tests that send mail use the smtp fixture
     "SIGN_MIN_SECONDS": 0,
     "SIGN_RATE_LIMIT": "1000/minute",
+    "ADMIN_LOGIN_RATE_LIMIT": "1000/minute",
 }
 
 LTR_AND_RTL = ["es", "ar"]
@@ -111,3 +112,76 @@ def links_in(text: str) -> dict[str, str]:
     """The confirm, withdraw and not-me links of an email (as paths), keyed by purpose."""
     pattern = r"https://campaign\.example(/\w+/sign/(confirm|withdraw|not-me)/[\w-]+)"
     return {match.group(2): match.group(1) for match in re.finditer(pattern, text)}
+
+
+ADMIN_PASSWORD = "correct horse battery staple 42"
+
+
+def make_admin(email: str = "mod@campaign.example", role: str = "moderator", password: str = ADMIN_PASSWORD):
+    from campaign import accounts
+    from campaign.models import AdminRole
+
+    return accounts.create_admin(email, password, AdminRole(role), actor_label="test")
+
+
+def totp_code(user, offset_steps: int = 0) -> str:
+    """A valid code for ``user`` that has not been used yet (codes work once)."""
+    import datetime as dt
+
+    import pyotp
+
+    db.session.refresh(user)
+    totp = pyotp.TOTP(user.totp_secret)
+    current = totp.timecode(dt.datetime.now(dt.timezone.utc))
+    step = max(current, (user.totp_last_step or -10) + 1) + offset_steps  # still valid if the clock ticks over
+    assert step <= current + 1, "no unused code left in this 30-second window"
+    return totp.generate_otp(step)
+
+
+def log_in(client, user, password: str = ADMIN_PASSWORD, code: str | None = None, next_path: str | None = None):
+    page = client.get("/admin/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    url = "/admin/login" + (f"?next={next_path}" if next_path else "")
+    return client.post(url, data={"csrf_token": token, "email": user.email if hasattr(user, "email") else user,
+                                  "password": password, "code": code if code is not None else totp_code(user)})
+
+
+def csrf_token(client, path: str = "/admin/") -> str:
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
+
+
+def make_signature(status: str = "verified", kind: str = "organisation", email: str | None = None, **fields):
+    """A signature stored directly, in any state, as the signing service would have left it."""
+    from flask import current_app
+
+    from campaign import letters
+    from campaign.models import Signature, SignatureKind, SignatureStatus, utcnow
+    from campaign.security import keyed_hash, seal
+    from campaign.text import search_key
+
+    letter = shipped_letter()
+    view = letters.letter_in_language(letter, "en")
+    number = db.session.query(Signature).count() + 1
+    email = email or f"signer{number}@example{number}.org"
+    values = {
+        "name": f"Signer {number}",
+        "organisation": f"Organisation {number}" if kind == "organisation" else None,
+        "country": "BR",
+        "consent_publish": True,
+        "language": "en",
+        "email_domain": email.split("@", 1)[1],
+    }
+    values.update(fields)
+    now = utcnow()
+    signature = Signature(
+        letter_id=letter.id, kind=SignatureKind(kind), status=SignatureStatus(status),
+        email_hash=keyed_hash(current_app.config["EMAIL_HASH_KEY"], email.lower()),
+        email_sealed=seal(current_app.config["SEAL_PUBLIC_KEY"], email),
+        letter_version=view.text.version, created_at=now,
+        verified_at=now if status != "pending" else None, **values,
+    )
+    signature.search_text = search_key(signature.name, signature.organisation)
+    db.session.add(signature)
+    db.session.commit()
+    return signature

@@ -6,7 +6,7 @@ from flask import abort, current_app, g, make_response, redirect, render_templat
 
 from .. import i18n, letters, signing
 from ..extensions import csrf, limiter
-from ..forms import ConfirmForm, EmailForm, SignatureForm
+from ..forms import ButtonForm, EmailForm, SignatureForm
 from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..security import private_response
 from .public import bp
@@ -84,7 +84,7 @@ def confirm(token: str):
         return _page("public/link_invalid.html", 404)
     if found.signature.status is not SignatureStatus.PENDING:
         return redirect(url_for(".thank_you"), 303)
-    form = ConfirmForm()
+    form = ButtonForm()
     if request.method == "POST" and form.validate():
         try:
             signing.confirm(token)
@@ -126,7 +126,7 @@ def _token_action(token: str, purpose: TokenPurpose, template: str, action, done
         return _page("public/link_invalid.html", 404)
     except signing.TokenExpired:
         return _page("public/link_expired.html", 410)
-    form = ConfirmForm()
+    form = ButtonForm()
     if request.method == "POST" and form.validate():
         action(token)
         return redirect(url_for(done_endpoint), 303)

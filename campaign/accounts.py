@@ -1,0 +1,272 @@
+"""Admin accounts: passwords, second factor, login throttling and server-side sessions.
+
+A login answer never says which part was wrong or whether the account exists: unknown accounts
+cost the same password hash and are throttled under the same rules as real ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from sqlalchemy import select, update
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from . import audit
+from .extensions import db
+from .models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
+from .security import client_network, keyed_hash, new_token, token_digest
+
+logger = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+TOTP_ISSUER = "Campaign admin"
+#: Failures before a key is slowed down (short locks), and before it is locked for a while.
+SLOW_DOWN_AFTER = 3
+LOCK_AFTER = 10
+SLOW_DOWN_SECONDS = 30
+LOCK_MINUTES = 15
+CAMPAIGN_WORDS = ("biometric", "surveillance", "banbiometric", "campaign", "openletter", "signatories")
+
+_hasher = PasswordHasher()  # argon2id with argon2-cffi's current recommended parameters
+
+
+class AccountError(Exception):
+    """Base of account errors; the message is for the operator running a command."""
+
+
+class WeakPassword(AccountError):
+    pass
+
+
+class LoginFailed(AccountError):
+    """Wrong email, password or code, a disabled account, or a lock: deliberately indistinguishable."""
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"]) | frozenset(CAMPAIGN_WORDS)
+
+
+def check_password_policy(password: str) -> None:
+    """At least 12 and at most 128 characters, no composition rules, not a common password."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(f"The password must have at most {MAX_PASSWORD_LENGTH} characters.")
+    folded = password.casefold()
+    stripped = folded.rstrip("0123456789!.?*#@$ ")
+    if folded in _common_passwords() or stripped in _common_passwords() or len(set(folded)) < 4:
+        raise WeakPassword("This password is too common. Choose a longer passphrase of unrelated words.")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash("an unused password to spend the same time on unknown accounts")
+
+
+def otpauth_uri(user: AdminUser) -> str:
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def _accept_totp_code(user: AdminUser, code: str, now: float) -> bool:
+    """Accept a code of the current, previous or next 30-second step, each step only once."""
+    if not (len(code) == 6 and code.isdigit()):
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    current_step = totp.timecode(dt.datetime.fromtimestamp(now, dt.timezone.utc))
+    for step in (current_step - 1, current_step, current_step + 1):
+        if step > (user.totp_last_step or -1) and pyotp.utils.strings_equal(totp.generate_otp(step), code):
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_admin(email: str, password: str, role: AdminRole, actor_label: str = "cli") -> AdminUser:
+    check_password_policy(password)
+    email = normalise_email(email)
+    if db.session.scalar(select(AdminUser).where(AdminUser.email == email)) is not None:
+        raise AccountError(f"An account for {email} already exists.")
+    user = AdminUser(email=email, password_hash=hash_password(password), role=role, totp_secret=pyotp.random_base32())
+    db.session.add(user)
+    db.session.flush()
+    audit.record(None, actor_label, "account.created", "admin_user", user.id, after={"email": email, "role": role.value})
+    db.session.commit()
+    return user
+
+
+def find_admin(email: str) -> AdminUser:
+    user = db.session.scalar(select(AdminUser).where(AdminUser.email == normalise_email(email)))
+    if user is None:
+        raise AccountError(f"No account for {email}.")
+    return user
+
+
+def list_admins() -> list[AdminUser]:
+    return list(db.session.scalars(select(AdminUser).order_by(AdminUser.email)))
+
+
+def revoke_sessions(user: AdminUser) -> int:
+    result = db.session.execute(
+        update(AdminSession)
+        .where(AdminSession.user_id == user.id, AdminSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
+
+
+def set_active(user: AdminUser, active: bool, actor: AdminUser | None = None, actor_label: str = "cli") -> None:
+    before = {"active": user.active}
+    user.active = active
+    if not active:
+        revoke_sessions(user)
+    audit.record(actor, actor_label, "account.enabled" if active else "account.disabled", "admin_user", user.id,
+                 before=before, after={"active": active})
+    db.session.commit()
+
+
+def reset_password(user: AdminUser, password: str, actor: AdminUser | None = None, actor_label: str = "cli") -> None:
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    revoke_sessions(user)
+    audit.record(actor, actor_label, "account.password_reset", "admin_user", user.id)
+    db.session.commit()
+
+
+def reset_second_factor(user: AdminUser, actor: AdminUser | None = None, actor_label: str = "cli") -> str:
+    user.totp_secret = pyotp.random_base32()
+    user.totp_last_step = None
+    revoke_sessions(user)
+    audit.record(actor, actor_label, "account.second_factor_reset", "admin_user", user.id)
+    db.session.commit()
+    return otpauth_uri(user)
+
+
+def set_role(user: AdminUser, role: AdminRole, actor: AdminUser) -> None:
+    before = {"role": user.role.value}
+    user.role = role
+    audit.record(actor, actor.email, "account.role_changed", "admin_user", user.id, before=before,
+                 after={"role": role.value})
+    db.session.commit()
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+def _throttle_keys(email: str, client_address: str | None) -> list[str]:
+    key = current_app.config["CLIENT_HASH_KEY"]
+    keys = [keyed_hash(key, "login-account:" + normalise_email(email))]
+    network = client_network(client_address)
+    if network:
+        keys.append(keyed_hash(key, "login-client:" + network))
+    return keys
+
+
+def _is_locked(keys: list[str], now: dt.datetime) -> bool:
+    rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    return any(row.locked_until is not None and row.locked_until > now for row in rows)
+
+
+def _record_failure(keys: list[str], now: dt.datetime) -> None:
+    for key in keys:
+        row = db.session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures >= LOCK_AFTER:
+            row.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+        elif row.failures >= SLOW_DOWN_AFTER:
+            row.locked_until = now + dt.timedelta(seconds=SLOW_DOWN_SECONDS)
+        db.session.add(row)
+
+
+def _clear_failures(keys: list[str]) -> None:
+    for key in keys[:1]:  # the account's counter; the client's decays on its own
+        row = db.session.get(LoginThrottle, key)
+        if row is not None:
+            db.session.delete(row)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    user: AdminUser
+    token: str
+
+
+def authenticate(email: str, password: str, code: str, client_address: str | None) -> NewSession:
+    """Check all three factors; start a server-side session. Raises ``LoginFailed`` for any failure."""
+    now = utcnow()
+    keys = _throttle_keys(email, client_address)
+    user = db.session.scalar(select(AdminUser).where(AdminUser.email == normalise_email(email or "")))
+    password_ok = _password_matches(user.password_hash if user else _dummy_hash(), password or "")
+    locked = _is_locked(keys, now)
+    require_totp = current_app.config["ADMIN_REQUIRE_TOTP"]
+    code_ok = (not require_totp) or (user is not None and _accept_totp_code(user, (code or "").strip(), time.time()))
+    if locked or user is None or not user.active or not password_ok or not code_ok:
+        _record_failure(keys, now)
+        audit.record(None, user.email if user else "unknown account", "login.failed", "admin_user",
+                     user.id if user else None)
+        db.session.commit()
+        logger.warning("admin login failed")
+        raise LoginFailed()
+    _clear_failures(keys)
+    token = new_token()
+    db.session.add(AdminSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
+    user.last_login_at = now
+    audit.record(user, user.email, "login.succeeded", "admin_user", user.id)
+    db.session.commit()
+    logger.info("admin login succeeded")
+    return NewSession(user, token)
+
+
+def load_session(token: str | None) -> AdminUser | None:
+    """The user of a live session, refreshing its idle timer; ``None`` for anything else."""
+    if not token:
+        return None
+    session = db.session.scalar(select(AdminSession).where(AdminSession.token_hash == token_digest(token)))
+    if session is None or session.revoked_at is not None or not session.user.active:
+        return None
+    now = utcnow()
+    config = current_app.config
+    if now - session.last_seen_at > dt.timedelta(minutes=config["ADMIN_IDLE_MINUTES"]) or \
+            now - session.created_at > dt.timedelta(hours=config["ADMIN_SESSION_HOURS"]):
+        session.revoked_at = now
+        db.session.commit()
+        return None
+    if now - session.last_seen_at > dt.timedelta(seconds=30):
+        session.last_seen_at = now
+        db.session.commit()
+    return session.user
+
+
+def end_session(token: str | None) -> None:
+    if not token:
+        return
+    session = db.session.scalar(select(AdminSession).where(AdminSession.token_hash == token_digest(token)))
+    if session is not None and session.revoked_at is None:
+        session.revoked_at = utcnow()
+        audit.record(session.user, session.user.email, "logout", "admin_user", session.user_id)
+        db.session.commit()

@@ -1,0 +1,13 @@
+"""Typed SQLAlchemy 2 models. Every change here needs an Alembic migration (a test checks)."""
+
+from .admin import AdminRole, AdminSession, AdminUser, AuditEntry, LoginThrottle
+from .base import UTCDateTime, enum_column, utcnow
+from .letters import Letter, LetterText, PublishedTally
+from .operations import OutboxMessage, OutboxStatus, SiteSetting
+from .signatures import EmailSuppression, Signature, SignatureKind, SignatureStatus, SignatureToken, TokenPurpose
+
+__all__ = [
+    "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "Letter", "LetterText",
+    "LoginThrottle", "OutboxMessage", "OutboxStatus", "PublishedTally", "Signature", "SignatureKind",
+    "SignatureStatus", "SignatureToken", "SiteSetting", "TokenPurpose", "UTCDateTime", "enum_column", "utcnow",
+]

@@ -1,0 +1,116 @@
+"""Signatures, the tokens of the links sent to signers, and suppressed addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, enum_column, utcnow
+
+
+class SignatureKind(str, enum.Enum):
+    INDIVIDUAL = "individual"
+    ORGANISATION = "organisation"
+
+
+class SignatureStatus(str, enum.Enum):
+    PENDING = "pending"  # submitted, email not verified yet
+    VERIFIED = "verified"  # email verified, waiting for a moderator
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    HIDDEN = "hidden"  # was published, taken off the list by a moderator
+
+
+class Signature(db.Model):
+    """One signature of one letter by one email address.
+
+    The address itself is never stored in clear: ``email_hash`` (a keyed HMAC of the normalised
+    address) finds duplicates, ``email_domain`` helps moderators, and ``email_sealed`` is a
+    sealed box to the campaign's public key that only the offline private key can open.
+    Signatories imported from an offline list may have no address; ``import_key`` keeps
+    re-imports idempotent.
+    """
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        UniqueConstraint("letter_id", "email_hash"),
+        UniqueConstraint("letter_id", "import_key"),
+        Index("ix_signatures_letter_id_status_id", "letter_id", "status", "id"),
+        Index("ix_signatures_email_domain_created_at", "email_domain", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"))
+    kind: Mapped[SignatureKind] = mapped_column(enum_column(SignatureKind, "signature_kind"))
+    status: Mapped[SignatureStatus] = mapped_column(enum_column(SignatureStatus, "signature_status"))
+
+    name: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(120))
+    website: Mapped[str | None] = mapped_column(String(500))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    consent_publish: Mapped[bool] = mapped_column(default=False)
+    consent_updates: Mapped[bool] = mapped_column(default=False)
+    is_drafter: Mapped[bool] = mapped_column(default=False, server_default="0")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    email_domain: Mapped[str | None] = mapped_column(String(253))
+    email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    language: Mapped[str] = mapped_column(String(8))
+    letter_version: Mapped[str] = mapped_column(String(64))
+    client_network_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(300), default="form", server_default="form")
+    import_key: Mapped[str | None] = mapped_column(String(64))
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_email_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id", ondelete="SET NULL"))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+
+    tokens: Mapped[list[SignatureToken]] = relationship(
+        back_populates="signature", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TokenPurpose(str, enum.Enum):
+    CONFIRM = "confirm"
+    WITHDRAW = "withdraw"
+    NOT_ME = "not-me"
+
+
+class SignatureToken(db.Model):
+    """A link sent by email. Only the SHA-256 of the token is kept; each token serves one purpose."""
+
+    __tablename__ = "signature_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose, "token_purpose"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    signature: Mapped[Signature] = relationship(back_populates="tokens")
+
+
+class EmailSuppression(db.Model):
+    """An address (as its keyed hash) whose owner said "it wasn't me": the form mails it no more."""
+
+    __tablename__ = "email_suppressions"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,97 @@
+"""The admin area: login, the review queue, audit, accounts and exports. Everything here is private."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, request, session, url_for
+from flask_login import UserMixin, current_user
+
+from ... import accounts, labels
+from ...extensions import login_manager
+from ...models import AdminUser
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+SESSION_KEY = "_admin_session"
+
+
+class SessionUser(UserMixin):
+    """The logged-in admin, identified to Flask-Login by the session's token (revocable server-side)."""
+
+    def __init__(self, user: AdminUser, token: str):
+        self.user = user
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.is_admin
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+
+@login_manager.user_loader
+def load_user(token: str) -> SessionUser | None:
+    user = accounts.load_session(token)
+    return SessionUser(user, token) if user is not None else None
+
+
+@login_manager.unauthorized_handler
+def to_login():
+    return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    default = url_for("admin.queue")
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
+        return default
+    return target
+
+
+def admin_required(view):
+    """Account management and personal-data exports: admins only, moderators get 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated or not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.before_request
+def require_login():
+    if request.endpoint in ("admin.login",):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.after_request
+def private(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def init_app(app) -> None:
+    labels.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    from . import auth, manage, queue  # noqa: F401  (routes register on bp)
+
+    app.register_blueprint(bp)
+
+
+__all__ = ["SESSION_KEY", "SessionUser", "admin_required", "bp", "safe_next", "session"]

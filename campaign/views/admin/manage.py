@@ -1,0 +1,125 @@
+"""Audit trail, accounts, exports and site switches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ... import accounts, audit, exports, moderation, signing
+from ...extensions import db
+from ...forms import ButtonForm
+from ...models import AdminRole, AdminUser, Signature
+from . import admin_required, bp
+from .queue import queue_filter_from_args
+
+
+@bp.get("/audit")
+def audit_trail():
+    args = request.args
+    target_id = args.get("target_id", "")
+    before = args.get("before", "")
+    filters = audit.AuditFilter(
+        action=args.get("action") or None,
+        actor=args.get("actor") or None,
+        target_type=args.get("target_type") or None,
+        target_id=int(target_id) if target_id.isdigit() else None,
+        before_id=int(before) if before.isdigit() else None,
+    )
+    entries = audit.entries(filters)
+    query = {key: value for key, value in args.items() if key != "before"}
+    return render_template("admin/audit.html", entries=entries, filters=filters, actions=audit.known_actions(),
+                           query=query, next_before=entries[-1].id if len(entries) == audit.PAGE_SIZE else None)
+
+
+@bp.get("/accounts")
+@admin_required
+def accounts_list():
+    return render_template("admin/accounts.html", users=accounts.list_admins(), roles=list(AdminRole),
+                           button_form=ButtonForm())
+
+
+def _account_or_404(user_id: int):
+    user = db.session.get(AdminUser, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/accounts/<int:user_id>/active")
+@admin_required
+def account_active(user_id: int):
+    user = _account_or_404(user_id)
+    if ButtonForm().validate():
+        if user.id == current_user.user.id:
+            flash(_("You cannot disable your own account."), "error")
+        else:
+            accounts.set_active(user, not user.active, current_user.user, current_user.email)
+            flash(_("Saved."), "success")
+    return redirect(url_for("admin.accounts_list"))
+
+
+@bp.post("/accounts/<int:user_id>/role")
+@admin_required
+def account_role(user_id: int):
+    user = _account_or_404(user_id)
+    role = next((r for r in AdminRole if r.value == request.form.get("role")), None)
+    if ButtonForm().validate() and role is not None and user.id != current_user.user.id:
+        accounts.set_role(user, role, current_user.user)
+        flash(_("Saved."), "success")
+    return redirect(url_for("admin.accounts_list"))
+
+
+@bp.post("/accounts/<int:user_id>/sessions")
+@admin_required
+def account_sessions(user_id: int):
+    user = _account_or_404(user_id)
+    if ButtonForm().validate():
+        ended = accounts.revoke_sessions(user)
+        audit.record(current_user.user, current_user.email, "account.sessions_ended", "admin_user", user.id,
+                     after={"sessions": ended})
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("admin.accounts_list"))
+
+
+def _export(kind: str):
+    filters = queue_filter_from_args()
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    audit.record(current_user.user, current_user.email, "export.downloaded", "signature", None,
+                 after={"format": kind, "filters": {k: v for k, v in request.args.items()}})
+    db.session.commit()
+    rows = exports.streamed(moderation.filtered(filters).order_by(Signature.id))
+    if kind == "csv":
+        body = exports.csv_lines(exports.ADMIN_COLUMNS, (exports.admin_row(row) for row in rows))
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = exports.json_lines(exports.admin_record(row) for row in rows)
+        mimetype = "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="signatures-{stamp}.{kind}"'
+    return response
+
+
+@bp.get("/export.csv")
+@admin_required
+def export_csv():
+    return _export("csv")
+
+
+@bp.get("/export.json")
+@admin_required
+def export_json():
+    return _export("json")
+
+
+@bp.post("/signing")
+@admin_required
+def signing_switch():
+    if ButtonForm().validate():
+        paused = not signing.signing_paused()
+        signing.set_signing_paused(paused, current_user.user, current_user.email)
+        flash(_("Signing is paused.") if paused else _("Signing is open again."), "success")
+    return redirect(url_for("admin.queue"))

@@ -1,0 +1,131 @@
+"""The review queue and the decisions taken from it."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ... import audit, moderation, signing
+from ...flags import flags_for
+from ...forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
+from ...i18n import country_choices, supported_codes
+from ...models import SignatureKind, SignatureStatus
+from . import bp
+
+
+def queue_filter_from_args() -> moderation.QueueFilter:
+    """The queue's filters from the query string; unknown values mean "any"."""
+    args = request.args
+    status_value = args.get("status", SignatureStatus.VERIFIED.value)
+    status = next((s for s in SignatureStatus if s.value == status_value and s is not SignatureStatus.PENDING), None)
+    kind = next((k for k in SignatureKind if k.value == args.get("kind")), None)
+    country = args.get("country", "").upper()
+    language = args.get("language", "")
+    return moderation.QueueFilter(
+        status=status,
+        kind=kind,
+        country=country if country in dict(country_choices()) else None,
+        language=language if language in supported_codes() else None,
+        text=(args.get("q") or "")[:200] or None,
+    )
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _back_to_queue():
+    target = request.form.get("back", "")
+    return redirect(target if target.startswith("/admin/") and not target.startswith("//") else url_for("admin.queue"))
+
+
+@bp.get("/")
+def queue():
+    filters = queue_filter_from_args()
+    page = moderation.queue_page(filters, current_app.config["QUEUE_PAGE_SIZE"],
+                                 after=_int_arg("after"), before=_int_arg("before"))
+    query = {key: value for key, value in request.args.items() if key not in ("after", "before")}
+    return render_template(
+        "admin/queue.html", page=page, filters=filters, query=query, decision_form=DecisionForm(),
+        statuses=[s for s in SignatureStatus if s is not SignatureStatus.PENDING], kinds=list(SignatureKind),
+        countries=country_choices(), languages=supported_codes(), waiting=moderation.waiting_count(),
+        signing_form=ButtonForm(), signing_paused=signing.signing_paused(),
+    )
+
+
+@bp.post("/signatures/decide")
+def decide():
+    form = DecisionForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return _back_to_queue()
+    if form.decision.data == "approve":
+        changed = moderation.approve(form.ids.data, current_user.user)
+        flash(_("%(num)s signature(s) approved.", num=changed), "success")
+    else:
+        changed = moderation.reject(form.ids.data, current_user.user, form.reason.data)
+        flash(_("%(num)s signature(s) rejected.", num=changed), "success")
+    return _back_to_queue()
+
+
+def _signature_or_404(signature_id: int):
+    try:
+        return moderation.get(signature_id)
+    except moderation.ModerationError:
+        abort(404)
+
+
+@bp.route("/signatures/<int:signature_id>", methods=["GET", "POST"])
+def signature(signature_id: int):
+    found = _signature_or_404(signature_id)
+    form = EditSignatureForm(obj=found)
+    if form.validate_on_submit():
+        changed = moderation.edit(signature_id, current_user.user, {
+            name: getattr(form, name).data for name in moderation.EDITABLE_FIELDS
+        })
+        flash(_("Saved.") if changed else _("Nothing changed."), "success")
+        return redirect(url_for("admin.signature", signature_id=signature_id))
+    history = audit.entries(audit.AuditFilter(target_type="signature", target_id=signature_id))
+    flags = flags_for([found])[0]
+    return render_template("admin/signature.html", signature=found, form=form, entries=history, flags=flags,
+                           decision_form=DecisionForm(), reason_form=ReasonForm(), button_form=ButtonForm()), \
+        (422 if request.method == "POST" else 200)
+
+
+@bp.post("/signatures/<int:signature_id>/hide")
+def hide(signature_id: int):
+    form = ReasonForm()
+    if form.validate():
+        try:
+            moderation.hide(signature_id, current_user.user, form.reason.data or "")
+            flash(_("The signature is hidden from the public list."), "success")
+        except moderation.ModerationError:
+            abort(404)
+    return redirect(url_for("admin.signature", signature_id=signature_id))
+
+
+@bp.post("/signatures/<int:signature_id>/restore")
+def restore(signature_id: int):
+    if ButtonForm().validate():
+        try:
+            moderation.restore(signature_id, current_user.user)
+            flash(_("The signature is published again."), "success")
+        except moderation.ModerationError:
+            abort(404)
+    return redirect(url_for("admin.signature", signature_id=signature_id))
+
+
+@bp.post("/signatures/<int:signature_id>/drafter")
+def drafter(signature_id: int):
+    if ButtonForm().validate():
+        found = _signature_or_404(signature_id)
+        try:
+            moderation.set_drafter(signature_id, current_user.user, not found.is_drafter)
+        except moderation.ModerationError:
+            abort(404)
+        flash(_("Saved."), "success")
+    return redirect(url_for("admin.signature", signature_id=signature_id))

@@ -1,0 +1,140 @@
+"""Offline imports (idempotent, with a report) and exports (admins only, streamed, formula-safe, logged)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign import exports
+from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
+from campaign.security import generate_seal_keypair
+
+from .factories import log_in, make_admin, make_signature
+
+IMPORT_CSV = """kind,name,organisation,role,country,city,website,email,comment,consent_publish,consent_updates,drafter
+organisation,,Access Now,,US,,https://www.accessnow.org,,,yes,,yes
+organisation,,Amnesty International,,GB,London,https://www.amnesty.org,press@amnesty.org,,yes,yes,yes
+individual,Ana Souza,Universidade Federal,Professor,BR,Recife,,,,yes,,
+individual,Anonymous Supporter,,,EG,,,,,no,,
+organisation,,,,FR,,,,,yes,,
+individual,Bad Country,,,XX,,,,,yes,,
+organisation,,Bad Site,,DE,,javascript:alert(1),,,yes,,
+"""
+
+
+@pytest.fixture
+def seal_keys():
+    return generate_seal_keypair()
+
+
+@pytest.fixture
+def app_config(app_config, seal_keys):
+    return {**app_config, "SEAL_PUBLIC_KEY": seal_keys[0]}
+
+
+def run_import(app, tmp_path, content=IMPORT_CSV):
+    path = tmp_path / "launch-endorsers.csv"
+    path.write_text(content, encoding="utf-8")
+    return app.test_cli_runner().invoke(args=["signatures", "import", str(path)])
+
+
+def test_import_validates_row_by_row_and_reports_refusals(app, db, tmp_path):
+    result = run_import(app, tmp_path)
+    assert "imported 4, already present 0, refused 3" in result.output
+    assert "row 6: organisation:" in result.output
+    assert "row 7: country:" in result.output
+    assert "row 8: website:" in result.output
+    assert result.exit_code == 1, "refused rows make the command fail so scripts notice"
+    signatures = db.session.scalars(select(Signature).order_by(Signature.id)).all()
+    assert all(s.status is SignatureStatus.PUBLISHED and s.verified_at and s.published_at for s in signatures)
+    assert [s.source for s in signatures] == [f"import:launch-endorsers.csv:{row}" for row in (2, 3, 4, 5)]
+    assert [s.is_drafter for s in signatures] == [True, True, False, False]
+    assert signatures[3].consent_publish is False
+    assert db.session.scalar(select(func.sum(PublishedTally.count))) == 4
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "signature.imported")) == 4
+
+
+def test_import_is_idempotent(app, db, tmp_path):
+    run_import(app, tmp_path)
+    again = run_import(app, tmp_path)
+    assert "imported 0, already present 4, refused 3" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 4
+    assert db.session.scalar(select(func.sum(PublishedTally.count))) == 4
+
+
+def test_import_refuses_a_file_without_the_required_columns(app, db, tmp_path):
+    result = run_import(app, tmp_path, "name,email\nAna,ana@example.org\n")
+    assert result.exit_code != 0 and "missing column(s): country, kind" in result.output
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_cells_that_a_spreadsheet_would_run_are_neutralised(prefix):
+    assert exports.neutralise(prefix + "SUM(A1)") == "'" + prefix + "SUM(A1)"
+    assert exports.neutralise("plain " + prefix) == "plain " + prefix
+    assert exports.neutralise(None) == "" and exports.neutralise(True) == "yes"
+
+
+@pytest.fixture
+def admin_client(app, db, client):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    return client
+
+
+def test_admin_csv_export_is_streamed_formula_safe_and_logged(app, db, admin_client):
+    make_signature(organisation="=HYPERLINK(\"http://evil.example\")", comment="@cmd|' /C calc'!A0")
+    make_signature(organisation="Plain Org", status="published")
+    response = admin_client.get("/admin/export.csv?status=any")
+    assert response.status_code == 200 and response.was_streamed
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="signatures-')
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["organisation"] for row in rows] == ["'=HYPERLINK(\"http://evil.example\")", "Plain Org"]
+    assert rows[0]["comment"].startswith("'@")
+    assert "email_sealed" not in rows[0] and "email_hash" not in rows[0]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "export.downloaded"))
+    assert entry.actor_label == "admin@campaign.example" and entry.after["format"] == "csv"
+
+
+def test_admin_json_export_is_filtered_like_the_queue(app, db, admin_client):
+    make_signature(organisation="Waiting Org")
+    make_signature(organisation="Published Org", status="published")
+    response = admin_client.get("/admin/export.json?status=published")
+    assert response.was_streamed
+    records = json.loads(response.get_data(as_text=True))
+    assert [record["organisation"] for record in records] == ["Published Org"]
+    assert records[0]["status"] == "published"
+
+
+def test_exports_keep_memory_flat_by_streaming_rows(app, db):
+    for number in range(30):
+        make_signature(organisation=f"Org {number}")
+    lines = exports.csv_lines(exports.ADMIN_COLUMNS, (exports.admin_row(s) for s in exports.streamed(
+        select(Signature).order_by(Signature.id))))
+    assert next(lines).startswith("id,letter_id,status")
+    assert sum(1 for _ in lines) == 30
+
+
+def test_offline_export_opens_addresses_with_the_private_key(app, db, tmp_path, seal_keys):
+    make_signature(email="wants.news@example.org", consent_updates=True)
+    make_signature(email="no.news@example.org", consent_updates=False)
+    key_file = tmp_path / "private.key"
+    key_file.write_text(seal_keys[1])
+    result = app.test_cli_runner().invoke(args=["signatures", "export", "--private-key", str(key_file),
+                                                "--consent-updates"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [row["email"] for row in rows] == ["wants.news@example.org"]
+
+
+def test_the_offline_export_fails_with_the_wrong_key(app, db, tmp_path):
+    make_signature(email="someone@example.org")
+    key_file = tmp_path / "wrong.key"
+    key_file.write_text(generate_seal_keypair()[1])
+    result = app.test_cli_runner().invoke(args=["signatures", "export", "--private-key", str(key_file)])
+    assert result.exit_code != 0
+    assert "someone@example.org" not in result.output
