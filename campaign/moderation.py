@@ -151,26 +151,30 @@ def reject(ids: Iterable[int], moderator: AdminUser, reason: str) -> int:
     return _decide_many(ids, lambda signature: _reject(signature, moderator, reason.strip()))
 
 
-def hide(signature_id: int, moderator: AdminUser, reason: str) -> None:
+def _move_publication(signature_id: int, moderator: AdminUser, source: SignatureStatus, target: SignatureStatus,
+                      action: str, note: str | None = None) -> None:
     signature = get(signature_id)
-    if signature.status is not SignatureStatus.PUBLISHED:
-        raise ModerationError("Only a published signature can be hidden.")
-    _decide(signature, moderator, SignatureStatus.HIDDEN)
-    publication.count_unpublished(signature)
-    audit.record(moderator, moderator.email, "signature.hidden", "signature", signature.id,
-                 before={"status": "published"}, after={"status": "hidden"}, note=reason or None)
+    if signature.status is not source:
+        raise ModerationError(f"Only a {source.value} signature can become {target.value}.")
+    _decide(signature, moderator, target)
+    if target is SignatureStatus.PUBLISHED:
+        publication.count_published(signature)
+    else:
+        publication.count_unpublished(signature)
+    audit.record(moderator, moderator.email, action, "signature", signature.id,
+                 before={"status": source.value}, after={"status": target.value}, note=note)
     db.session.commit()
+
+
+def hide(signature_id: int, moderator: AdminUser, reason: str) -> None:
+    """Take a published signature off the public list (and its counts)."""
+    _move_publication(signature_id, moderator, SignatureStatus.PUBLISHED, SignatureStatus.HIDDEN,
+                      "signature.hidden", reason or None)
 
 
 def restore(signature_id: int, moderator: AdminUser) -> None:
-    signature = get(signature_id)
-    if signature.status is not SignatureStatus.HIDDEN:
-        raise ModerationError("Only a hidden signature can be restored.")
-    _decide(signature, moderator, SignatureStatus.PUBLISHED)
-    publication.count_published(signature)
-    audit.record(moderator, moderator.email, "signature.restored", "signature", signature.id,
-                 before={"status": "hidden"}, after={"status": "published"})
-    db.session.commit()
+    _move_publication(signature_id, moderator, SignatureStatus.HIDDEN, SignatureStatus.PUBLISHED,
+                      "signature.restored")
 
 
 def edit(signature_id: int, moderator: AdminUser, changes: dict[str, str | None]) -> dict[str, tuple]:
