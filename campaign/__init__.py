@@ -59,11 +59,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     forms.init_app(app)
 
-    from .views import admin, errors, ops, public, sign  # noqa: F401  (sign adds its routes to public.bp)
+    from .views import admin, api, errors, ops, public, sign, signatories  # noqa: F401  (routes on public.bp)
 
     app.register_blueprint(public.root)
     app.register_blueprint(public.bp, url_prefix="/<lang:lang>")
     app.register_blueprint(ops.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.embed)
     admin.init_app(app)
     errors.init_app(app)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -68,3 +69,8 @@ def admin_row(signature: Signature) -> list:
 def admin_record(signature: Signature) -> dict:
     return {column: (value.value if hasattr(value, "value") else value)
             for column, value in zip(ADMIN_COLUMNS, admin_row(signature))}
+
+
+def version_tag(version: str) -> str:
+    """A short, opaque ETag value for a data version string."""
+    return hashlib.sha256(version.encode("utf-8")).hexdigest()[:32]

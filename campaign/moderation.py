@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from . import audit, publication
 from .extensions import db
@@ -63,7 +63,10 @@ def filtered(filters: QueueFilter):
     if filters.letter_id is not None:
         query = query.where(Signature.letter_id == filters.letter_id)
     if filters.text and search_key(filters.text):
-        query = query.where(Signature.search_text.contains(search_key(filters.text), autoescape=True))
+        query = query.where(or_(
+            Signature.search_text.contains(search_key(filters.text), autoescape=True),
+            Signature.email_domain.contains(filters.text.strip().lower(), autoescape=True),
+        ))
     return query
 
 
@@ -192,9 +195,11 @@ def edit(signature_id: int, moderator: AdminUser, changes: dict[str, str | None]
         publication.count_unpublished(signature)
     for name, (_, value) in changed.items():
         setattr(signature, name, value)
-    signature.search_text = search_key(signature.name, signature.organisation)
+    signature.search_text = publication.search_text_for(signature.kind, signature.name, signature.organisation)
     if published and "country" in changed:
         publication.count_published(signature)
+    elif published:
+        publication.touch(signature.letter_id)
     audit.record(moderator, moderator.email, "signature.edited", "signature", signature.id,
                  before={name: old for name, (old, _) in changed.items()},
                  after={name: new for name, (_, new) in changed.items()})
@@ -211,6 +216,7 @@ def set_drafter(signature_id: int, moderator: AdminUser, is_drafter: bool) -> No
     audit.record(moderator, moderator.email, "signature.drafter_changed", "signature", signature.id,
                  before={"is_drafter": signature.is_drafter}, after={"is_drafter": is_drafter})
     signature.is_drafter = is_drafter
+    publication.touch(signature.letter_id)
     db.session.commit()
 
 

@@ -20,6 +20,8 @@ PERMISSIONS_POLICY = (
     "accelerometer=(), gyroscope=(), magnetometer=(), display-capture=(), interest-cohort=(), browsing-topics=()"
 )
 HSTS = "max-age=63072000; includeSubDomains"
+#: The embeddable counter is the one page other sites may frame.
+FRAMEABLE_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 
 BASE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -32,8 +34,16 @@ BASE_HEADERS = {
 }
 
 
+def allow_framing(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = FRAMEABLE_POLICY
+    response.frameable = True
+    return response
+
+
 def set_security_headers(response: Response) -> Response:
     for name, value in BASE_HEADERS.items():
+        if name == "X-Frame-Options" and getattr(response, "frameable", False):
+            continue
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)

@@ -35,7 +35,6 @@ from .models import (
     utcnow,
 )
 from .security import client_network, digests_match, keyed_hash, new_token, seal, token_digest
-from .text import search_key
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +178,7 @@ def _apply_details(signature: Signature, details: SignatureDetails) -> None:
     signature.comment = details.comment
     signature.consent_publish = details.consent_publish or details.kind is SignatureKind.ORGANISATION
     signature.consent_updates = details.consent_updates
-    signature.search_text = search_key(signature.name, signature.organisation)
+    signature.search_text = publication.search_text_for(signature.kind, signature.name, signature.organisation)
 
 
 def submit_signature(letter: Letter, language: str, letter_version: str, title: str, details: SignatureDetails,

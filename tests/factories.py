@@ -158,7 +158,7 @@ def make_signature(status: str = "verified", kind: str = "organisation", email: 
     from campaign import letters
     from campaign.models import Signature, SignatureKind, SignatureStatus, utcnow
     from campaign.security import keyed_hash, seal
-    from campaign.text import search_key
+    from campaign.publication import search_text_for
 
     letter = shipped_letter()
     view = letters.letter_in_language(letter, "en")
@@ -181,7 +181,20 @@ def make_signature(status: str = "verified", kind: str = "organisation", email: 
         letter_version=view.text.version, created_at=now,
         verified_at=now if status != "pending" else None, **values,
     )
-    signature.search_text = search_key(signature.name, signature.organisation)
+    signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
     db.session.add(signature)
     db.session.commit()
+    return signature
+
+
+def published(**fields):
+    """A signature published the way a moderator would, so counts and history follow."""
+    from campaign import moderation
+    from campaign.models import AdminUser
+
+    moderator = db.session.query(AdminUser).filter_by(email="factory@campaign.example").one_or_none() \
+        or make_admin("factory@campaign.example")
+    signature = make_signature(status="verified", **fields)
+    moderation.approve([signature.id], moderator)
+    db.session.refresh(signature)
     return signature

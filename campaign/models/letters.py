@@ -24,6 +24,7 @@ class Letter(db.Model):
     drafted_by: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    list_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
 
     texts: Mapped[list[LetterText]] = relationship(back_populates="letter", order_by="LetterText.id")
 
@@ -53,6 +54,8 @@ class LetterText(db.Model):
 class PublishedTally(db.Model):
     """How many signatures of one kind from one country are published for a letter.
 
+    ``kind`` is ``organisation``, ``individual`` (named) or ``individual_unnamed`` (counted only).
+
     Maintained by the moderation service when publication changes, so pages never count the
     signature table; signing itself never touches these rows.
     """
@@ -60,9 +63,19 @@ class PublishedTally(db.Model):
     __tablename__ = "published_tallies"
 
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+class PublishedDay(db.Model):
+    """The net change in published signatures of a letter on one day (UTC): the growth history."""
+
+    __tablename__ = "published_days"
+
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

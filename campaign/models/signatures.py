@@ -41,6 +41,9 @@ class Signature(db.Model):
         UniqueConstraint("letter_id", "import_key"),
         Index("ix_signatures_letter_id_status_id", "letter_id", "status", "id"),
         Index("ix_signatures_email_domain_created_at", "email_domain", "created_at"),
+        Index("ix_signatures_public_by_name", "letter_id", "status", "kind", "search_text", "id"),
+        Index("ix_signatures_public_by_date", "letter_id", "status", "kind", "published_at", "id"),
+        Index("ix_signatures_public_country_by_name", "letter_id", "status", "kind", "country", "search_text", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

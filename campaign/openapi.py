@@ -1,0 +1,151 @@
+"""The OpenAPI 3.1 description of ``/api/v1``. Tests validate it and check the API against it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2 code"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+
+def _parameter(name: str, description: str, schema: dict, required: bool = False, location: str = "query") -> dict:
+    return {"name": name, "in": location, "required": required, "description": description, "schema": schema}
+
+
+SLUG = _parameter("slug", "The letter's slug, e.g. ban-biometric-surveillance.", {"type": "string"}, True, "path")
+CACHING = {
+    "ETag": {"description": "Validator for conditional requests (If-None-Match).", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "Public, cacheable for about a minute.", "schema": {"type": "string"}},
+}
+
+
+def _ok(schema: str, description: str) -> dict:
+    return {
+        "200": {"description": description, "headers": CACHING,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
+        "304": {"description": "Not modified since the ETag given in If-None-Match."},
+    }
+
+
+ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+@lru_cache(maxsize=4)
+def openapi_document(site_url: str) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Open letter signatories API",
+            "version": "1.0.0",
+            "description": "Public data about open letters and their published signatories. Read-only, no "
+                           "authentication, CORS open for GET. Only public fields: never an email address, a "
+                           "comment or an organisation's contact person. Individuals who chose not to be "
+                           "named appear only in counts.",
+        },
+        "servers": [{"url": f"{site_url}/api/v1"}],
+        "paths": {
+            "/letters/{slug}": {"get": {
+                "operationId": "getLetter", "summary": "A letter: titles, languages and counts.",
+                "parameters": [SLUG],
+                "responses": {**_ok("Letter", "The letter."), "404": ERROR},
+            }},
+            "/letters/{slug}/signatories": {"get": {
+                "operationId": "listSignatories",
+                "summary": "Published signatories of one kind, a page at a time (cursor pagination).",
+                "parameters": [
+                    SLUG,
+                    _parameter("kind", "organisation (default) or individual.",
+                               {"type": "string", "enum": ["organisation", "individual"], "default": "organisation"}),
+                    _parameter("country", "Only this country.", COUNTRY),
+                    _parameter("q", "Name or organisation contains this text (case and accents ignored).",
+                               {"type": "string", "maxLength": 100}),
+                    _parameter("sort", "name (A to Z, default) or date (newest first).",
+                               {"type": "string", "enum": ["name", "date"], "default": "name"}),
+                    _parameter("cursor", "next_cursor or prev_cursor of a previous page.", {"type": "string"}),
+                    _parameter("direction", "next (default) with next_cursor, prev with prev_cursor.",
+                               {"type": "string", "enum": ["next", "prev"], "default": "next"}),
+                    _parameter("limit", "Entries per page.", {"type": "integer", "minimum": 1, "maximum": 500,
+                                                              "default": 100}),
+                ],
+                "responses": {**_ok("SignatoryPage", "One page of signatories."), "400": ERROR, "404": ERROR},
+            }},
+            "/letters/{slug}/history": {"get": {
+                "operationId": "getHistory", "summary": "Signatures published per day, and the running total.",
+                "parameters": [SLUG],
+                "responses": {**_ok("History", "The daily history."), "404": ERROR},
+            }},
+        },
+        "components": {"schemas": {
+            "Letter": {
+                "type": "object",
+                "required": ["slug", "title", "original_language", "languages", "published_on", "drafted_by",
+                             "counts", "links"],
+                "properties": {
+                    "slug": {"type": "string"},
+                    "title": {"type": "object", "additionalProperties": {"type": "string"},
+                              "description": "Title by language code."},
+                    "original_language": {"type": "string"},
+                    "languages": {"type": "array", "items": {"type": "string"}},
+                    "published_on": {"type": "string", "format": "date"},
+                    "drafted_by": {"type": "array", "items": {"type": "string"}},
+                    "counts": {"$ref": "#/components/schemas/Counts"},
+                    "links": {"type": "object"},
+                },
+            },
+            "Counts": {
+                "type": "object",
+                "required": ["total", "organisations", "individuals", "individuals_named", "individuals_unnamed",
+                             "by_country"],
+                "properties": {
+                    "total": {"type": "integer", "minimum": 0},
+                    "organisations": {"type": "integer", "minimum": 0},
+                    "individuals": {"type": "integer", "minimum": 0},
+                    "individuals_named": {"type": "integer", "minimum": 0},
+                    "individuals_unnamed": {"type": "integer", "minimum": 0},
+                    "by_country": {"type": "array", "items": {"$ref": "#/components/schemas/CountryCount"}},
+                },
+            },
+            "CountryCount": {
+                "type": "object", "required": ["country", "organisations", "individuals"],
+                "properties": {"country": COUNTRY, "organisations": {"type": "integer", "minimum": 0},
+                               "individuals": {"type": "integer", "minimum": 0}},
+            },
+            "Signatory": {
+                "type": "object", "additionalProperties": False,
+                "required": ["kind", "name", "organisation", "country", "website", "drafter", "published_on"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["organisation", "individual"]},
+                    "name": {**NULLABLE_STRING, "description": "An individual's name; null for organisations."},
+                    "organisation": {**NULLABLE_STRING, "description": "An organisation's name, or an individual's "
+                                                                        "affiliation (for identification only)."},
+                    "country": COUNTRY,
+                    "website": NULLABLE_STRING,
+                    "drafter": {"type": "boolean", "description": "One of the organisations that drafted the letter."},
+                    "published_on": {"type": ["string", "null"], "format": "date"},
+                },
+            },
+            "SignatoryPage": {
+                "type": "object", "required": ["data", "next_cursor", "prev_cursor", "links"],
+                "properties": {
+                    "data": {"type": "array", "items": {"$ref": "#/components/schemas/Signatory"}},
+                    "next_cursor": NULLABLE_STRING,
+                    "prev_cursor": NULLABLE_STRING,
+                    "links": {"type": "object", "properties": {"next": NULLABLE_STRING, "prev": NULLABLE_STRING}},
+                },
+            },
+            "History": {
+                "type": "object", "required": ["data"],
+                "properties": {"data": {"type": "array", "items": {
+                    "type": "object", "required": ["date", "published", "cumulative"],
+                    "properties": {"date": {"type": "string", "format": "date"}, "published": {"type": "integer"},
+                                   "cumulative": {"type": "integer"}},
+                }}},
+            },
+            "Error": {
+                "type": "object", "required": ["error"],
+                "properties": {"error": {"type": "object", "required": ["status", "message"],
+                                         "properties": {"status": {"type": "integer"},
+                                                        "message": {"type": "string"}}}},
+            },
+        }},
+    }

@@ -1,0 +1,136 @@
+"""The public list of signatories, its charts, and its open-data CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, g, make_response, render_template, request, stream_with_context
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+
+from .. import charts, exports, i18n, letters, publication
+from ..models import SignatureKind
+from ..security import public_response
+from .public import bp
+
+PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "country", "country_name", "website", "drafter", "published_on")
+
+
+@dataclass(frozen=True)
+class ListArguments:
+    kind: SignatureKind | None
+    country: str | None
+    text: str | None
+    sort: str
+    after: str | None
+    before: str | None
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.country or self.text)
+
+
+def list_arguments(args) -> ListArguments:
+    """The list's GET parameters; anything unknown is ignored rather than refused."""
+    kind = next((k for k in SignatureKind if k.value == args.get("kind")), None)
+    country = (args.get("country") or "").upper()
+    sort = args.get("sort") if args.get("sort") in publication.SORTS else "name"
+    return ListArguments(
+        kind=kind,
+        country=country if country in dict(i18n.country_choices()) else None,
+        text=(args.get("q") or "").strip()[:100] or None,
+        sort=sort,
+        after=args.get("after") or None,
+        before=args.get("before") or None,
+    )
+
+
+@dataclass
+class Section:
+    kind: SignatureKind
+    page: publication.ListPage
+    count: int | None
+
+
+def _featured() -> letters.LetterView:
+    letter = letters.featured_letter(current_app.config["FEATURED_LETTER"])
+    view = letters.letter_in_language(letter, g.lang) if letter else None
+    if view is None:
+        abort(404)
+    return view
+
+
+def _section_count(counts: publication.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
+    if arguments.text:
+        return None
+    if arguments.country:
+        group = counts.by_country.get(arguments.country, {"organisations": 0, "individuals": 0})
+        return group["organisations" if kind is SignatureKind.ORGANISATION else "individuals"]
+    return counts.organisations if kind is SignatureKind.ORGANISATION else counts.individuals
+
+
+@bp.get("/signatories")
+def signatories():
+    view = _featured()
+    arguments = list_arguments(request.args)
+    counts = publication.counts(view.letter.id)
+    kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
+    sections = []
+    for kind in kinds:
+        paging = arguments.kind is kind
+        query = publication.ListQuery(
+            kind=kind, country=arguments.country, text=arguments.text, sort=arguments.sort,
+            cursor=(arguments.before or arguments.after) if paging else None,
+            backwards=paging and bool(arguments.before),
+        )
+        sections.append(Section(kind, publication.list_page(view.letter.id, query), _section_count(counts, kind, arguments)))
+    first_view = not arguments.filtered and not arguments.after and not arguments.before
+    drafters = publication.drafting_organisations(view.letter.id) \
+        if first_view and arguments.kind in (None, SignatureKind.ORGANISATION) else []
+    names = dict(i18n.country_choices())
+    growth = publication.history(view.letter.id) if first_view else []
+    top = [(names.get(code, code), count) for code, count in counts.top_countries()] if first_view else []
+    html = render_template(
+        "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
+        drafters=drafters, countries=i18n.country_choices(), growth=growth, top_countries=top,
+        growth_chart=charts.growth_chart(growth, _("Signatures published over time"), format_decimal,
+                                         lambda day: format_date(day, "medium")) if len(growth) > 1 else None,
+        country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal) if top else None,
+        query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind")},
+    )
+    return public_response(make_response(html))
+
+
+@bp.get("/signatories.csv")
+def signatories_csv():
+    view = _featured()
+    arguments = list_arguments(request.args)
+    etag = publication.list_version(view.letter) + "|" + g.lang + "|" + request.query_string.decode("latin-1")
+    response = Response(mimetype="text/csv")
+    response.set_etag(exports.version_tag(etag))
+    response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
+    response.headers["Content-Disposition"] = f'attachment; filename="{view.letter.slug}-signatories.csv"'
+    if request.if_none_match.contains(response.get_etag()[0]):
+        response.status_code = 304
+        return response
+    names = dict(i18n.country_choices())
+    kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
+
+    def rows():
+        for kind in kinds:
+            query = publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text)
+            for entry in publication.public_entries(view.letter.id, query):
+                yield [entry.kind, entry.name, entry.organisation, entry.country, names.get(entry.country, entry.country),
+                       entry.website, entry.drafter, entry.published_on]
+
+    response.response = stream_with_context(exports.csv_lines(PUBLIC_CSV_COLUMNS, rows()))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    return response
+
+
+@bp.app_template_filter("site_host")
+def site_host(url: str) -> str:
+    """A website as people read it: its host, without scheme or ``www.``."""
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
