@@ -10,11 +10,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin_cli, cli, forms, i18n, security
+from . import admin_cli, cli, forms, i18n, logs, security
 from .config import (
     PROJECT_ROOT,
     DefaultConfig,
     apply_cookie_policy,
+    apply_host_policy,
     database_engine_options,
     fill_development_keys,
     validate,
@@ -44,6 +45,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     validate(app.config)
     fill_development_keys(app.config)
     apply_cookie_policy(app.config)
+    apply_host_policy(app.config)
+    logs.init_app(app)
 
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -59,7 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     forms.init_app(app)
 
-    from .views import admin, api, errors, ops, public, sign, signatories  # noqa: F401  (routes on public.bp)
+    from .views import admin, api, errors, ops, public, self_service, sign, signatories  # noqa: F401  (public.bp)
 
     app.register_blueprint(public.root)
     app.register_blueprint(public.bp, url_prefix="/<lang:lang>")

@@ -7,7 +7,6 @@ cost the same password hash and are throttled under the same rules as real ones.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,10 +20,9 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from . import audit
 from .extensions import db
+from .logs import security_event
 from .models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
 from .security import client_network, keyed_hash, new_token, token_digest
-
-logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
@@ -226,11 +224,13 @@ def authenticate(email: str, password: str, code: str, client_address: str | Non
     require_totp = current_app.config["ADMIN_REQUIRE_TOTP"]
     code_ok = (not require_totp) or (user is not None and _accept_totp_code(user, (code or "").strip(), time.time()))
     if locked or user is None or not user.active or not password_ok or not code_ok:
+        reason = ("locked" if locked else "unknown account" if user is None else "disabled" if not user.active
+                  else "password" if not password_ok else "second factor")
         _record_failure(keys, now)
         audit.record(None, user.email if user else "unknown account", "login.failed", "admin_user",
                      user.id if user else None)
         db.session.commit()
-        logger.warning("admin login failed")
+        security_event("login.failed", account=user.id if user else "unknown", reason=reason.replace(" ", "_"))
         raise LoginFailed()
     _clear_failures(keys)
     token = new_token()
@@ -238,7 +238,7 @@ def authenticate(email: str, password: str, code: str, client_address: str | Non
     user.last_login_at = now
     audit.record(user, user.email, "login.succeeded", "admin_user", user.id)
     db.session.commit()
-    logger.info("admin login succeeded")
+    security_event("login.succeeded", account=user.id)
     return NewSession(user, token)
 
 

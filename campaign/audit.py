@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from .extensions import db
+from .logs import security_event
 from .models import AdminUser, AuditEntry
 
 REDACTED = "[withdrawn]"
@@ -27,6 +28,8 @@ def record(actor: AdminUser | None, actor_label: str, action: str, target_type: 
         note=note[:500] if note else None,
     )
     db.session.add(entry)
+    if actor_label != "signer" and not action.startswith("login."):
+        security_event(f"admin.{action}", actor=actor.id if actor else actor_label, target=f"{target_type}#{target_id}")
     return entry
 
 

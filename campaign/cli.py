@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from . import letters, outbox, signing
+from . import letters, outbox, privacy, signing
 from .security import generate_seal_keypair
 
 
@@ -104,6 +104,20 @@ def resume_signing_command() -> None:
     click.echo("signing resumed")
 
 
+@click.group("privacy", help="Apply the retention rules.")
+def privacy_group() -> None:
+    pass
+
+
+@privacy_group.command("purge", help="Delete or erase whatever is past its retention period (idempotent).")
+@click.option("--dry-run", is_flag=True, help="Only print what would go.")
+def purge_command(dry_run: bool) -> None:
+    report = privacy.purge(dry_run=dry_run)
+    click.echo("would remove:" if dry_run else "removed:")
+    for line in report.lines():
+        click.echo(f"  {line}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (letters_group, keys_group, outbox_group, signing_group):
+    for group in (letters_group, keys_group, outbox_group, signing_group, privacy_group):
         app.cli.add_command(group)

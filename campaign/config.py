@@ -84,6 +84,15 @@ class DefaultConfig:
     FLAG_DOMAIN_THRESHOLD = 50
     FLAG_WINDOW_HOURS = 24
 
+    TRUSTED_HOSTS: list[str] | None = None  # None: the host of FLASK_SITE_URL outside debug/testing
+    FORCE_HTTPS = False
+    SECRET_KEY_FALLBACKS: list[str] = []
+    PRIVACY_CONTACT: str | None = None  # None: the featured letter's contact address
+    RETENTION_UNVERIFIED_DAYS = 7
+    RETENTION_REJECTED_DAYS = 30
+    RETENTION_CLIENT_HASH_DAYS = 30
+    RETENTION_ADMIN_SESSION_DAYS = 30
+
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
     MAX_CONTENT_LENGTH = 64 * 1024
 
@@ -163,11 +172,23 @@ def validate(config: dict) -> None:
     if config.get("DEFAULT_LANGUAGE") not in languages:
         raise ConfigError("FLASK_DEFAULT_LANGUAGE must be one of FLASK_LANGUAGES.")
 
+    fallbacks = config.get("SECRET_KEY_FALLBACKS") or []
+    if not isinstance(fallbacks, list) or not all(isinstance(key, str) and key for key in fallbacks):
+        raise ConfigError('FLASK_SECRET_KEY_FALLBACKS must be a JSON list of previous keys, e.g. ["old-key"].')
+    trusted = config.get("TRUSTED_HOSTS")
+    if trusted is not None and (not isinstance(trusted, list) or not all(isinstance(h, str) for h in trusted)):
+        raise ConfigError('FLASK_TRUSTED_HOSTS must be a JSON list of host names, e.g. ["letter.example.org"].')
+    for name in ("RETENTION_UNVERIFIED_DAYS", "RETENTION_REJECTED_DAYS", "RETENTION_CLIENT_HASH_DAYS"):
+        if not isinstance(config.get(name), int) or config[name] < 1:
+            raise ConfigError(f"FLASK_{name} must be a whole number of days, at least 1.")
+
     site_url = config.get("SITE_URL") or ""
     if not site_url.startswith(("http://", "https://")) or site_url.endswith("/"):
         raise ConfigError("FLASK_SITE_URL must be an absolute http(s) URL without a trailing slash.")
     if not relaxed and not site_url.startswith("https://") and not _is_loopback_url(site_url):
         raise ConfigError("FLASK_SITE_URL must use https:// in production.")
+    if config.get("DEBUG") and not _is_loopback_url(site_url):
+        raise ConfigError("Debug mode is for development only: unset FLASK_DEBUG when FLASK_SITE_URL is public.")
 
 
 def fill_development_keys(config: dict) -> None:
@@ -179,6 +200,13 @@ def fill_development_keys(config: dict) -> None:
             config[name] = secrets.token_urlsafe(48)
     if not config.get("SEAL_PUBLIC_KEY"):
         config["SEAL_PUBLIC_KEY"] = generate_seal_keypair()[0]
+
+
+def apply_host_policy(config: dict) -> None:
+    """Answer only for the site's own host (Flask refuses others with 400) unless told otherwise."""
+    if config.get("TRUSTED_HOSTS") is None and not (config.get("DEBUG") or config.get("TESTING")):
+        host = config["SITE_URL"].split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+        config["TRUSTED_HOSTS"] = [host.strip("[]")]
 
 
 def apply_cookie_policy(config: dict) -> None:

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to an app in ``create_app``."""
 
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,6 +10,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+
+from .logs import security_event
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -29,5 +32,9 @@ migrate = Migrate()
 mail = Mail()
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+def _log_limit_breach(request_limit) -> None:
+    security_event("rate_limit.tripped", endpoint=request.endpoint, limit=str(request_limit.limit))
+
+
+limiter = Limiter(key_func=get_remote_address, on_breach=_log_limit_breach)
 login_manager = LoginManager()

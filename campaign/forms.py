@@ -78,7 +78,9 @@ def checked_email(value: str) -> ValidatedEmail:
 
 
 def _form_stamper() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FORM_STAMP_SALT)
+    """Signs the time a form was shown; keys oldest to newest, so a rotated key still verifies."""
+    keys = [*current_app.config["SECRET_KEY_FALLBACKS"], current_app.config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, salt=FORM_STAMP_SALT)
 
 
 def new_form_stamp() -> str:

@@ -8,7 +8,7 @@ import hmac
 import ipaddress
 import secrets
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, redirect, request
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 CONTENT_SECURITY_POLICY = (
@@ -119,5 +119,14 @@ def unseal(private_key: str, ciphertext: bytes) -> str:
     return SealedBox(key).decrypt(ciphertext).decode("utf-8")
 
 
+def redirect_to_https():
+    """With ``FORCE_HTTPS``, plain-HTTP requests are sent to the same path on ``SITE_URL``."""
+    if not current_app.config["FORCE_HTTPS"] or request.is_secure or request.path == "/healthz":
+        return None
+    target = current_app.config["SITE_URL"] + request.full_path.rstrip("?")
+    return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, redirect_to_https)  # before CSRF and limits
     app.after_request(set_security_headers)

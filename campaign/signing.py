@@ -143,6 +143,9 @@ def _links(signature: Signature, language: str, now: dt.datetime, *, confirm: bo
         "not_me_url": i18n.absolute_url(
             "public.not_me", lang=language, token=_issue_token(signature, TokenPurpose.NOT_ME, now)
         ),
+        "manage_url": i18n.absolute_url(
+            "public.manage", lang=language, token=_issue_token(signature, TokenPurpose.MANAGE, now)
+        ),
     }
     if confirm:
         links["confirm_url"] = i18n.absolute_url(
@@ -301,9 +304,9 @@ def _erase_signature(signature: Signature, action: str) -> None:
     db.session.delete(signature)
 
 
-def withdraw(token: str) -> None:
+def withdraw(token: str, purpose: TokenPurpose = TokenPurpose.WITHDRAW) -> None:
     """Delete the signer's personal data and take the signature off every list and count."""
-    signature = find_token(token, TokenPurpose.WITHDRAW).signature
+    signature = find_token(token, purpose).signature
     _erase_signature(signature, "signature.withdrawn")
     db.session.commit()
 

@@ -91,6 +91,7 @@ class TokenPurpose(str, enum.Enum):
     CONFIRM = "confirm"
     WITHDRAW = "withdraw"
     NOT_ME = "not-me"
+    MANAGE = "manage"
 
 
 class SignatureToken(db.Model):

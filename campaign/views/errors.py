@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask.globals import request_ctx
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -16,6 +17,8 @@ ERROR_TEMPLATES = {
 
 
 def render_error(error: HTTPException):
+    if request_ctx.url_adapter is None:  # e.g. a Host outside TRUSTED_HOSTS: no URL can be built
+        return f"{error.code} {error.name}\n", error.code, {"Content-Type": "text/plain; charset=utf-8"}
     template = ERROR_TEMPLATES.get(error.code or 500, "errors/generic.html")
     response = render_template(template, error=error), error.code
     return response
