@@ -20,7 +20,7 @@ from .config import (
     fill_development_keys,
     validate,
 )
-from .extensions import csrf, db, limiter, mail, migrate
+from .extensions import bind_limiter, csrf, db, mail, migrate
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -58,7 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    bind_limiter(app)
     i18n.init_app(app)
     forms.init_app(app)
 

@@ -38,3 +38,14 @@ def _log_limit_breach(request_limit) -> None:
 
 limiter = Limiter(key_func=get_remote_address, on_breach=_log_limit_breach)
 login_manager = LoginManager()
+
+
+def bind_limiter(app) -> None:
+    """Bind the shared limiter to ``app`` with this app's own settings.
+
+    Flask-Limiter keeps its first app's key prefix and a "storage is dead" flag on the instance;
+    when one process builds several apps (tests, scripts), each must start from its own config.
+    """
+    limiter._key_prefix = ""
+    limiter._storage_dead = False
+    limiter.init_app(app)
