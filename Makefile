@@ -23,6 +23,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
+# axe-core for the browser tests, pinned by package-lock.json and served from disk.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Fuzzy entries are left out of the compiled catalogue (and a test fails on them).
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
@@ -61,11 +66,12 @@ run: letters
 	$(DEV_ENV) { $(FLASK) outbox run & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT); }
 
-test: all
+test: all node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Everything but the browser suite (which needs Debian's chromium at /usr/bin/chromium and npm).
 test-fast: all
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache $(CATALOGUES)
+	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules screenshots $(CATALOGUES)

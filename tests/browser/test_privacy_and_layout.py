@@ -1,0 +1,68 @@
+"""What the browser sees: requests only to our own origin, no cookie for readers, and layouts that
+hold at phone and desktop widths, right-to-left in Arabic. Screenshots go to ``screenshots/``."""
+
+from __future__ import annotations
+
+import pytest
+
+PAGES = {"letter": "/{lang}/", "sign": "/{lang}/sign", "list": "/{lang}/signatories"}
+
+
+def test_every_request_goes_to_the_site_itself(site, context_factory):
+    context = context_factory()
+    requested = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    for path in ("/", "/ar/", "/es/signatories", "/fr/sign", "/de/privacy",
+                 "/embed/ban-biometric-surveillance/counter?lang=pt"):
+        page.goto(site.url + path)
+        page.wait_for_load_state("networkidle")
+    assert requested and all(url.startswith(site.url + "/") for url in requested), \
+        [url for url in requested if not url.startswith(site.url + "/")]
+
+
+def test_reading_the_letter_and_the_list_sets_no_cookie(site, context_factory):
+    context = context_factory()
+    page = context.new_page()
+    for path in ("/", "/en/", "/ar/", "/en/signatories", "/ar/signatories?kind=individual", "/en/privacy"):
+        page.goto(site.url + path)
+    assert context.cookies() == []
+    page.goto(site.url + "/en/sign")
+    assert [cookie["name"] for cookie in context.cookies()] == ["session"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_layout_at_phone_and_desktop_widths(site, context_factory, screenshots, lang, width):
+    page = context_factory(viewport={"width": width, "height": 800}).new_page()
+    for name, path in PAGES.items():
+        page.goto(site.url + path.format(lang=lang))
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+        page.screenshot(path=str(screenshots / f"{lang}-{name}-{width}.png"), full_page=True)
+
+
+def test_arabic_pages_lay_out_right_to_left(site, context_factory):
+    page = context_factory().new_page()
+    page.goto(f"{site.url}/ar/sign")
+    assert page.evaluate("getComputedStyle(document.querySelector('form.sign-form')).direction") == "rtl"
+    form_box = page.locator("#name").bounding_box()
+    label_box = page.locator("label[for=name]").bounding_box()
+    assert label_box["x"] + label_box["width"] >= form_box["x"] + form_box["width"] - 2, "labels start at the right"
+    page.goto(f"{site.url}/ar/signatories")
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
+    page.goto(f"{site.url}/en/signatories")
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "ltr"
+
+
+def test_the_list_is_right_to_left_with_entries(site, context_factory):
+    from ..factories import published
+
+    with site.app.app_context():
+        published(organisation="منظمة الاختبار", country="EG")
+    page = context_factory().new_page()
+    page.goto(f"{site.url}/ar/signatories?kind=organisation")
+    assert page.evaluate("getComputedStyle(document.querySelector('.signatories')).direction") == "rtl"
+    name = page.locator(".signatory__name", has_text="منظمة الاختبار").bounding_box()
+    country = page.locator(".signatory__country").first.bounding_box()
+    assert name["x"] > country["x"], "the name starts on the right, the country ends on the left"
