@@ -9,7 +9,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run test test-fast db letters clean
+.PHONY: all install translations messages run test test-fast db letters bench bench-smoke clean
 
 all: install translations
 
@@ -72,6 +72,15 @@ test: all node_modules/.installed
 # Everything but the browser suite (which needs Debian's chromium at /usr/bin/chromium and npm).
 test-fast: all
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# The benchmark of issue 7: real stack, wrk over loopback, results in BENCHMARKS.md. Needs wrk (Debian).
+bench: all
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py
+
+bench-smoke: all
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	BENCH_SMOKE=1 $(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules screenshots $(CATALOGUES)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
-from . import letters, outbox, privacy, signing
+from . import demo, letters, outbox, privacy, publication, signing
+from .extensions import db
 from .security import generate_seal_keypair
 
 
@@ -118,6 +120,35 @@ def purge_command(dry_run: bool) -> None:
         click.echo(f"  {line}")
 
 
+@click.group("demo", help="Demo data for trying the site and for benchmarks.")
+def demo_group() -> None:
+    pass
+
+
+@demo_group.command("seed", help="Add N deterministic demo signatures (bulk-loaded) and rebuild the counts.")
+@click.option("--signatures", "count", type=click.IntRange(1, 10_000_000), required=True)
+@click.option("--letter", "slug", default=None, help="Letter slug; defaults to the featured letter.")
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True)
+def seed_command(count: int, slug: str | None, seed_value: int) -> None:
+    started = time.monotonic()
+    try:
+        total = demo.seed(slug, count, seed_value, progress=lambda done: click.echo(f"  {done:,} rows", err=True))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"added {count:,} demo signatures in {time.monotonic() - started:.1f}s; {total:,} demo rows in all")
+
+
+@letters_group.command("recount", help="Rebuild a letter's published counts and history from the table.")
+@click.argument("slug")
+def recount_command(slug: str) -> None:
+    letter = letters.letter_by_slug(slug)
+    if letter is None:
+        raise click.ClickException(f"No letter {slug!r}.")
+    publication.rebuild_counts(letter.id)
+    db.session.commit()
+    click.echo(f"{slug}: {publication.published_count(letter.id):,} published")
+
+
 def init_app(app: Flask) -> None:
-    for group in (letters_group, keys_group, outbox_group, signing_group, privacy_group):
+    for group in (letters_group, keys_group, outbox_group, signing_group, privacy_group, demo_group):
         app.cli.add_command(group)

@@ -93,6 +93,8 @@ class DefaultConfig:
     RETENTION_CLIENT_HASH_DAYS = 30
     RETENTION_ADMIN_SESSION_DAYS = 30
 
+    LETTER_PAGE_CACHE_SECONDS = 30  # the letter page (and its count) may be this old; 0 turns it off
+
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
     MAX_CONTENT_LENGTH = 64 * 1024
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -47,6 +49,17 @@ def multi_line(value):
         return clean_text(value, multiline=True)
     except UnsafeText as error:
         raise ValueError(_l("This field contains characters that are not allowed.")) from error
+
+
+@lru_cache(maxsize=16)
+def _country_select_choices(locale_name: str) -> tuple[SelectChoice, ...]:
+    return tuple(SelectChoice(code, name) for code, name in country_choices())
+
+
+def country_select_choices() -> list[SelectChoice]:
+    """The country choices as WTForms wants them, built once per language (the sign form renders its
+    options from a cached ``<option>`` list; these serve validation and other forms)."""
+    return list(_country_select_choices(str(get_locale() or "en")))
 
 
 def field_attributes(field, **attributes) -> dict:
@@ -140,9 +153,7 @@ class SignatureForm(FlaskForm):
         if source is None and has_request_context() and request.method == "POST":
             source = request.form
         self.repeated_fields = [name for name in CONTRACT_FIELDS if source is not None and len(source.getlist(name)) > 1]
-        self.country.choices = [SelectChoice("", _l("Choose a country"))] + [
-            SelectChoice(code, name) for code, name in country_choices()
-        ]
+        self.country.choices = country_select_choices()
         self.validated_email = None
         if not self.started.data:
             self.started.data = new_form_stamp()
@@ -255,7 +266,7 @@ class EditSignatureForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [SelectChoice(code, name) for code, name in country_choices()]
+        self.country.choices = country_select_choices()
 
     def validate_country(self, field):
         if field.data not in dict(country_choices()):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale
+from markupsafe import Markup, escape
 
 from .extensions import babel
 from .text import fold_for_sorting
@@ -157,6 +158,19 @@ def country_choices() -> list[tuple[str, str]]:
     return list(_country_choices(str(get_locale() or "en")))
 
 
+@lru_cache(maxsize=16)
+def _country_options_html(locale_name: str) -> str:
+    return "".join(f'<option value="{code}">{escape(name)}</option>' for code, name in _country_choices(locale_name))
+
+
+def country_options(selected: str | None) -> Markup:
+    """The ``<option>`` list of the country select, rendered once per language (250 options)."""
+    html = _country_options_html(str(get_locale() or "en"))
+    if selected and len(selected) == 2 and selected.isalpha():
+        html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
+    return Markup(html)
+
+
 def country_name(code: str) -> str:
     return dict(_country_choices(str(get_locale() or "en"))).get(code, code)
 
@@ -174,6 +188,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=babel_locale_selector)
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.globals["country_options"] = country_options
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(template_context)

@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import select
 
+from . import page_cache
 from .extensions import db
 from .models import Letter, LetterText
 
@@ -189,6 +190,7 @@ def render_markdown(body: str) -> Markup:
     return Markup(_render(body))
 
 
+@lru_cache(maxsize=64)
 def plain_summary(body: str, limit: int = 200) -> str:
     """The first paragraph as plain text, for link previews and meta descriptions."""
     tokens = _markdown().parse(body)
@@ -229,6 +231,22 @@ def featured_letter(slug: str | None) -> Letter | None:
     if slug:
         return db.session.scalar(select(Letter).where(Letter.slug == slug))
     return db.session.scalar(select(Letter).order_by(Letter.published_on.desc(), Letter.id).limit(1))
+
+
+def featured_view(slug: str | None, language: str, cache_seconds: float) -> LetterView | None:
+    """The featured letter in ``language``, kept for ``cache_seconds`` per process.
+
+    Letter texts change only when files are loaded on a deploy; the objects are read-only here.
+    """
+    key = ("featured-letter", slug, language)
+    view = page_cache.get(key)
+    if view is None:
+        letter = featured_letter(slug)
+        view = letter_in_language(letter, language) if letter else None
+        if view is not None:
+            view.html, view.summary  # render while the session is open
+            page_cache.put(key, view, cache_seconds)
+    return view
 
 
 def letter_by_slug(slug: str) -> Letter | None:

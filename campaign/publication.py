@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -77,6 +77,34 @@ def count_published(signature: Signature) -> None:
 
 def count_unpublished(signature: Signature) -> None:
     _adjust(signature, -1)
+
+
+def rebuild_counts(letter_id: int) -> None:
+    """Recompute a letter's tallies and daily history from the table (after a bulk load or a repair).
+
+    Normal operation never needs this: publication changes keep the figures up to date.
+    """
+    db.session.execute(delete(PublishedTally).where(PublishedTally.letter_id == letter_id))
+    db.session.execute(delete(PublishedDay).where(PublishedDay.letter_id == letter_id))
+    published = (Signature.letter_id == letter_id, Signature.status == SignatureStatus.PUBLISHED)
+    tally_kind_sql = case(
+        (Signature.kind == SignatureKind.ORGANISATION, ORGANISATIONS),
+        (Signature.consent_publish.is_(True), NAMED_INDIVIDUALS),
+        else_=UNNAMED_INDIVIDUALS,
+    )
+    tallies = db.session.execute(
+        select(tally_kind_sql, Signature.country, func.count()).where(*published).group_by(tally_kind_sql, Signature.country)
+    ).all()
+    now = utcnow()
+    for kind, country, count in tallies:
+        db.session.add(PublishedTally(letter_id=letter_id, kind=kind, country=country, count=count, updated_at=now))
+    days: dict[dt.date, int] = {}
+    for (published_at,) in db.session.execute(select(Signature.published_at).where(*published)).yield_per(10_000):
+        day = published_at.date()
+        days[day] = days.get(day, 0) + 1
+    for day, count in days.items():
+        db.session.add(PublishedDay(letter_id=letter_id, day=day, count=count))
+    touch(letter_id)
 
 
 @dataclass
@@ -282,6 +310,7 @@ def public_entries(letter_id: int, query: ListQuery) -> Iterator[PublicEntry]:
         yield PublicEntry.of(row)
 
 
-def list_version(letter: Letter) -> str:
+def list_version(letter_id: int) -> str:
     """Changes whenever anything on the letter's public list changes: a cheap validator for ETags."""
-    return letter.list_changed_at.isoformat()
+    changed = db.session.scalar(select(Letter.list_changed_at).where(Letter.id == letter_id))
+    return changed.isoformat() if changed else ""

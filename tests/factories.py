@@ -27,6 +27,7 @@ TEST_CONFIG = {
     "SIGN_MIN_SECONDS": 0,
     "SIGN_RATE_LIMIT": "1000/minute",
     "ADMIN_LOGIN_RATE_LIMIT": "1000/minute",
+    "LETTER_PAGE_CACHE_SECONDS": 0,
 }
 
 LTR_AND_RTL = ["es", "ar"]

@@ -103,3 +103,18 @@ def test_security_headers_on_pages_and_errors(client):
 def test_other_letters_are_reachable_by_slug(client):
     assert client.get(f"/fr/letters/{SHIPPED_LETTER}").status_code == 200
     assert client.get("/fr/letters/no-such-letter").status_code == 404
+
+
+def test_the_letter_page_is_cached_briefly_per_language(app, client, db):
+    from campaign import page_cache
+
+    page_cache.clear()
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    letter = shipped_letter()
+    first = client.get("/en/").get_data(as_text=True)
+    publish_tally(letter, "organisation", "BR", 5)
+    assert client.get("/en/").get_data(as_text=True) == first, "served from the cache"
+    spanish = translated_plural(app, "es", "%(num)s signature published", "%(num)s signatures published", 5)
+    assert spanish in client.get("/es/").get_data(as_text=True), "each language has its own entry"
+    page_cache.clear()
+    assert "5 signatures published" in client.get("/en/").get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, url_for
 
-from .. import i18n, letters, publication
+from .. import i18n, letters, page_cache, publication
 from ..security import public_response
 
 bp = Blueprint("public", __name__)
@@ -34,10 +34,20 @@ def choose_language():
 
 
 def _render_letter_page(letter, canonical_endpoint: str, **canonical_args):
+    """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language."""
+    key = (letter.id, g.lang, canonical_endpoint)
+    html = page_cache.get(key)
+    if html is None:
+        html = page_cache.put(key, _letter_html(letter, canonical_endpoint, **canonical_args),
+                              current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    return public_response(make_response(html))
+
+
+def _letter_html(letter, canonical_endpoint: str, **canonical_args) -> str:
     view = letters.letter_in_language(letter, g.lang)
     if view is None:
         abort(404)
-    html = render_template(
+    return render_template(
         "public/letter.html",
         view=view,
         published_count=publication.published_count(letter.id),
@@ -45,7 +55,6 @@ def _render_letter_page(letter, canonical_endpoint: str, **canonical_args):
         share_url=i18n.absolute_url(canonical_endpoint, lang=g.lang, **canonical_args),
         share_title=view.text.title,
     )
-    return public_response(make_response(html))
 
 
 @bp.get("/")

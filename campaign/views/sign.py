@@ -17,8 +17,8 @@ def _page(template: str, status: int = 200, **context):
 
 
 def _featured_view() -> letters.LetterView:
-    letter = letters.featured_letter(current_app.config["FEATURED_LETTER"])
-    view = letters.letter_in_language(letter, g.lang) if letter else None
+    config = current_app.config
+    view = letters.featured_view(config["FEATURED_LETTER"], g.lang, config["LETTER_PAGE_CACHE_SECONDS"])
     if view is None:
         abort(404)
     return view

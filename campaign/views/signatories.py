@@ -54,8 +54,8 @@ class Section:
 
 
 def _featured() -> letters.LetterView:
-    letter = letters.featured_letter(current_app.config["FEATURED_LETTER"])
-    view = letters.letter_in_language(letter, g.lang) if letter else None
+    config = current_app.config
+    view = letters.featured_view(config["FEATURED_LETTER"], g.lang, config["LETTER_PAGE_CACHE_SECONDS"])
     if view is None:
         abort(404)
     return view
@@ -106,7 +106,7 @@ def signatories():
 def signatories_csv():
     view = _featured()
     arguments = list_arguments(request.args)
-    etag = publication.list_version(view.letter) + "|" + g.lang + "|" + request.query_string.decode("latin-1")
+    etag = publication.list_version(view.letter.id) + "|" + g.lang + "|" + request.query_string.decode("latin-1")
     response = Response(mimetype="text/csv")
     response.set_etag(exports.version_tag(etag))
     response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
