@@ -138,27 +138,46 @@ def measure(label: str, runs: int, action) -> dict:
     return {"runs": results, **{key: summary([r[key] for r in results]) for key in ("rate", "p50_ms", "p95_ms", "p99_ms")}}
 
 
+def queue_backlog(dsn: str, count: int) -> None:
+    """Verification-sized messages straight into the outbox, so mail is measured on a real backlog."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO outbox_messages (kind, status, recipient, subject, body_text, body_html, message_id, "
+            "attempts, created_at, next_attempt_at) SELECT 'bench', 'pending', 'reader' || g || '@bench.example', "
+            "'Confirm your signature', repeat(E'A line of the verification email.\\n', 30), "
+            "repeat(E'<p>A line of the verification email.</p>\\n', 30), "
+            "'<bench-' || g || '-' || %s || '@bench.example>', 0, now(), now() FROM generate_series(1, %s) g",
+            (secrets.token_hex(6), count))
+
+
 def drain_rate(dsn: str, env: dict, workers: int, logs: Path, limit_seconds: int) -> dict:
-    """Emails per second from the outbox to the SMTP sink with ``workers`` worker processes."""
-    sent_before = pg_count(dsn, "SELECT count(*) FROM outbox_messages WHERE status = 'sent'")
-    pending = pg_count(dsn, "SELECT count(*) FROM outbox_messages WHERE status = 'pending'")
-    started = time.monotonic()
+    """Emails per second from the outbox to the SMTP sink with ``workers`` worker processes,
+    counted from the first message sent (process start-up is not mail throughput)."""
+    pending = "SELECT count(*) FROM outbox_messages WHERE status = 'pending'"
+    sent = "SELECT count(*) FROM outbox_messages WHERE status = 'sent'"
+    backlog = pg_count(dsn, pending)
+    baseline = pg_count(dsn, sent)
+    launched = time.monotonic()
     children = [process([str(BIN / "flask"), "--app", "wsgi", "outbox", "run"], env, logs / f"worker{n}.log")
                 for n in range(workers)]
     for child in children:
         child.__enter__()
+    first_at = first_count = None
     try:
-        while time.monotonic() - started < limit_seconds:
-            if pg_count(dsn, "SELECT count(*) FROM outbox_messages WHERE status = 'pending'") == 0:
+        while time.monotonic() - launched < limit_seconds:
+            count = pg_count(dsn, sent) - baseline
+            if first_at is None and count > 0:
+                first_at, first_count = time.monotonic(), count
+            if pg_count(dsn, pending) == 0:
                 break
-            time.sleep(0.25)
+            time.sleep(0.1)
     finally:
         for child in children:
             child.__exit__(None, None, None)
-    elapsed = time.monotonic() - started
-    sent = pg_count(dsn, "SELECT count(*) FROM outbox_messages WHERE status = 'sent'") - sent_before
-    return {"rate": sent / elapsed, "sent": sent, "pending_at_start": pending, "seconds": elapsed,
-            "p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0}
+    total = pg_count(dsn, sent) - baseline
+    window = time.monotonic() - (first_at or launched)
+    return {"rate": (total - (first_count or 0)) / window if window > 0 else 0.0, "sent": total,
+            "backlog": backlog, "seconds": time.monotonic() - launched, "p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0}
 
 
 def page_urls(dsn: str, base: str) -> dict[str, str]:
@@ -264,9 +283,13 @@ def main() -> None:
         results["signing stored"] = pg_count(dsn, "SELECT count(*) FROM signatures") - before
         results["signing accepted"] = sum(run["accepted"] for run in results["signing"]["runs"])
         print("mail", flush=True)
-        results["mail 1 worker"] = measure("mail 1 worker", 1, lambda: drain_rate(dsn, env, 1, logs, 20 if SMOKE else 60))
-        wrk(base, "sign.lua", max(SIGN_SECONDS // 4, 2), RUN_ID=secrets.token_hex(4))
-        results["mail 2 workers"] = measure("mail 2 workers", 1, lambda: drain_rate(dsn, env, 2, logs, 20 if SMOKE else 60))
+        results["mail drain after signing"] = drain_rate(dsn, env, 2, logs, 60 if SMOKE else 300)
+        backlog = 500 if SMOKE else 6000
+        for workers in (1, 2):
+            def run(workers=workers):
+                queue_backlog(dsn, backlog)
+                return drain_rate(dsn, env, workers, logs, 20 if SMOKE else 90)
+            results[f"mail {workers} worker{'s' if workers > 1 else ''}"] = measure(f"mail {workers}", RUNS, run)
         print("spike", flush=True)
         before = pg_count(dsn, "SELECT count(*) FROM signatures")
         spike = wrk(base, "sign.lua", 10 if not SMOKE else 2, connections=CONNECTIONS * 5, threads=2,
@@ -299,9 +322,10 @@ def write_report(results: dict) -> None:
         f"| signing (GET form + POST), signatures/s | {fmt(results['signing']['rate'])} | "
         f"{ratio(results, 'signing', 'insert'):.2f} of insert | ≥ 300/s, ≥ 0.50 |",
         f"| signing latency p50 / p95 / p99 | {results['signing']['p50_ms']['median']:.0f} / "
-        f"{results['signing']['p95_ms']['median']:.0f} / {results['signing']['p99_ms']['median']:.0f} ms | | p99 < 250 ms |",
-        f"| mail, 1 worker | {results['mail 1 worker']['rate']['median']:,.0f}/s | | ≥ 300/s |",
-        f"| mail, 2 workers | {results['mail 2 workers']['rate']['median']:,.0f}/s | | ≥ 300/s |",
+        f"{results['signing']['p95_ms']['median']:.0f} / {results['signing']['p99_ms']['median']:.0f} ms; "
+        f"{sum(run['server_errors'] for run in results['signing']['runs'])} 5xx | | p99 < 250 ms, 0 5xx |",
+        f"| mail, 1 worker (backlog of verification-sized messages) | {fmt(results['mail 1 worker']['rate'])} | | ≥ 300/s |",
+        f"| mail, 2 workers | {fmt(results['mail 2 workers']['rate'])} | | ≥ 300/s |",
         f"| letter page | {fmt(results['letter']['rate'])} | {ratio(results, 'letter', 'hello'):.2f} of hello | ≥ 0.50 |",
         f"| letter page, conditional 304 | {fmt(results['letter 304']['rate'])} | "
         f"{ratio(results, 'letter 304', 'hello'):.2f} of hello | ≥ 0.70 |",
@@ -328,7 +352,10 @@ def write_report(results: dict) -> None:
         f"{SIGNATURES:,} demo signatures seeded in {results['seed_seconds']:.0f} s.", "",
         f"Reproduce: `{command + ' ' if command else ''}make bench`", "",
         *lines, "",
-        f"Signing accounting: {results['signing accepted']:,} POSTs accepted, {results['signing stored']:,} signatures stored.",
+        f"Signing accounting: {results['signing accepted']:,} POSTs accepted, {results['signing stored']:,} signatures "
+        f"stored (a few more stored than counted is normal: wrk stops with requests in flight). The "
+        f"{results['mail drain after signing']['backlog']:,} verification emails they queued were all sent "
+        f"{results['mail drain after signing']['sent']:,} in {results['mail drain after signing']['seconds']:.0f} s.",
         "",
     ])
     existing = OUTPUT.read_text() if OUTPUT.exists() else ""

@@ -206,11 +206,31 @@ def plain_summary(body: str, limit: int = 200) -> str:
 
 
 @dataclass(frozen=True)
-class LetterView:
-    """What a page needs of a letter in one language."""
+class LetterInfo:
+    """A letter's metadata, copied out of the database: safe to keep between requests."""
 
-    letter: Letter
-    text: LetterText
+    id: int
+    slug: str
+    original_language: str
+    published_on: dt.date
+    contact: str
+    drafted_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextInfo:
+    language: str
+    version: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class LetterView:
+    """What a page needs of a letter in one language (plain values, no database objects)."""
+
+    letter: LetterInfo
+    text: TextInfo
     is_translation_missing: bool
 
     @property
@@ -220,6 +240,15 @@ class LetterView:
     @property
     def summary(self) -> str:
         return plain_summary(self.text.body)
+
+    @classmethod
+    def of(cls, letter: Letter, text: LetterText, is_translation_missing: bool) -> LetterView:
+        return cls(
+            LetterInfo(letter.id, letter.slug, letter.original_language, letter.published_on, letter.contact,
+                       tuple(letter.drafted_by)),
+            TextInfo(text.language, text.version, text.title, text.body),
+            is_translation_missing,
+        )
 
 
 def all_letters() -> list[Letter]:
@@ -244,7 +273,6 @@ def featured_view(slug: str | None, language: str, cache_seconds: float) -> Lett
         letter = featured_letter(slug)
         view = letter_in_language(letter, language) if letter else None
         if view is not None:
-            view.html, view.summary  # render while the session is open
             page_cache.put(key, view, cache_seconds)
     return view
 
@@ -264,7 +292,7 @@ def letter_in_language(letter: Letter, language: str) -> LetterView | None:
     ).all()
     by_language = {text.language: text for text in texts}
     if language in by_language:
-        return LetterView(letter, by_language[language], is_translation_missing=False)
+        return LetterView.of(letter, by_language[language], is_translation_missing=False)
     if letter.original_language in by_language:
-        return LetterView(letter, by_language[letter.original_language], is_translation_missing=True)
+        return LetterView.of(letter, by_language[letter.original_language], is_translation_missing=True)
     return None

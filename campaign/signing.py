@@ -20,7 +20,7 @@ from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, i18n, outbox, publication
+from . import audit, i18n, letters, outbox, publication
 from .extensions import db, limiter
 from .models import (
     AdminUser,
@@ -184,7 +184,7 @@ def _apply_details(signature: Signature, details: SignatureDetails) -> None:
     signature.search_text = publication.search_text_for(signature.kind, signature.name, signature.organisation)
 
 
-def submit_signature(letter: Letter, language: str, letter_version: str, title: str, details: SignatureDetails,
+def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_version: str, title: str, details: SignatureDetails,
                      address: ValidatedEmail, client_address: str | None) -> None:
     """Record a signature (or answer a repeat of one) and queue the right email, in one transaction."""
     if signing_paused():
@@ -234,7 +234,7 @@ def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:
     return result.rowcount == 1
 
 
-def _answer_repeat(letter: Letter, address: ValidatedEmail, address_hash: str, language: str, title: str,
+def _answer_repeat(letter: Letter | letters.LetterInfo, address: ValidatedEmail, address_hash: str, language: str, title: str,
                    details: SignatureDetails, now: dt.datetime) -> None:
     existing = db.session.scalar(
         select(Signature).where(Signature.letter_id == letter.id, Signature.email_hash == address_hash)

@@ -118,3 +118,15 @@ def test_the_letter_page_is_cached_briefly_per_language(app, client, db):
     assert spanish in client.get("/es/").get_data(as_text=True), "each language has its own entry"
     page_cache.clear()
     assert "5 signatures published" in client.get("/en/").get_data(as_text=True)
+
+
+def test_cached_letters_survive_commits_in_the_requests_that_use_them(app, client, db):
+    """The cache holds plain values: a commit in one request must not break the next (it once did)."""
+    from .factories import sign
+
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    for number in range(3):
+        assert sign(client, email=f"cached{number}@example.org").status_code == 303
+        assert client.get("/en/").status_code == 200
+        assert client.get("/en/signatories").status_code == 200
+        assert client.get("/en/sign/thank-you").status_code == 200

@@ -33,11 +33,16 @@ def choose_language():
     return response
 
 
-def _render_letter_page(letter, canonical_endpoint: str, **canonical_args):
-    """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language."""
-    key = (letter.id, g.lang, canonical_endpoint)
+def _render_letter_page(slug: str | None, canonical_endpoint: str):
+    """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language;
+    a cached answer touches neither the templates nor the database."""
+    key = ("letter-page", slug, g.lang)
     html = page_cache.get(key)
     if html is None:
+        letter = letters.letter_by_slug(slug) if slug else letters.featured_letter(current_app.config["FEATURED_LETTER"])
+        if letter is None:
+            abort(404)
+        canonical_args = {"slug": slug} if slug else {}
         html = page_cache.put(key, _letter_html(letter, canonical_endpoint, **canonical_args),
                               current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return public_response(make_response(html))
@@ -59,15 +64,9 @@ def _letter_html(letter, canonical_endpoint: str, **canonical_args) -> str:
 
 @bp.get("/")
 def letter():
-    featured = letters.featured_letter(current_app.config["FEATURED_LETTER"])
-    if featured is None:
-        abort(404)
-    return _render_letter_page(featured, "public.letter")
+    return _render_letter_page(None, "public.letter")
 
 
 @bp.get("/letters/<slug>")
 def letter_by_slug(slug: str):
-    found = letters.letter_by_slug(slug)
-    if found is None:
-        abort(404)
-    return _render_letter_page(found, "public.letter_by_slug", slug=slug)
+    return _render_letter_page(slug, "public.letter_by_slug")

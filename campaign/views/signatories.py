@@ -93,7 +93,7 @@ def signatories():
     top = [(names.get(code, code), count) for code, count in counts.top_countries()] if first_view else []
     html = render_template(
         "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
-        drafters=drafters, countries=i18n.country_choices(), growth=growth, top_countries=top,
+        drafters=drafters, growth=growth, top_countries=top,
         growth_chart=charts.growth_chart(growth, _("Signatures published over time"), format_decimal,
                                          lambda day: format_date(day, "medium")) if len(growth) > 1 else None,
         country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal) if top else None,
