@@ -225,3 +225,13 @@ def test_public_pages_are_cacheable_without_cookies(app, client, db, path):
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
     assert client.get(path, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_first_pages_are_cached_briefly_but_searches_never(app, client, db):
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    published(organisation="Early Org")
+    assert "Early Org" in client.get("/en/signatories?kind=organisation").get_data(as_text=True)
+    published(organisation="Later Org")
+    assert "Later Org" not in client.get("/en/signatories?kind=organisation").get_data(as_text=True)
+    assert "Later Org" in client.get("/en/signatories?kind=organisation&q=later").get_data(as_text=True)
+    assert "Later Org" in client.get("/en/signatories?kind=organisation&sort=date").get_data(as_text=True)

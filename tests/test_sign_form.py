@@ -231,3 +231,17 @@ def test_arbitrary_input_never_fails_and_never_stores_refused_input(app, client,
     if response.status_code != 303:
         assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
     db.session.remove()
+
+
+def test_the_cached_blank_form_gives_each_reader_their_own_token(app, db):
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    first, second = app.test_client(), app.test_client()
+    first_fields = form_fields(first.get("/ar/sign").get_data(as_text=True))
+    second_page = second.get("/ar/sign").get_data(as_text=True)
+    second_fields = form_fields(second_page)
+    assert first_fields["csrf_token"] != second_fields["csrf_token"]
+    assert "\x00" not in second_page and 'dir="rtl"' in second_page
+    assert second.post("/ar/sign", data={**first_fields, **signature_data(email="x@example.org")}).status_code == 422
+    assert first.post("/ar/sign", data={**first_fields, **signature_data(email="a@example.org")}).status_code == 303
+    assert second.post("/ar/sign", data={**second_fields, **signature_data(email="b@example.org")}).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 2

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 
-from .. import i18n, letters, signing
+from .. import i18n, letters, page_cache, signing
 from ..extensions import csrf, limiter
-from ..forms import ButtonForm, EmailForm, SignatureForm
+from ..forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..security import private_response
 from .public import bp
@@ -43,6 +44,23 @@ def _details(form: SignatureForm) -> signing.SignatureDetails:
     )
 
 
+TOKEN_MARK, STAMP_MARK = "\x00csrf-token\x00", "\x00form-stamp\x00"
+
+
+def _blank_form_page(view: letters.LetterView):
+    """The empty sign form, rendered once per language and process; each request only fills in its
+    own CSRF token and time stamp (the only parts that differ between readers)."""
+    key = ("sign-form", g.lang)
+    skeleton = page_cache.get(key)
+    if skeleton is None:
+        form = SignatureForm()
+        html = render_template("public/sign.html", view=view, form=form, failed=False)
+        skeleton = html.replace(form.csrf_token.current_token, TOKEN_MARK).replace(form.started.data, STAMP_MARK)
+        page_cache.put(key, skeleton, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    html = skeleton.replace(TOKEN_MARK, generate_csrf()).replace(STAMP_MARK, new_form_stamp())
+    return private_response(make_response(html))
+
+
 @bp.route("/sign", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
 @limiter.limit(_sign_rate_limit, methods=["POST"])
@@ -50,21 +68,21 @@ def sign():
     view = _featured_view()
     if signing.signing_paused():
         return _page("public/sign_paused.html", 503, view=view)
+    if request.method == "GET":
+        return _blank_form_page(view)
     form = SignatureForm()
-    if request.method == "POST":
-        if form.is_bot():
-            return redirect(url_for(".check_inbox"), 303)
-        if form.validate() and form.stamp_is_valid():
-            try:
-                signing.submit_signature(
-                    view.letter, g.lang, view.text.version, view.text.title, _details(form),
-                    form.validated_email, request.remote_addr,
-                )
-            except signing.SigningPaused:
-                return _page("public/sign_paused.html", 503, view=view)
-            return redirect(url_for(".check_inbox"), 303)
-        return _page("public/sign.html", 422, view=view, form=form, failed=True)
-    return _page("public/sign.html", view=view, form=form, failed=False)
+    if form.is_bot():
+        return redirect(url_for(".check_inbox"), 303)
+    if form.validate() and form.stamp_is_valid():
+        try:
+            signing.submit_signature(
+                view.letter, g.lang, view.text.version, view.text.title, _details(form),
+                form.validated_email, request.remote_addr,
+            )
+        except signing.SigningPaused:
+            return _page("public/sign_paused.html", 503, view=view)
+        return redirect(url_for(".check_inbox"), 303)
+    return _page("public/sign.html", 422, view=view, form=form, failed=True)
 
 
 @bp.get("/sign/check-your-inbox")

@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, g, make_response, render_templat
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from .. import charts, exports, i18n, letters, publication
+from .. import charts, exports, i18n, letters, page_cache, publication
 from ..models import SignatureKind
 from ..security import public_response
 from .public import bp
@@ -72,8 +72,21 @@ def _section_count(counts: publication.Counts, kind: SignatureKind, arguments: L
 
 @bp.get("/signatories")
 def signatories():
-    view = _featured()
+    """First pages (any kind, country and sort, no search) are the same for every reader: each process
+    keeps them for LETTER_PAGE_CACHE_SECONDS. Searches and later pages are always fresh."""
     arguments = list_arguments(request.args)
+    cacheable = not (arguments.text or arguments.after or arguments.before)
+    key = ("list-page", g.lang, arguments.kind, arguments.country, arguments.sort)
+    html = page_cache.get(key) if cacheable else None
+    if html is None:
+        html = _list_html(arguments)
+        if cacheable:
+            page_cache.put(key, html, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    return public_response(make_response(html))
+
+
+def _list_html(arguments: ListArguments) -> str:
+    view = _featured()
     counts = publication.counts(view.letter.id)
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
     sections = []
@@ -91,7 +104,7 @@ def signatories():
     names = dict(i18n.country_choices())
     growth = publication.history(view.letter.id) if first_view else []
     top = [(names.get(code, code), count) for code, count in counts.top_countries()] if first_view else []
-    html = render_template(
+    return render_template(
         "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
         drafters=drafters, growth=growth, top_countries=top,
         growth_chart=charts.growth_chart(growth, _("Signatures published over time"), format_decimal,
@@ -99,7 +112,6 @@ def signatories():
         country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal) if top else None,
         query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind")},
     )
-    return public_response(make_response(html))
 
 
 @bp.get("/signatories.csv")
