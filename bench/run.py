@@ -196,8 +196,9 @@ def page_urls(dsn: str, base: str) -> dict[str, str]:
             return _encode_cursor([text, identifier])
 
         middle, last = cursor_at(total // 2), cursor_at(max(total - 100, 1))
+    start = _encode_cursor(["", 0])  # before the first row: the first page, but past the per-process cache
     return {
-        "list first": f"{base}/en/signatories?kind=individual",
+        "list first": f"{base}/en/signatories?kind=individual&after={start}",
         "list middle": f"{base}/en/signatories?kind=individual&after={middle}",
         "list last": f"{base}/en/signatories?kind=individual&after={last}",
         "API first": f"{base}/api/v1/letters/ban-biometric-surveillance/signatories?kind=individual",
@@ -329,12 +330,12 @@ def write_report(results: dict) -> None:
         f"| letter page | {fmt(results['letter']['rate'])} | {ratio(results, 'letter', 'hello'):.2f} of hello | ≥ 0.50 |",
         f"| letter page, conditional 304 | {fmt(results['letter 304']['rate'])} | "
         f"{ratio(results, 'letter 304', 'hello'):.2f} of hello | ≥ 0.70 |",
-        f"| list page (first), requests/s | {fmt(results['list page rate']['rate'])} | "
+        f"| list page (first, as readers get it), requests/s | {fmt(results['list page rate']['rate'])} | "
         f"{ratio(results, 'list page rate', 'table'):.2f} of table | ≥ 0.50 |",
     ]
     for kind in ("list", "API"):
         first, middle, last = (results[f"{kind} {where}"]["p50_ms"]["median"] for where in ("first", "middle", "last"))
-        lines.append(f"| {kind}: first / middle / last page latency (p50) | {first:.1f} / {middle:.1f} / {last:.1f} ms "
+        lines.append(f"| {kind}: first / middle / last page latency (p50, uncached) | {first:.1f} / {middle:.1f} / {last:.1f} ms "
                      f"| last/first {last / first:.2f} | ≤ 1.20 |")
     export_result, spike = results["export"], results["spike"]
     lines += [
