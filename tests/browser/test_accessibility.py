@@ -111,8 +111,10 @@ def test_form_errors_are_announced_and_take_the_focus(site, context_factory):
     page.goto(f"{site.url}/en/sign")
     page.fill("#email", "not an address")
     page.click("form.sign-form button[type=submit]")
-    focused = page.evaluate("document.activeElement.className")
-    assert "error-summary" in focused
+    page.wait_for_load_state("load")
+    # autofocus is applied when the browser next renders, not when the page is parsed
+    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')",
+                           timeout=5000)
     assert page.get_attribute(".error-summary", "role") == "alert"
     described = page.get_attribute("#email", "aria-describedby")
     assert "email-error" in described.split()
