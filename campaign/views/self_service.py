@@ -10,20 +10,17 @@ from .. import i18n, letters, privacy, self_service, signing
 from ..forms import ButtonForm, EditSignatureForm
 from ..models import SignatureKind
 from ..security import private_response, public_response
+from . import private_page
 from .public import bp
-
-
-def _page(template: str, status: int = 200, **context):
-    return private_response(make_response(render_template(template, **context), status))
 
 
 def _signature_or_error_page(token: str):
     try:
         return self_service.signature_for(token), None
     except signing.TokenInvalid:
-        return None, _page("public/link_invalid.html", 404)
+        return None, private_page("public/link_invalid.html", 404)
     except signing.TokenExpired:
-        return None, _page("public/link_expired.html", 410)
+        return None, private_page("public/link_expired.html", 410)
 
 
 @bp.route("/sign/manage/<token>", methods=["GET", "POST"])
@@ -37,7 +34,7 @@ def manage(token: str):
         return redirect(url_for(".manage", token=token, saved="review" if changed else "same"), 303)
     letter = self_service.letter_of(signature)
     view = letters.letter_in_language(letter, g.lang) if letter else None
-    return _page("public/manage.html", 422 if request.method == "POST" else 200, signature=signature, form=form,
+    return private_page("public/manage.html", 422 if request.method == "POST" else 200, signature=signature, form=form,
                  button_form=ButtonForm(), data=self_service.personal_data(signature), view=view,
                  saved=request.args.get("saved"), is_organisation=signature.kind is SignatureKind.ORGANISATION)
 

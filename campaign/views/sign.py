@@ -10,11 +10,8 @@ from ..extensions import csrf, limiter
 from ..forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..security import private_response
+from . import private_page
 from .public import bp
-
-
-def _page(template: str, status: int = 200, **context):
-    return private_response(make_response(render_template(template, **context), status))
 
 
 def _featured_view() -> letters.LetterView:
@@ -67,7 +64,7 @@ def _blank_form_page(view: letters.LetterView):
 def sign():
     view = _featured_view()
     if signing.signing_paused():
-        return _page("public/sign_paused.html", 503, view=view)
+        return private_page("public/sign_paused.html", 503, view=view)
     if request.method == "GET":
         return _blank_form_page(view)
     form = SignatureForm()
@@ -80,18 +77,18 @@ def sign():
                 form.validated_email, request.remote_addr,
             )
         except signing.SigningPaused:
-            return _page("public/sign_paused.html", 503, view=view)
+            return private_page("public/sign_paused.html", 503, view=view)
         return redirect(url_for(".check_inbox"), 303)
-    return _page("public/sign.html", 422, view=view, form=form, failed=True)
+    return private_page("public/sign.html", 422, view=view, form=form, failed=True)
 
 
 @bp.get("/sign/check-your-inbox")
 def check_inbox():
-    return _page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"])
+    return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"])
 
 
 def _expired_confirmation(token: str, form: EmailForm | None = None, status: int = 410):
-    return _page("public/confirm_expired.html", status, form=form or EmailForm(), token=token)
+    return private_page("public/confirm_expired.html", status, form=form or EmailForm(), token=token)
 
 
 @bp.route("/sign/confirm/<token>", methods=["GET", "POST"])
@@ -99,7 +96,7 @@ def confirm(token: str):
     try:
         found = signing.find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
     except signing.TokenInvalid:
-        return _page("public/link_invalid.html", 404)
+        return private_page("public/link_invalid.html", 404)
     if found.signature.status is not SignatureStatus.PENDING:
         return redirect(url_for(".thank_you"), 303)
     form = ButtonForm()
@@ -111,7 +108,7 @@ def confirm(token: str):
         return redirect(url_for(".thank_you"), 303)
     if found.expires_at <= utcnow():
         return _expired_confirmation(token)
-    return _page("public/confirm.html", form=form, signature=found.signature)
+    return private_page("public/confirm.html", form=form, signature=found.signature)
 
 
 @bp.post("/sign/confirm/<token>/renew")
@@ -124,14 +121,14 @@ def renew_confirmation(token: str):
     try:
         signing.renew_confirmation(token, form.validated_email, g.lang, view.text.title)
     except signing.TokenInvalid:
-        return _page("public/link_invalid.html", 404)
+        return private_page("public/link_invalid.html", 404)
     return redirect(url_for(".check_inbox"), 303)
 
 
 @bp.get("/sign/thank-you")
 def thank_you():
     view = _featured_view()
-    return _page(
+    return private_page(
         "public/thank_you.html", view=view, share_url=i18n.absolute_url("public.letter", lang=g.lang),
         share_title=view.text.title,
     )
@@ -141,14 +138,14 @@ def _token_action(token: str, purpose: TokenPurpose, template: str, action, done
     try:
         found = signing.find_token(token, purpose)
     except signing.TokenInvalid:
-        return _page("public/link_invalid.html", 404)
+        return private_page("public/link_invalid.html", 404)
     except signing.TokenExpired:
-        return _page("public/link_expired.html", 410)
+        return private_page("public/link_expired.html", 410)
     form = ButtonForm()
     if request.method == "POST" and form.validate():
         action(token)
         return redirect(url_for(done_endpoint), 303)
-    return _page(template, form=form, signature=found.signature)
+    return private_page(template, form=form, signature=found.signature)
 
 
 @bp.route("/sign/withdraw/<token>", methods=["GET", "POST"])
@@ -158,7 +155,7 @@ def withdraw(token: str):
 
 @bp.get("/sign/withdrawn")
 def withdrawn():
-    return _page("public/withdrawn.html")
+    return private_page("public/withdrawn.html")
 
 
 @bp.route("/sign/not-me/<token>", methods=["GET", "POST"])
@@ -168,4 +165,4 @@ def not_me(token: str):
 
 @bp.get("/sign/not-me-done")
 def not_me_done():
-    return _page("public/not_me_done.html")
+    return private_page("public/not_me_done.html")

@@ -11,7 +11,7 @@ from ...flags import flags_for
 from ...forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
 from ...i18n import country_choices, supported_codes
 from ...models import SignatureKind, SignatureStatus
-from . import bp
+from . import bp, safe_next
 
 
 def queue_filter_from_args() -> moderation.QueueFilter:
@@ -37,8 +37,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _back_to_queue():
-    target = request.form.get("back", "")
-    return redirect(target if target.startswith("/admin/") and not target.startswith("//") else url_for("admin.queue"))
+    return redirect(safe_next(request.form.get("back")))
 
 
 @bp.get("/")
