@@ -39,6 +39,7 @@ SIGN_SECONDS = int(os.environ.get("BENCH_SIGN_SECONDS", "3" if SMOKE else "60"))
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", str(2 * (os.cpu_count() or 2))))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/1")
 OUTPUT = Path(os.environ.get("BENCH_OUTPUT", ROOT / ("BENCHMARKS.smoke.md" if SMOKE else "BENCHMARKS.md")))
 
 
@@ -123,7 +124,7 @@ def app_environment(dsn: str, port: int, smtp_port: int) -> dict:
         "FLASK_SITE_URL": f"http://127.0.0.1:{port}", "FLASK_MAIL_SERVER": "127.0.0.1",
         "FLASK_MAIL_PORT": str(smtp_port), "FLASK_SIGN_MIN_SECONDS": "0",
         "FLASK_SIGN_RATE_LIMIT": "1000000/minute", "FLASK_VERIFICATION_EMAIL_LIMIT": "1000/day",
-        "FLASK_OUTBOX_BATCH_SIZE": "200", "FLASK_DEBUG": "0",
+        "FLASK_OUTBOX_BATCH_SIZE": "200", "FLASK_DEBUG": "0", "FLASK_RATELIMIT_STORAGE_URI": REDIS_URL,
     }
 
 

@@ -10,7 +10,9 @@ from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
+from babel import support
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
@@ -25,6 +27,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .i18n import country_choices
@@ -100,7 +103,29 @@ def new_form_stamp() -> str:
     return _form_stamper().dumps(int(time.time()))
 
 
-class SignatureForm(FlaskForm):
+def at_most(characters: int) -> Length:
+    """A length limit whose message comes from our catalogues (WTForms' own lack some plural forms)."""
+    return Length(max=characters, message=lazy_ngettext(
+        "Use at most %(num)s character.", "Use at most %(num)s characters.", characters))
+
+
+@lru_cache(maxsize=16)
+def _wtforms_translations(locale_name: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale_name], domain="wtforms")
+
+
+class CampaignForm(FlaskForm):
+    """WTForms' own messages in the reader's language, from one catalogue per language and process
+    (Flask-WTF would read WTForms' catalogue from disk for every request with a form)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale()))
+
+
+class SignatureForm(CampaignForm):
     kind = RadioField(
         _l("I sign as"),
         choices=[SelectChoice("organisation", _l("An organisation")), SelectChoice("individual", _l("An individual"))],
@@ -109,37 +134,37 @@ class SignatureForm(FlaskForm):
     organisation = StringField(
         _l("Organisation"),
         filters=[single_line],
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(200)],
         description=_l("Required for organisations. Individuals may name an affiliation, shown for identification only."),
     )
     name = StringField(
         _l("Your name"),
         filters=[single_line],
-        validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)],
+        validators=[DataRequired(message=_l("Enter your name.")), at_most(200)],
         description=_l("For an organisation: the contact person. This name is never published."),
     )
-    role = StringField(_l("Title or role (optional)"), filters=[single_line], validators=[Optional(), Length(max=200)])
+    role = StringField(_l("Title or role (optional)"), filters=[single_line], validators=[Optional(), at_most(200)])
     country = SelectField(
         _l("Country"),
         validators=[InputRequired(message=_l("Choose a country."))],
         validate_choice=False,
     )
-    city = StringField(_l("City (optional)"), filters=[single_line], validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City (optional)"), filters=[single_line], validators=[Optional(), at_most(120)])
     website = URLField(
         _l("Website (optional, organisations)"),
         filters=[single_line],
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), at_most(500)],
     )
     email = EmailField(
         _l("Email address"),
         filters=[single_line],
-        validators=[DataRequired(message=_l("Enter your email address.")), Length(max=254)],
+        validators=[DataRequired(message=_l("Enter your email address.")), at_most(254)],
         description=_l("We send a link to confirm your signature. Your address is never published."),
     )
     comment = TextAreaField(
         _l("Comment for the moderators (optional)"),
         filters=[multi_line],
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), at_most(500)],
         description=_l("At most 500 characters. Only moderators see it."),
     )
     consent_publish = BooleanField(_l("Publish my name on the list of signatories"))
@@ -210,13 +235,13 @@ class SignatureForm(FlaskForm):
         return bool(minimum) and elapsed is not None and elapsed < minimum
 
 
-class EmailForm(FlaskForm):
+class EmailForm(CampaignForm):
     """Asks for the address again, e.g. to send a fresh link for an expired one."""
 
     email = EmailField(
         _l("Email address"),
         filters=[single_line],
-        validators=[DataRequired(message=_l("Enter your email address.")), Length(max=254)],
+        validators=[DataRequired(message=_l("Enter your email address.")), at_most(254)],
     )
     validated_email = None
 
@@ -226,22 +251,22 @@ class EmailForm(FlaskForm):
 
 
 
-class AdminLoginForm(FlaskForm):
-    email = StringField(_l("Email address"), filters=[single_line], validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+class AdminLoginForm(CampaignForm):
+    email = StringField(_l("Email address"), filters=[single_line], validators=[DataRequired(), at_most(254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), at_most(1024)])
     code = StringField(
-        _l("Code from your authenticator app"), filters=[single_line], validators=[Optional(), Length(max=10)],
+        _l("Code from your authenticator app"), filters=[single_line], validators=[Optional(), at_most(10)],
         description=_l("Six digits; a code works once."),
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(CampaignForm):
     """Approve or reject one or several signatures from the queue."""
 
     ids = SelectMultipleField(coerce=int, validate_choice=False)
     decision = RadioField(choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
                           validators=[InputRequired()])
-    reason = StringField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), at_most(500)])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -254,15 +279,15 @@ class DecisionForm(FlaskForm):
         return valid
 
 
-class EditSignatureForm(FlaskForm):
+class EditSignatureForm(CampaignForm):
     """The published fields a moderator may correct."""
 
-    name = StringField(_l("Name"), filters=[single_line], validators=[Optional(), Length(max=200)])
-    organisation = StringField(_l("Organisation"), filters=[single_line], validators=[Optional(), Length(max=200)])
-    role = StringField(_l("Title or role"), filters=[single_line], validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), filters=[single_line], validators=[Optional(), at_most(200)])
+    organisation = StringField(_l("Organisation"), filters=[single_line], validators=[Optional(), at_most(200)])
+    role = StringField(_l("Title or role"), filters=[single_line], validators=[Optional(), at_most(200)])
     country = SelectField(_l("Country"), validate_choice=False)
-    city = StringField(_l("City"), filters=[single_line], validators=[Optional(), Length(max=120)])
-    website = URLField(_l("Website"), filters=[single_line], validators=[Optional(), Length(max=500)])
+    city = StringField(_l("City"), filters=[single_line], validators=[Optional(), at_most(120)])
+    website = URLField(_l("Website"), filters=[single_line], validators=[Optional(), at_most(500)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -275,10 +300,10 @@ class EditSignatureForm(FlaskForm):
     validate_website = SignatureForm.validate_website
 
 
-class ReasonForm(FlaskForm):
-    reason = StringField(_l("Reason (optional)"), filters=[single_line], validators=[Optional(), Length(max=500)])
+class ReasonForm(CampaignForm):
+    reason = StringField(_l("Reason (optional)"), filters=[single_line], validators=[Optional(), at_most(500)])
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(CampaignForm):
     """A form that is only a button and its CSRF token: e.g. confirming, so link scanners that
     merely open a page change nothing."""

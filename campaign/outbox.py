@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_mail import Message
 from sqlalchemy import delete, select
@@ -52,13 +52,17 @@ class DeliveryReport:
 
 def enqueue(kind: str, recipient: str, language: str, template: str, subject: str, signature_id: int | None = None,
             **context) -> OutboxMessage:
-    """Render a message in ``language`` and add it to the session; the caller commits."""
+    """Render a message in ``language`` and add it to the session; the caller commits.
+
+    Emails are rendered from their own variables only: the page context (language switch, canonical
+    links) that ``render_template`` would compute for the current request is not theirs."""
     described = i18n.describe(language)
+    environment = current_app.jinja_env
     with force_locale(described.babel_locale):
         rendered_subject = gettext(subject)
         variables = {"email_language": described, "subject": rendered_subject, **context}
-        body_text = render_template(f"email/{template}.txt", **variables)
-        body_html = render_template(f"email/{template}.html", **variables)
+        body_text = environment.get_template(f"email/{template}.txt").render(variables)
+        body_html = environment.get_template(f"email/{template}.html").render(variables)
     message = OutboxMessage(
         kind=kind,
         status=OutboxStatus.PENDING,

@@ -20,7 +20,7 @@ from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, i18n, letters, outbox, publication
+from . import audit, i18n, letters, outbox, page_cache, publication
 from .extensions import db, limiter
 from .models import (
     AdminUser,
@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 SIGNING_PAUSED_KEY = "signing_paused"
+_PAUSE_CACHE_KEY = ("signing-paused",)
 _memory_fallback = FixedWindowRateLimiter(MemoryStorage())
 
 
@@ -90,9 +91,17 @@ def email_hash(address: ValidatedEmail) -> str:
     return keyed_hash(current_app.config["EMAIL_HASH_KEY"], canonical_email(address))
 
 
-def signing_paused() -> bool:
+def signing_paused(*, fresh: bool = False) -> bool:
+    """Whether the pause switch is on. Every sign request asks, so each process keeps the answer for
+    ``SIGNING_PAUSE_CACHE_SECONDS``: a pause reaches all processes within that time, and the form
+    costs no database round trip. ``fresh`` reads the switch itself (the admin page that flips it)."""
+    if not fresh:
+        cached = page_cache.get(_PAUSE_CACHE_KEY)
+        if cached is not None:
+            return cached
     setting = db.session.get(SiteSetting, SIGNING_PAUSED_KEY)
-    return setting is not None and setting.value == "1"
+    paused = setting is not None and setting.value == "1"
+    return page_cache.put(_PAUSE_CACHE_KEY, paused, current_app.config["SIGNING_PAUSE_CACHE_SECONDS"])
 
 
 def set_signing_paused(paused: bool, actor: AdminUser | None = None, actor_label: str = "cli") -> None:
@@ -101,6 +110,7 @@ def set_signing_paused(paused: bool, actor: AdminUser | None = None, actor_label
     db.session.add(setting)
     audit.record(actor, actor_label, "signing.paused" if paused else "signing.resumed", "site", None)
     db.session.commit()
+    page_cache.put(_PAUSE_CACHE_KEY, paused, current_app.config["SIGNING_PAUSE_CACHE_SECONDS"])
 
 
 def _allow_email_to(address_hash: str) -> bool:
@@ -129,9 +139,10 @@ def _issue_token(signature: Signature, purpose: TokenPurpose, now: dt.datetime) 
         else dt.timedelta(days=config["MANAGE_TOKEN_DAYS"])
     )
     token = new_token()
-    signature.tokens.append(
-        SignatureToken(purpose=purpose, token_hash=token_digest(token), created_at=now, expires_at=now + lifetime)
-    )
+    db.session.add(SignatureToken(
+        signature_id=signature.id, purpose=purpose, token_hash=token_digest(token), created_at=now,
+        expires_at=now + lifetime,
+    ))
     return token
 
 

@@ -30,7 +30,7 @@ def extracted(tmp_path_factory) -> set:
     output = tmp_path_factory.mktemp("extract") / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--no-location", "-o", str(output), "."],
+         "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "--no-location", "-o", str(output), "."],
         cwd=PROJECT_ROOT, check=True, capture_output=True,
     )
     with open(output, "rb") as handle:

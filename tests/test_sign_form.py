@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from campaign.models import OutboxMessage, Signature
 
-from .factories import LTR_AND_RTL, form_fields, sign, signature_data, translated
+from .factories import LTR_AND_RTL, form_fields, sign, signature_data, translated, translated_plural
 
 
 def nothing_stored(db) -> bool:
@@ -110,6 +110,16 @@ def test_errors_are_in_the_page_language_and_tied_to_fields(app, client, db, lan
         re.search(r'<input[^>]*aria-invalid="true"[^>]*aria-describedby="email-help email-error"', html)
     assert translated(app, lang, "Enter your name.") in html
     assert translated(app, lang, "Please correct the following:") in html
+    assert nothing_stored(db)
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_length_limits_are_explained_in_the_page_language(app, client, db, lang):
+    expected = translated_plural(app, lang, "Use at most %(num)s character.", "Use at most %(num)s characters.", 200)
+    assert "%" not in expected and expected != "Use at most 200 characters."
+    for _ in range(2):  # the second request reads the catalogues kept per process
+        html = post_form(client, lang, name="n" * 201).get_data(as_text=True)
+        assert f'<p class="field__error" id="name-error">{expected}</p>' in html
     assert nothing_stored(db)
 
 

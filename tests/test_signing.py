@@ -348,6 +348,22 @@ def test_signing_can_be_paused_and_resumed(app, client, db):
     assert sign(client).status_code == 303
 
 
+def test_a_pause_from_another_process_reaches_this_one_within_the_cache_time(app, client, db, monkeypatch):
+    from campaign import page_cache
+    from campaign.models import SiteSetting
+
+    seconds = app.config["SIGNING_PAUSE_CACHE_SECONDS"]
+    assert client.get("/en/sign").status_code == 200
+    db.session.add(SiteSetting(key="signing_paused", value="1"))  # as another process would
+    db.session.commit()
+    db.session.remove()
+    assert client.get("/en/sign").status_code == 200
+    later = page_cache.time.monotonic() + seconds + 0.1
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: later)
+    assert client.get("/en/sign").status_code == 503
+    assert sign_without_form(client).status_code == 503
+
+
 def sign_without_form(client):
     from .factories import signature_data
 

@@ -119,7 +119,7 @@ def export_json():
 @admin_required
 def signing_switch():
     if ButtonForm().validate():
-        paused = not signing.signing_paused()
+        paused = not signing.signing_paused(fresh=True)
         signing.set_signing_paused(paused, current_user.user, current_user.email)
         flash(_("Signing is paused.") if paused else _("Signing is open again."), "success")
     return redirect(url_for("admin.queue"))

@@ -50,7 +50,7 @@ def queue():
         "admin/queue.html", page=page, filters=filters, query=query, decision_form=DecisionForm(),
         statuses=[s for s in SignatureStatus if s is not SignatureStatus.PENDING], kinds=list(SignatureKind),
         countries=country_choices(), languages=supported_codes(), waiting=moderation.waiting_count(),
-        signing_form=ButtonForm(), signing_paused=signing.signing_paused(),
+        signing_form=ButtonForm(), signing_paused=signing.signing_paused(fresh=True),
     )
 
 
