@@ -17,7 +17,7 @@ from flask import current_app
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, i18n, letters, outbox, page_cache, publication
@@ -131,44 +131,36 @@ def _is_suppressed(address_hash: str, now: dt.datetime) -> bool:
     ) is not None
 
 
-def _issue_token(signature: Signature, purpose: TokenPurpose, now: dt.datetime) -> str:
-    config = current_app.config
-    lifetime = (
-        dt.timedelta(hours=config["CONFIRM_TOKEN_HOURS"])
-        if purpose is TokenPurpose.CONFIRM
-        else dt.timedelta(days=config["MANAGE_TOKEN_DAYS"])
-    )
-    token = new_token()
-    db.session.add(SignatureToken(
-        signature_id=signature.id, purpose=purpose, token_hash=token_digest(token), created_at=now,
-        expires_at=now + lifetime,
-    ))
-    return token
+_LINKS = (
+    (TokenPurpose.WITHDRAW, "withdraw_url", "public.withdraw"),
+    (TokenPurpose.NOT_ME, "not_me_url", "public.not_me"),
+    (TokenPurpose.MANAGE, "manage_url", "public.manage"),
+)
+_CONFIRM_LINK = (TokenPurpose.CONFIRM, "confirm_url", "public.confirm")
 
 
 def _links(signature: Signature, language: str, now: dt.datetime, *, confirm: bool) -> dict[str, str]:
-    links = {
-        "withdraw_url": i18n.absolute_url(
-            "public.withdraw", lang=language, token=_issue_token(signature, TokenPurpose.WITHDRAW, now)
-        ),
-        "not_me_url": i18n.absolute_url(
-            "public.not_me", lang=language, token=_issue_token(signature, TokenPurpose.NOT_ME, now)
-        ),
-        "manage_url": i18n.absolute_url(
-            "public.manage", lang=language, token=_issue_token(signature, TokenPurpose.MANAGE, now)
-        ),
-    }
-    if confirm:
-        links["confirm_url"] = i18n.absolute_url(
-            "public.confirm", lang=language, token=_issue_token(signature, TokenPurpose.CONFIRM, now)
+    """Fresh single-purpose links for an email; only their hashes are stored, in one statement."""
+    config = current_app.config
+    links, rows = {}, []
+    for purpose, name, endpoint in (*_LINKS, _CONFIRM_LINK) if confirm else _LINKS:
+        lifetime = (
+            dt.timedelta(hours=config["CONFIRM_TOKEN_HOURS"])
+            if purpose is TokenPurpose.CONFIRM
+            else dt.timedelta(days=config["MANAGE_TOKEN_DAYS"])
         )
+        token = new_token()
+        rows.append({"signature_id": signature.id, "purpose": purpose, "token_hash": token_digest(token),
+                     "created_at": now, "expires_at": now + lifetime})
+        links[name] = i18n.absolute_url(endpoint, lang=language, token=token)
+    db.session.execute(insert(SignatureToken), rows)
     return links
 
 
 def _queue_verification(signature: Signature, recipient: str, language: str, title: str, now: dt.datetime) -> None:
     outbox.enqueue(
         "verification", recipient, language, "verification", "Confirm your signature",
-        signature_id=signature.id, letter_title=title, signature=signature,
+        signature_id=signature.id, letter_title=title, signer_name=signature.name,
         confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **_links(signature, language, now, confirm=True),
     )
 
@@ -176,7 +168,7 @@ def _queue_verification(signature: Signature, recipient: str, language: str, tit
 def _queue_already_signed(signature: Signature, recipient: str, language: str, title: str, now: dt.datetime) -> None:
     outbox.enqueue(
         "already-signed", recipient, language, "already_signed", "You have already signed",
-        signature_id=signature.id, letter_title=title, signature=signature,
+        signature_id=signature.id, letter_title=title, signer_name=signature.name,
         **_links(signature, language, now, confirm=False),
     )
 

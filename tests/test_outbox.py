@@ -20,12 +20,34 @@ def queue_messages(app, count: int) -> None:
         for number in range(count):
             outbox.enqueue(
                 "test", f"reader{number}@example.org", "en", "verification", "Confirm your signature",
-                letter_title="A letter", signature=type("S", (), {"name": f"Reader {number}"})(),
+                letter_title="A letter", signer_name=f"Reader {number}", manage_url="https://campaign.example/en/manage/x",
                 confirm_hours=72, confirm_url="https://campaign.example/en/sign/confirm/x",
                 withdraw_url="https://campaign.example/en/sign/withdraw/x",
                 not_me_url="https://campaign.example/en/sign/not-me/x",
             )
         outbox.db.session.commit()
+
+
+TRICKY_STRINGS = [
+    "Amal <b>&amp;</b> \"Ali\" 'O'Neil'", "منظمة العفو الدولية", "%(name)s {{ title }} {% raw %}", "João · Zoë",
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "ar"])
+@pytest.mark.parametrize("template", ["verification", "already_signed"])
+def test_emails_filled_in_per_signer_equal_a_full_rendering(app, lang, template):
+    with app.test_request_context():
+        for number, tricky in enumerate(TRICKY_STRINGS):
+            context = {
+                "letter_title": tricky[::-1], "signer_name": tricky, "confirm_hours": 72 if number % 2 else 1,
+                "confirm_url": f"https://campaign.example/{lang}/sign/confirm/t{number}?a=1&b=<2>",
+                "withdraw_url": "https://campaign.example/w", "not_me_url": "https://campaign.example/n",
+                "manage_url": "https://campaign.example/m",
+            }
+            filled = outbox.render(template, lang, "Confirm your signature", **context)
+            assert filled == outbox._render_now(template, lang, "Confirm your signature", context)
+            assert "\x00" not in filled[1] + filled[2]
+        assert len(app.extensions["email_skeletons"]) == 2  # one per template, language and plural choice
 
 
 def messages(db) -> list[OutboxMessage]:
