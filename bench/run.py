@@ -7,6 +7,7 @@ BENCH_RUNS times and reports the median with min–max. Everything is bounded in
     make bench                                  # 1,000,000 signatures, 3 runs
     BENCH_SIGNATURES=100000 BENCH_RUNS=1 make bench
     BENCH_SMOKE=1 make bench                    # a few seconds: does the harness still work?
+    BENCH_ONLY=ceilings,signing make bench      # some parts only; prints them, writes nothing
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", str(2 * (os.cpu_count() o
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/1")
+ONLY = {part for part in os.environ.get("BENCH_ONLY", "").split(",") if part}
 OUTPUT = Path(os.environ.get("BENCH_OUTPUT", ROOT / ("BENCHMARKS.smoke.md" if SMOKE else "BENCHMARKS.md")))
 
 
@@ -230,6 +232,10 @@ def export(base: str, master: int) -> dict:
     return {"seconds": time.monotonic() - started, "rows": rows - 1, "peak_rss_mb": peak_rss_mb(worker_pids(master))}
 
 
+def wanted(part: str) -> bool:
+    return not ONLY or part in ONLY
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     logs = ROOT / "bench" / "logs"
@@ -261,46 +267,58 @@ def main() -> None:
             gunicorn("bench.ceiling_app:app", ceiling_port, ceiling_env, logs / "ceiling.log"):
         wait_for(f"{base}/healthz")
         wait_for(f"{ceiling}/hello")
-        print("ceilings", flush=True)
-        results["hello"] = measure("hello", RUNS, lambda: wrk(f"{ceiling}/hello", "get.lua", SECONDS))
-        results["insert"] = measure("insert POST", RUNS, lambda: wrk(ceiling, "insert.lua", SECONDS))
-        results["table"] = measure("100-row table", RUNS, lambda: wrk(f"{ceiling}/table", "get.lua", SECONDS))
-        print("reading", flush=True)
-        letter = urllib.request.urlopen(f"{base}/en/")
-        etag = letter.headers["ETag"]
-        results["letter"] = measure("letter", RUNS, lambda: wrk(f"{base}/en/", "get.lua", SECONDS))
-        results["letter 304"] = measure("letter 304", RUNS, lambda: wrk(f"{base}/en/", "get.lua", SECONDS, ETAG=etag))
-        print("list", flush=True)
-        for label, url in page_urls(dsn, base).items():
-            results[label] = measure(label, RUNS, lambda url=url: wrk(url, "get.lua", SECONDS, connections=1, threads=1))
-        results["list page rate"] = measure("list page rate", RUNS,
-                                            lambda: wrk(f"{base}/en/signatories?kind=individual", "get.lua", SECONDS))
-        print("signing", flush=True)
-        before = pg_count(dsn, "SELECT count(*) FROM signatures")
-        results["signing"] = measure("signing", RUNS, lambda: wrk(base, "sign.lua", SIGN_SECONDS,
-                                                                   RUN_ID=secrets.token_hex(4)))
-        for run in results["signing"]["runs"]:
-            run["rate"] = run["accepted"] / run["seconds"]
-        results["signing"]["rate"] = summary([run["rate"] for run in results["signing"]["runs"]])
-        results["signing stored"] = pg_count(dsn, "SELECT count(*) FROM signatures") - before
-        results["signing accepted"] = sum(run["accepted"] for run in results["signing"]["runs"])
-        print("mail", flush=True)
-        results["mail drain after signing"] = drain_rate(dsn, env, 2, logs, 60 if SMOKE else 300)
-        backlog = 500 if SMOKE else 6000
-        for workers in (1, 2):
-            def run(workers=workers):
-                queue_backlog(dsn, backlog)
-                return drain_rate(dsn, env, workers, logs, 20 if SMOKE else 90)
-            results[f"mail {workers} worker{'s' if workers > 1 else ''}"] = measure(f"mail {workers}", RUNS, run)
-        print("spike", flush=True)
-        before = pg_count(dsn, "SELECT count(*) FROM signatures")
-        spike = wrk(base, "sign.lua", 10 if not SMOKE else 2, connections=CONNECTIONS * 5, threads=2,
-                    RUN_ID=secrets.token_hex(4))
-        spike["stored"] = pg_count(dsn, "SELECT count(*) FROM signatures") - before
-        spike["drain"] = drain_rate(dsn, env, 2, logs, 120 if not SMOKE else 20)
-        results["spike"] = spike
-        print("export", flush=True)
-        results["export"] = export(base, app.pid)
+        if wanted("ceilings"):
+            print("ceilings", flush=True)
+            results["hello"] = measure("hello", RUNS, lambda: wrk(f"{ceiling}/hello", "get.lua", SECONDS))
+            results["insert"] = measure("insert POST", RUNS, lambda: wrk(ceiling, "insert.lua", SECONDS))
+            results["table"] = measure("100-row table", RUNS, lambda: wrk(f"{ceiling}/table", "get.lua", SECONDS))
+        if wanted("reading"):
+            print("reading", flush=True)
+            letter = urllib.request.urlopen(f"{base}/en/")
+            etag = letter.headers["ETag"]
+            results["letter"] = measure("letter", RUNS, lambda: wrk(f"{base}/en/", "get.lua", SECONDS))
+            results["letter 304"] = measure("letter 304", RUNS, lambda: wrk(f"{base}/en/", "get.lua", SECONDS, ETAG=etag))
+        if wanted("list"):
+            print("list", flush=True)
+            for label, url in page_urls(dsn, base).items():
+                results[label] = measure(label, RUNS, lambda url=url: wrk(url, "get.lua", SECONDS, connections=1, threads=1))
+            results["list page rate"] = measure("list page rate", RUNS,
+                                                lambda: wrk(f"{base}/en/signatories?kind=individual", "get.lua", SECONDS))
+        if wanted("signing"):
+            print("signing", flush=True)
+            before = pg_count(dsn, "SELECT count(*) FROM signatures")
+            results["signing"] = measure("signing", RUNS, lambda: wrk(base, "sign.lua", SIGN_SECONDS,
+                                                                       RUN_ID=secrets.token_hex(4)))
+            for run in results["signing"]["runs"]:
+                run["rate"] = run["accepted"] / run["seconds"]
+            results["signing"]["rate"] = summary([run["rate"] for run in results["signing"]["runs"]])
+            results["signing stored"] = pg_count(dsn, "SELECT count(*) FROM signatures") - before
+            results["signing accepted"] = sum(run["accepted"] for run in results["signing"]["runs"])
+        if wanted("mail"):
+            print("mail", flush=True)
+            results["mail drain after signing"] = drain_rate(dsn, env, 2, logs, 60 if SMOKE else 300)
+            backlog = 500 if SMOKE else 6000
+            for workers in (1, 2):
+                def run(workers=workers):
+                    queue_backlog(dsn, backlog)
+                    return drain_rate(dsn, env, workers, logs, 20 if SMOKE else 90)
+                results[f"mail {workers} worker{'s' if workers > 1 else ''}"] = measure(f"mail {workers}", RUNS, run)
+        if wanted("spike"):
+            print("spike", flush=True)
+            before = pg_count(dsn, "SELECT count(*) FROM signatures")
+            spike = wrk(base, "sign.lua", 10 if not SMOKE else 2, connections=CONNECTIONS * 5, threads=2,
+                        RUN_ID=secrets.token_hex(4))
+            spike["stored"] = pg_count(dsn, "SELECT count(*) FROM signatures") - before
+            spike["drain"] = drain_rate(dsn, env, 2, logs, 120 if not SMOKE else 20)
+            results["spike"] = spike
+        if wanted("export"):
+            print("export", flush=True)
+            results["export"] = export(base, app.pid)
+    if ONLY:
+        for label, result in results.items():
+            print(f"  {label}: " + (json.dumps({key: result[key] for key in ("rate", "p50_ms", "p99_ms") if key in result},
+                                               default=str) if isinstance(result, dict) else str(result)))
+        return
     results["machine"] = machine()
     write_report(results)
 

@@ -21,6 +21,7 @@ from .config import (
     validate,
 )
 from .extensions import bind_limiter, csrf, db, mail, migrate
+from .replay import ReplayMiddleware
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     apply_host_policy(app.config)
     logs.init_app(app)
 
+    app.wsgi_app = app.extensions["replay"] = ReplayMiddleware(app.wsgi_app)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

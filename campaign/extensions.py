@@ -37,6 +37,15 @@ def _log_limit_breach(request_limit) -> None:
 
 
 limiter = Limiter(key_func=get_remote_address, on_breach=_log_limit_breach)
+
+
+@limiter.request_filter
+def _reading_is_not_limited() -> bool:
+    """Every limit guards a submission (signing, renewing a link, logging in); reads skip the
+    limiter's bookkeeping, which costs a cached page more than the page itself."""
+    return request.method in ("GET", "HEAD", "OPTIONS")
+
+
 login_manager = LoginManager()
 
 

@@ -27,6 +27,12 @@ def get(key: Hashable):
     return entry[1]
 
 
+def expires_at(key: Hashable) -> float | None:
+    """When the entry for ``key`` expires, on the ``time.monotonic`` clock."""
+    entry = _entries().get(key)
+    return entry[0] if entry is not None else None
+
+
 def put(key: Hashable, value, seconds: float):
     if seconds > 0:
         entries = _entries()
@@ -38,5 +44,9 @@ def put(key: Hashable, value, seconds: float):
 
 
 def clear() -> None:
+    """Forget every entry, and the answers replayed from them."""
     with _lock:
         _entries().clear()
+    replays = current_app.extensions.get("replay")
+    if replays is not None:
+        replays.clear()

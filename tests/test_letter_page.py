@@ -130,3 +130,70 @@ def test_cached_letters_survive_commits_in_the_requests_that_use_them(app, clien
         assert client.get("/en/").status_code == 200
         assert client.get("/en/signatories").status_code == 200
         assert client.get("/en/sign/thank-you").status_code == 200
+
+
+@pytest.fixture
+def flask_entries(app):
+    """How many requests reached Flask (a replayed answer does not)."""
+    from flask import request_started
+
+    entered = []
+    receiver = lambda sender, **extra: entered.append(1)  # noqa: E731
+    request_started.connect(receiver, app)
+    yield entered
+    request_started.disconnect(receiver, app)
+
+
+def answer(response) -> tuple:
+    return response.status, sorted(response.headers.items()), response.get_data()
+
+
+@pytest.mark.parametrize("path", ["/en/", "/ar/", "/es/signatories", "/ar/signatories?kind=organisation"])
+def test_repeated_reads_of_shared_pages_are_replayed_exactly(app, db, flask_entries, path):
+    from campaign import page_cache
+
+    page_cache.clear()
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    reader = app.test_client(use_cookies=False)
+    first = reader.get(path)
+    etag = first.headers["ETag"]
+    not_modified = reader.get(path, headers={"If-None-Match": etag})
+    assert (first.status_code, not_modified.status_code) == (200, 304)
+    assert len(flask_entries) == 2
+    assert answer(reader.get(path)) == answer(first)
+    assert answer(reader.get(path, headers={"If-None-Match": etag})) == answer(not_modified)
+    assert reader.head(path).status_code == 200 and reader.head(path).get_data() == b""
+    assert reader.get(path).get_data() == first.get_data(), "a HEAD never stands in for a GET"
+    assert len(flask_entries) == 3, "only the first HEAD reached the app"
+    assert first.headers["Content-Security-Policy"] and "Set-Cookie" not in first.headers
+
+
+def test_replayed_pages_expire_with_the_cached_page(app, db, flask_entries, monkeypatch):
+    from campaign import page_cache, replay
+
+    page_cache.clear()
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    reader = app.test_client(use_cookies=False)
+    first = reader.get("/en/").get_data(as_text=True)
+    publish_tally(shipped_letter(), "organisation", "BR", 5)
+    assert reader.get("/en/").get_data(as_text=True) == first
+    later = replay.time.monotonic() + 61
+    monkeypatch.setattr(replay.time, "monotonic", lambda: later)
+    assert "5 signatures published" in reader.get("/en/").get_data(as_text=True)
+    assert len(flask_entries) == 2
+
+
+def test_requests_with_a_cookie_or_another_host_always_reach_the_app(app, client, db, flask_entries):
+    from campaign import page_cache
+
+    page_cache.clear()
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    reader = app.test_client(use_cookies=False)
+    reader.get("/en/")
+    reader.get("/en/", headers={"Cookie": "session=x"})
+    reader.get("/en/", base_url="http://campaign.example")
+    reader.get("/en/sign")
+    reader.get("/en/sign")
+    reader.get("/en/signatories?q=amal")
+    reader.get("/en/signatories?q=amal")
+    assert len(flask_entries) == 7, "only pages the same for every reader, asked for the same way, are replayed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, url_for
 
-from .. import i18n, letters, page_cache, publication
+from .. import i18n, letters, page_cache, publication, replay
 from ..security import public_response
 
 bp = Blueprint("public", __name__)
@@ -45,6 +45,14 @@ def _render_letter_page(slug: str | None, canonical_endpoint: str):
         canonical_args = {"slug": slug} if slug else {}
         html = page_cache.put(key, _letter_html(letter, canonical_endpoint, **canonical_args),
                               current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    return shared_page_response(key, html)
+
+
+def shared_page_response(key, html: str):
+    """A page from the page cache: the same for every reader, so repeats are replayed until it expires."""
+    expires = page_cache.expires_at(key)
+    if expires is not None:
+        replay.replayable_until(expires)
     return public_response(make_response(html))
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from .. import charts, exports, i18n, letters, page_cache, publication
 from ..models import SignatureKind
 from ..security import public_response
-from .public import bp
+from .public import bp, shared_page_response
 
 PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "country", "country_name", "website", "drafter", "published_on")
 
@@ -82,7 +82,7 @@ def signatories():
         html = _list_html(arguments)
         if cacheable:
             page_cache.put(key, html, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
-    return public_response(make_response(html))
+    return shared_page_response(key, html) if cacheable else public_response(make_response(html))
 
 
 def _list_html(arguments: ListArguments) -> str:
