@@ -102,7 +102,7 @@ def enqueue(kind: str, recipient: str, language: str, template: str, subject: st
             **context) -> None:
     """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
     rendered_subject, body_text, body_html = render(template, language, subject, **context)
-    db.session.execute(insert(OutboxMessage), [{
+    db.session.execute(insert(OutboxMessage.__table__), [{
         "kind": kind,
         "status": OutboxStatus.PENDING,
         "recipient": recipient,

@@ -11,13 +11,14 @@ import datetime as dt
 import logging
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from email_validator import ValidatedEmail
 from flask import current_app
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, i18n, letters, outbox, page_cache, publication
@@ -123,14 +124,6 @@ def _allow_email_to(address_hash: str) -> bool:
         return _memory_fallback.hit(item, "verification-email", address_hash)
 
 
-def _is_suppressed(address_hash: str, now: dt.datetime) -> bool:
-    return db.session.scalar(
-        select(EmailSuppression.email_hash).where(
-            EmailSuppression.email_hash == address_hash, EmailSuppression.expires_at > now
-        )
-    ) is not None
-
-
 _LINKS = (
     (TokenPurpose.WITHDRAW, "withdraw_url", "public.withdraw"),
     (TokenPurpose.NOT_ME, "not_me_url", "public.not_me"),
@@ -139,7 +132,7 @@ _LINKS = (
 _CONFIRM_LINK = (TokenPurpose.CONFIRM, "confirm_url", "public.confirm")
 
 
-def _links(signature: Signature, language: str, now: dt.datetime, *, confirm: bool) -> dict[str, str]:
+def _links(signature_id: int, language: str, now: dt.datetime, *, confirm: bool) -> dict[str, str]:
     """Fresh single-purpose links for an email; only their hashes are stored, in one statement."""
     config = current_app.config
     links, rows = {}, []
@@ -150,18 +143,19 @@ def _links(signature: Signature, language: str, now: dt.datetime, *, confirm: bo
             else dt.timedelta(days=config["MANAGE_TOKEN_DAYS"])
         )
         token = new_token()
-        rows.append({"signature_id": signature.id, "purpose": purpose, "token_hash": token_digest(token),
+        rows.append({"signature_id": signature_id, "purpose": purpose, "token_hash": token_digest(token),
                      "created_at": now, "expires_at": now + lifetime})
         links[name] = i18n.absolute_url(endpoint, lang=language, token=token)
-    db.session.execute(insert(SignatureToken), rows)
+    db.session.execute(insert(SignatureToken.__table__), rows)
     return links
 
 
-def _queue_verification(signature: Signature, recipient: str, language: str, title: str, now: dt.datetime) -> None:
+def _queue_verification(signature_id: int, signer_name: str | None, recipient: str, language: str, title: str,
+                        now: dt.datetime) -> None:
     outbox.enqueue(
         "verification", recipient, language, "verification", "Confirm your signature",
-        signature_id=signature.id, letter_title=title, signer_name=signature.name,
-        confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **_links(signature, language, now, confirm=True),
+        signature_id=signature_id, letter_title=title, signer_name=signer_name,
+        confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **_links(signature_id, language, now, confirm=True),
     )
 
 
@@ -169,22 +163,47 @@ def _queue_already_signed(signature: Signature, recipient: str, language: str, t
     outbox.enqueue(
         "already-signed", recipient, language, "already_signed", "You have already signed",
         signature_id=signature.id, letter_title=title, signer_name=signature.name,
-        **_links(signature, language, now, confirm=False),
+        **_links(signature.id, language, now, confirm=False),
     )
 
 
+def _detail_values(details: SignatureDetails) -> dict:
+    organisation = details.kind is SignatureKind.ORGANISATION
+    return {
+        "kind": details.kind,
+        "name": details.name,
+        "organisation": details.organisation,
+        "role": details.role,
+        "country": details.country,
+        "city": details.city,
+        "website": details.website if organisation else None,
+        "comment": details.comment,
+        "consent_publish": details.consent_publish or organisation,
+        "consent_updates": details.consent_updates,
+        "search_text": publication.search_text_for(details.kind, details.name, details.organisation),
+    }
+
+
 def _apply_details(signature: Signature, details: SignatureDetails) -> None:
-    signature.kind = details.kind
-    signature.name = details.name
-    signature.organisation = details.organisation
-    signature.role = details.role
-    signature.country = details.country
-    signature.city = details.city
-    signature.website = details.website if details.kind is SignatureKind.ORGANISATION else None
-    signature.comment = details.comment
-    signature.consent_publish = details.consent_publish or details.kind is SignatureKind.ORGANISATION
-    signature.consent_updates = details.consent_updates
-    signature.search_text = publication.search_text_for(signature.kind, signature.name, signature.organisation)
+    for name, value in _detail_values(details).items():
+        setattr(signature, name, value)
+
+
+@lru_cache(maxsize=4)
+def _insert_statement(columns: tuple[str, ...]):
+    table = Signature.__table__
+    suppressed = select(EmailSuppression.email_hash).where(
+        EmailSuppression.email_hash == bindparam("email_hash"), EmailSuppression.expires_at > bindparam("now")
+    )
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in columns)).where(~suppressed.exists())
+    return insert(table).from_select(list(columns), row).returning(table.c.id)
+
+
+def _insert_unless_suppressed(values: dict, now: dt.datetime) -> int | None:
+    """Insert a signature in one statement, unless its address asked not to be mailed from the form
+    ("it wasn't me"): returns the new id, or None. A second signature from one address raises
+    ``IntegrityError`` (one signature per address and letter)."""
+    return db.session.execute(_insert_statement(tuple(values)), {**values, "now": now}).scalar()
 
 
 def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_version: str, title: str, details: SignatureDetails,
@@ -194,27 +213,27 @@ def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_
         raise SigningPaused()
     now = utcnow()
     address_hash = email_hash(address)
-    if _is_suppressed(address_hash, now):
-        return
     network = client_network(client_address)
-    signature = Signature(
-        letter_id=letter.id,
-        status=SignatureStatus.PENDING,
-        email_hash=address_hash,
-        email_domain=address.domain.lower(),
-        email_sealed=seal(current_app.config["SEAL_PUBLIC_KEY"], address.normalized),
-        language=language,
-        letter_version=letter_version,
-        client_network_hash=keyed_hash(current_app.config["CLIENT_HASH_KEY"], network) if network else None,
-        created_at=now,
-        last_email_at=now,
-    )
-    _apply_details(signature, details)
-    db.session.add(signature)
+    values = {
+        "letter_id": letter.id,
+        "status": SignatureStatus.PENDING,
+        "email_hash": address_hash,
+        "email_domain": address.domain.lower(),
+        "email_sealed": seal(current_app.config["SEAL_PUBLIC_KEY"], address.normalized),
+        "language": language,
+        "letter_version": letter_version,
+        "client_network_hash": keyed_hash(current_app.config["CLIENT_HASH_KEY"], network) if network else None,
+        "is_drafter": False,
+        "source": "form",
+        "created_at": now,
+        "updated_at": now,
+        "last_email_at": now,
+        **_detail_values(details),
+    }
     try:
-        db.session.flush()
-        if _allow_email_to(address_hash):
-            _queue_verification(signature, address.normalized, language, title, now)
+        signature_id = _insert_unless_suppressed(values, now)
+        if signature_id is not None and _allow_email_to(address_hash):
+            _queue_verification(signature_id, details.name, address.normalized, language, title, now)
         db.session.commit()
         return
     except IntegrityError:
@@ -248,7 +267,7 @@ def _answer_repeat(letter: Letter | letters.LetterInfo, address: ValidatedEmail,
     if existing.status is SignatureStatus.PENDING:
         _apply_details(existing, details)
         existing.language = language
-        _queue_verification(existing, address.normalized, language, title, now)
+        _queue_verification(existing.id, existing.name, address.normalized, language, title, now)
     else:
         _queue_already_signed(existing, address.normalized, language, title, now)
     db.session.commit()
@@ -293,7 +312,7 @@ def renew_confirmation(token: str, address: ValidatedEmail, language: str, title
         and _claim_email_slot(signature.id, now)
         and _allow_email_to(signature.email_hash)
     ):
-        _queue_verification(signature, address.normalized, language, title, now)
+        _queue_verification(signature.id, signature.name, address.normalized, language, title, now)
     db.session.commit()
 
 
