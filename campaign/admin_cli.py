@@ -159,8 +159,8 @@ def export_command(key_file: Path, consent_updates: bool, status: str | None, ou
 
     target = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
     try:
-        for line in exports.csv_lines(OFFLINE_COLUMNS, rows()):
-            target.write(line)
+        for chunk in exports.csv_chunks(OFFLINE_COLUMNS, rows()):
+            target.write(chunk)
     finally:
         if output:
             target.close()

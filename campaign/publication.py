@@ -303,20 +303,21 @@ def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE) -> ListP
     )
 
 
-def public_entries(letter_id: int, query: ListQuery) -> Iterator[PublicEntry]:
-    """Every entry matching the query, streamed in name order: for the open-data CSV.
+def public_rows(letter_id: int, query: ListQuery) -> Iterator[tuple]:
+    """Every entry of one kind matching the query, streamed in name order, for the open-data CSV:
+    ``(kind, name, organisation, country, website, drafter, published_on)``, public fields only.
 
-    Reads only the public columns (no ORM objects), through a server-side cursor on PostgreSQL.
-    """
-    columns = (Signature.kind, Signature.name, Signature.organisation, Signature.country, Signature.website,
-               Signature.is_drafter, Signature.published_at)
+    Plain tuples from the public columns, through a server-side cursor on PostgreSQL: a million
+    rows are read in seconds and in constant memory."""
+    organisation = query.kind is SignatureKind.ORGANISATION
+    columns = (Signature.name, Signature.organisation, Signature.country, Signature.website, Signature.is_drafter,
+               Signature.published_at)
     statement = public_query(letter_id, query).with_only_columns(*columns).order_by(Signature.search_text, Signature.id)
     rows = db.session.execute(statement.execution_options(yield_per=2000, stream_results=True))
-    for kind, name, organisation, country, website, drafter, published_at in rows:
-        is_organisation = kind is SignatureKind.ORGANISATION
-        yield PublicEntry(kind.value, None if is_organisation else name, organisation, country,
-                          website if is_organisation else None, drafter,
-                          published_at.date() if published_at else None)
+    kind = query.kind.value
+    for name, affiliation, country, website, drafter, published_at in rows:
+        yield (kind, None if organisation else name, affiliation, country, website if organisation else None, drafter,
+               published_at.date() if published_at else None)
 
 
 def list_version(letter_id: int) -> str:

@@ -113,10 +113,19 @@ def test_admin_json_export_is_filtered_like_the_queue(app, db, admin_client):
 def test_exports_keep_memory_flat_by_streaming_rows(app, db):
     for number in range(30):
         make_signature(organisation=f"Org {number}")
-    lines = exports.csv_lines(exports.ADMIN_COLUMNS, (exports.admin_row(s) for s in exports.streamed(
+    chunks = exports.csv_chunks(exports.ADMIN_COLUMNS, (exports.admin_row(s) for s in exports.streamed(
         select(Signature).order_by(Signature.id))))
-    assert next(lines).startswith("id,letter_id,status")
-    assert sum(1 for _ in lines) == 30
+    assert next(chunks).startswith("id,letter_id,status")
+    assert sum(chunk.count("\r\n") for chunk in chunks) == 30
+
+
+def test_large_exports_are_written_in_pieces_of_whole_rows(monkeypatch):
+    monkeypatch.setattr(exports, "CSV_CHUNK_CHARACTERS", 100)
+    rows = [[number, f"Organisation {number}", "=HYPERLINK()"] for number in range(50)]
+    chunks = list(exports.csv_chunks(["id", "name", "note"], rows))
+    assert chunks[0] == "id,name,note\r\n" and 10 < len(chunks) < 50
+    assert all(chunk.endswith("\r\n") for chunk in chunks)
+    assert "".join(chunks[1:]).splitlines()[7] == "7,Organisation 7,'=HYPERLINK()"
 
 
 def test_offline_export_opens_addresses_with_the_private_key(app, db, tmp_path, seal_keys):

@@ -202,6 +202,8 @@ def test_csv_has_public_fields_only_and_is_formula_safe(app, client, db):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["organisation"] for row in rows][:1] == ["'=cmd|' /C calc'!A0"]
     assert rows[1]["name"] == "'+Named Person" and rows[1]["country_name"] == "Brasil"
+    assert rows[0]["website"] == "https://org.example" and rows[1]["website"] == ""
+    assert rows[0]["drafter"] == "no" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", rows[0]["published_on"])
     for private in ("Secret Contact", "leak@example.org", "secret", "Unnamed Person"):
         assert private not in text
     assert set(rows[0]) == {"kind", "name", "organisation", "country", "country_name", "website", "drafter",

@@ -126,19 +126,24 @@ def signatories_csv():
     if request.if_none_match.contains(response.get_etag()[0]):
         response.status_code = 304
         return response
-    names = dict(i18n.country_choices())
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
-
-    def rows():
-        for kind in kinds:
-            query = publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text)
-            for entry in publication.public_entries(view.letter.id, query):
-                yield [entry.kind, entry.name, entry.organisation, entry.country, names.get(entry.country, entry.country),
-                       entry.website, entry.drafter, entry.published_on]
-
-    response.response = stream_with_context(exports.csv_lines(PUBLIC_CSV_COLUMNS, rows()))
+    response.response = stream_with_context(exports.csv_chunks(
+        PUBLIC_CSV_COLUMNS, _public_csv_rows(view.letter.id, kinds, arguments), neutralised=True))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     return response
+
+
+def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: ListArguments):
+    """The CSV's rows with every cell already a safe string: only what a signer typed can start
+    with a formula character, so only that goes through ``neutralise``."""
+    safe = exports.neutralise
+    names = {code: safe(name) for code, name in i18n.country_choices()}
+    for kind in kinds:
+        query = publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text)
+        for kind_name, name, organisation, country, website, drafter, published_on in \
+                publication.public_rows(letter_id, query):
+            yield (kind_name, safe(name), safe(organisation), country, names.get(country) or safe(country),
+                   safe(website), "yes" if drafter else "no", published_on.isoformat() if published_on else "")
 
 
 @bp.app_template_filter("site_host")

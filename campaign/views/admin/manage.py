@@ -93,7 +93,7 @@ def _export(kind: str):
     db.session.commit()
     rows = exports.streamed(moderation.filtered(filters).order_by(Signature.id))
     if kind == "csv":
-        body = exports.csv_lines(exports.ADMIN_COLUMNS, (exports.admin_row(row) for row in rows))
+        body = exports.csv_chunks(exports.ADMIN_COLUMNS, (exports.admin_row(row) for row in rows))
         mimetype = "text/csv; charset=utf-8"
     else:
         body = exports.json_lines(exports.admin_record(row) for row in rows)
