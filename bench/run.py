@@ -325,6 +325,27 @@ def main() -> None:
         return
     results["machine"] = machine()
     write_report(results)
+    if SMOKE:
+        problems = smoke_problems(results)
+        if problems:
+            sys.exit("benchmark smoke run failed: " + "; ".join(problems))
+
+
+def smoke_problems(results: dict) -> list[str]:
+    """What the smoke run (in CI) checks: the harness ran end to end and nothing was lost. No timings."""
+    problems = []
+    for label, runs in (("signing", results["signing"]["runs"]), ("spike", [results["spike"]])):
+        if any(run["server_errors"] for run in runs):
+            problems.append(f"{label}: server errors")
+    if results["signing stored"] < results["signing accepted"]:
+        problems.append("signing: fewer signatures stored than accepted")
+    if results["spike"]["stored"] < results["spike"]["accepted"]:
+        problems.append("spike: fewer signatures stored than accepted")
+    if results["export"]["rows"] != results["public"]:
+        problems.append(f"export: {results['export']['rows']} rows for {results['public']} public signatures")
+    if results["mail drain after signing"]["sent"] < results["mail drain after signing"]["backlog"]:
+        problems.append("mail: the queue was not drained")
+    return problems
 
 
 def ratio(results: dict, key: str, ceiling: str) -> float:

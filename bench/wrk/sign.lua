@@ -1,7 +1,10 @@
--- The full sign flow per connection: GET the form (CSRF token, stamp, session cookie), then POST it.
+-- The full sign flow: GET the form (CSRF token, stamp, session cookie), then POST it, once per form.
+-- The connections of a wrk thread share this Lua state, so each form fetched goes into a queue and
+-- the next request a connection sends is the POST of a waiting form, or else a GET for a new one:
+-- every signature costs exactly one GET and one POST, whichever connections carry them.
 dofile(os.getenv("BENCH_WRK_DIR") .. "/report.lua")
 server_errors, client_errors, accepted = 0, 0, 0
-local state, token, stamp, cookie = "get", nil, nil, nil
+local forms, first, last = {}, 1, 0
 local prefix = os.getenv("RUN_ID") or "run"
 local n = 0
 
@@ -14,26 +17,29 @@ local function encode(s)
 end
 
 function request()
-  if state == "post" and token then
+  if first <= last then
+    local form = forms[first]
+    forms[first] = nil
+    first = first + 1
     n = n + 1
-    local body = "csrf_token=" .. encode(token) .. "&started=" .. encode(stamp) ..
+    local body = "csrf_token=" .. encode(form.token) .. "&started=" .. encode(form.stamp) ..
       "&kind=individual&name=Bench+Signer+" .. n .. "&country=BR&consent_publish=y&email=" ..
       encode(prefix .. "-" .. n .. "@bench.example")
     return wrk.format("POST", "/en/sign", {["Content-Type"] = "application/x-www-form-urlencoded",
-      ["Cookie"] = cookie}, body)
+      ["Cookie"] = form.cookie}, body)
   end
   return wrk.format("GET", "/en/sign")
 end
 
 function response(status, headers, body)
   count_status(status)
-  if state == "get" then
-    token = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
-    stamp = body:match('name="started" type="hidden" value="([^"]+)"')
+  if status == 200 then
+    local token = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
+    local stamp = body:match('name="started" type="hidden" value="([^"]+)"')
     local set = headers["Set-Cookie"]
-    if set then cookie = set:match("^([^;]+)") end
-    state = "post"
-  else
-    state = "get"
+    if token and stamp and set then
+      last = last + 1
+      forms[last] = {token = token, stamp = stamp, cookie = set:match("^([^;]+)")}
+    end
   end
 end
