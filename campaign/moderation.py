@@ -6,7 +6,6 @@ published tallies.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -218,12 +217,3 @@ def set_drafter(signature_id: int, moderator: AdminUser, is_drafter: bool) -> No
     signature.is_drafter = is_drafter
     publication.touch(signature.letter_id)
     db.session.commit()
-
-
-def queued_since(hours: int) -> int:
-    since = utcnow() - dt.timedelta(hours=hours)
-    return db.session.scalar(
-        select(func.count()).select_from(Signature).where(
-            Signature.status == SignatureStatus.VERIFIED, Signature.verified_at >= since
-        )
-    )

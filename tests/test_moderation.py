@@ -300,8 +300,6 @@ def test_pending_signatures_are_not_open_to_moderators(app, db, logged_in):
     assert pending.status is SignatureStatus.PENDING
 
 
-def test_queued_since_counts_recent_verifications(app, db):
+def test_waiting_count_counts_verified_entries(app, db):
     make_signature()
-    assert moderation.queued_since(1) == 1
     assert moderation.waiting_count() == 1
-    assert moderation.queued_since(0) == 0

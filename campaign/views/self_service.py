@@ -6,7 +6,7 @@ import json
 
 from flask import Response, current_app, g, make_response, redirect, render_template, request, url_for
 
-from .. import i18n, letters, privacy, self_service, signing
+from .. import i18n, letters, privacy, self_service
 from ..forms import ButtonForm, EditSignatureForm
 from ..models import SignatureKind
 from ..security import private_response, public_response
@@ -14,20 +14,9 @@ from . import private_page
 from .public import bp
 
 
-def _signature_or_error_page(token: str):
-    try:
-        return self_service.signature_for(token), None
-    except signing.TokenInvalid:
-        return None, private_page("public/link_invalid.html", 404)
-    except signing.TokenExpired:
-        return None, private_page("public/link_expired.html", 410)
-
-
 @bp.route("/sign/manage/<token>", methods=["GET", "POST"])
 def manage(token: str):
-    signature, error = _signature_or_error_page(token)
-    if error:
-        return error
+    signature = self_service.signature_for(token)
     form = EditSignatureForm(obj=signature)
     if request.method == "POST" and form.validate():
         changed = self_service.update_details(token, {name: getattr(form, name).data for name in self_service.EDITABLE})
@@ -41,9 +30,7 @@ def manage(token: str):
 
 @bp.get("/sign/manage/<token>/data.json")
 def manage_data(token: str):
-    signature, error = _signature_or_error_page(token)
-    if error:
-        return error
+    signature = self_service.signature_for(token)
     body = json.dumps(self_service.personal_data(signature), ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="my-signature.json"'
@@ -52,9 +39,7 @@ def manage_data(token: str):
 
 @bp.post("/sign/manage/<token>/naming")
 def manage_naming(token: str):
-    signature, error = _signature_or_error_page(token)
-    if error:
-        return error
+    signature = self_service.signature_for(token)
     if ButtonForm().validate():
         try:
             self_service.set_named(token, not signature.consent_publish)
@@ -65,9 +50,7 @@ def manage_naming(token: str):
 
 @bp.post("/sign/manage/<token>/news")
 def manage_news(token: str):
-    signature, error = _signature_or_error_page(token)
-    if error:
-        return error
+    signature = self_service.signature_for(token)
     if ButtonForm().validate():
         self_service.set_updates(token, not signature.consent_updates)
     return redirect(url_for(".manage", token=token), 303)
@@ -75,9 +58,7 @@ def manage_news(token: str):
 
 @bp.post("/sign/manage/<token>/withdraw")
 def manage_withdraw(token: str):
-    _, error = _signature_or_error_page(token)
-    if error:
-        return error
+    self_service.signature_for(token)
     if ButtonForm().validate():
         self_service.withdraw(token)
         return redirect(url_for(".withdrawn"), 303)

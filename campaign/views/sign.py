@@ -82,6 +82,18 @@ def sign():
     return private_page("public/sign.html", 422, view=view, form=form, failed=True)
 
 
+@bp.errorhandler(signing.TokenInvalid)
+def link_invalid(error):
+    """Every emailed link that is unknown, tampered with, or meant for another page."""
+    return private_page("public/link_invalid.html", 404)
+
+
+@bp.errorhandler(signing.TokenExpired)
+def link_expired(error):
+    """Every emailed link past its time (an expired confirm link gets its own page, above)."""
+    return private_page("public/link_expired.html", 410)
+
+
 @bp.get("/sign/check-your-inbox")
 def check_inbox():
     return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"])
@@ -93,10 +105,7 @@ def _expired_confirmation(token: str, form: EmailForm | None = None, status: int
 
 @bp.route("/sign/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    try:
-        found = signing.find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
-    except signing.TokenInvalid:
-        return private_page("public/link_invalid.html", 404)
+    found = signing.find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
     if found.signature.status is not SignatureStatus.PENDING:
         return redirect(url_for(".thank_you"), 303)
     form = ButtonForm()
@@ -118,10 +127,7 @@ def renew_confirmation(token: str):
     if not form.validate():
         return _expired_confirmation(token, form, 422)
     view = _featured_view()
-    try:
-        signing.renew_confirmation(token, form.validated_email, g.lang, view.text.title)
-    except signing.TokenInvalid:
-        return private_page("public/link_invalid.html", 404)
+    signing.renew_confirmation(token, form.validated_email, g.lang, view.text.title)
     return redirect(url_for(".check_inbox"), 303)
 
 
@@ -135,12 +141,7 @@ def thank_you():
 
 
 def _token_action(token: str, purpose: TokenPurpose, template: str, action, done_endpoint: str):
-    try:
-        found = signing.find_token(token, purpose)
-    except signing.TokenInvalid:
-        return private_page("public/link_invalid.html", 404)
-    except signing.TokenExpired:
-        return private_page("public/link_expired.html", 410)
+    found = signing.find_token(token, purpose)
     form = ButtonForm()
     if request.method == "POST" and form.validate():
         action(token)
