@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import current_app, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
 from .. import i18n, letters, page_cache, signing
@@ -10,16 +10,8 @@ from ..extensions import csrf, limiter
 from ..forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..security import private_response
-from . import private_page
+from . import featured_letter_view, private_page
 from .public import bp
-
-
-def _featured_view() -> letters.LetterView:
-    config = current_app.config
-    view = letters.featured_view(config["FEATURED_LETTER"], g.lang, config["LETTER_PAGE_CACHE_SECONDS"])
-    if view is None:
-        abort(404)
-    return view
 
 
 def _sign_rate_limit() -> str:
@@ -62,7 +54,7 @@ def _blank_form_page(view: letters.LetterView):
 @csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
 @limiter.limit(_sign_rate_limit, methods=["POST"])
 def sign():
-    view = _featured_view()
+    view = featured_letter_view()
     if signing.signing_paused():
         return private_page("public/sign_paused.html", 503, view=view)
     if request.method == "GET":
@@ -126,14 +118,14 @@ def renew_confirmation(token: str):
     form = EmailForm()
     if not form.validate():
         return _expired_confirmation(token, form, 422)
-    view = _featured_view()
+    view = featured_letter_view()
     signing.renew_confirmation(token, form.validated_email, g.lang, view.text.title)
     return redirect(url_for(".check_inbox"), 303)
 
 
 @bp.get("/sign/thank-you")
 def thank_you():
-    view = _featured_view()
+    view = featured_letter_view()
     return private_page(
         "public/thank_you.html", view=view, share_url=i18n.absolute_url("public.letter", lang=g.lang),
         share_title=view.text.title,

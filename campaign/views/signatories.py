@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, g, make_response, render_template, request, stream_with_context
+from flask import Response, current_app, g, make_response, render_template, request, stream_with_context
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from .. import charts, exports, i18n, letters, page_cache, publication
+from .. import charts, exports, i18n, page_cache, publication
 from ..models import SignatureKind
 from ..security import public_response
+from . import featured_letter_view
 from .public import bp, shared_page_response
 
 PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "country", "country_name", "website", "drafter", "published_on")
@@ -53,14 +54,6 @@ class Section:
     count: int | None
 
 
-def _featured() -> letters.LetterView:
-    config = current_app.config
-    view = letters.featured_view(config["FEATURED_LETTER"], g.lang, config["LETTER_PAGE_CACHE_SECONDS"])
-    if view is None:
-        abort(404)
-    return view
-
-
 def _section_count(counts: publication.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
     if arguments.text:
         return None
@@ -86,7 +79,7 @@ def signatories():
 
 
 def _list_html(arguments: ListArguments) -> str:
-    view = _featured()
+    view = featured_letter_view()
     counts = publication.counts(view.letter.id)
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
     sections = []
@@ -116,7 +109,7 @@ def _list_html(arguments: ListArguments) -> str:
 
 @bp.get("/signatories.csv")
 def signatories_csv():
-    view = _featured()
+    view = featured_letter_view()
     arguments = list_arguments(request.args)
     etag = publication.list_version(view.letter.id) + "|" + g.lang + "|" + request.query_string.decode("latin-1")
     response = Response(mimetype="text/csv")
