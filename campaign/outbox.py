@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
+from email import policy
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -135,8 +136,27 @@ def _erase(message: OutboxMessage) -> None:
     message.body_html = None
 
 
+class OutboxMail(Message):
+    """A Flask-Mail message written out by the email package's classic generator.
+
+    Flask-Mail writes its MIME tree with ``policy.SMTP``, whose generator parses every header it
+    has just set back into a structured object (several times per part) before folding it again:
+    half of a worker's time per message. The classic (``compat32``) generator writes the same tree
+    at half the cost, with the CRLF line ends SMTP needs. It folds a header it is given already
+    encoded from an empty first line, which readers show as a leading space, so the subject is
+    handed to it as text and encoded there, with room left for its name."""
+
+    WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
+
+    def as_bytes(self) -> bytes:
+        tree = self._message()
+        if self.subject:
+            tree.replace_header("Subject", self.subject)
+        return tree.as_bytes(policy=self.WIRE_POLICY)
+
+
 def _as_mail(message: OutboxMessage) -> Message:
-    mail_message = Message(
+    mail_message = OutboxMail(
         subject=message.subject,
         recipients=[message.recipient],
         body=message.body_text,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import func, select
@@ -48,6 +49,30 @@ def test_emails_filled_in_per_signer_equal_a_full_rendering(app, lang, template)
             assert filled == outbox._render_now(template, lang, "Confirm your signature", context)
             assert "\x00" not in filled[1] + filled[2]
         assert len(app.extensions["email_skeletons"]) == 2  # one per template, language and plural choice
+
+
+@pytest.mark.parametrize("subject", [
+    "Confirm your signature", "تأكيد توقيعك على الرسالة المفتوحة من أجل حظر عالمي لتقنيات التعرف البيومتري " * 2 + "(2026)",
+    "Confirme sua assinatura: João · Zoë \"quoted\" <angle>",
+])
+def test_messages_on_the_wire_read_back_as_flask_mail_writes_them(app, subject):
+    with app.test_request_context():
+        text = "سطر أول\n.a line that starts with a dot\n" + "long line " * 200 + "\nend"
+        html = "<p dir=\"rtl\">سطر</p>\n" * 40
+        fields = dict(subject=subject, recipients=["reader@example.org"], body=text, html=html,
+                      sender=app.config["MAIL_DEFAULT_SENDER"], date=1767225600.0, charset="utf-8")
+        ours, theirs = outbox.OutboxMail(**fields), outbox.Message(**fields)
+        ours.msgId = theirs.msgId = "<fixed@campaign.example>"
+        wire = ours.as_bytes()
+        assert all(line.endswith(b"\r") for line in wire.split(b"\n")[:-1])
+        read, expected = (message_from_bytes(raw, policy=policy.default) for raw in (wire, theirs.as_bytes()))
+        for header in ("From", "To", "Date", "Message-ID"):
+            assert read[header] == expected[header]
+        assert read["Subject"] == subject
+        for kind in ("plain", "html"):
+            assert read.get_body(preferencelist=(kind,)).get_content() == expected.get_body(
+                preferencelist=(kind,)).get_content()
+        assert read.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n").rstrip("\n") == text
 
 
 def messages(db) -> list[OutboxMessage]:
