@@ -103,7 +103,7 @@ def enqueue(kind: str, recipient: str, language: str, template: str, subject: st
             **context) -> None:
     """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
     rendered_subject, body_text, body_html = render(template, language, subject, **context)
-    db.session.execute(insert(OutboxMessage.__table__), [{
+    db.session.execute(insert(OutboxMessage.__table__), {
         "kind": kind,
         "status": OutboxStatus.PENDING,
         "recipient": recipient,
@@ -113,7 +113,7 @@ def enqueue(kind: str, recipient: str, language: str, template: str, subject: st
         "message_id": make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname),
         "signature_id": signature_id,
         "next_attempt_at": utcnow(),
-    }])
+    })
 
 
 def discard_unsent_for(signature_id: int) -> None:
