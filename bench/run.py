@@ -156,32 +156,35 @@ def queue_backlog(dsn: str, count: int) -> None:
 
 def drain_rate(dsn: str, env: dict, workers: int, logs: Path, limit_seconds: int) -> dict:
     """Emails per second from the outbox to the SMTP sink with ``workers`` worker processes,
-    counted from the first message sent (process start-up is not mail throughput)."""
-    pending = "SELECT count(*) FROM outbox_messages WHERE status = 'pending'"
-    sent = "SELECT count(*) FROM outbox_messages WHERE status = 'sent'"
-    backlog = pg_count(dsn, pending)
-    baseline = pg_count(dsn, sent)
-    launched = time.monotonic()
-    children = [process([str(BIN / "flask"), "--app", "wsgi", "outbox", "run"], env, logs / f"worker{n}.log")
-                for n in range(workers)]
-    for child in children:
-        child.__enter__()
-    first_at = first_count = None
-    try:
-        while time.monotonic() - launched < limit_seconds:
-            count = pg_count(dsn, sent) - baseline
-            if first_at is None and count > 0:
-                first_at, first_count = time.monotonic(), count
-            if pg_count(dsn, pending) == 0:
-                break
-            time.sleep(0.1)
-    finally:
+    counted from the first message sent (process start-up is not mail throughput). Progress is read
+    over one connection four times a second: a new connection per look would cost PostgreSQL a
+    process start each time, on the cores the workers are measured on."""
+    progress = ("SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'sent') "
+                "FROM outbox_messages")
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        backlog, baseline = connection.execute(progress).fetchone()
+        launched = time.monotonic()
+        children = [process([str(BIN / "flask"), "--app", "wsgi", "outbox", "run"], env, logs / f"worker{n}.log")
+                    for n in range(workers)]
         for child in children:
-            child.__exit__(None, None, None)
-    total = pg_count(dsn, sent) - baseline
-    window = time.monotonic() - (first_at or launched)
+            child.__enter__()
+        first_at = first_count = None
+        try:
+            while time.monotonic() - launched < limit_seconds:
+                pending, sent = connection.execute(progress).fetchone()
+                if first_at is None and sent > baseline:
+                    first_at, first_count = time.monotonic(), sent - baseline
+                if pending == 0:
+                    break
+                time.sleep(0.25)
+            drained_at = time.monotonic()
+        finally:
+            for child in children:
+                child.__exit__(None, None, None)
+        total = connection.execute(progress).fetchone()[1] - baseline
+    window = drained_at - (first_at or launched)
     return {"rate": (total - (first_count or 0)) / window if window > 0 else 0.0, "sent": total,
-            "backlog": backlog, "seconds": time.monotonic() - launched, "p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0}
+            "backlog": backlog, "seconds": drained_at - launched, "p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0}
 
 
 def page_urls(dsn: str, base: str) -> dict[str, str]:
