@@ -99,11 +99,10 @@ def render(template: str, language: str, subject: str, **context) -> tuple[str, 
     )
 
 
-def enqueue(kind: str, recipient: str, language: str, template: str, subject: str, signature_id: int | None = None,
-            **context) -> None:
-    """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
+def message_row(kind: str, recipient: str, language: str, template: str, subject: str, **context) -> dict:
+    """A message rendered in ``language``, as the row that queues it (without its signature)."""
     rendered_subject, body_text, body_html = render(template, language, subject, **context)
-    db.session.execute(insert(OutboxMessage.__table__), {
+    return {
         "kind": kind,
         "status": OutboxStatus.PENDING,
         "recipient": recipient,
@@ -111,8 +110,16 @@ def enqueue(kind: str, recipient: str, language: str, template: str, subject: st
         "body_text": body_text,
         "body_html": body_html,
         "message_id": make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname),
-        "signature_id": signature_id,
+        "attempts": 0,
         "next_attempt_at": utcnow(),
+    }
+
+
+def enqueue(kind: str, recipient: str, language: str, template: str, subject: str, signature_id: int | None = None,
+            **context) -> None:
+    """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
+    db.session.execute(insert(OutboxMessage.__table__), {
+        **message_row(kind, recipient, language, template, subject, **context), "signature_id": signature_id,
     })
 
 

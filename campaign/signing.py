@@ -11,17 +11,16 @@ import datetime as dt
 import logging
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 from email_validator import ValidatedEmail
 from flask import current_app
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, i18n, letters, outbox, page_cache, publication
+from . import audit, i18n, letters, outbox, page_cache, publication, signature_writes
 from .extensions import db, limiter
 from .models import (
     AdminUser,
@@ -132,8 +131,8 @@ _LINKS = (
 _CONFIRM_LINK = (TokenPurpose.CONFIRM, "confirm_url", "public.confirm")
 
 
-def _links(signature_id: int, language: str, now: dt.datetime, *, confirm: bool) -> dict[str, str]:
-    """Fresh single-purpose links for an email; only their hashes are stored, in one statement."""
+def _links(language: str, now: dt.datetime, *, confirm: bool) -> tuple[dict[str, str], list[dict]]:
+    """Fresh single-purpose links for an email, and the rows that store only their hashes."""
     config = current_app.config
     links, rows = {}, []
     for purpose, name, endpoint in (*_LINKS, _CONFIRM_LINK) if confirm else _LINKS:
@@ -143,28 +142,34 @@ def _links(signature_id: int, language: str, now: dt.datetime, *, confirm: bool)
             else dt.timedelta(days=config["MANAGE_TOKEN_DAYS"])
         )
         token = new_token()
-        rows.append({"signature_id": signature_id, "purpose": purpose, "token_hash": token_digest(token),
-                     "created_at": now, "expires_at": now + lifetime})
+        rows.append({"purpose": purpose, "token_hash": token_digest(token), "created_at": now,
+                     "expires_at": now + lifetime})
         links[name] = i18n.absolute_url(endpoint, lang=language, token=token)
-    db.session.execute(insert(SignatureToken.__table__), rows)
-    return links
+    return links, rows
+
+
+def _verification_mail(signer_name: str | None, recipient: str, language: str, title: str,
+                       now: dt.datetime) -> signature_writes.MailToQueue:
+    links, tokens = _links(language, now, confirm=True)
+    message = outbox.message_row(
+        "verification", recipient, language, "verification", "Confirm your signature", letter_title=title,
+        signer_name=signer_name, confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **links,
+    )
+    return signature_writes.MailToQueue(message, tokens)
 
 
 def _queue_verification(signature_id: int, signer_name: str | None, recipient: str, language: str, title: str,
                         now: dt.datetime) -> None:
-    outbox.enqueue(
-        "verification", recipient, language, "verification", "Confirm your signature",
-        signature_id=signature_id, letter_title=title, signer_name=signer_name,
-        confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **_links(signature_id, language, now, confirm=True),
-    )
+    signature_writes.write_mail(signature_id, _verification_mail(signer_name, recipient, language, title, now))
 
 
 def _queue_already_signed(signature: Signature, recipient: str, language: str, title: str, now: dt.datetime) -> None:
-    outbox.enqueue(
+    links, tokens = _links(language, now, confirm=False)
+    message = outbox.message_row(
         "already-signed", recipient, language, "already_signed", "You have already signed",
-        signature_id=signature.id, letter_title=title, signer_name=signature.name,
-        **_links(signature.id, language, now, confirm=False),
+        letter_title=title, signer_name=signature.name, **links,
     )
+    signature_writes.write_mail(signature.id, signature_writes.MailToQueue(message, tokens))
 
 
 def _detail_values(details: SignatureDetails) -> dict:
@@ -187,23 +192,6 @@ def _detail_values(details: SignatureDetails) -> dict:
 def _apply_details(signature: Signature, details: SignatureDetails) -> None:
     for name, value in _detail_values(details).items():
         setattr(signature, name, value)
-
-
-@lru_cache(maxsize=4)
-def _insert_statement(columns: tuple[str, ...]):
-    table = Signature.__table__
-    suppressed = select(EmailSuppression.email_hash).where(
-        EmailSuppression.email_hash == bindparam("email_hash"), EmailSuppression.expires_at > bindparam("now")
-    )
-    row = select(*(bindparam(name, type_=table.c[name].type) for name in columns)).where(~suppressed.exists())
-    return insert(table).from_select(list(columns), row).returning(table.c.id)
-
-
-def _insert_unless_suppressed(values: dict, now: dt.datetime) -> int | None:
-    """Insert a signature in one statement, unless its address asked not to be mailed from the form
-    ("it wasn't me"): returns the new id, or None. A second signature from one address raises
-    ``IntegrityError`` (one signature per address and letter)."""
-    return db.session.execute(_insert_statement(tuple(values)), {**values, "now": now}).scalar()
 
 
 def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_version: str, title: str, details: SignatureDetails,
@@ -230,10 +218,11 @@ def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_
         "last_email_at": now,
         **_detail_values(details),
     }
+    mail = _verification_mail(details.name, address.normalized, language, title, now)
     try:
-        signature_id = _insert_unless_suppressed(values, now)
-        if signature_id is not None and _allow_email_to(address_hash):
-            _queue_verification(signature_id, details.name, address.normalized, language, title, now)
+        signature_id = signature_writes.insert_signature(values, now, mail)
+        if signature_id is not None and not _allow_email_to(address_hash):
+            signature_writes.unqueue_mail(signature_id, mail)
         db.session.commit()
         return
     except IntegrityError:

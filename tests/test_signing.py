@@ -19,7 +19,7 @@ from campaign.models import (
     TokenPurpose,
 )
 
-from .factories import LTR_AND_RTL, links_in, sign, translated
+from .factories import LTR_AND_RTL, form_fields, links_in, sign, signature_data, translated
 
 EMAIL = "amal@rights.example.org"
 
@@ -245,6 +245,54 @@ def test_at_most_three_emails_a_day_to_one_address(app, client, db, smtp):
     deliver(app)
     assert len(smtp.messages) == 3
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+
+def test_a_new_signature_past_the_days_emails_is_kept_without_mail_or_links(app, client, db, smtp):
+    """The address has had its share of email today (it signed, withdrew, signs again): the new
+    signature is stored, and neither an email nor the links one would carry."""
+    from email_validator import validate_email
+
+    from campaign import signing
+
+    with app.test_request_context():
+        address_hash = signing.email_hash(validate_email(EMAIL, check_deliverability=False))
+        for _ in range(3):
+            assert signing._allow_email_to(address_hash)
+    assert sign(client).status_code == 303
+    signature = only_signature(db)
+    assert signature.status is SignatureStatus.PENDING
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 0
+
+
+def test_on_postgresql_a_new_signature_is_one_statement_psycopg_can_cache(app, client, db):
+    """The signature, its links and its email go in as one statement, small enough that psycopg
+    keeps its converted form (a longer one would be parsed again on every signature)."""
+    from sqlalchemy import event
+
+    from campaign.signature_writes import PSYCOPG_CACHED_QUERY_BYTES, PSYCOPG_CACHED_QUERY_PARAMETERS
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("data-modifying WITH clauses are PostgreSQL's; SQLite takes three statements")
+    page = client.get("/en/sign")
+    writes = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith("SELECT"):
+            writes.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.post("/en/sign", data={**form_fields(page.get_data(as_text=True)), **signature_data()})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    [(statement, parameters)] = writes
+    assert statement.startswith("WITH new_signature AS")
+    assert len(statement.encode()) <= PSYCOPG_CACHED_QUERY_BYTES
+    assert len(parameters) <= PSYCOPG_CACHED_QUERY_PARAMETERS
+    assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 4
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
 def test_repeats_within_the_cooldown_send_nothing_more(app, client, db, smtp):
