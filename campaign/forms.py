@@ -30,7 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from .i18n import country_choices
+from .i18n import country_choices, is_country
 from .text import UnsafeText, clean_text
 
 CONTRACT_FIELDS = (
@@ -180,11 +180,12 @@ class SignatureForm(CampaignForm):
         self.repeated_fields = [name for name in CONTRACT_FIELDS if source is not None and len(source.getlist(name)) > 1]
         self.country.choices = country_select_choices()
         self.validated_email = None
+        self._shown_at_checked = None
         if not self.started.data:
             self.started.data = new_form_stamp()
 
     def validate_country(self, field):
-        if field.data not in dict(country_choices()):
+        if not is_country(field.data):
             raise ValidationError(_l("Choose a country from the list."))
 
     def validate_website(self, field):
@@ -216,12 +217,18 @@ class SignatureForm(CampaignForm):
     def seconds_since_shown(self) -> float | None:
         """How long ago the form was shown to this person, or ``None`` without a valid stamp."""
         try:
-            started = _form_stamper().loads(
-                self.started.data or "", max_age=current_app.config["SIGN_FORM_MAX_AGE_HOURS"] * 3600
-            )
+            started = self._shown_at()
         except BadSignature:
             return None
         return time.time() - int(started)
+
+    def _shown_at(self) -> int:
+        """The stamp's signed time, checked once per form (the bot check and the validity check both ask)."""
+        if self._shown_at_checked is None:
+            self._shown_at_checked = _form_stamper().loads(
+                self.started.data or "", max_age=current_app.config["SIGN_FORM_MAX_AGE_HOURS"] * 3600
+            )
+        return self._shown_at_checked
 
     def stamp_is_valid(self) -> bool:
         return not current_app.config["SIGN_MIN_SECONDS"] or self.seconds_since_shown() is not None
@@ -294,7 +301,7 @@ class EditSignatureForm(CampaignForm):
         self.country.choices = country_select_choices()
 
     def validate_country(self, field):
-        if field.data not in dict(country_choices()):
+        if not is_country(field.data):
             raise ValidationError(_l("Choose a country from the list."))
 
     validate_website = SignatureForm.validate_website

@@ -159,6 +159,16 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 @lru_cache(maxsize=16)
+def _country_codes(locale_name: str) -> frozenset[str]:
+    return frozenset(code for code, _ in _country_choices(locale_name))
+
+
+def is_country(code: str | None) -> bool:
+    """Whether ``code`` is one of the countries offered (asked on every form post and list filter)."""
+    return code in _country_codes(str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=16)
 def _country_options_html(locale_name: str) -> str:
     return "".join(f'<option value="{code}">{escape(name)}</option>' for code, name in _country_choices(locale_name))
 

@@ -81,7 +81,7 @@ def _list_query() -> tuple[publication.ListQuery, int]:
     if sort not in publication.SORTS:
         abort(400, description="sort must be 'name' or 'date'.")
     country = args.get("country", "").upper() or None
-    if country and country not in dict(i18n.country_choices()):
+    if country and not i18n.is_country(country):
         abort(400, description="country must be an ISO 3166-1 alpha-2 code.")
     direction = args.get("direction", "next")
     if direction not in ("next", "prev"):

@@ -39,7 +39,7 @@ def list_arguments(args) -> ListArguments:
     sort = args.get("sort") if args.get("sort") in publication.SORTS else "name"
     return ListArguments(
         kind=kind,
-        country=country if country in dict(i18n.country_choices()) else None,
+        country=country if i18n.is_country(country) else None,
         text=(args.get("q") or "").strip()[:100] or None,
         sort=sort,
         after=args.get("after") or None,

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ... import audit, moderation, signing
 from ...flags import flags_for
 from ...forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
-from ...i18n import country_choices, supported_codes
+from ...i18n import country_choices, is_country, supported_codes
 from ...models import SignatureKind, SignatureStatus
 from . import bp, safe_next
 
@@ -25,7 +25,7 @@ def queue_filter_from_args() -> moderation.QueueFilter:
     return moderation.QueueFilter(
         status=status,
         kind=kind,
-        country=country if country in dict(country_choices()) else None,
+        country=country if is_country(country) else None,
         language=language if language in supported_codes() else None,
         text=(args.get("q") or "")[:200] or None,
     )
