@@ -41,12 +41,16 @@ def allow_framing(response: Response) -> Response:
 
 
 def set_security_headers(response: Response) -> Response:
-    for name, value in BASE_HEADERS.items():
-        if name == "X-Frame-Options" and getattr(response, "frameable", False):
-            continue
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    """Add each base header the view did not set itself (one pass over the response's headers, not
+    one per header: this runs on every response)."""
+    present = {name.lower() for name in response.headers.keys()}
+    frameable = getattr(response, "frameable", False)
+    response.headers.extend([
+        (name, value) for name, value in BASE_HEADERS.items()
+        if name.lower() not in present and not (frameable and name == "X-Frame-Options")
+    ])
+    if request.is_secure and "strict-transport-security" not in present:
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
 
 

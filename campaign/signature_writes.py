@@ -1,9 +1,11 @@
 """How a new signature, its emailed links and its email reach the database.
 
 On PostgreSQL the three go in as one statement (data-modifying ``WITH`` clauses): one round trip
-instead of five, and a third of the work a sign request did in SQLAlchemy and psycopg. SQLite
+instead of five for a new signature (BENCHMARKS.md has what it saved). SQLite
 has no data-modifying ``WITH``, so there they are three statements in one transaction. Either
-way nothing is committed here: the caller owns the transaction.
+way nothing is committed here: the caller owns the transaction. Statements go straight to the
+session's connection: nothing in them needs the ORM's bookkeeping (and a second connection per
+request could exhaust the pool under load).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import bindparam, delete, insert, select, union_all
+from sqlalchemy import Connection, bindparam, delete, insert, select, union_all
+from sqlalchemy.orm import Session
 
-from .extensions import db
 from .models import EmailSuppression, OutboxMessage, Signature, SignatureToken
 
 
@@ -81,36 +83,35 @@ def _signature_and_mail_statement(columns: tuple[str, ...], token_count: int):
     return select(new.c.id).add_cte(new_tokens, new_message)
 
 
-def insert_signature(values: dict, now: dt.datetime, mail: MailToQueue | None = None) -> int | None:
-    """Insert a signature, and queue ``mail`` for it, unless its address asked not to be mailed from
+def insert_signature(connection: Connection, values: dict, now: dt.datetime, mail: MailToQueue) -> int | None:
+    """Insert a signature and queue ``mail`` for it, unless its address asked not to be mailed from
     the form ("it wasn't me"): returns the new id, or None. A second signature from one address
     raises ``IntegrityError`` (one signature per address and letter)."""
     columns = tuple(values)
-    if mail is None or db.session.get_bind().dialect.name != "postgresql":
-        signature_id = db.session.execute(_signature_statement(columns), {**values, "now": now}).scalar()
-        if signature_id is not None and mail is not None:
-            write_mail(signature_id, mail)
+    if connection.dialect.name != "postgresql":
+        signature_id = connection.execute(_signature_statement(columns), {**values, "now": now}).scalar()
+        if signature_id is not None:
+            write_mail(connection, signature_id, mail)
         return signature_id
     parameters = {**values, "now": now}
     for n, token in enumerate(mail.tokens):
         parameters.update({f"token{n}_{name}": token[name] for name in TOKEN_COLUMNS})
     parameters.update({f"message_{name}": mail.message[name] for name in MESSAGE_COLUMNS})
-    return db.session.execute(_signature_and_mail_statement(columns, len(mail.tokens)), parameters).scalar()
+    return connection.execute(_signature_and_mail_statement(columns, len(mail.tokens)), parameters).scalar()
 
 
-def write_mail(signature_id: int, mail: MailToQueue) -> None:
+def write_mail(executor: Connection | Session, signature_id: int, mail: MailToQueue) -> None:
     """Queue ``mail`` for a signature that already has its id."""
     if mail.tokens:
-        db.session.execute(insert(SignatureToken.__table__),
-                           [{"signature_id": signature_id, **token} for token in mail.tokens])
-    db.session.execute(insert(OutboxMessage.__table__), {"signature_id": signature_id, **mail.message})
+        executor.execute(insert(SignatureToken.__table__), [{"signature_id": signature_id, **token} for token in mail.tokens])
+    executor.execute(insert(OutboxMessage.__table__), {"signature_id": signature_id, **mail.message})
 
 
-def unqueue_mail(signature_id: int, mail: MailToQueue) -> None:
+def unqueue_mail(connection: Connection, signature_id: int, mail: MailToQueue) -> None:
     """Take back, in the same transaction, an email ``insert_signature`` queued (the address has had
     its day's share of email); its links go with it."""
-    db.session.execute(delete(OutboxMessage.__table__).where(
+    connection.execute(delete(OutboxMessage.__table__).where(
         OutboxMessage.signature_id == signature_id, OutboxMessage.message_id == mail.message["message_id"]))
-    db.session.execute(delete(SignatureToken.__table__).where(
+    connection.execute(delete(SignatureToken.__table__).where(
         SignatureToken.signature_id == signature_id,
         SignatureToken.token_hash.in_([token["token_hash"] for token in mail.tokens])))
