@@ -1,8 +1,8 @@
 """How a new signature, its emailed links and its email reach the database.
 
 On PostgreSQL the three go in as one statement (data-modifying ``WITH`` clauses): one round trip
-instead of five for a new signature (BENCHMARKS.md has what it saved). SQLite
-has no data-modifying ``WITH``, so there they are three statements in one transaction. Either
+instead of three (BENCHMARKS.md has what it saved). SQLite has no data-modifying ``WITH``, so
+there they are three statements in one transaction. Either
 way nothing is committed here: the caller owns the transaction. Statements go straight to the
 session's connection: nothing in them needs the ORM's bookkeeping (and a second connection per
 request could exhaust the pool under load).
