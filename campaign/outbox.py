@@ -115,12 +115,15 @@ def message_row(kind: str, recipient: str, language: str, template: str, subject
     }
 
 
+def queue_row(row: dict, signature_id: int | None = None) -> None:
+    """Write a row from ``message_row`` in the caller's transaction; the caller commits."""
+    db.session.execute(insert(OutboxMessage.__table__), {**row, "signature_id": signature_id})
+
+
 def enqueue(kind: str, recipient: str, language: str, template: str, subject: str, signature_id: int | None = None,
             **context) -> None:
     """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
-    db.session.execute(insert(OutboxMessage.__table__), {
-        **message_row(kind, recipient, language, template, subject, **context), "signature_id": signature_id,
-    })
+    queue_row(message_row(kind, recipient, language, template, subject, **context), signature_id)
 
 
 def discard_unsent_for(signature_id: int) -> None:

@@ -3,9 +3,9 @@
 On PostgreSQL the three go in as one statement (data-modifying ``WITH`` clauses): one round trip
 instead of three (BENCHMARKS.md has what it saved). SQLite has no data-modifying ``WITH``, so
 there they are three statements in one transaction. Either
-way nothing is committed here: the caller owns the transaction. Statements go straight to the
-session's connection: nothing in them needs the ORM's bookkeeping (and a second connection per
-request could exhaust the pool under load).
+way nothing is committed here: the caller owns the transaction. The new signature's statement goes
+straight to the session's connection: nothing in it needs the ORM's bookkeeping (and a second
+connection per request could exhaust the pool under load).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, union_all
-from sqlalchemy.orm import Session
 
+from . import outbox
+from .extensions import db
 from .models import EmailSuppression, OutboxMessage, Signature, SignatureToken
 
 
@@ -91,7 +92,7 @@ def insert_signature(connection: Connection, values: dict, now: dt.datetime, mai
     if connection.dialect.name != "postgresql":
         signature_id = connection.execute(_signature_statement(columns), {**values, "now": now}).scalar()
         if signature_id is not None:
-            write_mail(connection, signature_id, mail)
+            write_mail(signature_id, mail)
         return signature_id
     parameters = {**values, "now": now}
     for n, token in enumerate(mail.tokens):
@@ -100,18 +101,17 @@ def insert_signature(connection: Connection, values: dict, now: dt.datetime, mai
     return connection.execute(_signature_and_mail_statement(columns, len(mail.tokens)), parameters).scalar()
 
 
-def write_mail(executor: Connection | Session, signature_id: int, mail: MailToQueue) -> None:
-    """Queue ``mail`` for a signature that already has its id."""
+def write_mail(signature_id: int, mail: MailToQueue) -> None:
+    """Queue ``mail`` for a signature that already has its id, in the session's transaction."""
     if mail.tokens:
-        executor.execute(insert(SignatureToken.__table__), [{"signature_id": signature_id, **token} for token in mail.tokens])
-    executor.execute(insert(OutboxMessage.__table__), {"signature_id": signature_id, **mail.message})
+        rows = [{"signature_id": signature_id, **token} for token in mail.tokens]
+        db.session.execute(insert(SignatureToken.__table__), rows)
+    outbox.queue_row(mail.message, signature_id)
 
 
-def unqueue_mail(connection: Connection, signature_id: int, mail: MailToQueue) -> None:
-    """Take back, in the same transaction, an email ``insert_signature`` queued (the address has had
-    its day's share of email); its links go with it."""
-    connection.execute(delete(OutboxMessage.__table__).where(
-        OutboxMessage.signature_id == signature_id, OutboxMessage.message_id == mail.message["message_id"]))
-    connection.execute(delete(SignatureToken.__table__).where(
-        SignatureToken.signature_id == signature_id,
-        SignatureToken.token_hash.in_([token["token_hash"] for token in mail.tokens])))
+def unqueue_mail(signature_id: int) -> None:
+    """Take back, in the same transaction, what ``insert_signature`` queued for a signature it has
+    just inserted (the address has had its day's share of email): its email and its links, the
+    only ones such a signature has."""
+    outbox.discard_unsent_for(signature_id)
+    db.session.execute(delete(SignatureToken.__table__).where(SignatureToken.signature_id == signature_id))

@@ -160,7 +160,7 @@ def _verification_mail(signer_name: str | None, recipient: str, language: str, t
 
 def _queue_verification(signature_id: int, signer_name: str | None, recipient: str, language: str, title: str,
                         now: dt.datetime) -> None:
-    signature_writes.write_mail(db.session, signature_id, _verification_mail(signer_name, recipient, language, title, now))
+    signature_writes.write_mail(signature_id, _verification_mail(signer_name, recipient, language, title, now))
 
 
 def _queue_already_signed(signature: Signature, recipient: str, language: str, title: str, now: dt.datetime) -> None:
@@ -169,7 +169,7 @@ def _queue_already_signed(signature: Signature, recipient: str, language: str, t
         "already-signed", recipient, language, "already_signed", "You have already signed",
         letter_title=title, signer_name=signature.name, **links,
     )
-    signature_writes.write_mail(db.session, signature.id, signature_writes.MailToQueue(message, tokens))
+    signature_writes.write_mail(signature.id, signature_writes.MailToQueue(message, tokens))
 
 
 def _detail_values(details: SignatureDetails) -> dict:
@@ -223,7 +223,7 @@ def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_
         connection = db.session.connection()
         signature_id = signature_writes.insert_signature(connection, values, now, mail)
         if signature_id is not None and not _allow_email_to(address_hash):
-            signature_writes.unqueue_mail(connection, signature_id, mail)
+            signature_writes.unqueue_mail(signature_id)
         db.session.commit()
         return
     except IntegrityError:
