@@ -15,11 +15,11 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, or_, select, update
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from . import audit
-from .extensions import db
+from .extensions import db, upsert
 from .logs import security_event
 from .models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
 from .security import client_network, keyed_hash, new_token, token_digest
@@ -86,17 +86,29 @@ def otpauth_uri(user: AdminUser) -> str:
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
-def _accept_totp_code(user: AdminUser, code: str, now: float) -> bool:
-    """Accept a code of the current, previous or next 30-second step, each step only once."""
-    if not (len(code) == 6 and code.isdigit()):
-        return False
+def _matching_totp_step(user: AdminUser, code: str, now: float) -> int | None:
+    """The 30-second step (previous, current or next) whose code ``code`` is, if not used yet."""
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        return None
     totp = pyotp.TOTP(user.totp_secret)
     current_step = totp.timecode(dt.datetime.fromtimestamp(now, dt.timezone.utc))
     for step in (current_step - 1, current_step, current_step + 1):
         if step > (user.totp_last_step or -1) and pyotp.utils.strings_equal(totp.generate_otp(step), code):
-            user.totp_last_step = step
-            return True
-    return False
+            return step
+    return None
+
+
+def _use_totp_step(user: AdminUser, step: int) -> bool:
+    """Take the step for this login in one conditional update: of simultaneous logins with one
+    code, exactly one moves the account past the step, and only that one is accepted."""
+    result = db.session.execute(
+        update(AdminUser)
+        .where(AdminUser.id == user.id,
+               or_(AdminUser.totp_last_step.is_(None), AdminUser.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def normalise_email(email: str) -> str:
@@ -190,15 +202,23 @@ def _is_locked(keys: list[str], now: dt.datetime) -> bool:
 
 
 def _record_failure(keys: list[str], now: dt.datetime) -> None:
+    """Count a failure on each key with one upsert and an increment in the database, so
+    simultaneous failures neither collide creating the row nor lose a count."""
+    table = LoginThrottle.__table__
+    moment = table.c.locked_until.type
+    failures = table.c.failures + 1
     for key in keys:
-        row = db.session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
-        row.failures += 1
-        row.last_failure_at = now
-        if row.failures >= LOCK_AFTER:
-            row.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-        elif row.failures >= SLOW_DOWN_AFTER:
-            row.locked_until = now + dt.timedelta(seconds=SLOW_DOWN_SECONDS)
-        db.session.add(row)
+        statement = upsert(table).values(key=key, failures=1, last_failure_at=now, locked_until=None)
+        statement = statement.on_conflict_do_update(index_elements=[table.c.key], set_={
+            "failures": failures,
+            "last_failure_at": now,
+            "locked_until": case(
+                (failures >= LOCK_AFTER, literal(now + dt.timedelta(minutes=LOCK_MINUTES), moment)),
+                (failures >= SLOW_DOWN_AFTER, literal(now + dt.timedelta(seconds=SLOW_DOWN_SECONDS), moment)),
+                else_=table.c.locked_until,
+            ),
+        })
+        db.session.execute(statement)
 
 
 def _clear_failures(keys: list[str]) -> None:
@@ -222,7 +242,10 @@ def authenticate(email: str, password: str, code: str, client_address: str | Non
     password_ok = _password_matches(user.password_hash if user else _dummy_hash(), password or "")
     locked = _is_locked(keys, now)
     require_totp = current_app.config["ADMIN_REQUIRE_TOTP"]
-    code_ok = (not require_totp) or (user is not None and _accept_totp_code(user, (code or "").strip(), time.time()))
+    step = _matching_totp_step(user, (code or "").strip(), time.time()) if user is not None else None
+    code_ok = not require_totp or step is not None
+    if code_ok and require_totp and not locked and user is not None and user.active and password_ok:
+        code_ok = _use_totp_step(user, step)
     if locked or user is None or not user.active or not password_ok or not code_ok:
         reason = ("locked" if locked else "unknown account" if user is None else "disabled" if not user.active
                   else "password" if not password_ok else "second factor")

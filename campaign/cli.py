@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from . import demo, letters, outbox, privacy, publication, signing
+from . import delivery, demo, letters, privacy, publication, signing
 from .extensions import db
 from .security import generate_seal_keypair
 
@@ -75,7 +75,7 @@ def outbox_group() -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def run_outbox_command(once: bool) -> None:
     if once:
-        report = outbox.deliver_due()
+        report = delivery.deliver_due()
         click.echo(f"sent {report.sent}, retrying {report.retried}, failed {report.failed}")
         return
     stopping = {"now": False}
@@ -86,7 +86,7 @@ def run_outbox_command(once: bool) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo(f"outbox worker started (transport: {current_app.config['MAIL_TRANSPORT']})")
-    outbox.run_worker(current_app.config["OUTBOX_POLL_SECONDS"], should_stop=lambda: stopping["now"])
+    delivery.run_worker(current_app.config["OUTBOX_POLL_SECONDS"], should_stop=lambda: stopping["now"])
 
 
 @click.group("signing", help="Pause or resume signing without downtime.")

@@ -51,6 +51,7 @@ class DefaultConfig:
     MAIL_DEFAULT_SENDER = "campaign@localhost"
 
     MAIL_TRANSPORT = "smtp"  # or "console": print messages instead of sending (development)
+    MAIL_TIMEOUT_SECONDS = 20  # a mail server silent this long counts as a temporary failure
 
     EMAIL_HASH_KEY: str | None = None
     CLIENT_HASH_KEY: str | None = None
@@ -74,6 +75,8 @@ class DefaultConfig:
     OUTBOX_BATCH_SIZE = 50
     OUTBOX_POLL_SECONDS = 1.0
     OUTBOX_GIVE_UP_HOURS = 48
+    OUTBOX_LEASE_SECONDS = 120  # a claimed message returns to the queue after this if its worker died
+    OUTBOX_RECORD_RETRY_SECONDS = 30  # how long a worker waits for the database to record a sent message
 
     ADMIN_REQUIRE_TOTP = True
     ADMIN_IDLE_MINUTES = 30
@@ -154,6 +157,7 @@ def validate(config: dict) -> None:
         raise ConfigError("FLASK_ADMIN_REQUIRE_TOTP may be turned off only in debug mode.")
     if config.get("MAIL_TRANSPORT") not in ("smtp", "console"):
         raise ConfigError('FLASK_MAIL_TRANSPORT must be "smtp" or "console".')
+    _validate_outbox(config)
 
     languages = config.get("LANGUAGES")
     if not isinstance(languages, (list, tuple)) or not languages:
@@ -192,6 +196,18 @@ def validate(config: dict) -> None:
         raise ConfigError("FLASK_SITE_URL must use https:// in production.")
     if config.get("DEBUG") and not _is_loopback_url(site_url):
         raise ConfigError("Debug mode is for development only: unset FLASK_DEBUG when FLASK_SITE_URL is public.")
+
+
+def _validate_outbox(config: dict) -> None:
+    for name in ("MAIL_TIMEOUT_SECONDS", "OUTBOX_LEASE_SECONDS", "OUTBOX_RECORD_RETRY_SECONDS", "OUTBOX_BATCH_SIZE"):
+        if not isinstance(config.get(name), (int, float)) or isinstance(config[name], bool) or config[name] <= 0:
+            raise ConfigError(f"FLASK_{name} must be a positive number.")
+    needed = config["MAIL_TIMEOUT_SECONDS"] + config["OUTBOX_RECORD_RETRY_SECONDS"]
+    if config["OUTBOX_LEASE_SECONDS"] <= needed:
+        raise ConfigError(
+            "FLASK_OUTBOX_LEASE_SECONDS must be longer than FLASK_MAIL_TIMEOUT_SECONDS plus "
+            f"FLASK_OUTBOX_RECORD_RETRY_SECONDS ({needed:g} s): a claim must outlast one send and its record."
+        )
 
 
 def fill_development_keys(config: dict) -> None:

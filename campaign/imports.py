@@ -23,7 +23,7 @@ from .extensions import db
 from .forms import SignatureForm, single_line
 from .models import Letter, Signature, SignatureKind, SignatureStatus, utcnow
 from .security import keyed_hash, seal
-from .signing import email_hash
+from .signing import email_hash, mailbox
 from .text import search_key
 
 COLUMNS = ("kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",
@@ -102,7 +102,7 @@ def import_csv(path: Path, letter: Letter, actor_label: str = "cli") -> ImportRe
                 search_text=publication.search_text_for(kind, form.name.data, form.organisation.data),
                 email_hash=address_hash,
                 email_domain=form.validated_email.domain.lower() if form.validated_email else None,
-                email_sealed=seal(current_app.config["SEAL_PUBLIC_KEY"], form.validated_email.normalized)
+                email_sealed=seal(current_app.config["SEAL_PUBLIC_KEY"], mailbox(form.validated_email))
                 if form.validated_email else None,
                 language=letter.original_language, letter_version=view.text.version,
                 source=f"import:{path.name}:{number}"[:300], import_key=key,

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from . import audit
 from .extensions import db
@@ -94,8 +94,14 @@ def purge(now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:
     hashes = (Signature.client_network_hash.is_not(None), Signature.created_at < hash_cutoff)
     report.counts["client network hashes erased"] = _count(Signature, *hashes)
 
-    bodies = (OutboxMessage.status != OutboxStatus.PENDING, OutboxMessage.recipient.is_not(None))
-    report.counts["sent or failed email bodies erased"] = _count(OutboxMessage, *bodies)
+    # A message no worker sent within its give-up period (no worker ran) is given up here.
+    abandoned_before = now - dt.timedelta(hours=current_app.config["OUTBOX_GIVE_UP_HOURS"],
+                                          seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    abandoned = (OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.created_at < abandoned_before)
+    report.counts["unsent email given up"] = _count(OutboxMessage, *abandoned)
+    bodies = (or_(OutboxMessage.status != OutboxStatus.PENDING, and_(*abandoned)),
+              or_(OutboxMessage.recipient.is_not(None), OutboxMessage.last_error.is_not(None)))
+    report.counts["sent or failed email bodies and errors erased"] = _count(OutboxMessage, *bodies)
     old_outbox = (OutboxMessage.status != OutboxStatus.PENDING,
                   OutboxMessage.created_at < now - dt.timedelta(days=OUTBOX_ROW_DAYS))
     report.counts["old outbox records deleted"] = _count(OutboxMessage, *old_outbox)
@@ -115,7 +121,9 @@ def purge(now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:
         return report
     _delete_signatures(unverified + rejected)
     db.session.execute(update(Signature).where(*hashes).values(client_network_hash=None))
-    db.session.execute(update(OutboxMessage).where(*bodies).values(recipient=None, body_text=None, body_html=None))
+    db.session.execute(update(OutboxMessage).where(*bodies).values(
+        recipient=None, body_text=None, body_html=None, last_error=None))
+    db.session.execute(update(OutboxMessage).where(*abandoned).values(status=OutboxStatus.FAILED))
     db.session.execute(delete(OutboxMessage).where(*old_outbox))
     db.session.execute(delete(SignatureToken).where(*expired_tokens))
     db.session.execute(delete(EmailSuppression).where(*expired_suppressions))

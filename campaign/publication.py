@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, delete, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .extensions import db
+from .extensions import db, upsert
 from .models import Letter, PublishedDay, PublishedTally, Signature, SignatureKind, SignatureStatus, utcnow
 from .text import search_key
 
@@ -47,9 +45,7 @@ def search_text_for(kind: SignatureKind, name: str | None, organisation: str | N
 
 
 def _upsert(model, keys: dict, delta: int, extra: dict | None = None) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**keys, count=delta, **(extra or {}))
+    statement = upsert(model).values(**keys, count=delta, **(extra or {}))
     statement = statement.on_conflict_do_update(
         index_elements=[getattr(model, key) for key in keys],
         set_={"count": model.count + delta, **(extra or {})},

@@ -87,6 +87,13 @@ def canonical_email(address: ValidatedEmail) -> str:
     return f"{local}@{domain}"
 
 
+def mailbox(address: ValidatedEmail) -> str:
+    """The address as mail is sent to it: the local part as typed (NFC) and the domain in IDNA 2008
+    A-labels, the encoding the form validated (``straße.de`` is ``xn--strae-oqa.de``, never the
+    ``strasse.de`` of IDNA 2003). A non-ASCII local part can only travel over SMTPUTF8."""
+    return f"{address.local_part}@{address.ascii_domain}"
+
+
 def email_hash(address: ValidatedEmail) -> str:
     return keyed_hash(current_app.config["EMAIL_HASH_KEY"], canonical_email(address))
 
@@ -207,7 +214,7 @@ def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_
         "status": SignatureStatus.PENDING,
         "email_hash": address_hash,
         "email_domain": address.domain.lower(),
-        "email_sealed": seal(current_app.config["SEAL_PUBLIC_KEY"], address.normalized),
+        "email_sealed": seal(current_app.config["SEAL_PUBLIC_KEY"], mailbox(address)),
         "language": language,
         "letter_version": letter_version,
         "client_network_hash": keyed_hash(current_app.config["CLIENT_HASH_KEY"], network) if network else None,
@@ -218,7 +225,7 @@ def submit_signature(letter: Letter | letters.LetterInfo, language: str, letter_
         "last_email_at": now,
         **_detail_values(details),
     }
-    mail = _verification_mail(details.name, address.normalized, language, title, now)
+    mail = _verification_mail(details.name, mailbox(address), language, title, now)
     try:
         connection = db.session.connection()
         signature_id = signature_writes.insert_signature(connection, values, now, mail)
@@ -257,9 +264,9 @@ def _answer_repeat(letter: Letter | letters.LetterInfo, address: ValidatedEmail,
     if existing.status is SignatureStatus.PENDING:
         _apply_details(existing, details)
         existing.language = language
-        _queue_verification(existing.id, existing.name, address.normalized, language, title, now)
+        _queue_verification(existing.id, existing.name, mailbox(address), language, title, now)
     else:
-        _queue_already_signed(existing, address.normalized, language, title, now)
+        _queue_already_signed(existing, mailbox(address), language, title, now)
     db.session.commit()
 
 
@@ -302,7 +309,7 @@ def renew_confirmation(token: str, address: ValidatedEmail, language: str, title
         and _claim_email_slot(signature.id, now)
         and _allow_email_to(signature.email_hash)
     ):
-        _queue_verification(signature.id, signature.name, address.normalized, language, title, now)
+        _queue_verification(signature.id, signature.name, mailbox(address), language, title, now)
     db.session.commit()
 
 

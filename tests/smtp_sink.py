@@ -31,8 +31,9 @@ class _Recorder:
         self.sink = sink
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.sink.refuse_with:
-            return self.sink.refuse_with
+        refusal = self.sink.refuse.get(address) or self.sink.refuse_with
+        if refusal:
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -40,6 +41,8 @@ class _Recorder:
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.sink.lock:
             self.sink.messages.append(ReceivedMessage(list(envelope.rcpt_tos), parsed))
+        if self.sink.after_data is not None:
+            self.sink.after_data()
         return "250 Message accepted"
 
 
@@ -50,16 +53,24 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self, port: int | None = None):
+    """``refuse_with`` answers every recipient with that reply, ``refuse`` some of them;
+    ``smtputf8`` offers the SMTPUTF8 extension (international addresses); ``after_data`` runs
+    once a message is stored, just before the server answers 250."""
+
+    def __init__(self, port: int | None = None, smtputf8: bool = True):
         self.hostname = "127.0.0.1"
         self.port = port or free_port()
+        self.smtputf8 = smtputf8
         self.messages: list[ReceivedMessage] = []
         self.lock = threading.Lock()
         self.refuse_with: str | None = None
+        self.refuse: dict[str, str] = {}
+        self.after_data = None
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(_Recorder(self), hostname=self.hostname, port=self.port)
+        self._controller = Controller(_Recorder(self), hostname=self.hostname, port=self.port,
+                                      enable_SMTPUTF8=self.smtputf8)
         self._controller.start()
 
     def stop(self) -> None:

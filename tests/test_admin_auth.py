@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from campaign import accounts, create_app
 from campaign.config import apply_cookie_policy
@@ -47,6 +48,44 @@ def test_a_code_is_accepted_once(app, client, db):
     assert log_in(client, user, code=code).status_code == 302
     client.post("/admin/logout", data={"csrf_token": csrf_token(client)})
     assert log_in(client, user, code=code).status_code == 401
+
+
+def _simultaneous_logins(app, count: int, **fields) -> list[int]:
+    """``count`` login posts released at the same instant, each from its own client."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def attempt():
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/admin/login", data=fields).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+def test_one_code_in_eight_simultaneous_logins_opens_one_session(app, db, backend):
+    if backend != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL; SQLite serialises writers")
+    user = make_admin()
+    statuses = _simultaneous_logins(app, 8, email=user.email, password=ADMIN_PASSWORD, code=totp_code(user))
+    assert sorted(statuses) == [302] + [401] * 7
+    assert db.session.scalar(select(func.count()).select_from(AdminSession)) == 1
+
+
+def test_simultaneous_failures_are_all_counted_and_never_crash(app, db, backend):
+    if backend != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL; SQLite serialises writers")
+    statuses = _simultaneous_logins(app, 8, email="nobody@campaign.example", password="wrong password here",
+                                    code="000000")
+    assert statuses == [401] * 8
+    counts = db.session.scalars(select(LoginThrottle.failures)).all()
+    assert sorted(counts) == [8, 8], "the account's and the client network's counters each saw every failure"
 
 
 def test_repeated_failures_lock_the_account(app, client, db):

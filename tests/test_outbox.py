@@ -6,10 +6,12 @@ import datetime as dt
 import threading
 from email import message_from_bytes, policy
 
+from flask_mail import Message
+
 import pytest
 from sqlalchemy import func, select
 
-from campaign import outbox
+from campaign import delivery, outbox
 from campaign.models import OutboxMessage, OutboxStatus, utcnow
 
 from .factories import links_in, sign
@@ -55,24 +57,29 @@ def test_emails_filled_in_per_signer_equal_a_full_rendering(app, lang, template)
     "Confirm your signature", "تأكيد توقيعك على الرسالة المفتوحة من أجل حظر عالمي لتقنيات التعرف البيومتري " * 2 + "(2026)",
     "Confirme sua assinatura: João · Zoë \"quoted\" <angle>",
 ])
-def test_messages_on_the_wire_read_back_as_flask_mail_writes_them(app, subject):
+@pytest.mark.parametrize("recipient", ["reader@example.org", "jörg@xn--strae-oqa.de"])
+def test_messages_on_the_wire_read_back_as_flask_mail_writes_them(app, subject, recipient):
     with app.test_request_context():
         text = "سطر أول\n.a line that starts with a dot\n" + "long line " * 200 + "\nend"
         html = "<p dir=\"rtl\">سطر</p>\n" * 40
-        fields = dict(subject=subject, recipients=["reader@example.org"], body=text, html=html,
-                      sender=app.config["MAIL_DEFAULT_SENDER"], date=1767225600.0, charset="utf-8")
-        ours, theirs = outbox.OutboxMail(**fields), outbox.Message(**fields)
-        ours.msgId = theirs.msgId = "<fixed@campaign.example>"
-        wire = ours.as_bytes()
+        claimed = delivery.ClaimedMessage(1, recipient, subject, text, html, "<fixed@campaign.example>", 1, utcnow())
+        from_header, _ = delivery.sender_addresses()
+        wire = delivery.wire_message(claimed, from_header, date=1767225600.0)
         assert all(line.endswith(b"\r") for line in wire.split(b"\n")[:-1])
+        theirs = Message(subject=subject, recipients=["reader@example.org"], body=text, html=html,
+                         sender=app.config["MAIL_DEFAULT_SENDER"], date=1767225600.0, charset="utf-8")
+        theirs.msgId = "<fixed@campaign.example>"
         read, expected = (message_from_bytes(raw, policy=policy.default) for raw in (wire, theirs.as_bytes()))
-        for header in ("From", "To", "Date", "Message-ID"):
+        for header in ("From", "Date", "Message-ID"):
             assert read[header] == expected[header]
+        assert read["To"] == recipient
         assert read["Subject"] == subject
         for kind in ("plain", "html"):
             assert read.get_body(preferencelist=(kind,)).get_content() == expected.get_body(
                 preferencelist=(kind,)).get_content()
         assert read.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n").rstrip("\n") == text
+        headers = wire.split(b"\r\n\r\n", 1)[0]
+        assert headers.isascii() == recipient.isascii(), "UTF-8 headers only where the address needs them"
 
 
 def messages(db) -> list[OutboxMessage]:
@@ -86,7 +93,7 @@ def test_smtp_down_while_signing_then_the_mail_goes_out_when_it_returns(app, cli
     assert response.status_code == 303, "the signer is answered without waiting for mail"
 
     with app.app_context():
-        report = outbox.deliver_due()
+        report = delivery.deliver_due()
     assert report.sent == 0 and report.retried == 1
     [queued] = messages(db)
     assert queued.status is OutboxStatus.PENDING and queued.attempts == 1
@@ -95,8 +102,8 @@ def test_smtp_down_while_signing_then_the_mail_goes_out_when_it_returns(app, cli
 
     smtp.start()
     with app.app_context():
-        assert outbox.deliver_due().sent == 0, "not due yet"
-        assert outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=1)).sent == 1
+        assert delivery.deliver_due().sent == 0, "not due yet"
+        assert delivery.deliver_due(now=utcnow() + dt.timedelta(minutes=1)).sent == 1
     [received] = smtp.wait_for(1)
     assert "confirm" in links_in(received.text)
     [sent] = messages(db)
@@ -106,7 +113,7 @@ def test_smtp_down_while_signing_then_the_mail_goes_out_when_it_returns(app, cli
 def test_sent_messages_keep_no_address_or_body(app, db, smtp):
     queue_messages(app, 2)
     with app.app_context():
-        assert outbox.deliver_due().sent == 2
+        assert delivery.deliver_due().sent == 2
     for message in messages(db):
         assert message.recipient is None and message.body_text is None and message.body_html is None
         assert message.status is OutboxStatus.SENT
@@ -115,17 +122,17 @@ def test_sent_messages_keep_no_address_or_body(app, db, smtp):
 def test_retries_back_off_and_keep_trying_for_more_than_a_day(app, db):
     queue_messages(app, 1)
     created = messages(db)[0].created_at
-    delays = [outbox.retry_delay(attempt) for attempt in range(1, 12)]
+    delays = [delivery.retry_delay(attempt) for attempt in range(1, 12)]
     assert delays[0] <= dt.timedelta(minutes=1)
     assert delays == sorted(delays) and delays[-1] == dt.timedelta(hours=1)
 
     with app.app_context():
-        outbox.deliver_due(now=created + dt.timedelta(hours=25))
+        delivery.deliver_due(now=created + dt.timedelta(hours=25))
     [message] = messages(db)
     assert message.status is OutboxStatus.PENDING, "still retrying after a day"
 
     with app.app_context():
-        report = outbox.deliver_due(now=created + dt.timedelta(hours=app.config["OUTBOX_GIVE_UP_HOURS"], seconds=1))
+        report = delivery.deliver_due(now=created + dt.timedelta(hours=app.config["OUTBOX_GIVE_UP_HOURS"], seconds=1))
     assert report.failed == 1
     [message] = messages(db)
     assert message.status is OutboxStatus.FAILED and message.recipient is None
@@ -135,7 +142,7 @@ def test_permanent_refusals_are_not_retried(app, db, smtp):
     smtp.refuse_with = "550 5.1.1 No such user"
     queue_messages(app, 1)
     with app.app_context():
-        report = outbox.deliver_due()
+        report = delivery.deliver_due()
     assert report.failed == 1 and report.retried == 0
     [message] = messages(db)
     assert message.status is OutboxStatus.FAILED and message.attempts == 1 and message.recipient is None
@@ -145,7 +152,7 @@ def test_temporary_refusals_are_retried(app, db, smtp):
     smtp.refuse_with = "451 4.3.0 Try again later"
     queue_messages(app, 1)
     with app.app_context():
-        report = outbox.deliver_due()
+        report = delivery.deliver_due()
     assert report.retried == 1
     assert messages(db)[0].status is OutboxStatus.PENDING
 
@@ -154,7 +161,7 @@ def test_console_transport_prints_instead_of_sending(app, db, capsys):
     app.config["MAIL_TRANSPORT"] = "console"
     queue_messages(app, 1)
     with app.app_context():
-        assert outbox.deliver_due().sent == 1
+        assert delivery.deliver_due().sent == 1
     printed = capsys.readouterr().out
     assert "To: reader0@example.org" in printed and "https://campaign.example/en/sign/confirm/x" in printed
 
@@ -177,7 +184,7 @@ def test_two_workers_send_every_message_exactly_once(app, db, smtp, backend):
     def worker():
         with app.app_context():
             barrier.wait()
-            reports.append(outbox.deliver_due())
+            reports.append(delivery.deliver_due())
             outbox.db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -189,7 +196,7 @@ def test_two_workers_send_every_message_exactly_once(app, db, smtp, backend):
     ids = [message.message["Message-ID"] for message in received]
     assert len(ids) == 120 and len(set(ids)) == 120
     assert sum(report.sent for report in reports) == 120
-    assert all(report.sent > 0 for report in reports), "both workers took part"
+    assert all(report.sent > 0 for report in reports), f"both workers took part: {reports}"
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status == OutboxStatus.SENT)) == 120
 
@@ -198,11 +205,11 @@ def test_a_worker_survives_the_mail_server_restarting_mid_batch(app, db):
     sink = SmtpSink(port=app.config["MAIL_PORT"])
     queue_messages(app, 2)
     with app.app_context():
-        first = outbox.deliver_due()
+        first = delivery.deliver_due()
     assert first.retried == 2
     sink.start()
     try:
         with app.app_context():
-            assert outbox.deliver_due(now=utcnow() + dt.timedelta(minutes=2)).sent == 2
+            assert delivery.deliver_due(now=utcnow() + dt.timedelta(minutes=2)).sent == 2
     finally:
         sink.stop()

@@ -75,13 +75,13 @@ def test_dry_run_changes_nothing(app, db):
 
 
 def test_purge_erases_mail_bodies_and_expired_links_but_keeps_audit(app, db, client, smtp):
-    from campaign import outbox
+    from campaign import delivery
 
     from .factories import sign
 
     sign(client)
     with app.app_context():
-        outbox.deliver_due()
+        delivery.deliver_due()
     message = db.session.scalar(select(OutboxMessage))
     message.recipient, message.body_text = "left@example.org", "left behind"
     db.session.add(EmailSuppression(email_hash="x" * 64, expires_at=utcnow() - DAY))

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
-from campaign import outbox
+from campaign import delivery
 from campaign.models import (
     OutboxMessage,
     OutboxStatus,
@@ -26,7 +26,7 @@ EMAIL = "amal@rights.example.org"
 
 def deliver(app):
     with app.app_context():
-        return outbox.deliver_due()
+        return delivery.deliver_due()
 
 
 def only_signature(db) -> Signature:

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from campaign import outbox
+from campaign import delivery
 from campaign.models import OutboxMessage, Signature
 from campaign.security import generate_seal_keypair, unseal
 
@@ -40,7 +40,7 @@ def database_dump(db) -> str:
 def test_a_database_dump_after_signing_names_no_address(app, client, db, smtp, seal_keys):
     assert sign(client, email=ADDRESS).status_code == 303
     with app.app_context():
-        assert outbox.deliver_due().sent == 1
+        assert delivery.deliver_due().sent == 1
     dump = database_dump(db).casefold()
     for fragment in ("leila.sayed", "leila", ADDRESS.casefold(), "leila.sayed@mail.example.org"):
         assert fragment not in dump
@@ -57,7 +57,7 @@ def test_the_address_lives_in_the_outbox_only_until_sent(app, client, db, smtp):
     assert queued.recipient.casefold() == ADDRESS.casefold()
     db.session.remove()
     with app.app_context():
-        outbox.deliver_due()
+        delivery.deliver_due()
     assert db.session.scalar(select(OutboxMessage)).recipient is None
 
 

@@ -17,7 +17,7 @@ import pyotp
 import pytest
 from werkzeug.serving import make_server
 
-from campaign import accounts, create_app, outbox
+from campaign import accounts, create_app, delivery
 from campaign.extensions import db
 from campaign.models import AdminRole
 from campaign.security import generate_seal_keypair
@@ -110,7 +110,7 @@ def site(tmp_path_factory):
 
     def work():
         with app.app_context():
-            outbox.run_worker(0.2, should_stop=stop.is_set)
+            delivery.run_worker(0.2, should_stop=stop.is_set)
 
     threading.Thread(target=work, daemon=True).start()
     yield Site(app, url, smtp, "moderator@campaign.example", secret)
