@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin_cli, cli, forms, i18n, logs, security
+from . import admin_cli, cli, forms, i18n, logs, parameters, security
 from .config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     csrf.init_app(app)
     bind_limiter(app)
+    app.url_map.converters.update(parameters.CONVERTERS)
     i18n.init_app(app)
     forms.init_app(app)
 

@@ -31,6 +31,7 @@ from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .i18n import country_choices, is_country
+from .parameters import as_record_id
 from .text import UnsafeText, clean_text
 
 CONTRACT_FIELDS = (
@@ -270,7 +271,7 @@ class AdminLoginForm(CampaignForm):
 class DecisionForm(CampaignForm):
     """Approve or reject one or several signatures from the queue."""
 
-    ids = SelectMultipleField(coerce=int, validate_choice=False)
+    ids = SelectMultipleField(coerce=as_record_id, validate_choice=False)
     decision = RadioField(choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
                           validators=[InputRequired()])
     reason = StringField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), at_most(500)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from . import page_cache
+from .parameters import SLUG_MAX_LENGTH, SLUG_PATTERN
 from .extensions import db
 from .models import Letter, LetterText
 
@@ -83,6 +85,11 @@ def parse_letter_file(path: Path) -> LetterFile:
         raise LetterFileError(f"{path}: 'language: {meta['language']}' does not match the file name.")
     if meta["slug"] != path.parent.name:
         raise LetterFileError(f"{path}: 'slug: {meta['slug']}' does not match the folder name.")
+    if not re.fullmatch(SLUG_PATTERN, meta["slug"]) or len(meta["slug"]) > SLUG_MAX_LENGTH:
+        raise LetterFileError(
+            f"{path}: the slug {meta['slug']!r} must be lower-case letters and digits joined by hyphens "
+            f"(at most {SLUG_MAX_LENGTH} characters): it is the letter's address."
+        )
 
     translated_from = meta.get("translated_from")
     published = meta.get("published")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, delete, func, select, tuple_, update
 
 from .extensions import db, upsert
+from .parameters import is_record_id
 from .models import Letter, PublishedDay, PublishedTally, Signature, SignatureKind, SignatureStatus, utcnow
 from .text import search_key
 
@@ -25,6 +26,7 @@ ORGANISATIONS = "organisation"
 NAMED_INDIVIDUALS = "individual"
 UNNAMED_INDIVIDUALS = "individual_unnamed"
 PAGE_SIZE = 100
+MAX_CURSOR_LENGTH = 1200
 SORTS = ("name", "date")
 
 
@@ -231,15 +233,22 @@ def _encode_cursor(values: list) -> str:
 
 
 def _decode_cursor(cursor: str | None, sort: str):
-    """The (sort value, id) a cursor points after; ``None`` for anything malformed."""
-    if not cursor or len(cursor) > 1200:
+    """The (sort value, id) a cursor points after; ``None`` for anything malformed.
+
+    Cursors come back from readers, so they are decoded as hostile input: an id outside what
+    the table can hold, a value of the wrong type or with a NUL byte (which PostgreSQL refuses),
+    or a date that is not one all mean "no position", never an error."""
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
         return None
     try:
         value, identifier = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(identifier, int) or not isinstance(value, str):
+        if not is_record_id(identifier) or not isinstance(value, str) or "\x00" in value:
             return None
-        return (dt.datetime.fromisoformat(value) if sort == "date" else value), identifier
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        if sort != "date":
+            return value, identifier
+        moment = dt.datetime.fromisoformat(value)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)), identifier
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException
 
-from .. import i18n, letters, publication
+from .. import i18n, letters, parameters, publication
 from ..models import SignatureKind
 from ..openapi import openapi_document
 from ..security import allow_framing, public_response
@@ -22,13 +21,6 @@ def open_to_all_origins(response):
     return response
 
 
-@bp.errorhandler(HTTPException)
-def json_error(error: HTTPException):
-    response = jsonify(error={"status": error.code, "message": error.description})
-    response.status_code = error.code or 500
-    return response
-
-
 def _letter(slug: str):
     found = letters.letter_by_slug(slug)
     if found is None:
@@ -41,7 +33,7 @@ def _json(payload, status: int = 200):
     return public_response(response)
 
 
-@bp.get("/letters/<slug>")
+@bp.get("/letters/<slug:slug>")
 def letter(slug: str):
     found = _letter(slug)
     counts = publication.counts(found.id)
@@ -74,27 +66,20 @@ def letter(slug: str):
 
 def _list_query() -> tuple[publication.ListQuery, int]:
     args = request.args
-    kind = next((k for k in SignatureKind if k.value == args.get("kind", "organisation")), None)
-    if kind is None:
-        abort(400, description="kind must be 'organisation' or 'individual'.")
-    sort = args.get("sort", "name")
-    if sort not in publication.SORTS:
-        abort(400, description="sort must be 'name' or 'date'.")
-    country = args.get("country", "").upper() or None
+    kind = SignatureKind(parameters.choice(args, "kind", [k.value for k in SignatureKind], "organisation"))
+    sort = parameters.choice(args, "sort", publication.SORTS, "name")
+    country = (parameters.text(args, "country", 10) or "").upper() or None
     if country and not i18n.is_country(country):
-        abort(400, description="country must be an ISO 3166-1 alpha-2 code.")
-    direction = args.get("direction", "next")
-    if direction not in ("next", "prev"):
-        abort(400, description="direction must be 'next' or 'prev'.")
-    limit = args.get("limit", str(publication.PAGE_SIZE))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        abort(400, description=f"limit must be a number from 1 to {MAX_LIMIT}.")
-    query = publication.ListQuery(kind=kind, country=country, text=(args.get("q") or "").strip()[:100] or None,
-                                  sort=sort, cursor=args.get("cursor") or None, backwards=direction == "prev")
-    return query, int(limit)
+        abort(400, description="country: an ISO 3166-1 alpha-2 code.")
+    direction = parameters.choice(args, "direction", ("next", "prev"), "next")
+    limit = parameters.number(args, "limit", 1, MAX_LIMIT) or publication.PAGE_SIZE
+    query = publication.ListQuery(kind=kind, country=country, text=parameters.text(args, "q"), sort=sort,
+                                  cursor=parameters.text(args, "cursor", publication.MAX_CURSOR_LENGTH),
+                                  backwards=direction == "prev")
+    return query, limit
 
 
-@bp.get("/letters/<slug>/signatories")
+@bp.get("/letters/<slug:slug>/signatories")
 def signatories(slug: str):
     found = _letter(slug)
     query, limit = _list_query()
@@ -114,7 +99,7 @@ def signatories(slug: str):
     })
 
 
-@bp.get("/letters/<slug>/history")
+@bp.get("/letters/<slug:slug>/history")
 def history(slug: str):
     found = _letter(slug)
     return _json({"data": [
@@ -128,14 +113,13 @@ def openapi():
     return _json(openapi_document(current_app.config["SITE_URL"]))
 
 
-@embed.get("/<slug>/counter")
+@embed.get("/<slug:slug>/counter")
 def counter(slug: str):
     """A small page partner sites may frame: the count, in the language asked for (``?lang=``)."""
     found = letters.letter_by_slug(slug)
     if found is None:
         abort(404)
-    requested = request.args.get("lang", "")
-    g.lang = requested if requested in i18n.supported_codes() else i18n.negotiate()
+    g.lang = parameters.lenient_choice(request.args, "lang", i18n.supported_codes()) or i18n.negotiate()
     view = letters.letter_in_language(found, g.lang)
     html = render_template("embed/counter.html", view=view, count=publication.published_count(found.id),
                            letter_url=i18n.absolute_url("public.letter_by_slug", lang=g.lang, slug=slug),

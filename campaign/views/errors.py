@@ -1,12 +1,19 @@
-"""Error pages in the visitor's language. They touch no database, so they work when it is down."""
+"""Error pages in the visitor's language, and the API's JSON errors. They touch no database, so
+they work when it is down.
+
+Every error of a path under ``/api/`` is JSON with the documented shape
+(``{"error": {"status": …, "message": …}}``), whether a view raised it, the router found no route,
+or something unexpected failed: an API client never has to parse an HTML page.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask.globals import request_ctx
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+API_PREFIX = "/api/"
 ERROR_TEMPLATES = {
     404: "errors/404.html",
     413: "errors/413.html",
@@ -16,7 +23,16 @@ ERROR_TEMPLATES = {
 }
 
 
+def json_error(error: HTTPException):
+    response = jsonify(error={"status": error.code, "message": error.description})
+    response.status_code = error.code or 500
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def render_error(error: HTTPException):
+    if request.path.startswith(API_PREFIX):
+        return json_error(error)
     if request_ctx.url_adapter is None:  # e.g. a Host outside TRUSTED_HOSTS: no URL can be built
         return f"{error.code} {error.name}\n", error.code, {"Content-Type": "text/plain; charset=utf-8"}
     template = ERROR_TEMPLATES.get(error.code or 500, "errors/generic.html")
@@ -25,8 +41,12 @@ def render_error(error: HTTPException):
 
 
 def database_unavailable(error: OperationalError):
-    body, status = render_error(ServiceUnavailable())
-    return body, status, {"Retry-After": "10", "Cache-Control": "no-store"}
+    response = render_error(ServiceUnavailable())
+    if isinstance(response, tuple):
+        body, status = response
+        return body, status, {"Retry-After": "10", "Cache-Control": "no-store"}
+    response.headers.update({"Retry-After": "10", "Cache-Control": "no-store"})
+    return response
 
 
 def internal_error(error: Exception):

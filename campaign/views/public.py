@@ -75,6 +75,6 @@ def letter():
     return _render_letter_page(None, "public.letter")
 
 
-@bp.get("/letters/<slug>")
+@bp.get("/letters/<slug:slug>")
 def letter_by_slug(slug: str):
     return _render_letter_page(slug, "public.letter_by_slug")

@@ -14,7 +14,7 @@ from . import private_page
 from .public import bp
 
 
-@bp.route("/sign/manage/<token>", methods=["GET", "POST"])
+@bp.route("/sign/manage/<token:token>", methods=["GET", "POST"])
 def manage(token: str):
     signature = self_service.signature_for(token)
     form = EditSignatureForm(obj=signature)
@@ -28,7 +28,7 @@ def manage(token: str):
                  saved=request.args.get("saved"), is_organisation=signature.kind is SignatureKind.ORGANISATION)
 
 
-@bp.get("/sign/manage/<token>/data.json")
+@bp.get("/sign/manage/<token:token>/data.json")
 def manage_data(token: str):
     signature = self_service.signature_for(token)
     body = json.dumps(self_service.personal_data(signature), ensure_ascii=False, indent=2)
@@ -37,7 +37,7 @@ def manage_data(token: str):
     return private_response(response)
 
 
-@bp.post("/sign/manage/<token>/naming")
+@bp.post("/sign/manage/<token:token>/naming")
 def manage_naming(token: str):
     signature = self_service.signature_for(token)
     if ButtonForm().validate():
@@ -48,7 +48,7 @@ def manage_naming(token: str):
     return redirect(url_for(".manage", token=token), 303)
 
 
-@bp.post("/sign/manage/<token>/news")
+@bp.post("/sign/manage/<token:token>/news")
 def manage_news(token: str):
     signature = self_service.signature_for(token)
     if ButtonForm().validate():
@@ -56,7 +56,7 @@ def manage_news(token: str):
     return redirect(url_for(".manage", token=token), 303)
 
 
-@bp.post("/sign/manage/<token>/withdraw")
+@bp.post("/sign/manage/<token:token>/withdraw")
 def manage_withdraw(token: str):
     self_service.signature_for(token)
     if ButtonForm().validate():

@@ -9,7 +9,7 @@ from flask import Response, current_app, g, make_response, render_template, requ
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from .. import charts, exports, i18n, page_cache, publication
+from .. import charts, exports, i18n, page_cache, parameters, publication
 from ..models import SignatureKind
 from ..security import public_response
 from . import featured_letter_view
@@ -33,17 +33,17 @@ class ListArguments:
 
 
 def list_arguments(args) -> ListArguments:
-    """The list's GET parameters; anything unknown is ignored rather than refused."""
-    kind = next((k for k in SignatureKind if k.value == args.get("kind")), None)
-    country = (args.get("country") or "").upper()
-    sort = args.get("sort") if args.get("sort") in publication.SORTS else "name"
+    """The list's GET parameters: what is unknown is ignored rather than refused (an old link keeps
+    working); only what no person types (control characters) is refused."""
+    kind = parameters.lenient_choice(args, "kind", [k.value for k in SignatureKind])
+    country = (parameters.text(args, "country", 10) or "").upper()
     return ListArguments(
-        kind=kind,
+        kind=SignatureKind(kind) if kind else None,
         country=country if i18n.is_country(country) else None,
-        text=(args.get("q") or "").strip()[:100] or None,
-        sort=sort,
-        after=args.get("after") or None,
-        before=args.get("before") or None,
+        text=parameters.text(args, "q"),
+        sort=parameters.lenient_choice(args, "sort", publication.SORTS) or "name",
+        after=parameters.text(args, "after", publication.MAX_CURSOR_LENGTH),
+        before=parameters.text(args, "before", publication.MAX_CURSOR_LENGTH),
     )
 
 

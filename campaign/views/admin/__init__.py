@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 
-from ... import accounts, labels
+from ... import accounts, labels, parameters
 from ...extensions import login_manager
 from ...models import AdminUser
 
@@ -49,7 +49,8 @@ def to_login():
 def safe_next(target: str | None) -> str:
     """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
     default = url_for("admin.queue")
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or not parameters.is_safe_text(target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not (parts.path == "/admin" or parts.path.startswith("/admin/")):

@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import accounts, audit, exports, moderation, signing
+from ... import accounts, audit, exports, moderation, parameters, signing
 from ...extensions import db
 from ...forms import ButtonForm
 from ...models import AdminRole, AdminUser, Signature
@@ -19,14 +19,12 @@ from .queue import queue_filter_from_args
 @bp.get("/audit")
 def audit_trail():
     args = request.args
-    target_id = args.get("target_id", "")
-    before = args.get("before", "")
     filters = audit.AuditFilter(
-        action=args.get("action") or None,
-        actor=args.get("actor") or None,
-        target_type=args.get("target_type") or None,
-        target_id=int(target_id) if target_id.isdigit() else None,
-        before_id=int(before) if before.isdigit() else None,
+        action=parameters.text(args, "action", 64),
+        actor=parameters.text(args, "actor", 254),
+        target_type=parameters.text(args, "target_type", 32),
+        target_id=parameters.record_id(args, "target_id"),
+        before_id=parameters.record_id(args, "before"),
     )
     entries = audit.entries(filters)
     query = {key: value for key, value in args.items() if key != "before"}
@@ -48,7 +46,7 @@ def _account_or_404(user_id: int):
     return user
 
 
-@bp.post("/accounts/<int:user_id>/active")
+@bp.post("/accounts/<id:user_id>/active")
 @admin_required
 def account_active(user_id: int):
     user = _account_or_404(user_id)
@@ -61,7 +59,7 @@ def account_active(user_id: int):
     return redirect(url_for("admin.accounts_list"))
 
 
-@bp.post("/accounts/<int:user_id>/role")
+@bp.post("/accounts/<id:user_id>/role")
 @admin_required
 def account_role(user_id: int):
     user = _account_or_404(user_id)
@@ -72,7 +70,7 @@ def account_role(user_id: int):
     return redirect(url_for("admin.accounts_list"))
 
 
-@bp.post("/accounts/<int:user_id>/sessions")
+@bp.post("/accounts/<id:user_id>/sessions")
 @admin_required
 def account_sessions(user_id: int):
     user = _account_or_404(user_id)

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import audit, moderation, signing
+from ... import audit, moderation, parameters, signing
 from ...flags import flags_for
 from ...forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
 from ...i18n import country_choices, is_country, supported_codes
@@ -17,23 +17,17 @@ from . import bp, safe_next
 def queue_filter_from_args() -> moderation.QueueFilter:
     """The queue's filters from the query string; unknown values mean "any"."""
     args = request.args
-    status_value = args.get("status", SignatureStatus.VERIFIED.value)
-    status = next((s for s in SignatureStatus if s.value == status_value and s is not SignatureStatus.PENDING), None)
-    kind = next((k for k in SignatureKind if k.value == args.get("kind")), None)
-    country = args.get("country", "").upper()
-    language = args.get("language", "")
+    statuses = [s.value for s in SignatureStatus if s is not SignatureStatus.PENDING]
+    status = parameters.lenient_choice(args, "status", statuses) if "status" in args else SignatureStatus.VERIFIED.value
+    kind = parameters.lenient_choice(args, "kind", [k.value for k in SignatureKind])
+    country = (parameters.text(args, "country", 10) or "").upper()
     return moderation.QueueFilter(
-        status=status,
-        kind=kind,
+        status=SignatureStatus(status) if status else None,
+        kind=SignatureKind(kind) if kind else None,
         country=country if is_country(country) else None,
-        language=language if language in supported_codes() else None,
-        text=(args.get("q") or "")[:200] or None,
+        language=parameters.lenient_choice(args, "language", supported_codes()),
+        text=parameters.text(args, "q", 200),
     )
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 def _back_to_queue():
@@ -44,7 +38,8 @@ def _back_to_queue():
 def queue():
     filters = queue_filter_from_args()
     page = moderation.queue_page(filters, current_app.config["QUEUE_PAGE_SIZE"],
-                                 after=_int_arg("after"), before=_int_arg("before"))
+                                 after=parameters.record_id(request.args, "after"),
+                                 before=parameters.record_id(request.args, "before"))
     query = {key: value for key, value in request.args.items() if key not in ("after", "before")}
     return render_template(
         "admin/queue.html", page=page, filters=filters, query=query, decision_form=DecisionForm(),
@@ -78,7 +73,7 @@ def _signature_or_404(signature_id: int):
         abort(404)
 
 
-@bp.route("/signatures/<int:signature_id>", methods=["GET", "POST"])
+@bp.route("/signatures/<id:signature_id>", methods=["GET", "POST"])
 def signature(signature_id: int):
     found = _signature_or_404(signature_id)
     form = EditSignatureForm(obj=found)
@@ -95,7 +90,7 @@ def signature(signature_id: int):
         (422 if request.method == "POST" else 200)
 
 
-@bp.post("/signatures/<int:signature_id>/hide")
+@bp.post("/signatures/<id:signature_id>/hide")
 def hide(signature_id: int):
     form = ReasonForm()
     if form.validate():
@@ -107,7 +102,7 @@ def hide(signature_id: int):
     return redirect(url_for("admin.signature", signature_id=signature_id))
 
 
-@bp.post("/signatures/<int:signature_id>/restore")
+@bp.post("/signatures/<id:signature_id>/restore")
 def restore(signature_id: int):
     if ButtonForm().validate():
         try:
@@ -118,7 +113,7 @@ def restore(signature_id: int):
     return redirect(url_for("admin.signature", signature_id=signature_id))
 
 
-@bp.post("/signatures/<int:signature_id>/drafter")
+@bp.post("/signatures/<id:signature_id>/drafter")
 def drafter(signature_id: int):
     if ButtonForm().validate():
         found = _signature_or_404(signature_id)
