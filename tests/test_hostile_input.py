@@ -114,10 +114,7 @@ def hostile_app(app, db):
     return app
 
 
-def test_no_anonymous_request_answers_5xx(hostile_app):
-    client = hostile_app.test_client()
-    routes = _paths(hostile_app, admin=False)
-
+def _sweep(client, routes) -> None:
     @SWEEP
     @given(requests(routes))
     def sweep(request):
@@ -125,6 +122,10 @@ def test_no_anonymous_request_answers_5xx(hostile_app):
         _check(_send(client, method, path, fields, raw_query), path)
 
     sweep()
+
+
+def test_no_anonymous_request_answers_5xx(hostile_app):
+    _sweep(hostile_app.test_client(), _paths(hostile_app, admin=False))
 
 
 def test_no_admin_request_answers_5xx(hostile_app, db):
@@ -133,15 +134,7 @@ def test_no_admin_request_answers_5xx(hostile_app, db):
     hostile_app.config["WTF_CSRF_ENABLED"] = True
     assert log_in(client, admin).status_code == 302
     hostile_app.config["WTF_CSRF_ENABLED"] = False
-    routes = _paths(hostile_app, admin=True)
-
-    @SWEEP
-    @given(requests(routes))
-    def sweep(request):
-        method, path, fields, raw_query = request
-        _check(_send(client, method, path, fields, raw_query), path)
-
-    sweep()
+    _sweep(client, _paths(hostile_app, admin=True))
 
 
 # --- each defect of the fault campaign, as a plain example -----------------------------------
