@@ -23,6 +23,11 @@ errorlog = "-"
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(L)ss'
 forwarded_allow_ips = "127.0.0.1"
 
+# When the shared rate-limit store (Redis) cannot be reached, each worker counts on its own; the
+# app then holds each worker to its share of every limit. With several app machines, set
+# FLASK_RATELIMIT_FALLBACK_PROCESSES to the workers of all of them together.
+os.environ.setdefault("FLASK_RATELIMIT_FALLBACK_PROCESSES", str(workers))
+
 
 def post_worker_init(worker):
     """Once the app is loaded, move everything it holds out of the garbage collector's sight: a full

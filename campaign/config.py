@@ -70,6 +70,7 @@ class DefaultConfig:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "campaign"
+    RATELIMIT_FALLBACK_PROCESSES = 1  # processes counting alone when the store fails (gunicorn.conf.py sets it)
     PROXY_FIX_HOPS = 0
 
     OUTBOX_BATCH_SIZE = 50
@@ -158,6 +159,9 @@ def validate(config: dict) -> None:
     if config.get("MAIL_TRANSPORT") not in ("smtp", "console"):
         raise ConfigError('FLASK_MAIL_TRANSPORT must be "smtp" or "console".')
     _validate_outbox(config)
+    processes = config.get("RATELIMIT_FALLBACK_PROCESSES")
+    if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
+        raise ConfigError("FLASK_RATELIMIT_FALLBACK_PROCESSES must be a whole number, at least 1.")
 
     languages = config.get("LANGUAGES")
     if not isinstance(languages, (list, tuple)) or not languages:

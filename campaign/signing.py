@@ -14,14 +14,11 @@ from dataclasses import dataclass
 
 from email_validator import ValidatedEmail
 from flask import current_app
-from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, i18n, letters, outbox, page_cache, publication, signature_writes
-from .extensions import db, limiter
+from .extensions import db, hit
 from .models import (
     AdminUser,
     EmailSuppression,
@@ -41,7 +38,6 @@ logger = logging.getLogger(__name__)
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 SIGNING_PAUSED_KEY = "signing_paused"
 _PAUSE_CACHE_KEY = ("signing-paused",)
-_memory_fallback = FixedWindowRateLimiter(MemoryStorage())
 
 
 class SigningError(Exception):
@@ -122,12 +118,7 @@ def set_signing_paused(paused: bool, actor: AdminUser | None = None, actor_label
 
 def _allow_email_to(address_hash: str) -> bool:
     """At most ``VERIFICATION_EMAIL_LIMIT`` messages a day to one address, counted in the shared store."""
-    item = parse_limit(current_app.config["VERIFICATION_EMAIL_LIMIT"])
-    try:
-        return limiter.limiter.hit(item, "verification-email", address_hash)
-    except Exception:  # the shared store is down: count in memory, never allow without limit
-        logger.warning("rate-limit storage unavailable; counting emails in memory")
-        return _memory_fallback.hit(item, "verification-email", address_hash)
+    return hit(current_app.config["VERIFICATION_EMAIL_LIMIT"], "verification-email", address_hash)
 
 
 _LINKS = (

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
 
 from campaign import create_app
 from campaign.models import Signature
+from campaign.security import generate_seal_keypair
 
-from .factories import LTR_AND_RTL, form_fields, signature_data, translated
+from .factories import LTR_AND_RTL, PROJECT_ROOT, TEST_CONFIG, form_fields, signature_data, translated
+from .smtp_sink import free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -79,3 +89,54 @@ def test_limits_are_shared_through_redis(app, app_config):
     for number in range(3):
         assert post_as(first.test_client(), "198.51.100.30", email=f"p{number}@example.org").status_code == 303
     assert post_as(second.test_client(), "198.51.100.30", email="z@example.org").status_code == 429
+
+
+def _post_form(port: int, fields: dict[str, str]) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/en/sign", body=urlencode(fields),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_with_the_store_down_one_address_is_held_to_the_limit_across_gunicorn_workers(app, app_config, backend,
+                                                                                   tmp_path):
+    """Four gunicorn workers (``gunicorn.conf.py`` as in production), Redis unreachable: each worker
+    counts alone and holds to its share, so one address gets at most the configured limit (without
+    the share, 37 of 50 got through)."""
+    if backend != "postgresql":
+        pytest.skip("four worker processes share the database through a server")
+    port, limit, workers = free_port(), 10, 4
+    environment = {
+        **os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
+        "FLASK_SITE_URL": f"http://127.0.0.1:{port}", "FLASK_SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+        "FLASK_EMAIL_HASH_KEY": TEST_CONFIG["EMAIL_HASH_KEY"], "FLASK_CLIENT_HASH_KEY": TEST_CONFIG["CLIENT_HASH_KEY"],
+        "FLASK_SEAL_PUBLIC_KEY": generate_seal_keypair()[0],
+        "FLASK_SQLALCHEMY_DATABASE_URI": app_config["SQLALCHEMY_DATABASE_URI"],
+        "FLASK_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0",  # nothing listens there: the store is down
+        "FLASK_SIGN_RATE_LIMIT": f"{limit}/minute", "FLASK_WTF_CSRF_ENABLED": "false", "FLASK_SIGN_MIN_SECONDS": "0",
+    }
+    environment.pop("FLASK_RATELIMIT_FALLBACK_PROCESSES", None)
+    log = tmp_path / "gunicorn.log"
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                              cwd=PROJECT_ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        time.sleep(1)  # every worker booted
+        statuses = [_post_form(port, signature_data(email=f"person{n}@example.org")) for n in range(50)]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    accepted = statuses.count(303)
+    assert set(statuses) <= {303, 429}, log.read_text()[-3000:]
+    print(f"\nstore down, {workers} workers, limit {limit}/minute: {accepted} of 50 accepted")
+    assert 1 <= accepted <= limit, f"{accepted} of 50 accepted with a limit of {limit}"

@@ -6,7 +6,7 @@ from flask import current_app, g, make_response, redirect, render_template, requ
 from flask_wtf.csrf import generate_csrf
 
 from .. import i18n, letters, page_cache, signing
-from ..extensions import csrf, limiter
+from ..extensions import csrf, limit_cost, limiter
 from ..forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..security import private_response
@@ -56,7 +56,7 @@ def _blank_form_page(view: letters.LetterView):
 
 @bp.route("/sign", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
-@limiter.limit(_sign_rate_limit, methods=["POST"])
+@limiter.limit(_sign_rate_limit, methods=["POST"], cost=limit_cost("SIGN_RATE_LIMIT"))
 def sign():
     view = featured_letter_view()
     if signing.signing_paused():
@@ -117,7 +117,7 @@ def confirm(token: str):
 
 
 @bp.post("/sign/confirm/<token:token>/renew")
-@limiter.limit(_sign_rate_limit)
+@limiter.limit(_sign_rate_limit, cost=limit_cost("SIGN_RATE_LIMIT"))
 def renew_confirmation(token: str):
     form = EmailForm()
     if not form.validate():

@@ -6,7 +6,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_login import current_user, login_user, logout_user
 
 from ... import accounts
-from ...extensions import limiter
+from ...extensions import limit_cost, limiter
 from ...forms import AdminLoginForm
 from . import SessionUser, bp, safe_next
 
@@ -16,7 +16,7 @@ def _login_rate_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], cost=limit_cost("ADMIN_LOGIN_RATE_LIMIT"))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.queue"))
