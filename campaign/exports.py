@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Select
@@ -15,6 +16,9 @@ from .models import Signature
 
 #: A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: A separator some spreadsheet may split a cell on (opened with ";" as the separator,
+#: "Acme;=HYPERLINK(…)" becomes two cells, the second a formula), then a formula character.
+EMBEDDED_FORMULA = re.compile(r"([,;|\t\r\n][ \t]*)(?=[=+\-@])")
 STREAM_BATCH = 1000
 CSV_CHUNK_CHARACTERS = 64 * 1024
 
@@ -26,8 +30,10 @@ ADMIN_COLUMNS = (
 
 
 def neutralise(value) -> str:
-    """Text a spreadsheet shows as text: a leading formula character gets a quote before it."""
+    """Text a spreadsheet shows as text: a formula character at the start of the cell, or right
+    after a separator a spreadsheet might split the cell on, gets a quote before it."""
     if value.__class__ is str:
+        value = EMBEDDED_FORMULA.sub(r"\1'", value)
         return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
@@ -12,8 +10,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import Signature, SignatureStatus, utcnow
-from .text import search_key
+from .models import Signature, SignatureKind, SignatureStatus, utcnow
+from .text import script_of, search_key
 
 ALREADY_PUBLISHED = "organisation_already_published"
 WEBSITE_DOMAIN_DIFFERS = "website_domain_differs"
@@ -45,39 +43,32 @@ def domains_differ(website: str | None, email_domain: str | None) -> bool:
     return not (site == email_domain or site.endswith("." + email_domain) or email_domain.endswith("." + site))
 
 
-@lru_cache(maxsize=4096)
-def _script(character: str) -> str | None:
-    if not character.isalpha():
-        return None
-    try:
-        return unicodedata.name(character).split(" ", 1)[0]
-    except ValueError:
-        return None
-
-
 def has_mixed_scripts(*values: str | None) -> bool:
     """A word written in more than one script, e.g. Latin with a Cyrillic "а": a classic look-alike."""
     for value in values:
         for word in (value or "").split():
-            scripts = {_script(character) for character in word} - {None}
+            scripts = {script_of(character) for character in word if character.isalpha()} - {None}
             if len(scripts) > 1:
                 return True
     return False
 
 
 def _published_organisations(signatures: list[Signature]) -> set[tuple[int, str]]:
+    """(letter, folded name) of the published organisations named on this page. Names are compared
+    folded (case, accents, spacing and invisible characters ignored): an organisation's search
+    text is exactly its folded name."""
     keys = {(s.letter_id, search_key(s.organisation)) for s in signatures if s.organisation}
     if not keys:
         return set()
     rows = db.session.execute(
-        select(Signature.letter_id, Signature.organisation).where(
+        select(Signature.letter_id, Signature.search_text).where(
             Signature.status == SignatureStatus.PUBLISHED,
+            Signature.kind == SignatureKind.ORGANISATION,
             Signature.letter_id.in_({letter_id for letter_id, _ in keys}),
-            Signature.organisation.is_not(None),
-            func.lower(Signature.organisation).in_({s.organisation.lower() for s in signatures if s.organisation}),
+            Signature.search_text.in_({key for _, key in keys}),
         )
     ).all()
-    return {(letter_id, search_key(name)) for letter_id, name in rows}
+    return set(rows)
 
 
 def _busy(column, values: set[str], threshold: int, since: dt.datetime) -> set[str]:

@@ -79,6 +79,18 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised(prefix):
     assert exports.neutralise(None) == "" and exports.neutralise(True) == "yes"
 
 
+@pytest.mark.parametrize("cell, safe", [
+    ("Acme;=HYPERLINK(\"http://evil.example\")", "Acme;'=HYPERLINK(\"http://evil.example\")"),
+    ("Acme, +1+1", "Acme, '+1+1"),
+    ("a|@SUM(A1)", "a|'@SUM(A1)"),
+    ("line\n-2+3", "line\n'-2+3"),
+    ("=x;=y", "'=x;'=y"),
+    ("Jean-Pierre; Marie", "Jean-Pierre; Marie"),
+])
+def test_a_formula_after_a_separator_inside_a_cell_is_neutralised(cell, safe):
+    assert exports.neutralise(cell) == safe
+
+
 @pytest.fixture
 def admin_client(app, db, client):
     log_in(client, make_admin("admin@campaign.example", role="admin"))

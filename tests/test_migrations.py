@@ -45,3 +45,29 @@ def test_migrations_downgrade_to_an_empty_schema(empty_database_url):
         tables = set(inspect(db.engine).get_table_names())
         db.engine.dispose()
     assert tables <= {"alembic_version"}
+
+
+def test_invisible_characters_stored_before_are_removed_by_the_migration(empty_database_url):
+    from sqlalchemy import text
+
+    from campaign.text import search_key
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0004_public_list")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO letters (id, slug, original_language, published_on, contact, drafted_by, created_at, "
+                "updated_at) VALUES (1, 'l', 'en', '2026-01-01', 'c@example.org', '[]', '2026-01-01', '2026-01-01')"))
+            connection.execute(text(
+                "INSERT INTO signatures (id, letter_id, kind, status, name, organisation, country, email_hash, "
+                "email_domain, email_sealed, language, letter_version, consent_publish, consent_updates, "
+                "is_drafter, source, created_at, updated_at, search_text) VALUES (1, 1, 'organisation', "
+                "'published', 'Ana\u200b Lima', 'Access\u200b N\u200dow', 'BR', 'h', 'example.org', :sealed, 'en', "
+                "'v', true, false, false, 'form', '2026-01-01', '2026-01-01', 'access\u200b now')"),
+                {"sealed": b"x"})
+        upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(text("SELECT name, organisation, search_text FROM signatures")).one()
+        db.engine.dispose()
+    assert tuple(row) == ("Ana Lima", "Access Now", search_key("Access Now"))

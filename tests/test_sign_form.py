@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from campaign.models import OutboxMessage, Signature
+from campaign import flags
+from campaign.models import OutboxMessage, Signature, SignatureStatus
+from campaign.text import clean_text
 
-from .factories import LTR_AND_RTL, form_fields, sign, signature_data, translated, translated_plural
+from .factories import LTR_AND_RTL, form_fields, published, sign, signature_data, translated, translated_plural
 
 
 def nothing_stored(db) -> bool:
@@ -147,6 +149,38 @@ def test_text_is_normalised_and_bidi_controls_stripped(app, client, db):
     assert signature.name == "José García"
     assert signature.organisation == "Rights Watch"
     assert signature.city == "São Paulo"
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("Access\u200b Now", "Access Now"),                # zero-width space
+    ("Acc\u00adess\u2060 Now\u200d", "Access Now"),     # soft hyphen, word joiner, a joiner in Latin
+    ("Access Now\U000e0041\U000e007f", "Access Now"),   # tag characters
+    ("\u3164", None),                                  # a Hangul filler: a "blank" name
+    ("A\u034fccess Now\ufeff", "Access Now"),           # combining grapheme joiner, byte-order mark
+])
+def test_invisible_characters_are_removed_from_names(typed, stored):
+    assert clean_text(typed) == stored
+
+
+@pytest.mark.parametrize("word", [
+    "می\u200cخواهم",        # Persian: the non-joiner belongs in the word
+    "क्\u200dष",             # Devanagari: the joiner after a virama makes a half form
+    "ශ්\u200dරී",             # Sinhala: a joiner in a conjunct
+])
+def test_joiners_a_script_needs_are_kept_inside_its_words(word):
+    assert clean_text(word) == word
+    assert clean_text("Latin\u200c" + word) == "Latin" + word, "not at a script boundary"
+
+
+def test_a_name_with_invisible_characters_is_stored_clean_and_warns_as_already_published(app, client, db):
+    published(organisation="Access Now")
+    assert post_form(client, organisation="Access\u200b N\u200dow", email="copy@elsewhere.example").status_code == 303
+    signature = db.session.scalar(select(Signature).where(Signature.email_domain == "elsewhere.example"))
+    assert signature.organisation == "Access Now"
+    signature.organisation = "ACCESS\u200b NOW\u00ad"  # as stored before invisible characters were removed
+    signature.status = SignatureStatus.VERIFIED
+    db.session.commit()
+    assert flags.ALREADY_PUBLISHED in flags.flags_for([signature])[0]
 
 
 def test_repeated_parameters_are_refused(client, db):
