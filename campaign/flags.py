@@ -9,6 +9,7 @@ from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from flask import current_app
 from sqlalchemy import func, select
 
+from . import outbox
 from .extensions import db
 from .models import Signature, SignatureKind, SignatureStatus, utcnow
 from .text import script_of, search_key
@@ -19,6 +20,7 @@ DISPOSABLE_EMAIL = "disposable_email"
 BUSY_NETWORK = "many_from_network"
 BUSY_DOMAIN = "many_from_domain"
 MIXED_SCRIPTS = "mixed_scripts"
+UNDELIVERED_EMAIL = "undelivered_email"
 
 #: Big public mail providers: many signatures from them are normal, so they never count as a busy domain.
 PUBLIC_MAIL_DOMAINS = frozenset({
@@ -90,6 +92,7 @@ def flags_for(signatures: list[Signature]) -> list[list[str]]:
     busy_domains = _busy(Signature.email_domain,
                          {s.email_domain for s in signatures if s.email_domain and s.email_domain not in PUBLIC_MAIL_DOMAINS},
                          config["FLAG_DOMAIN_THRESHOLD"], since)
+    undelivered = outbox.signatures_with_undelivered_mail([s.id for s in signatures])
     result = []
     for signature in signatures:
         found = []
@@ -106,5 +109,7 @@ def flags_for(signatures: list[Signature]) -> list[list[str]]:
             found.append(BUSY_DOMAIN)
         if has_mixed_scripts(signature.name, signature.organisation):
             found.append(MIXED_SCRIPTS)
+        if signature.id in undelivered:
+            found.append(UNDELIVERED_EMAIL)
         result.append(found)
     return result

@@ -20,10 +20,18 @@ FLAG_LABELS = {
     flags.BUSY_NETWORK: _l("Many signatures from the same network"),
     flags.BUSY_DOMAIN: _l("Many signatures from this email domain"),
     flags.MIXED_SCRIPTS: _l("Name mixes writing systems (possible look-alike letters)"),
+    flags.UNDELIVERED_EMAIL: _l("An email to this signer could not be delivered"),
+}
+#: What each kind of queued email is, for the page of undelivered mail.
+MAIL_KIND_LABELS = {
+    "verification": _l("Confirmation link"),
+    "already-signed": _l("Already signed"),
+    "digest": _l("Review digest"),
 }
 
 
 def init_app(app) -> None:
     app.jinja_env.globals.update(
-        status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS
+        status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS,
+        mail_kind_labels=MAIL_KIND_LABELS,
     )

@@ -6,14 +6,16 @@ message; the worker in ``delivery`` sends it, and erases its address and bodies 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 from markupsafe import escape
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert, select
 
 from . import i18n
 from .extensions import db
@@ -99,3 +101,44 @@ def discard_unsent_for(signature_id: int) -> None:
             OutboxMessage.signature_id == signature_id, OutboxMessage.status == OutboxStatus.PENDING
         )
     )
+
+
+# --- what moderators see of the mail ----------------------------------------------------------
+
+FAILURES_SHOWN_DAYS = 7  # the pages say "the last seven days"
+
+
+@dataclass(frozen=True)
+class MailHealth:
+    waiting: int
+    oldest_waiting: dt.datetime | None
+    failed_recently: int
+
+
+def health(now: dt.datetime | None = None) -> MailHealth:
+    """The queue's backlog and the messages given up in the last ``FAILURES_SHOWN_DAYS``."""
+    since = (now or utcnow()) - dt.timedelta(days=FAILURES_SHOWN_DAYS)
+    waiting, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
+    ).one()
+    failed = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since))
+    return MailHealth(waiting, oldest, failed)
+
+
+def recent_failures(limit: int = 200, now: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Messages given up in the last ``FAILURES_SHOWN_DAYS``, newest first: no address or body is
+    left in them, only the kind, the signature and the redacted reason."""
+    since = (now or utcnow()) - dt.timedelta(days=FAILURES_SHOWN_DAYS)
+    return list(db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since)
+        .order_by(OutboxMessage.id.desc()).limit(limit)
+    ))
+
+
+def signatures_with_undelivered_mail(signature_ids: list[int]) -> set[int]:
+    if not signature_ids:
+        return set()
+    return set(db.session.scalars(select(OutboxMessage.signature_id).where(
+        OutboxMessage.signature_id.in_(signature_ids), OutboxMessage.status == OutboxStatus.FAILED)))

@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign import delivery, outbox, privacy
-from campaign.models import OutboxMessage, OutboxStatus, utcnow
+from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
 
-from .factories import PROJECT_ROOT, TEST_CONFIG, links_in, sign
+from .factories import (
+    LTR_AND_RTL, PROJECT_ROOT, TEST_CONFIG, links_in, log_in, make_admin, sign, translated, translated_plural,
+)
 from .smtp_sink import SmtpSink
 from .tcp_proxy import TcpProxy
 from .test_stored_data import database_dump
@@ -265,3 +267,23 @@ def test_killing_the_worker_mid_backlog_sends_each_message_once_but_one_per_kill
     print(f"\n{total} messages, {kills} kills with SIGKILL: {len(ids)} sent, {duplicates} duplicate(s)")
     assert len(set(ids)) == total, "every message went out"
     assert duplicates <= kills, "at most one duplicate per kill"
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_moderators_see_undelivered_mail_without_any_address(app, client, db, plain_smtp, lang):
+    assert sign(client, email="jörg@example.org", organisation="Umlaut Org").status_code == 303
+    with app.app_context():
+        assert delivery.deliver_due().failed == 1
+    signature = db.session.scalar(select(Signature))
+    signature.status = SignatureStatus.VERIFIED  # as if confirmed another way: the queue shows it
+    db.session.commit()
+    log_in(client, make_admin())
+    queue_page = client.get("/admin/", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert translated_plural(app, lang, "%(num)s email could not be delivered in the last seven days.",
+                             "%(num)s emails could not be delivered in the last seven days.", 1) in queue_page
+    assert translated(app, lang, "An email to this signer could not be delivered") in queue_page
+    mail_page = client.get("/admin/mail", headers={"Accept-Language": lang})
+    html = mail_page.get_data(as_text=True)
+    assert mail_page.status_code == 200 and "SMTPUTF8" in html and f"#{signature.id}" in html
+    assert translated(app, lang, "Confirmation link") in html
+    assert "jörg" not in html and "jörg" not in queue_page

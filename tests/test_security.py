@@ -108,7 +108,8 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     signing.set_signing_paused(False)
     admin = make_admin("admin@campaign.example", role="admin")
     log_in(client, admin)
-    for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/export.csv", f"/admin/signatures/{queued}"):
+    for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/export.csv",
+                 f"/admin/signatures/{queued}"):
         responses[path] = client.get(path)
     return responses
 

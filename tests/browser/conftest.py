@@ -61,6 +61,15 @@ class Site:
     def link(self, message, purpose: str) -> str:
         return re.search(rf"{re.escape(self.url)}/\w+/sign/{purpose}/[\w-]+", message.text).group(0)
 
+    def log_in(self, page) -> None:
+        """Log the page's context in as the site's admin, with password and a fresh code."""
+        page.goto(f"{self.url}/admin/login")
+        page.fill("#email", self.moderator_email)
+        page.fill("#password", MODERATOR_PASSWORD)
+        page.fill("#code", self.totp())
+        page.click("main button[type=submit]")
+        page.wait_for_url("**/admin/")
+
     def totp(self) -> str:
         """An unused code: each is accepted once, so wait for the next 30-second step if needed."""
         totp = pyotp.TOTP(self.moderator_secret)

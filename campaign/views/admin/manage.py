@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import accounts, audit, exports, moderation, parameters, signing
+from ... import accounts, audit, exports, moderation, outbox, parameters, signing
 from ...extensions import db
 from ...forms import ButtonForm
 from ...models import AdminRole, AdminUser, Signature
@@ -30,6 +30,12 @@ def audit_trail():
     query = {key: value for key, value in args.items() if key != "before"}
     return render_template("admin/audit.html", entries=entries, filters=filters, actions=audit.known_actions(),
                            query=query, next_before=entries[-1].id if len(entries) == audit.PAGE_SIZE else None)
+
+
+@bp.get("/mail")
+def undelivered_mail():
+    """Email given up in the last days: what a moderator can know of a signer who never got a link."""
+    return render_template("admin/mail.html", failures=outbox.recent_failures(), mail=outbox.health())
 
 
 @bp.get("/accounts")

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import audit, moderation, parameters, signing
+from ... import audit, moderation, outbox, parameters, signing
 from ...flags import flags_for
 from ...forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
 from ...i18n import country_choices, is_country, supported_codes
@@ -45,6 +45,7 @@ def queue():
         "admin/queue.html", page=page, filters=filters, query=query, decision_form=DecisionForm(),
         statuses=[s for s in SignatureStatus if s is not SignatureStatus.PENDING], kinds=list(SignatureKind),
         countries=country_choices(), languages=supported_codes(), waiting=moderation.waiting_count(),
+        mail=outbox.health(),
         signing_form=ButtonForm(), signing_paused=signing.signing_paused(fresh=True),
     )
 

@@ -1,0 +1,65 @@
+"""The admin pages a moderator works in, at phone and desktop widths, in English and Arabic, with axe."""
+
+from __future__ import annotations
+
+import pytest
+
+from .test_accessibility import axe_violations
+
+ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail"}
+
+
+@pytest.fixture(scope="module")
+def undelivered(site):
+    """One given-up message, as the worker leaves it, so the undelivered-mail page has a row."""
+    from campaign import outbox
+    from campaign.extensions import db
+    from campaign.models import OutboxMessage, OutboxStatus
+
+    with site.app.test_request_context():
+        outbox.enqueue("verification", "gone@example.org", "en", "verification", "Confirm your signature",
+                       letter_title="A letter", signer_name="Gone", confirm_hours=72, confirm_url="x",
+                       withdraw_url="x", not_me_url="x", manage_url="x")
+        message = db.session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first()
+        message.status, message.recipient, message.body_text, message.body_html = OutboxStatus.FAILED, None, None, None
+        message.last_error = "SMTPRecipientsRefused: 550 5.1.1 <[email]>: Recipient address rejected"
+        db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def logged_in(site, browser):
+    """The cookies of one login, shared by every context here (each code works once, and a new one
+    comes every 30 seconds)."""
+    context = browser.new_context()
+    site.log_in(context.new_page())
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_admin_pages_at_phone_and_desktop_widths(site, context_factory, screenshots, undelivered, logged_in, lang,
+                                                 width):
+    context = context_factory(viewport={"width": width, "height": 800}, locale=lang, storage_state=logged_in,
+                              extra_http_headers={"Accept-Language": lang})
+    page = context.new_page()
+    for name, path in ADMIN_PAGES.items():
+        page.goto(site.url + path)
+        assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+        page.screenshot(path=str(screenshots / f"{lang}-admin-{name}-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_no_serious_accessibility_violation_on_the_admin_pages(site, context_factory, undelivered, logged_in, lang):
+    page = context_factory(bypass_csp=True, locale=lang, storage_state=logged_in,
+                           extra_http_headers={"Accept-Language": lang}).new_page()
+    problems = {}
+    for name, path in ADMIN_PAGES.items():
+        page.goto(site.url + path)
+        found = axe_violations(page)
+        if found:
+            problems[name] = found
+    assert problems == {}
