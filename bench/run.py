@@ -189,7 +189,7 @@ def drain_rate(dsn: str, env: dict, workers: int, logs: Path, limit_seconds: int
 
 def page_urls(dsn: str, base: str) -> dict[str, str]:
     """First, middle and last page of the individuals list (name order), by the same cursors the site makes."""
-    from campaign.publication import _encode_cursor
+    from campaign.publication.listing import _encode_cursor
 
     with psycopg.connect(dsn) as connection:
         total = connection.execute(

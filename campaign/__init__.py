@@ -10,7 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin_cli, cli, forms, i18n, logs, parameters, security
+from .cli import admin as admin_cli, operations as cli
+from .web import forms, i18n, parameters
+from . import logs, security
 from .config import (
     PROJECT_ROOT,
     DefaultConfig,
@@ -21,7 +23,7 @@ from .config import (
     validate,
 )
 from .extensions import bind_limiter, csrf, db, mail, migrate
-from .replay import ReplayMiddleware
+from .web.replay import ReplayMiddleware
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

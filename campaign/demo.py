@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from flask import current_app
 from sqlalchemy import func, insert, select
 
-from . import letters, publication
+from . import letters
+from .publication import listing as publication
 from .extensions import db
 from .models import Letter, Signature, SignatureKind, SignatureStatus, utcnow
 from .security import keyed_hash, seal

@@ -21,8 +21,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import select
 
-from . import page_cache
-from .parameters import SLUG_MAX_LENGTH, SLUG_PATTERN
+from .web import caches as page_cache
+from .web.parameters import SLUG_MAX_LENGTH, SLUG_PATTERN
 from .extensions import db
 from .models import Letter, LetterText
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from . import audit
+from .moderation import audit
 from .extensions import db
 from .models import (
     AdminSession,

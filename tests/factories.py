@@ -67,14 +67,14 @@ def write_letter_file(folder: Path, language: str, title: str, body: str, **meta
 
 def translated(app: Flask, code: str, message: str, **variables) -> str:
     """What the catalogue of ``code`` says for ``message``: tests compare pages against it."""
-    from campaign.i18n import describe
+    from campaign.web.i18n import describe
 
     with app.test_request_context(), force_locale(describe(code).babel_locale):
         return gettext(message, **variables)
 
 
 def translated_plural(app: Flask, code: str, singular: str, plural: str, count: int, **variables) -> str:
-    from campaign.i18n import describe
+    from campaign.web.i18n import describe
 
     with app.test_request_context(), force_locale(describe(code).babel_locale):
         return ngettext(singular, plural, count, **variables)
@@ -119,7 +119,7 @@ ADMIN_PASSWORD = "correct horse battery staple 42"
 
 
 def make_admin(email: str = "mod@campaign.example", role: str = "moderator", password: str = ADMIN_PASSWORD):
-    from campaign import accounts
+    from campaign.moderation import accounts
     from campaign.models import AdminRole
 
     return accounts.create_admin(email, password, AdminRole(role), actor_label="test")
@@ -159,7 +159,7 @@ def make_signature(status: str = "verified", kind: str = "organisation", email: 
     from campaign import letters
     from campaign.models import Signature, SignatureKind, SignatureStatus, utcnow
     from campaign.security import keyed_hash, seal
-    from campaign.publication import search_text_for
+    from campaign.publication.listing import search_text_for
 
     letter = shipped_letter()
     view = letters.letter_in_language(letter, "en")
@@ -190,7 +190,7 @@ def make_signature(status: str = "verified", kind: str = "organisation", email: 
 
 def published(**fields):
     """A signature published the way a moderator would, so counts and history follow."""
-    from campaign import moderation
+    from campaign.moderation import decisions as moderation
     from campaign.models import AdminUser
 
     moderator = db.session.query(AdminUser).filter_by(email="factory@campaign.example").one_or_none() \

@@ -9,7 +9,8 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from campaign import accounts, create_app
+from campaign.moderation import accounts
+from campaign import create_app
 from campaign.config import apply_cookie_policy
 from campaign.models import AdminSession, AuditEntry, LoginThrottle
 

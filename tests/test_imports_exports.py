@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from campaign import exports
+from campaign.publication import exports
 from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
 from campaign.security import generate_seal_keypair
 

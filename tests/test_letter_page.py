@@ -106,7 +106,7 @@ def test_other_letters_are_reachable_by_slug(client):
 
 
 def test_the_letter_page_is_cached_briefly_per_language(app, client, db):
-    from campaign import page_cache
+    from campaign.web import caches as page_cache
 
     page_cache.clear()
     app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
@@ -150,7 +150,7 @@ def answer(response) -> tuple:
 
 @pytest.mark.parametrize("path", ["/en/", "/ar/", "/es/signatories", "/ar/signatories?kind=organisation"])
 def test_repeated_reads_of_shared_pages_are_replayed_exactly(app, db, flask_entries, path):
-    from campaign import page_cache
+    from campaign.web import caches as page_cache
 
     page_cache.clear()
     app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
@@ -169,7 +169,7 @@ def test_repeated_reads_of_shared_pages_are_replayed_exactly(app, db, flask_entr
 
 
 def test_replayed_pages_expire_with_the_cached_page(app, db, flask_entries, monkeypatch):
-    from campaign import page_cache, replay
+    from campaign.web import caches as page_cache, replay
 
     page_cache.clear()
     app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
@@ -184,7 +184,7 @@ def test_replayed_pages_expire_with_the_cached_page(app, db, flask_entries, monk
 
 
 def test_requests_with_a_cookie_or_another_host_always_reach_the_app(app, client, db, flask_entries):
-    from campaign import page_cache
+    from campaign.web import caches as page_cache
 
     page_cache.clear()
     app.config["LETTER_PAGE_CACHE_SECONDS"] = 60

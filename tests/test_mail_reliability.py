@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from campaign import delivery, outbox, privacy
+from campaign.mail import delivery, outbox
+from campaign import privacy
 from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
 
 from .factories import (

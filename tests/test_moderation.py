@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from campaign import flags, moderation, signing
+from campaign.moderation import flags, decisions as moderation
+from campaign.signing import rules as signing
 from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
 
 from .factories import csrf_token, log_in, make_admin, make_signature, translated

@@ -11,7 +11,7 @@ from flask_mail import Message
 import pytest
 from sqlalchemy import func, select
 
-from campaign import delivery, outbox
+from campaign.mail import delivery, outbox
 from campaign.models import OutboxMessage, OutboxStatus, utcnow
 
 from .factories import links_in, sign

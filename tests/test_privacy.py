@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from campaign import moderation, privacy
+from campaign.moderation import decisions as moderation
+from campaign import privacy
 from campaign.models import (
     AdminSession,
     AuditEntry,
@@ -75,7 +76,7 @@ def test_dry_run_changes_nothing(app, db):
 
 
 def test_purge_erases_mail_bodies_and_expired_links_but_keeps_audit(app, db, client, smtp):
-    from campaign import delivery
+    from campaign.mail import delivery
 
     from .factories import sign
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from campaign import moderation
+from campaign.moderation import decisions as moderation
 
 from .factories import make_admin, make_signature, published, translated
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from campaign import create_app, signing
+from campaign import create_app
+from campaign.signing import rules as signing
 from campaign.config import ConfigError
 from campaign.extensions import db
 from campaign.models import Signature, TokenPurpose

@@ -27,7 +27,7 @@ def manage_link(app, client, db, smtp):
 
 
 def publish_all(db):
-    from campaign import moderation
+    from campaign.moderation import decisions as moderation
 
     moderation.approve(db.session.scalars(select(Signature.id)).all(), make_admin("mod@campaign.example"))
 

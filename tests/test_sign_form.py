@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from campaign import flags
+from campaign.moderation import flags
 from campaign.models import OutboxMessage, Signature, SignatureStatus
 from campaign.text import clean_text
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
-from campaign import delivery
+from campaign.mail import delivery
 from campaign.models import (
     OutboxMessage,
     OutboxStatus,
@@ -252,7 +252,7 @@ def test_a_new_signature_past_the_days_emails_is_kept_without_mail_or_links(app,
     signature is stored, and neither an email nor the links one would carry."""
     from email_validator import validate_email
 
-    from campaign import signing
+    from campaign.signing import rules as signing
 
     with app.test_request_context():
         address_hash = signing.email_hash(validate_email(EMAIL, check_deliverability=False))
@@ -270,7 +270,7 @@ def test_on_postgresql_a_new_signature_is_one_statement_psycopg_can_cache(app, c
     keeps its converted form (a longer one would be parsed again on every signature)."""
     from sqlalchemy import event
 
-    from campaign.signature_writes import PSYCOPG_CACHED_QUERY_BYTES, PSYCOPG_CACHED_QUERY_PARAMETERS
+    from campaign.signing.writes import PSYCOPG_CACHED_QUERY_BYTES, PSYCOPG_CACHED_QUERY_PARAMETERS
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("data-modifying WITH clauses are PostgreSQL's; SQLite takes three statements")
@@ -382,7 +382,7 @@ def test_emails_link_to_site_url_never_to_the_request_host(app, client, smtp):
 
 
 def test_signing_can_be_paused_and_resumed(app, client, db):
-    from campaign import signing
+    from campaign.signing import rules as signing
 
     signing.set_signing_paused(True)
     db.session.remove()
@@ -397,7 +397,7 @@ def test_signing_can_be_paused_and_resumed(app, client, db):
 
 
 def test_a_pause_from_another_process_reaches_this_one_within_the_cache_time(app, client, db, monkeypatch):
-    from campaign import page_cache
+    from campaign.web import caches as page_cache
     from campaign.models import SiteSetting
 
     seconds = app.config["SIGNING_PAUSE_CACHE_SECONDS"]
@@ -420,7 +420,7 @@ def sign_without_form(client):
 
 @pytest.mark.parametrize("lang", LTR_AND_RTL)
 def test_paused_page_is_translated(app, client, db, lang):
-    from campaign import signing
+    from campaign.signing import rules as signing
 
     signing.set_signing_paused(True)
     db.session.remove()

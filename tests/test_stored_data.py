@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from campaign import delivery
+from campaign.mail import delivery
 from campaign.models import OutboxMessage, Signature
 from campaign.security import generate_seal_keypair, unseal
 

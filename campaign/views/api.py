@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
 
-from .. import i18n, letters, parameters, publication
+from ..web import i18n, parameters
+from .. import letters
+from ..publication import listing as publication
 from ..models import SignatureKind
-from ..openapi import openapi_document
+from .openapi import openapi_document
 from ..security import allow_framing, public_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

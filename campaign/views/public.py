@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, url_for
 
-from .. import i18n, letters, page_cache, publication, replay
+from ..web import i18n, caches as page_cache, replay
+from .. import letters
+from ..publication import listing as publication
 from ..security import public_response
 
 bp = Blueprint("public", __name__)

@@ -6,8 +6,10 @@ import json
 
 from flask import Response, current_app, g, make_response, redirect, render_template, request, url_for
 
-from .. import i18n, letters, privacy, self_service
-from ..forms import ButtonForm, EditSignatureForm
+from ..web import i18n
+from .. import letters, privacy
+from ..signing import self_service
+from ..web.forms import ButtonForm, EditSignatureForm
 from ..models import SignatureKind
 from ..security import private_response, public_response
 from . import private_page

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import current_app, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from .. import i18n, letters, page_cache, signing
+from ..web import i18n, caches as page_cache
+from .. import letters
+from ..signing import rules as signing
 from ..extensions import csrf, limit_cost, limiter
-from ..forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
+from ..web.forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..security import private_response
 from . import featured_letter_view, private_page

@@ -9,7 +9,8 @@ from flask import Response, current_app, g, make_response, render_template, requ
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from .. import charts, exports, i18n, page_cache, parameters, publication
+from ..publication import charts, exports, listing as publication
+from ..web import i18n, caches as page_cache, parameters
 from ..models import SignatureKind
 from ..security import public_response
 from . import featured_letter_view

@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 from campaign.models import SignatureKind
-from campaign.publication import search_text_for
+from campaign.publication.listing import search_text_for
 from campaign.text import strip_invisible
 
 

@@ -17,7 +17,9 @@ import pyotp
 import pytest
 from werkzeug.serving import make_server
 
-from campaign import accounts, create_app, delivery
+from campaign.moderation import accounts
+from campaign import create_app
+from campaign.mail import delivery
 from campaign.extensions import db
 from campaign.models import AdminRole
 from campaign.security import generate_seal_keypair

@@ -12,7 +12,7 @@ ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail"}
 @pytest.fixture(scope="module")
 def undelivered(site):
     """One given-up message, as the worker leaves it, so the undelivered-mail page has a row."""
-    from campaign import outbox
+    from campaign.mail import outbox
     from campaign.extensions import db
     from campaign.models import OutboxMessage, OutboxStatus
 

@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 
-from ... import accounts, labels, parameters
+from ...moderation import accounts
+from . import labels
+from ...web import parameters
 from ...extensions import login_manager
 from ...models import AdminUser
 

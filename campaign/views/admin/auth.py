@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ... import accounts
+from ...moderation import accounts
 from ...extensions import limit_cost, limiter
-from ...forms import AdminLoginForm
+from ...web.forms import AdminLoginForm
 from . import SessionUser, bp, safe_next
 
 

@@ -8,9 +8,13 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import accounts, audit, exports, moderation, outbox, parameters, signing
+from ...moderation import accounts, audit, decisions as moderation
+from ...publication import exports
+from ...mail import outbox
+from ...web import parameters
+from ...signing import rules as signing
 from ...extensions import db
-from ...forms import ButtonForm
+from ...web.forms import ButtonForm
 from ...models import AdminRole, AdminUser, Signature
 from . import admin_required, bp
 from .queue import queue_filter_from_args

@@ -6,10 +6,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import audit, moderation, outbox, parameters, signing
-from ...flags import flags_for
-from ...forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
-from ...i18n import country_choices, is_country, supported_codes
+from ...moderation import audit, decisions as moderation
+from ...mail import outbox
+from ...web import parameters
+from ...signing import rules as signing
+from ...moderation.flags import flags_for
+from ...web.forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
+from ...web.i18n import country_choices, is_country, supported_codes
 from ...models import SignatureKind, SignatureStatus
 from . import bp, safe_next
 

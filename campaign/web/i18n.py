@@ -13,8 +13,8 @@ from functools import lru_cache
 from babel import Locale
 from markupsafe import Markup, escape
 
-from .extensions import babel
-from .text import fold_for_sorting
+from ..extensions import babel
+from ..text import fold_for_sorting
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_decimal, get_locale, refresh
 from werkzeug.datastructures import LanguageAccept

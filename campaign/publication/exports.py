@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Select
 
-from .extensions import db
-from .models import Signature
+from ..extensions import db
+from ..models import Signature
 
 #: A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import audit, publication, signing
-from .extensions import db
-from .models import Letter, Signature, SignatureKind, SignatureStatus, TokenPurpose
+from ..moderation import audit
+from ..publication import listing as publication
+from . import rules as signing
+from ..extensions import db
+from ..models import Letter, Signature, SignatureKind, SignatureStatus, TokenPurpose
 
 EDITABLE = ("name", "organisation", "role", "country", "city", "website")
 

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from . import flags
+from ...moderation import flags
 
 STATUS_LABELS = {
     "pending": _l("Not confirmed"),

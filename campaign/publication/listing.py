@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import case, delete, func, select, tuple_, update
 
-from .extensions import db, upsert
-from .parameters import is_record_id
-from .models import Letter, PublishedDay, PublishedTally, Signature, SignatureKind, SignatureStatus, utcnow
-from .text import search_key
+from ..extensions import db, upsert
+from ..web.parameters import is_record_id
+from ..models import Letter, PublishedDay, PublishedTally, Signature, SignatureKind, SignatureStatus, utcnow
+from ..text import search_key
 
 ORGANISATIONS = "organisation"
 NAMED_INDIVIDUALS = "individual"

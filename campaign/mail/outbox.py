@@ -17,9 +17,9 @@ from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import delete, func, insert, select
 
-from . import i18n
-from .extensions import db
-from .models import OutboxMessage, OutboxStatus, utcnow
+from ..web import i18n
+from ..extensions import db
+from ..models import OutboxMessage, OutboxStatus, utcnow
 
 _SLOT = re.compile("\x00([a-z_]+)\x00")
 _MAX_SKELETONS = 256

@@ -9,10 +9,10 @@ from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from flask import current_app
 from sqlalchemy import func, select
 
-from . import outbox
-from .extensions import db
-from .models import Signature, SignatureKind, SignatureStatus, utcnow
-from .text import script_of, search_key
+from ..mail import outbox
+from ..extensions import db
+from ..models import Signature, SignatureKind, SignatureStatus, utcnow
+from ..text import script_of, search_key
 
 ALREADY_PUBLISHED = "organisation_already_published"
 WEBSITE_DOMAIN_DIFFERS = "website_domain_differs"

@@ -17,21 +17,15 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, i18n, letters, outbox, page_cache, publication, signature_writes
-from .extensions import db, hit
-from .models import (
-    AdminUser,
-    EmailSuppression,
-    Letter,
-    Signature,
-    SignatureKind,
-    SignatureStatus,
-    SignatureToken,
-    SiteSetting,
-    TokenPurpose,
-    utcnow,
-)
-from .security import client_network, digests_match, keyed_hash, new_token, seal, token_digest
+from ..moderation import audit
+from ..web import i18n, caches as page_cache
+from .. import letters
+from ..mail import outbox
+from ..publication import listing as publication
+from . import writes as signature_writes
+from ..extensions import db, hit
+from ..models import AdminUser, EmailSuppression, Letter, Signature, SignatureKind, SignatureStatus, SignatureToken, SiteSetting, TokenPurpose, utcnow
+from ..security import client_network, digests_match, keyed_hash, new_token, seal, token_digest
 
 logger = logging.getLogger(__name__)
 

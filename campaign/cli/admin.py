@@ -9,10 +9,14 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import accounts, exports, i18n, imports, letters, moderation, outbox
-from .extensions import db
-from .models import AdminRole, AdminUser, Signature, SignatureStatus
-from .security import unseal
+from ..moderation import accounts, imports, decisions as moderation
+from ..publication import exports
+from ..web import i18n
+from .. import letters
+from ..mail import outbox
+from ..extensions import db
+from ..models import AdminRole, AdminUser, Signature, SignatureStatus
+from ..security import unseal
 
 
 def _read_password(password_stdin: bool) -> str:

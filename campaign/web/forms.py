@@ -32,7 +32,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from .i18n import country_choices, is_country
 from .parameters import as_record_id
-from .text import UnsafeText, clean_text
+from ..text import UnsafeText, clean_text
 
 CONTRACT_FIELDS = (
     "kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",

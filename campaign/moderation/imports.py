@@ -18,13 +18,15 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import Length, Optional
 
-from . import audit, letters, publication
-from .extensions import db
-from .forms import SignatureForm, single_line
-from .models import Letter, Signature, SignatureKind, SignatureStatus, utcnow
-from .security import keyed_hash, seal
-from .signing import email_hash, mailbox
-from .text import search_key
+from . import audit
+from .. import letters
+from ..publication import listing as publication
+from ..extensions import db
+from ..web.forms import SignatureForm, single_line
+from ..models import Letter, Signature, SignatureKind, SignatureStatus, utcnow
+from ..security import keyed_hash, seal
+from ..signing.rules import email_hash, mailbox
+from ..text import search_key
 
 COLUMNS = ("kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",
            "consent_publish", "consent_updates", "drafter")

@@ -10,9 +10,12 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from . import delivery, demo, letters, privacy, publication, signing
-from .extensions import db
-from .security import generate_seal_keypair
+from ..mail import delivery
+from .. import demo, letters, privacy
+from ..publication import listing as publication
+from ..signing import rules as signing
+from ..extensions import db
+from ..security import generate_seal_keypair
 
 
 @click.group("letters", help="Load and inspect the letters.")

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 
-from . import audit, publication
-from .extensions import db
+from . import audit
+from ..publication import listing as publication
+from ..extensions import db
 from .flags import flags_for
-from .models import AdminUser, Letter, Signature, SignatureKind, SignatureStatus, utcnow
-from .text import search_key
+from ..models import AdminUser, Letter, Signature, SignatureKind, SignatureStatus, utcnow
+from ..text import search_key
 
 EDITABLE_FIELDS = ("name", "organisation", "role", "country", "city", "website")
 

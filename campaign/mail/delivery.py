@@ -40,9 +40,9 @@ from flask_mail import Connection
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from .extensions import db
-from .logs import redact
-from .models import OutboxMessage, OutboxStatus, utcnow
+from ..extensions import db
+from ..logs import redact
+from ..models import OutboxMessage, OutboxStatus, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .extensions import db
-from .logs import security_event
-from .models import AdminUser, AuditEntry
+from ..extensions import db
+from ..logs import security_event
+from ..models import AdminUser, AuditEntry
 
 REDACTED = "[withdrawn]"
 PAGE_SIZE = 100

@@ -16,9 +16,9 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, union_all
 
-from . import outbox
-from .extensions import db
-from .models import EmailSuppression, OutboxMessage, Signature, SignatureToken
+from ..mail import outbox
+from ..extensions import db
+from ..models import EmailSuppression, OutboxMessage, Signature, SignatureToken
 
 
 @dataclass

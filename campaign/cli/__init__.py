@@ -1,0 +1,1 @@
+"""``flask`` commands for operators."""
