@@ -117,7 +117,7 @@ def machine() -> str:
 
 
 def app_environment(dsn: str, port: int, smtp_port: int) -> dict:
-    from campaign.security import generate_seal_keypair
+    from campaign.crypto import generate_seal_keypair
 
     return {
         **os.environ,

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .cli import admin as admin_cli, operations as cli
-from .web import forms, i18n, parameters
-from . import logs, security
-from .config import (
-    PROJECT_ROOT,
-    DefaultConfig,
-    apply_cookie_policy,
-    apply_host_policy,
-    database_engine_options,
-    fill_development_keys,
-    validate,
-)
-from .extensions import bind_limiter, csrf, db, mail, migrate
+from . import cli, logs
+from .config import PROJECT_ROOT, configure
+from .extensions import csrf, db, mail, migrate
+from .views import admin, api, embed, errors, letter, manage, ops, pages, sign, signatories
+from .web import forms, headers, i18n, limits, parameters
 from .web.replay import ReplayMiddleware
+
+READER_PAGES = "/<lang:lang>"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -33,22 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.from_object(DefaultConfig)
-    app.config.from_prefixed_env()
-    if test_config is not None:
-        app.config.from_mapping(test_config)
-    if not app.config["SQLALCHEMY_DATABASE_URI"]:
-        os.makedirs(app.instance_path, exist_ok=True)
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "campaign.sqlite3")
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"],
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-        app.config["DATABASE_CONNECT_TIMEOUT"],
-    )
-    validate(app.config)
-    fill_development_keys(app.config)
-    apply_cookie_policy(app.config)
-    apply_host_policy(app.config)
+    configure(app, test_config)
     logs.init_app(app)
 
     app.wsgi_app = app.extensions["replay"] = ReplayMiddleware(app.wsgi_app)
@@ -56,30 +35,35 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    headers.init_app(app)  # first: plain HTTP is redirected before CSRF checks and limits
     db.init_app(app)
     with app.app_context():
         enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
-    bind_limiter(app)
     app.url_map.converters.update(parameters.CONVERTERS)
     i18n.init_app(app)
     forms.init_app(app)
-
-    from .views import admin, api, errors, ops, public, self_service, sign, signatories  # noqa: F401  (public.bp)
-
-    app.register_blueprint(public.root)
-    app.register_blueprint(public.bp, url_prefix="/<lang:lang>")
-    app.register_blueprint(ops.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(api.embed)
     admin.init_app(app)
-    errors.init_app(app)
 
-    security.init_app(app)
+    for blueprint, prefix in (
+        (letter.root, None),
+        (letter.bp, READER_PAGES),
+        (sign.bp, READER_PAGES),
+        (signatories.bp, READER_PAGES),
+        (manage.bp, READER_PAGES),
+        (pages.bp, READER_PAGES),
+        (api.bp, None),
+        (embed.bp, None),
+        (ops.bp, None),
+        (admin.bp, None),
+    ):
+        app.register_blueprint(blueprint, url_prefix=prefix)
+    errors.init_app(app)
+    limits.init_app(app)  # after the blueprints: it puts each limit on its view
+
     cli.init_app(app)
-    admin_cli.init_app(app)
     return app
 
 

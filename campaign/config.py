@@ -6,12 +6,16 @@ factory and refuses to start with a message that names the variable to set.
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
+from flask import Flask
 
-from .security import generate_seal_keypair, parse_public_key
+from .crypto import generate_seal_keypair, parse_public_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,6 +110,25 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE: bool | None = None  # None: on when FLASK_SITE_URL is https, outside debug/testing
+
+
+def configure(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """Defaults, then ``FLASK_*`` variables, then a test mapping; validated, or the start refuses."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "campaign.sqlite3")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        app.config["DATABASE_CONNECT_TIMEOUT"],
+    )
+    validate(app.config)
+    fill_development_keys(app.config)
+    apply_cookie_policy(app.config)
+    apply_host_policy(app.config)
 
 
 def database_engine_options(uri: str, base: dict, connect_timeout: int) -> dict:

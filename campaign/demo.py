@@ -7,6 +7,7 @@ The same seed and count always give the same signatures; running again adds new 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import random
 from collections.abc import Iterator
 
@@ -14,10 +15,12 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 
 from . import letters
-from .publication import listing as publication
+from .crypto import keyed_hash, seal
 from .extensions import db
 from .models import Letter, Signature, SignatureKind, SignatureStatus, utcnow
-from .security import keyed_hash, seal
+from .publication import counts
+from .signing.fields import SignatureDetails
+from .signing.rows import signature_row
 
 BATCH = 20_000
 SEALED_POOL = 256
@@ -35,12 +38,6 @@ TOPICS = ["Digital Rights", "Privacy", "Civil Liberties", "Open Technology", "Hu
           "Data Justice", "Internet Freedom", "Migrant Rights", "Press Freedom"]
 COUNTRIES = ["BR", "US", "DE", "FR", "IN", "KE", "EG", "LB", "AR", "MX", "GB", "ES", "IT", "NG", "ZA", "PK", "ID",
              "PH", "TN", "MA", "JO", "CO", "CL", "PE", "CA", "AU", "JP", "KR", "UA", "PL", "NL", "BE", "SE", "TR"]
-COLUMNS = ("letter_id", "kind", "status", "name", "organisation", "role", "country", "city", "website", "comment",
-           "consent_publish", "consent_updates", "is_drafter", "search_text", "email_hash", "email_domain",
-           "email_sealed", "language", "letter_version", "source", "created_at", "updated_at", "verified_at",
-           "published_at")
-
-
 def _name(rng: random.Random, script: str) -> str:
     parts = SYLLABLES[script]
     word = lambda: "".join(rng.choice(parts) for _ in range(rng.randint(2, 3)))  # noqa: E731
@@ -57,6 +54,7 @@ def generate(letter: Letter, version: str, count: int, start: int, seed: int) ->
     sealed_pool = [seal(public_key, f"demo-{index}@example.org") for index in range(SEALED_POOL)]
     now = utcnow()
     scripts = list(SYLLABLES)
+    languages = current_app.config["LANGUAGES"]
     for index in range(start, start + count):
         organisation_kind = rng.random() < 0.3
         roll = rng.random()
@@ -69,33 +67,31 @@ def generate(letter: Letter, version: str, count: int, start: int, seed: int) ->
         consent = organisation_kind or rng.random() < 0.75
         created = now - dt.timedelta(seconds=rng.randint(0, 60 * 86_400))
         domain = f"org{index % 5000}.example" if organisation_kind else rng.choice(["mail.example", "post.example"])
-        yield {
-            "letter_id": letter.id, "kind": kind.value, "status": status.value, "name": name,
-            "organisation": organisation, "role": None, "country": rng.choice(COUNTRIES), "city": None,
-            "website": f"https://www.org{index}.example" if organisation_kind else None, "comment": None,
-            "consent_publish": consent, "consent_updates": rng.random() < 0.4, "is_drafter": False,
-            "search_text": publication.search_text_for(kind, name, organisation),
-            "email_hash": keyed_hash(hash_key, f"demo-{seed}-{index}@{domain}"), "email_domain": domain,
-            "email_sealed": sealed_pool[index % SEALED_POOL], "language": rng.choice(current_app.config["LANGUAGES"]),
-            "letter_version": version, "source": "demo", "created_at": created, "updated_at": created,
-            "verified_at": created if status is not SignatureStatus.PENDING else None,
-            "published_at": created if status is SignatureStatus.PUBLISHED else None,
-        }
+        details = SignatureDetails(
+            kind=kind, name=name, organisation=organisation, role=None, country=rng.choice(COUNTRIES), city=None,
+            website=f"https://www.org{index}.example" if organisation_kind else None, comment=None,
+            consent_publish=consent, consent_updates=rng.random() < 0.4,
+        )
+        address = {"email_hash": keyed_hash(hash_key, f"demo-{seed}-{index}@{domain}"), "email_domain": domain,
+                   "email_sealed": sealed_pool[index % SEALED_POOL]}
+        yield signature_row(letter.id, details, status=status, language=rng.choice(languages),
+                            letter_version=version, source="demo", now=created, address=address)
 
 
 def _copy_rows(rows: list[dict]) -> None:
     """PostgreSQL's COPY: the fastest way in, through the session's own connection."""
+    columns = list(rows[0])
     connection = db.session.connection().connection.driver_connection
     with connection.cursor() as cursor:
-        with cursor.copy(f"COPY signatures ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY signatures ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[column] for column in COLUMNS])
+                copy.write_row([row[column].value if isinstance(row[column], enum.Enum) else row[column]
+                                for column in columns])
 
 
 def seed(letter_slug: str | None, count: int, seed_value: int = 1, progress=None) -> int:
     """Add ``count`` demo signatures to a letter and rebuild its counts; returns how many exist now."""
-    letter = letters.letter_by_slug(letter_slug) if letter_slug else letters.featured_letter(
-        current_app.config["FEATURED_LETTER"])
+    letter = letters.find_letter(letter_slug)
     if letter is None:
         raise LookupError("no such letter; run `flask --app wsgi letters load` first")
     version = letters.letter_in_language(letter, letter.original_language).text.version
@@ -114,7 +110,7 @@ def seed(letter_slug: str | None, count: int, seed_value: int = 1, progress=None
     if batch:
         _copy_rows(batch) if postgres else db.session.execute(insert(Signature), batch)
         done += len(batch)
-    publication.rebuild_counts(letter.id)
+    counts.rebuild_counts(letter.id)
     db.session.commit()
     if postgres:
         with db.engine.connect() as connection:

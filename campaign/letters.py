@@ -17,11 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .web import caches as page_cache
+from .web import caches
 from .web.parameters import SLUG_MAX_LENGTH, SLUG_PATTERN
 from .extensions import db
 from .models import Letter, LetterText
@@ -223,6 +224,11 @@ class LetterInfo:
     contact: str
     drafted_by: tuple[str, ...]
 
+    @classmethod
+    def of(cls, letter: Letter) -> LetterInfo:
+        return cls(letter.id, letter.slug, letter.original_language, letter.published_on, letter.contact,
+                   tuple(letter.drafted_by))
+
 
 @dataclass(frozen=True)
 class TextInfo:
@@ -250,12 +256,8 @@ class LetterView:
 
     @classmethod
     def of(cls, letter: Letter, text: LetterText, is_translation_missing: bool) -> LetterView:
-        return cls(
-            LetterInfo(letter.id, letter.slug, letter.original_language, letter.published_on, letter.contact,
-                       tuple(letter.drafted_by)),
-            TextInfo(text.language, text.version, text.title, text.body),
-            is_translation_missing,
-        )
+        return cls(LetterInfo.of(letter), TextInfo(text.language, text.version, text.title, text.body),
+                   is_translation_missing)
 
 
 def all_letters() -> list[Letter]:
@@ -269,18 +271,35 @@ def featured_letter(slug: str | None) -> Letter | None:
     return db.session.scalar(select(Letter).order_by(Letter.published_on.desc(), Letter.id).limit(1))
 
 
-def featured_view(slug: str | None, language: str, cache_seconds: float) -> LetterView | None:
-    """The featured letter in ``language``, kept for ``cache_seconds`` per process.
+def find_letter(slug: str | None) -> Letter | None:
+    """The letter with ``slug``; for ``None``, the featured letter."""
+    return letter_by_slug(slug) if slug else featured_letter(current_app.config["FEATURED_LETTER"])
+
+
+def letter_info(slug: str | None) -> LetterInfo | None:
+    """A letter's metadata (``None``: the featured letter's), kept per process like its pages."""
+    key = caches.letter_info_key(slug)
+    info = caches.get(key)
+    if info is None:
+        letter = find_letter(slug)
+        if letter is None:
+            return None
+        info = caches.put(key, LetterInfo.of(letter), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    return info
+
+
+def cached_view(slug: str | None, language: str) -> LetterView | None:
+    """A letter (``None``: the featured one) in ``language``, kept per process like its pages.
 
     Letter texts change only when files are loaded on a deploy; the objects are read-only here.
     """
-    key = ("featured-letter", slug, language)
-    view = page_cache.get(key)
+    key = caches.letter_view_key(slug, language)
+    view = caches.get(key)
     if view is None:
-        letter = featured_letter(slug)
+        letter = find_letter(slug)
         view = letter_in_language(letter, language) if letter else None
         if view is not None:
-            page_cache.put(key, view, cache_seconds)
+            caches.put(key, view, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return view
 
 

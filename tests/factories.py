@@ -111,7 +111,7 @@ def sign(client, lang: str = "en", **overrides):
 
 def links_in(text: str) -> dict[str, str]:
     """The confirm, withdraw and not-me links of an email (as paths), keyed by purpose."""
-    pattern = r"https://campaign\.example(/\w+/sign/(confirm|withdraw|not-me)/[\w-]+)"
+    pattern = r"https://campaign\.example(/\w+(?:/letters/[\w-]+)?/sign/(confirm|withdraw|not-me)/[\w-]+)"
     return {match.group(2): match.group(1) for match in re.finditer(pattern, text)}
 
 
@@ -153,39 +153,33 @@ def csrf_token(client, path: str = "/admin/") -> str:
 
 
 def make_signature(status: str = "verified", kind: str = "organisation", email: str | None = None, **fields):
-    """A signature stored directly, in any state, as the signing service would have left it."""
-    from flask import current_app
-
+    """A signature stored directly, in any state, built by the same rules as the sign form's."""
     from campaign import letters
-    from campaign.models import Signature, SignatureKind, SignatureStatus, utcnow
-    from campaign.security import keyed_hash, seal
-    from campaign.publication.listing import search_text_for
+    from campaign.extensions import upsert
+    from campaign.models import Signature, SignatureStatus, utcnow
+    from campaign.signing import rows
+    from campaign.signing.fields import FIELD_NAMES, details_from
+    from campaign.web.forms import checked_email
 
     letter = shipped_letter()
     view = letters.letter_in_language(letter, "en")
     number = db.session.query(Signature).count() + 1
     email = email or f"signer{number}@example{number}.org"
-    values = {
-        "name": f"Signer {number}",
-        "organisation": f"Organisation {number}" if kind == "organisation" else None,
-        "country": "BR",
-        "consent_publish": True,
-        "language": "en",
-        "email_domain": email.split("@", 1)[1],
+    given = {name: None for name in FIELD_NAMES} | {
+        "kind": kind, "name": f"Signer {number}", "organisation": f"Organisation {number}" if kind == "organisation"
+        else None, "country": "BR", "consent_publish": True, "consent_updates": False,
     }
-    values.update(fields)
-    now = utcnow()
-    signature = Signature(
-        letter_id=letter.id, kind=SignatureKind(kind), status=SignatureStatus(status),
-        email_hash=keyed_hash(current_app.config["EMAIL_HASH_KEY"], email.lower()),
-        email_sealed=seal(current_app.config["SEAL_PUBLIC_KEY"], email),
-        letter_version=view.text.version, created_at=now,
-        verified_at=now if status != "pending" else None, **values,
-    )
-    signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
-    db.session.add(signature)
+    given.update({name: value for name, value in fields.items() if name in FIELD_NAMES})
+    columns = {name: value for name, value in fields.items() if name not in FIELD_NAMES}  # e.g. created_at
+    row = rows.signature_row(
+        letter.id, details_from(given), status=SignatureStatus(status), language="en",
+        letter_version=view.text.version, source="form", now=utcnow(),
+        address=rows.address_columns(checked_email(email)),
+    ) | columns
+    table = Signature.__table__
+    signature_id = db.session.execute(upsert(table).values(row).returning(table.c.id)).scalar()
     db.session.commit()
-    return signature
+    return db.session.get(Signature, signature_id)
 
 
 def published(**fields):

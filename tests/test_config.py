@@ -9,7 +9,7 @@ from campaign.config import ConfigError
 
 from .factories import TEST_CONFIG
 
-from campaign.security import generate_seal_keypair
+from campaign.crypto import generate_seal_keypair
 
 GOOD_SECRET = "x" * 40
 PRODUCTION = {

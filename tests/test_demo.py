@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from campaign import demo
-from campaign.publication import listing as publication
+from campaign.publication import counts as publication
 from campaign.models import Signature, SignatureStatus
 
 from .factories import shipped_letter

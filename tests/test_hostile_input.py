@@ -178,7 +178,7 @@ def test_every_api_error_is_json_even_a_missing_route_and_an_unexpected_failure(
     def broken(*args, **kwargs):
         raise RuntimeError("an unforeseen failure")
 
-    monkeypatch.setattr("campaign.publication.listing.counts", broken)
+    monkeypatch.setattr("campaign.publication.counts.counts", broken)
     failed = client.get(BASE)
     assert failed.status_code == 500 and failed.json == {"error": {"status": 500, "message": failed.json["error"]["message"]}}
     assert failed.headers["Access-Control-Allow-Origin"] == "*"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from campaign.publication import exports
 from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
-from campaign.security import generate_seal_keypair
+from campaign.crypto import generate_seal_keypair
 
 from .factories import log_in, make_admin, make_signature
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from campaign.mail import delivery, outbox
 from campaign import privacy
+from campaign.mail import delivery, outbox
+from campaign.mail.rendering import EmailKind
 from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
 
 from .factories import (
@@ -31,7 +32,7 @@ from .test_stored_data import database_dump
 def queue(app, *recipients: str) -> None:
     with app.test_request_context():
         for number, recipient in enumerate(recipients):
-            outbox.enqueue("test", recipient, "en", "verification", "Confirm your signature", letter_title="A letter",
+            outbox.enqueue(EmailKind.VERIFICATION, recipient, "en", letter_title="A letter",
                            signer_name=f"Reader {number}", confirm_hours=72,
                            confirm_url=f"https://campaign.example/en/sign/confirm/t{number}",
                            withdraw_url="https://campaign.example/w", not_me_url="https://campaign.example/n",

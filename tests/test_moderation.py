@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from campaign.moderation import flags, decisions as moderation
+from campaign.moderation import decisions as moderation, flags, queue
 from campaign.signing import rules as signing
 from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
 
@@ -303,4 +303,4 @@ def test_pending_signatures_are_not_open_to_moderators(app, db, logged_in):
 
 def test_waiting_count_counts_verified_entries(app, db):
     make_signature()
-    assert moderation.waiting_count() == 1
+    assert queue.waiting_count() == 1

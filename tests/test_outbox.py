@@ -11,7 +11,8 @@ from flask_mail import Message
 import pytest
 from sqlalchemy import func, select
 
-from campaign.mail import delivery, outbox
+from campaign.mail import delivery, outbox, rendering
+from campaign.mail.rendering import EmailKind
 from campaign.models import OutboxMessage, OutboxStatus, utcnow
 
 from .factories import links_in, sign
@@ -22,7 +23,7 @@ def queue_messages(app, count: int) -> None:
     with app.test_request_context():
         for number in range(count):
             outbox.enqueue(
-                "test", f"reader{number}@example.org", "en", "verification", "Confirm your signature",
+                EmailKind.VERIFICATION, f"reader{number}@example.org", "en",
                 letter_title="A letter", signer_name=f"Reader {number}", manage_url="https://campaign.example/en/manage/x",
                 confirm_hours=72, confirm_url="https://campaign.example/en/sign/confirm/x",
                 withdraw_url="https://campaign.example/en/sign/withdraw/x",
@@ -37,8 +38,8 @@ TRICKY_STRINGS = [
 
 
 @pytest.mark.parametrize("lang", ["en", "es", "ar"])
-@pytest.mark.parametrize("template", ["verification", "already_signed"])
-def test_emails_filled_in_per_signer_equal_a_full_rendering(app, lang, template):
+@pytest.mark.parametrize("kind", [EmailKind.VERIFICATION, EmailKind.ALREADY_SIGNED])
+def test_emails_filled_in_per_signer_equal_a_full_rendering(app, lang, kind):
     with app.test_request_context():
         for number, tricky in enumerate(TRICKY_STRINGS):
             context = {
@@ -47,8 +48,8 @@ def test_emails_filled_in_per_signer_equal_a_full_rendering(app, lang, template)
                 "withdraw_url": "https://campaign.example/w", "not_me_url": "https://campaign.example/n",
                 "manage_url": "https://campaign.example/m",
             }
-            filled = outbox.render(template, lang, "Confirm your signature", **context)
-            assert filled == outbox._render_now(template, lang, "Confirm your signature", context)
+            filled = rendering.render(kind, lang, **context)
+            assert filled == rendering._render_now(kind, lang, context)
             assert "\x00" not in filled[1] + filled[2]
         assert len(app.extensions["email_skeletons"]) == 2  # one per template, language and plural choice
 

@@ -16,7 +16,7 @@ from campaign.signing import rules as signing
 from campaign.config import ConfigError
 from campaign.extensions import db
 from campaign.models import Signature, TokenPurpose
-from campaign.security import generate_seal_keypair
+from campaign.crypto import generate_seal_keypair
 
 from .factories import (
     PROJECT_ROOT,

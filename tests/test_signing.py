@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Column, Integer, func, select, text, update
 
 from campaign.mail import delivery
 from campaign.models import (
@@ -252,10 +252,11 @@ def test_a_new_signature_past_the_days_emails_is_kept_without_mail_or_links(app,
     signature is stored, and neither an email nor the links one would carry."""
     from email_validator import validate_email
 
+    from campaign.signing import rows
     from campaign.signing import rules as signing
 
     with app.test_request_context():
-        address_hash = signing.email_hash(validate_email(EMAIL, check_deliverability=False))
+        address_hash = rows.email_hash(validate_email(EMAIL, check_deliverability=False))
         for _ in range(3):
             assert signing._allow_email_to(address_hash)
     assert sign(client).status_code == 303
@@ -265,34 +266,41 @@ def test_a_new_signature_past_the_days_emails_is_kept_without_mail_or_links(app,
     assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 0
 
 
-def test_on_postgresql_a_new_signature_is_one_statement_psycopg_can_cache(app, client, db):
-    """The signature, its links and its email go in as one statement, small enough that psycopg
-    keeps its converted form (a longer one would be parsed again on every signature)."""
-    from sqlalchemy import event
-
-    from campaign.signing.writes import PSYCOPG_CACHED_QUERY_BYTES, PSYCOPG_CACHED_QUERY_PARAMETERS
-
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("data-modifying WITH clauses are PostgreSQL's; SQLite takes three statements")
-    page = client.get("/en/sign")
-    writes = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith("SELECT"):
-            writes.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
+def test_the_signature_write_keeps_the_default_of_a_column_added_later(app, client, db):
+    """A new NOT NULL column with a Python-side default, on the outbox table the signature write
+    fills: the write must apply its default (a hand-kept column list once dropped it, and the
+    signer got "check your inbox" while nothing was stored)."""
+    table = OutboxMessage.__table__
+    column = Column("priority", Integer, nullable=False, default=5)
+    db.session.execute(text("ALTER TABLE outbox_messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 0"))
+    db.session.commit()
+    table.append_column(column)
     try:
-        response = client.post("/en/sign", data={**form_fields(page.get_data(as_text=True)), **signature_data()})
+        assert sign(client).status_code == 303
+        assert db.session.execute(text("SELECT priority FROM outbox_messages")).scalar_one() == 5
+        assert only_signature(db) is not None
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert response.status_code == 303
-    [(statement, parameters)] = writes
-    assert statement.startswith("WITH new_signature AS")
-    assert len(statement.encode()) <= PSYCOPG_CACHED_QUERY_BYTES
-    assert len(parameters) <= PSYCOPG_CACHED_QUERY_PARAMETERS
-    assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 4
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        table._columns.remove(column)
+        db.session.rollback()
+        db.session.execute(text("ALTER TABLE outbox_messages DROP COLUMN priority"))
+        db.session.commit()
+
+
+def test_an_integrity_error_other_than_signed_already_is_an_error_and_stores_nothing(app, client, db, monkeypatch,
+                                                                                     caplog):
+    """Only the (letter, address) conflict means "signed already"; any other refusal by the
+    database is logged, answered with a 500 and leaves nothing half-stored."""
+    from campaign.mail import rendering
+
+    real = rendering.message_row
+    monkeypatch.setattr(rendering, "message_row", lambda *a, **k: {**real(*a, **k), "message_id": None})
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = sign(client)
+    assert response.status_code == 500
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 0
+    assert any("IntegrityError" in record.getMessage() or record.exc_info for record in caplog.records
+               if record.levelname == "ERROR")
 
 
 def test_repeats_within_the_cooldown_send_nothing_more(app, client, db, smtp):

@@ -9,7 +9,7 @@ from sqlalchemy import func, inspect, select, text
 
 from campaign.mail import delivery
 from campaign.models import OutboxMessage, Signature
-from campaign.security import generate_seal_keypair, unseal
+from campaign.crypto import generate_seal_keypair, unseal
 
 from .factories import form_fields, sign, signature_data
 

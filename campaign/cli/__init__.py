@@ -1,1 +1,17 @@
-"""``flask`` commands for operators."""
+"""``flask`` commands for operators, one group per module, registered in one list."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import admin, demo, keys, letters, outbox, privacy, signatures, signing
+
+GROUPS = (
+    letters.letters_group, keys.keys_group, outbox.outbox_group, signing.signing_group, privacy.privacy_group,
+    demo.demo_group, admin.admin_group, signatures.signatures_group,
+)
+
+
+def init_app(app: Flask) -> None:
+    for group in GROUPS:
+        app.cli.add_command(group)

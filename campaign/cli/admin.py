@@ -1,22 +1,19 @@
-"""``flask admin ...`` and ``flask signatures ...``: accounts, digests, imports and offline exports."""
+"""``flask admin …``: admin and moderator accounts, and the moderators' digest."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select
 
-from ..moderation import accounts, imports, decisions as moderation
-from ..publication import exports
+from ..moderation import accounts, queue
 from ..web import i18n
-from .. import letters
 from ..mail import outbox
+from ..mail.rendering import EmailKind
 from ..extensions import db
-from ..models import AdminRole, AdminUser, Signature, SignatureStatus
-from ..security import unseal
+from ..models import AdminRole, AdminUser
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -94,7 +91,7 @@ def reset_second_factor_command(email: str) -> None:
 
 @admin_group.command("digest", help="Email every active moderator who wants it how many signatures await review.")
 def digest_command() -> None:
-    waiting = moderation.waiting_count()
+    waiting = queue.waiting_count()
     if waiting == 0:
         click.echo("nothing awaits review; no digest sent")
         return
@@ -104,72 +101,7 @@ def digest_command() -> None:
         queue_url = i18n.absolute_url("admin.queue")
         sent = 0
         for user in recipients:
-            outbox.enqueue("digest", user.email, language, "digest", "Signatures await review",
-                           waiting=waiting, queue_url=queue_url)
+            outbox.enqueue(EmailKind.DIGEST, user.email, language, waiting=waiting, queue_url=queue_url)
             sent += 1
         db.session.commit()
     click.echo(f"digest queued for {sent} account(s): {waiting} awaiting review")
-
-
-@click.group("signatures", help="Import signatories gathered offline; export with addresses, offline.")
-def signatures_group() -> None:
-    pass
-
-
-def _letter(slug: str | None):
-    letter = letters.letter_by_slug(slug) if slug else letters.featured_letter(current_app.config["FEATURED_LETTER"])
-    if letter is None:
-        raise click.ClickException("No such letter; load the letters first (flask --app wsgi letters load).")
-    return letter
-
-
-@signatures_group.command("import", help="Import a CSV of signatories as verified and published (idempotent).")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--letter", "slug", default=None, help="Letter slug; defaults to the featured letter.")
-def import_command(file: Path, slug: str | None) -> None:
-    try:
-        report = imports.import_csv(file, _letter(slug))
-    except imports.CsvImportError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"imported {report.imported}, already present {report.already_present}, refused {len(report.refused)}")
-    for number, errors in report.refused:
-        details = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
-        click.echo(f"  row {number}: {details}")
-    if report.refused:
-        sys.exit(1)
-
-
-OFFLINE_COLUMNS = ("id", "kind", "name", "organisation", "country", "language", "status", "consent_updates", "email")
-
-
-@signatures_group.command("export", help="Write signatures with their addresses as CSV, opened with the private key.")
-@click.option("--private-key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
-@click.option("--consent-updates", is_flag=True, help="Only signers who asked for campaign news.")
-@click.option("--status", type=click.Choice([s.value for s in SignatureStatus]), default=None)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File; default stdout.")
-def export_command(key_file: Path, consent_updates: bool, status: str | None, output: Path | None) -> None:
-    private_key = key_file.read_text().strip()
-    query = select(Signature).where(Signature.email_sealed.is_not(None)).order_by(Signature.id)
-    if consent_updates:
-        query = query.where(Signature.consent_updates.is_(True))
-    if status:
-        query = query.where(Signature.status == SignatureStatus(status))
-
-    def rows():
-        for signature in exports.streamed(query):
-            yield [signature.id, signature.kind, signature.name, signature.organisation, signature.country,
-                   signature.language, signature.status, signature.consent_updates,
-                   unseal(private_key, signature.email_sealed)]
-
-    target = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
-    try:
-        for chunk in exports.csv_chunks(OFFLINE_COLUMNS, rows()):
-            target.write(chunk)
-    finally:
-        if output:
-            target.close()
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(admin_group)
-    app.cli.add_command(signatures_group)

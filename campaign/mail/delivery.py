@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-import socket
 import sys
 import time
 from dataclasses import dataclass

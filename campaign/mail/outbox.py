@@ -1,4 +1,4 @@
-"""Queued email: rendered in the signer's language and written in the caller's transaction.
+"""Queued email, written in the caller's transaction; and what moderators see of the queue.
 
 A request never talks to the mail server. ``enqueue`` adds a row beside the change that caused the
 message; the worker in ``delivery`` sends it, and erases its address and bodies once sent.
@@ -7,80 +7,13 @@ message; the worker in ``delivery`` sends it, and erases its address and bodies 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from email.utils import make_msgid
-from urllib.parse import urlsplit
 
-from flask import current_app
-from flask_babel import force_locale, gettext
-from markupsafe import escape
 from sqlalchemy import delete, func, insert, select
 
-from ..web import i18n
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
-
-_SLOT = re.compile("\x00([a-z_]+)\x00")
-_MAX_SKELETONS = 256
-
-
-def _render_now(template: str, language: str, subject: str, context: dict) -> tuple[str, str, str]:
-    """Emails are rendered from their own variables only: the page context (language switch,
-    canonical links) that ``render_template`` would compute for the current request is not theirs."""
-    described = i18n.describe(language)
-    environment = current_app.jinja_env
-    with force_locale(described.babel_locale):
-        rendered_subject = gettext(subject)
-        variables = {"email_language": described, "subject": rendered_subject, **context}
-        return (
-            rendered_subject,
-            environment.get_template(f"email/{template}.txt").render(variables),
-            environment.get_template(f"email/{template}.html").render(variables),
-        )
-
-
-def render(template: str, language: str, subject: str, **context) -> tuple[str, str, str]:
-    """The subject, text and HTML of an email in ``language``.
-
-    Emails of one kind differ only in a few strings (a name, a title, links), and rendering two
-    translated templates costs more than the rest of a sign request. So each process renders a
-    template once per language with a marker in place of each string, then fills the markers in:
-    as they are for the text, escaped for the HTML, exactly as Jinja would. Other values (numbers
-    choose plural forms) are part of the key."""
-    strings = {name: value for name, value in context.items() if isinstance(value, str)}
-    fixed = tuple(sorted((name, value) for name, value in context.items() if not isinstance(value, str)))
-    key = (template, language, subject, tuple(sorted(strings)), fixed)
-    skeletons = current_app.extensions.setdefault("email_skeletons", {})
-    skeleton = skeletons.get(key)
-    if skeleton is None:
-        markers = {name: f"\x00{name}\x00" for name in strings}
-        skeleton = _render_now(template, language, subject, {**context, **markers})
-        if len(skeletons) >= _MAX_SKELETONS:
-            skeletons.clear()
-        skeletons[key] = skeleton
-    subject_text, text, html = skeleton
-    return (
-        subject_text,
-        _SLOT.sub(lambda slot: strings[slot.group(1)], text),
-        _SLOT.sub(lambda slot: str(escape(strings[slot.group(1)])), html),
-    )
-
-
-def message_row(kind: str, recipient: str, language: str, template: str, subject: str, **context) -> dict:
-    """A message rendered in ``language``, as the row that queues it (without its signature)."""
-    rendered_subject, body_text, body_html = render(template, language, subject, **context)
-    return {
-        "kind": kind,
-        "status": OutboxStatus.PENDING,
-        "recipient": recipient,
-        "subject": rendered_subject,
-        "body_text": body_text,
-        "body_html": body_html,
-        "message_id": make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname),
-        "attempts": 0,
-        "next_attempt_at": utcnow(),
-    }
+from .rendering import EmailKind, message_row
 
 
 def queue_row(row: dict, signature_id: int | None = None) -> None:
@@ -88,10 +21,9 @@ def queue_row(row: dict, signature_id: int | None = None) -> None:
     db.session.execute(insert(OutboxMessage.__table__), {**row, "signature_id": signature_id})
 
 
-def enqueue(kind: str, recipient: str, language: str, template: str, subject: str, signature_id: int | None = None,
-            **context) -> None:
+def enqueue(kind: EmailKind, recipient: str, language: str, signature_id: int | None = None, **context) -> None:
     """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
-    queue_row(message_row(kind, recipient, language, template, subject, **context), signature_id)
+    queue_row(message_row(kind, recipient, language, **context), signature_id)
 
 
 def discard_unsent_for(signature_id: int) -> None:

@@ -22,7 +22,7 @@ from . import audit
 from ..extensions import db, upsert
 from ..logs import security_event
 from ..models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
-from ..security import client_network, keyed_hash, new_token, token_digest
+from ..crypto import client_network, keyed_hash, new_token, token_digest
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128

@@ -1,4 +1,4 @@
-"""The review queue and the decisions on it: approve, reject, edit, hide, restore, drafting organisation.
+"""Decisions on signatures: approve, reject, edit, hide, restore, drafting organisation.
 
 Every decision is one transaction with its audit entry and, when publication changes, the
 published tallies.
@@ -7,97 +7,19 @@ published tallies.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
-from . import audit
-from ..publication import listing as publication
 from ..extensions import db
-from .flags import flags_for
-from ..models import AdminUser, Letter, Signature, SignatureKind, SignatureStatus, utcnow
-from ..text import search_key
-
-EDITABLE_FIELDS = ("name", "organisation", "role", "country", "city", "website")
+from ..models import AdminUser, Signature, SignatureKind, SignatureStatus, utcnow
+from ..publication import counts
+from ..publication.listing import search_text_for
+from ..signing.fields import EDITABLE
+from . import audit
 
 
 class ModerationError(Exception):
     """A decision that does not apply to the signature in its current state."""
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    status: SignatureStatus | None = SignatureStatus.VERIFIED
-    kind: SignatureKind | None = None
-    country: str | None = None
-    language: str | None = None
-    text: str | None = None
-    letter_id: int | None = None
-
-
-@dataclass
-class QueueEntry:
-    signature: Signature
-    letter_slug: str
-    flags: list[str] = field(default_factory=list)
-
-
-@dataclass
-class QueuePage:
-    entries: list[QueueEntry]
-    next_after: int | None  # id to pass as ``after`` for the next page
-    previous_before: int | None  # id to pass as ``before`` for the previous page
-
-
-def filtered(filters: QueueFilter):
-    """The signatures matching the filters, in id order (oldest first): also used by exports."""
-    query = select(Signature)
-    if filters.status is not None:
-        query = query.where(Signature.status == filters.status)
-    if filters.kind is not None:
-        query = query.where(Signature.kind == filters.kind)
-    if filters.country:
-        query = query.where(Signature.country == filters.country.upper())
-    if filters.language:
-        query = query.where(Signature.language == filters.language)
-    if filters.letter_id is not None:
-        query = query.where(Signature.letter_id == filters.letter_id)
-    if filters.text and search_key(filters.text):
-        query = query.where(or_(
-            Signature.search_text.contains(search_key(filters.text), autoescape=True),
-            Signature.email_domain.contains(filters.text.strip().lower(), autoescape=True),
-        ))
-    return query
-
-
-def queue_page(filters: QueueFilter, limit: int, after: int | None = None, before: int | None = None) -> QueuePage:
-    """One page of the queue by keyset on id: the last page costs what the first does."""
-    query = filtered(filters)
-    if before is not None:
-        rows = list(db.session.scalars(query.where(Signature.id < before).order_by(Signature.id.desc()).limit(limit + 1)))
-        has_more_before = len(rows) > limit
-        rows = list(reversed(rows[:limit]))
-        has_more_after = True
-    else:
-        if after is not None:
-            query = query.where(Signature.id > after)
-        rows = list(db.session.scalars(query.order_by(Signature.id).limit(limit + 1)))
-        has_more_after = len(rows) > limit
-        rows = rows[:limit]
-        has_more_before = after is not None
-    slugs = dict(db.session.execute(select(Letter.id, Letter.slug)).all())
-    entries = [QueueEntry(row, slugs.get(row.letter_id, "")) for row in rows]
-    for entry, found in zip(entries, flags_for([entry.signature for entry in entries])):
-        entry.flags = found
-    return QueuePage(
-        entries=entries,
-        next_after=rows[-1].id if rows and has_more_after else None,
-        previous_before=rows[0].id if rows and has_more_before else None,
-    )
-
-
-def waiting_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Signature).where(Signature.status == SignatureStatus.VERIFIED))
 
 
 def get(signature_id: int) -> Signature:
@@ -120,7 +42,7 @@ def _approve(signature: Signature, moderator: AdminUser) -> bool:
     _decide(signature, moderator, SignatureStatus.PUBLISHED)
     signature.published_at = signature.published_at or utcnow()
     signature.rejection_reason = None
-    publication.count_published(signature)
+    counts.count_published(signature)
     audit.record(moderator, moderator.email, "signature.approved", "signature", signature.id,
                  before={"status": before}, after={"status": "published"})
     return True
@@ -161,9 +83,9 @@ def _move_publication(signature_id: int, moderator: AdminUser, source: Signature
         raise ModerationError(f"Only a {source.value} signature can become {target.value}.")
     _decide(signature, moderator, target)
     if target is SignatureStatus.PUBLISHED:
-        publication.count_published(signature)
+        counts.count_published(signature)
     else:
-        publication.count_unpublished(signature)
+        counts.count_unpublished(signature)
     audit.record(moderator, moderator.email, action, "signature", signature.id,
                  before={"status": source.value}, after={"status": target.value}, note=note)
     db.session.commit()
@@ -186,20 +108,20 @@ def edit(signature_id: int, moderator: AdminUser, changes: dict[str, str | None]
     changed = {
         name: (getattr(signature, name), value)
         for name, value in changes.items()
-        if name in EDITABLE_FIELDS and getattr(signature, name) != value
+        if name in EDITABLE and getattr(signature, name) != value
     }
     if not changed:
         return {}
     published = signature.status is SignatureStatus.PUBLISHED
     if published and "country" in changed:
-        publication.count_unpublished(signature)
+        counts.count_unpublished(signature)
     for name, (_, value) in changed.items():
         setattr(signature, name, value)
-    signature.search_text = publication.search_text_for(signature.kind, signature.name, signature.organisation)
+    signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
     if published and "country" in changed:
-        publication.count_published(signature)
+        counts.count_published(signature)
     elif published:
-        publication.touch(signature.letter_id)
+        counts.touch(signature.letter_id)
     audit.record(moderator, moderator.email, "signature.edited", "signature", signature.id,
                  before={name: old for name, (old, _) in changed.items()},
                  after={name: new for name, (_, new) in changed.items()})
@@ -216,5 +138,5 @@ def set_drafter(signature_id: int, moderator: AdminUser, is_drafter: bool) -> No
     audit.record(moderator, moderator.email, "signature.drafter_changed", "signature", signature.id,
                  before={"is_drafter": signature.is_drafter}, after={"is_drafter": is_drafter})
     signature.is_drafter = is_drafter
-    publication.touch(signature.letter_id)
+    counts.touch(signature.letter_id)
     db.session.commit()

@@ -13,23 +13,22 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import Length, Optional
 
-from . import audit
 from .. import letters
-from ..publication import listing as publication
-from ..extensions import db
-from ..web.forms import SignatureForm, single_line
-from ..models import Letter, Signature, SignatureKind, SignatureStatus, utcnow
-from ..security import keyed_hash, seal
-from ..signing.rules import email_hash, mailbox
+from ..crypto import keyed_hash
+from ..extensions import db, upsert
+from ..models import Letter, Signature, SignatureStatus, utcnow
+from ..publication import counts
+from ..signing import rows
+from ..signing.fields import IMPORT_COLUMNS, details_from
 from ..text import search_key
+from ..web.forms import SignatureForm, single_line
+from . import audit
 
-COLUMNS = ("kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",
-           "consent_publish", "consent_updates", "drafter")
+COLUMNS = IMPORT_COLUMNS
 FALSE_VALUES = ("false", "", "no", "n", "0", "off")
 
 
@@ -84,40 +83,28 @@ def import_csv(path: Path, letter: Letter, actor_label: str = "cli") -> ImportRe
                     report.refused.append((number, {name: [str(e) for e in errors] for name, errors in form.errors.items()}))
                     continue
             key = _import_key(form)
-            address_hash = email_hash(form.validated_email) if form.validated_email else None
+            address_hash = rows.email_hash(form.validated_email) if form.validated_email else None
             same = [Signature.import_key == key] + ([Signature.email_hash == address_hash] if address_hash else [])
             duplicate = db.session.scalar(select(Signature.id).where(Signature.letter_id == letter.id, or_(*same)))
             if duplicate is not None:
                 report.already_present += 1
                 continue
-            now = utcnow()
-            kind = SignatureKind(form.kind.data)
-            signature = Signature(
-                letter_id=letter.id, kind=kind, status=SignatureStatus.PUBLISHED,
-                name=form.name.data, organisation=form.organisation.data, role=form.role.data,
-                country=form.country.data, city=form.city.data,
-                website=form.website.data if kind is SignatureKind.ORGANISATION else None,
-                comment=form.comment.data,
-                consent_publish=bool(form.consent_publish.data) or kind is SignatureKind.ORGANISATION,
-                consent_updates=bool(form.consent_updates.data),
-                is_drafter=bool(form.drafter.data) and kind is SignatureKind.ORGANISATION,
-                search_text=publication.search_text_for(kind, form.name.data, form.organisation.data),
-                email_hash=address_hash,
-                email_domain=form.validated_email.domain.lower() if form.validated_email else None,
-                email_sealed=seal(current_app.config["SEAL_PUBLIC_KEY"], mailbox(form.validated_email))
-                if form.validated_email else None,
+            values = rows.signature_row(
+                letter.id, details_from(form.data), status=SignatureStatus.PUBLISHED,
                 language=letter.original_language, letter_version=view.text.version,
-                source=f"import:{path.name}:{number}"[:300], import_key=key,
-                created_at=now, verified_at=now, decided_at=now, published_at=now,
+                source=f"import:{path.name}:{number}"[:300], now=utcnow(),
+                address=rows.address_columns(form.validated_email), is_drafter=bool(form.drafter.data),
+                import_key=key,
             )
-            db.session.add(signature)
-            try:
-                db.session.flush()
-            except IntegrityError:
+            table = Signature.__table__
+            inserted = db.session.execute(upsert(table).values(values).on_conflict_do_nothing()
+                                          .returning(table.c.id)).scalar()
+            if inserted is None:  # the same row imported at this very moment by someone else
                 db.session.rollback()
                 report.already_present += 1
                 continue
-            publication.count_published(signature)
+            signature = db.session.get(Signature, inserted)
+            counts.count_published(signature)
             audit.record(None, actor_label, "signature.imported", "signature", signature.id,
                          after={"source": signature.source})
             db.session.commit()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-from .listing import HistoryDay
+from .counts import HistoryDay
 
 INK = "#1c1b1a"
 MUTED = "#55524e"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import enum
+
 from sqlalchemy import select
 
-from ..moderation import audit
-from ..publication import listing as publication
-from . import rules as signing
 from ..extensions import db
 from ..models import Letter, Signature, SignatureKind, SignatureStatus, TokenPurpose
-
-EDITABLE = ("name", "organisation", "role", "country", "city", "website")
+from ..moderation import audit
+from ..publication import counts
+from ..publication.listing import search_text_for
+from . import rules
+from .fields import EDITABLE, FIELD_NAMES, RECORD_COLUMNS
+from .tokens import find_token
 
 
 class SelfServiceError(Exception):
@@ -18,39 +23,29 @@ class SelfServiceError(Exception):
 
 
 def signature_for(token: str) -> Signature:
-    """The signature behind a manage link; raises ``signing.TokenInvalid`` or ``signing.TokenExpired``."""
-    return signing.find_token(token, TokenPurpose.MANAGE).signature
+    """The signature behind a manage link; raises ``TokenInvalid`` or ``TokenExpired``."""
+    return find_token(token, TokenPurpose.MANAGE).signature
 
 
 def personal_data(signature: Signature) -> dict:
-    """Everything stored about the signer, as stored (the address only as the server holds it)."""
+    """Everything stored about the signer, as stored: every field they gave and every column we
+    recorded about their signature (the address only as the server holds it: its keyed hash, its
+    domain and the sealed box, base64, that only the offline key opens)."""
     letter = db.session.get(Letter, signature.letter_id)
-    return {
-        "letter": letter.slug if letter else None,
-        "letter_version": signature.letter_version,
-        "language": signature.language,
-        "kind": signature.kind.value,
-        "status": signature.status.value,
-        "name": signature.name,
-        "organisation": signature.organisation,
-        "role": signature.role,
-        "country": signature.country,
-        "city": signature.city,
-        "website": signature.website,
-        "comment": signature.comment,
-        "consent_publish": signature.consent_publish,
-        "consent_updates": signature.consent_updates,
-        "drafting_organisation": signature.is_drafter,
-        "email_domain": signature.email_domain,
-        "email_hash": signature.email_hash,
-        "email_encrypted_bytes": len(signature.email_sealed or b""),
-        "client_network_hash": signature.client_network_hash,
-        "source": signature.source,
-        "created_at": signature.created_at.isoformat(),
-        "verified_at": signature.verified_at.isoformat() if signature.verified_at else None,
-        "published_at": signature.published_at.isoformat() if signature.published_at else None,
-        "rejection_reason": signature.rejection_reason,
-    }
+    data: dict[str, object] = {"letter": letter.slug if letter else None}
+    for name in (*FIELD_NAMES, *RECORD_COLUMNS):
+        data[name] = _plain(getattr(signature, name))
+    return data
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
 
 
 def update_details(token: str, changes: dict[str, str | None]) -> bool:
@@ -63,13 +58,13 @@ def update_details(token: str, changes: dict[str, str | None]) -> bool:
     if not changed:
         return False
     if signature.status is SignatureStatus.PUBLISHED:
-        publication.count_unpublished(signature)
+        counts.count_unpublished(signature)
         signature.status = SignatureStatus.VERIFIED
     elif signature.status is SignatureStatus.HIDDEN:
         signature.status = SignatureStatus.VERIFIED
     for name, (_, value) in changed.items():
         setattr(signature, name, value)
-    signature.search_text = publication.search_text_for(signature.kind, signature.name, signature.organisation)
+    signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
     audit.record(None, "signer", "signature.corrected_by_signer", "signature", signature.id,
                  before={name: old for name, (old, _) in changed.items()},
                  after={name: new for name, (_, new) in changed.items()})
@@ -86,10 +81,10 @@ def set_named(token: str, named: bool) -> None:
         return
     published = signature.status is SignatureStatus.PUBLISHED
     if published:
-        publication.count_unpublished(signature)
+        counts.count_unpublished(signature)
     signature.consent_publish = named
     if published:
-        publication.count_published(signature)
+        counts.count_published(signature)
     audit.record(None, "signer", "signature.naming_changed_by_signer", "signature", signature.id,
                  before={"consent_publish": not named}, after={"consent_publish": named})
     db.session.commit()
@@ -103,7 +98,7 @@ def set_updates(token: str, wanted: bool) -> None:
 
 
 def withdraw(token: str) -> None:
-    signing.withdraw(token, TokenPurpose.MANAGE)
+    rules.withdraw(token, TokenPurpose.MANAGE)
 
 
 def letter_of(signature: Signature) -> Letter | None:

@@ -1,18 +1,18 @@
-"""The JSON API (``/api/v1``) and the embeddable counter: open data for journalists and partners."""
+"""The JSON API (``/api/v1``): open data for journalists and partners."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
 
-from ..web import i18n, parameters
 from .. import letters
-from ..publication import listing as publication
 from ..models import SignatureKind
+from ..publication import counts as tallies
+from ..publication import listing as publication
+from ..web import i18n, parameters
+from ..web.headers import public_response
 from .openapi import openapi_document
-from ..security import allow_framing, public_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-embed = Blueprint("embed", __name__, url_prefix="/embed")
 MAX_LIMIT = 500
 
 
@@ -38,7 +38,7 @@ def _json(payload, status: int = 200):
 @bp.get("/letters/<slug:slug>")
 def letter(slug: str):
     found = _letter(slug)
-    counts = publication.counts(found.id)
+    counts = tallies.counts(found.id)
     titles = {text.language: text.title for text in found.texts if text.current}
     return _json({
         "slug": found.slug,
@@ -59,7 +59,7 @@ def letter(slug: str):
             ],
         },
         "links": {
-            "letter": {code: i18n.absolute_url("public.letter_by_slug", lang=code, slug=found.slug) for code in titles},
+            "letter": {code: i18n.absolute_url("letter.page", lang=code, slug=found.slug) for code in titles},
             "signatories": i18n.absolute_url("api.signatories", slug=found.slug),
             "history": i18n.absolute_url("api.history", slug=found.slug),
         },
@@ -106,26 +106,10 @@ def history(slug: str):
     found = _letter(slug)
     return _json({"data": [
         {"date": day.day.isoformat(), "published": day.published, "cumulative": day.cumulative}
-        for day in publication.history(found.id)
+        for day in tallies.history(found.id)
     ]})
 
 
 @bp.get("/openapi.json")
 def openapi():
     return _json(openapi_document(current_app.config["SITE_URL"]))
-
-
-@embed.get("/<slug:slug>/counter")
-def counter(slug: str):
-    """A small page partner sites may frame: the count, in the language asked for (``?lang=``)."""
-    found = letters.letter_by_slug(slug)
-    if found is None:
-        abort(404)
-    g.lang = parameters.lenient_choice(request.args, "lang", i18n.supported_codes()) or i18n.negotiate()
-    view = letters.letter_in_language(found, g.lang)
-    html = render_template("embed/counter.html", view=view, count=publication.published_count(found.id),
-                           letter_url=i18n.absolute_url("public.letter_by_slug", lang=g.lang, slug=slug),
-                           sign_url=i18n.absolute_url("public.sign", lang=g.lang))
-    response = public_response(make_response(html))
-    response.vary.add("Accept-Language")
-    return allow_framing(response)

@@ -1,98 +1,76 @@
-"""Signing pages: the form, the emailed links (confirm, withdraw, "it wasn't me") and their answers."""
+"""Signing a letter: the form, and the pages its emailed links open (confirm, withdraw, "it wasn't
+me") with their answers. Every page lives under its letter (see ``letter_route``)."""
 
 from __future__ import annotations
 
 from flask import current_app, g, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from ..web import i18n, caches as page_cache
-from .. import letters
-from ..signing import rules as signing
-from ..extensions import csrf, limit_cost, limiter
+from ..extensions import csrf
+from ..models import SignatureStatus, TokenPurpose, utcnow
+from ..signing import rules
+from ..signing.fields import details_from
+from ..signing.tokens import TokenExpired, TokenInvalid, find_token
+from ..web import caches, i18n, skeletons
 from ..web.forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
-from ..models import SignatureKind, SignatureStatus, TokenPurpose, utcnow
-from ..security import private_response
-from . import featured_letter_view, private_page
-from .public import bp
+from ..web.headers import private_response
+from . import current_view, letter_route, private_page, reader_blueprint, scope_to_letter_of
+
+bp = reader_blueprint("sign", __name__)
 
 
-def _sign_rate_limit() -> str:
-    return current_app.config["SIGN_RATE_LIMIT"]
-
-
-def _details(form: SignatureForm) -> signing.SignatureDetails:
-    return signing.SignatureDetails(
-        kind=SignatureKind(form.kind.data),
-        name=form.name.data,
-        organisation=form.organisation.data,
-        role=form.role.data,
-        country=form.country.data,
-        city=form.city.data,
-        website=form.website.data,
-        comment=form.comment.data,
-        consent_publish=bool(form.consent_publish.data),
-        consent_updates=bool(form.consent_updates.data),
-    )
-
-
-TOKEN_MARK, STAMP_MARK = "\x00csrf-token\x00", "\x00form-stamp\x00"
-
-
-def _blank_form_page(view: letters.LetterView):
-    """The empty sign form, rendered once per language and process; each request only fills in its
-    own CSRF token and time stamp (the only parts that differ between readers)."""
-    key = ("sign-form", g.lang)
-    skeleton = page_cache.get(key)
+def _blank_form_page(view):
+    """The empty sign form, rendered once per letter, language and process, with slots for the only
+    parts that differ between readers: the CSRF token and the time stamp."""
+    key = caches.sign_form_key(g.letter_slug, g.lang)
+    skeleton = caches.get(key)
     if skeleton is None:
         form = SignatureForm()
         html = render_template("public/sign.html", view=view, form=form, failed=False)
         if "csrf_token" in form:  # absent only where a test turned CSRF off
-            html = html.replace(form.csrf_token.current_token, TOKEN_MARK)
-        skeleton = html.replace(form.started.data, STAMP_MARK)
-        page_cache.put(key, skeleton, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
-    if TOKEN_MARK in skeleton:
-        skeleton = skeleton.replace(TOKEN_MARK, generate_csrf())
-    html = skeleton.replace(STAMP_MARK, new_form_stamp())
-    return private_response(make_response(html))
+            html = html.replace(form.csrf_token.current_token, skeletons.slot("csrf_token"))
+        skeleton = caches.put(key, html.replace(form.started.data, skeletons.slot("form_stamp")),
+                              current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    values = {"form_stamp": new_form_stamp()}
+    if skeletons.slot("csrf_token") in skeleton:
+        values["csrf_token"] = generate_csrf()
+    return private_response(make_response(skeletons.fill(skeleton, values, html=True)))
 
 
-@bp.route("/sign", methods=["GET", "POST"])
+@letter_route(bp, "/sign", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
-@limiter.limit(_sign_rate_limit, methods=["POST"], cost=limit_cost("SIGN_RATE_LIMIT"))
-def sign():
-    view = featured_letter_view()
-    if signing.signing_paused():
+def form():
+    view = current_view()
+    if rules.signing_paused():
         return private_page("public/sign_paused.html", 503, view=view)
     if request.method == "GET":
         return _blank_form_page(view)
-    form = SignatureForm()
-    if form.is_bot():
+    submitted = SignatureForm()
+    if submitted.is_bot():
         return redirect(url_for(".check_inbox"), 303)
-    if form.validate() and form.stamp_is_valid():
+    if submitted.validate() and submitted.stamp_is_valid():
         try:
-            signing.submit_signature(
-                view.letter, g.lang, view.text.version, view.text.title, _details(form),
-                form.validated_email, request.remote_addr,
-            )
-        except signing.SigningPaused:
+            rules.submit_signature(view, g.lang, details_from(submitted.data), submitted.validated_email,
+                                   request.remote_addr)
+        except rules.SigningPaused:
             return private_page("public/sign_paused.html", 503, view=view)
         return redirect(url_for(".check_inbox"), 303)
-    return private_page("public/sign.html", 422, view=view, form=form, failed=True)
+    return private_page("public/sign.html", 422, view=view, form=submitted, failed=True)
 
 
-@bp.errorhandler(signing.TokenInvalid)
+@bp.errorhandler(TokenInvalid)
 def link_invalid(error):
     """Every emailed link that is unknown, tampered with, or meant for another page."""
     return private_page("public/link_invalid.html", 404)
 
 
-@bp.errorhandler(signing.TokenExpired)
+@bp.errorhandler(TokenExpired)
 def link_expired(error):
-    """Every emailed link past its time (an expired confirm link gets its own page, above)."""
+    """Every emailed link past its time (an expired confirm link gets its own page, below)."""
     return private_page("public/link_expired.html", 410)
 
 
-@bp.get("/sign/check-your-inbox")
+@letter_route(bp, "/sign/check-your-inbox")
 def check_inbox():
     return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"])
 
@@ -101,16 +79,17 @@ def _expired_confirmation(token: str, form: EmailForm | None = None, status: int
     return private_page("public/confirm_expired.html", status, form=form or EmailForm(), token=token)
 
 
-@bp.route("/sign/confirm/<token:token>", methods=["GET", "POST"])
+@letter_route(bp, "/sign/confirm/<token:token>", methods=["GET", "POST"])
 def confirm(token: str):
-    found = signing.find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
+    found = find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
+    scope_to_letter_of(found.signature)
     if found.signature.status is not SignatureStatus.PENDING:
         return redirect(url_for(".thank_you"), 303)
     form = ButtonForm()
     if request.method == "POST" and form.validate():
         try:
-            signing.confirm(token)
-        except signing.TokenExpired:
+            rules.confirm(token)
+        except TokenExpired:
             return _expired_confirmation(token)
         return redirect(url_for(".thank_you"), 303)
     if found.expires_at <= utcnow():
@@ -118,28 +97,26 @@ def confirm(token: str):
     return private_page("public/confirm.html", form=form, signature=found.signature)
 
 
-@bp.post("/sign/confirm/<token:token>/renew")
-@limiter.limit(_sign_rate_limit, cost=limit_cost("SIGN_RATE_LIMIT"))
+@letter_route(bp, "/sign/confirm/<token:token>/renew", methods=["POST"])
 def renew_confirmation(token: str):
+    scope_to_letter_of(find_token(token, TokenPurpose.CONFIRM, allow_expired=True).signature)
     form = EmailForm()
     if not form.validate():
         return _expired_confirmation(token, form, 422)
-    view = featured_letter_view()
-    signing.renew_confirmation(token, form.validated_email, g.lang, view.text.title)
+    rules.renew_confirmation(token, form.validated_email, g.lang, current_view().text.title)
     return redirect(url_for(".check_inbox"), 303)
 
 
-@bp.get("/sign/thank-you")
+@letter_route(bp, "/sign/thank-you")
 def thank_you():
-    view = featured_letter_view()
-    return private_page(
-        "public/thank_you.html", view=view, share_url=i18n.absolute_url("public.letter", lang=g.lang),
-        share_title=view.text.title,
-    )
+    view = current_view()
+    return private_page("public/thank_you.html", view=view, share_url=i18n.absolute_url("letter.page"),
+                        share_title=view.text.title)
 
 
 def _token_action(token: str, purpose: TokenPurpose, template: str, action, done_endpoint: str):
-    found = signing.find_token(token, purpose)
+    found = find_token(token, purpose)
+    scope_to_letter_of(found.signature)
     form = ButtonForm()
     if request.method == "POST" and form.validate():
         action(token)
@@ -147,21 +124,21 @@ def _token_action(token: str, purpose: TokenPurpose, template: str, action, done
     return private_page(template, form=form, signature=found.signature)
 
 
-@bp.route("/sign/withdraw/<token:token>", methods=["GET", "POST"])
+@letter_route(bp, "/sign/withdraw/<token:token>", methods=["GET", "POST"])
 def withdraw(token: str):
-    return _token_action(token, TokenPurpose.WITHDRAW, "public/withdraw.html", signing.withdraw, ".withdrawn")
+    return _token_action(token, TokenPurpose.WITHDRAW, "public/withdraw.html", rules.withdraw, ".withdrawn")
 
 
-@bp.get("/sign/withdrawn")
+@letter_route(bp, "/sign/withdrawn")
 def withdrawn():
     return private_page("public/withdrawn.html")
 
 
-@bp.route("/sign/not-me/<token:token>", methods=["GET", "POST"])
+@letter_route(bp, "/sign/not-me/<token:token>", methods=["GET", "POST"])
 def not_me(token: str):
-    return _token_action(token, TokenPurpose.NOT_ME, "public/not_me.html", signing.not_me, ".not_me_done")
+    return _token_action(token, TokenPurpose.NOT_ME, "public/not_me.html", rules.not_me, ".not_me_done")
 
 
-@bp.get("/sign/not-me-done")
+@letter_route(bp, "/sign/not-me-done")
 def not_me_done():
     return private_page("public/not_me_done.html")

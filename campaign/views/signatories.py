@@ -1,4 +1,4 @@
-"""The public list of signatories, its charts, and its open-data CSV."""
+"""The public list of a letter's signatories, its charts, and its open-data CSV."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from flask import Response, current_app, g, make_response, render_template, requ
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
-from ..publication import charts, exports, listing as publication
-from ..web import i18n, caches as page_cache, parameters
 from ..models import SignatureKind
-from ..security import public_response
-from . import featured_letter_view
-from .public import bp, shared_page_response
+from ..publication import charts, exports
+from ..publication import counts as tallies
+from ..publication import listing as publication
+from ..web import caches, i18n, parameters
+from ..web.headers import public_response
+from . import current_view, letter_route, reader_blueprint
+from .letter import shared_page_response
+
+bp = reader_blueprint("signatories", __name__)
 
 PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "country", "country_name", "website", "drafter", "published_on")
 
@@ -55,7 +59,7 @@ class Section:
     count: int | None
 
 
-def _section_count(counts: publication.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
+def _section_count(counts: tallies.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
     if arguments.text:
         return None
     if arguments.country:
@@ -64,24 +68,24 @@ def _section_count(counts: publication.Counts, kind: SignatureKind, arguments: L
     return counts.organisations if kind is SignatureKind.ORGANISATION else counts.individuals
 
 
-@bp.get("/signatories")
-def signatories():
+@letter_route(bp, "/signatories", endpoint="list")
+def list_page():
     """First pages (any kind, country and sort, no search) are the same for every reader: each process
     keeps them for LETTER_PAGE_CACHE_SECONDS. Searches and later pages are always fresh."""
     arguments = list_arguments(request.args)
     cacheable = not (arguments.text or arguments.after or arguments.before)
-    key = ("list-page", g.lang, arguments.kind, arguments.country, arguments.sort)
-    html = page_cache.get(key) if cacheable else None
+    key = caches.list_page_key(g.letter_slug, g.lang, arguments.kind, arguments.country, arguments.sort)
+    html = caches.get(key) if cacheable else None
     if html is None:
         html = _list_html(arguments)
         if cacheable:
-            page_cache.put(key, html, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+            caches.put(key, html, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return shared_page_response(key, html) if cacheable else public_response(make_response(html))
 
 
 def _list_html(arguments: ListArguments) -> str:
-    view = featured_letter_view()
-    counts = publication.counts(view.letter.id)
+    view = current_view()
+    counts = tallies.counts(view.letter.id)
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
     sections = []
     for kind in kinds:
@@ -96,7 +100,7 @@ def _list_html(arguments: ListArguments) -> str:
     drafters = publication.drafting_organisations(view.letter.id) \
         if first_view and arguments.kind in (None, SignatureKind.ORGANISATION) else []
     names = dict(i18n.country_choices())
-    growth = publication.history(view.letter.id) if first_view else []
+    growth = tallies.history(view.letter.id) if first_view else []
     top = [(names.get(code, code), count) for code, count in counts.top_countries()] if first_view else []
     return render_template(
         "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
@@ -108,11 +112,12 @@ def _list_html(arguments: ListArguments) -> str:
     )
 
 
-@bp.get("/signatories.csv")
-def signatories_csv():
-    view = featured_letter_view()
+@letter_route(bp, "/signatories.csv", endpoint="csv")
+def csv_export():
+    view = current_view()
     arguments = list_arguments(request.args)
-    etag = publication.list_version(view.letter.id) + "|" + g.lang + "|" + request.query_string.decode("latin-1")
+    etag = "|".join((publication.list_version(view.letter.id), view.letter.slug, g.lang,
+                     request.query_string.decode("latin-1")))
     response = Response(mimetype="text/csv")
     response.set_etag(exports.version_tag(etag))
     response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]

@@ -1,7 +1,11 @@
-"""A small in-process cache for what every reader gets alike: the rendered letter page, the letter.
+"""What every reader gets alike, kept by each process for a few seconds; and every key it keeps.
 
-Each app in each process keeps its own entries for a few seconds; only things that are the same for
-everyone (no cookie, no personal data) go in.
+The letter page, the list's first pages, the blank sign form, a letter's text and the pause switch
+are the same for everyone who asks within ``LETTER_PAGE_CACHE_SECONDS`` (the switch: within
+``SIGNING_PAUSE_CACHE_SECONDS``). Each app in each process keeps its own entries; nothing personal
+goes in (no cookie, no form a person filled in). The keys are built here, in one place, and each
+names the letter it belongs to. In debug mode (``make run``) nothing is kept, so an edited template
+shows at once.
 """
 
 from __future__ import annotations
@@ -16,8 +20,36 @@ MAX_ENTRIES = 256
 _lock = threading.Lock()
 
 
+def letter_page_key(slug: str | None, language: str) -> tuple:
+    """The rendered letter page; ``slug`` None for the featured letter at ``/<lang>/``."""
+    return ("letter-page", slug, language)
+
+
+def letter_view_key(slug: str | None, language: str) -> tuple:
+    """A letter's text in one language, as plain values."""
+    return ("letter-view", slug, language)
+
+
+def letter_info_key(slug: str | None) -> tuple:
+    return ("letter-info", slug)
+
+
+def list_page_key(slug: str, language: str, kind, country: str | None, sort: str) -> tuple:
+    """A first page of the public list (no search, no cursor)."""
+    return ("list-page", slug, language, kind, country, sort)
+
+
+def sign_form_key(slug: str, language: str) -> tuple:
+    """The blank sign form, with slots for what differs per reader (see ``skeletons``)."""
+    return ("sign-form", slug, language)
+
+
+def signing_paused_key() -> tuple:
+    return ("signing-paused",)
+
+
 def _entries() -> dict[Hashable, tuple[float, object]]:
-    return current_app.extensions.setdefault("page_cache", {})
+    return current_app.extensions.setdefault("shared_cache", {})
 
 
 def get(key: Hashable):
@@ -34,7 +66,8 @@ def expires_at(key: Hashable) -> float | None:
 
 
 def put(key: Hashable, value, seconds: float):
-    if seconds > 0:
+    """Keep ``value`` for ``seconds`` (not at all in debug mode or for 0 s); returns ``value``."""
+    if seconds > 0 and not current_app.debug:
         entries = _entries()
         with _lock:
             if len(entries) >= MAX_ENTRIES:

@@ -186,15 +186,28 @@ def country_name(code: str) -> str:
 
 
 def forget_previous_language(endpoint, values) -> None:
-    """Start each request without a language: ``g`` outlives a request when an app context was
-    already active (tests, CLI scripts), and Flask-Babel caches the locale there."""
+    """Start each request without a language or a letter: ``g`` outlives a request when an app
+    context was already active (tests, CLI scripts), and Flask-Babel caches the locale there."""
     g.pop("lang", None)
+    g.pop("letter_slug", None)
     refresh()
+
+
+def fill_url_scope(endpoint: str, values: dict) -> None:
+    """Links built on a page keep its language and, when the page came by a letter's own address
+    (``/<lang>/letters/<slug>/…``), that letter; links from the featured letter's short addresses
+    stay short."""
+    url_map = current_app.url_map
+    if "lang" not in values and g.get("lang") and url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = g.lang
+    if "slug" not in values and g.get("letter_slug") and url_map.is_endpoint_expecting(endpoint, "slug"):
+        values["slug"] = g.letter_slug
 
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = language_converter(app.config["LANGUAGES"])
     app.url_value_preprocessor(forget_previous_language)
+    app.url_defaults(fill_url_scope)
     babel.init_app(app, locale_selector=babel_locale_selector)
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["country_name"] = country_name

@@ -22,7 +22,7 @@ from campaign import create_app
 from campaign.mail import delivery
 from campaign.extensions import db
 from campaign.models import AdminRole
-from campaign.security import generate_seal_keypair
+from campaign.crypto import generate_seal_keypair
 
 from ..factories import PROJECT_ROOT, load_shipped_letters
 from ..smtp_sink import SmtpSink, free_port
@@ -61,7 +61,7 @@ class Site:
         raise AssertionError(f"no email to {address}")
 
     def link(self, message, purpose: str) -> str:
-        return re.search(rf"{re.escape(self.url)}/\w+/sign/{purpose}/[\w-]+", message.text).group(0)
+        return re.search(rf"{re.escape(self.url)}/\w+(?:/letters/[\w-]+)?/sign/{purpose}/[\w-]+", message.text).group(0)
 
     def log_in(self, page) -> None:
         """Log the page's context in as the site's admin, with password and a fresh code."""

@@ -15,7 +15,6 @@ from ...extensions import login_manager
 from ...models import AdminUser
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-SESSION_KEY = "_admin_session"
 
 
 class SessionUser(UserMixin):
@@ -89,12 +88,12 @@ def private(response):
 
 
 def init_app(app) -> None:
+    """What the admin pages need besides their blueprint: the login manager and their labels."""
     labels.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
-    from . import auth, manage, queue  # noqa: F401  (routes register on bp)
-
-    app.register_blueprint(bp)
 
 
-__all__ = ["SESSION_KEY", "SessionUser", "admin_required", "bp", "safe_next", "session"]
+from . import auth, manage, queue  # noqa: E402, F401  (their routes register on bp)
+
+

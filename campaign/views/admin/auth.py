@@ -6,17 +6,11 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_login import current_user, login_user, logout_user
 
 from ...moderation import accounts
-from ...extensions import limit_cost, limiter
 from ...web.forms import AdminLoginForm
 from . import SessionUser, bp, safe_next
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["ADMIN_LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"], cost=limit_cost("ADMIN_LOGIN_RATE_LIMIT"))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.queue"))

@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...moderation import accounts, audit, decisions as moderation
+from ...moderation import accounts, audit, queue
 from ...publication import exports
 from ...mail import outbox
 from ...web import parameters
@@ -99,7 +99,7 @@ def _export(kind: str):
     audit.record(current_user.user, current_user.email, "export.downloaded", "signature", None,
                  after={"format": kind, "filters": {k: v for k, v in request.args.items()}})
     db.session.commit()
-    rows = exports.streamed(moderation.filtered(filters).order_by(Signature.id))
+    rows = exports.streamed(queue.filtered(filters).order_by(Signature.id))
     if kind == "csv":
         body = exports.csv_chunks(exports.ADMIN_COLUMNS, (exports.admin_row(row) for row in rows))
         mimetype = "text/csv; charset=utf-8"

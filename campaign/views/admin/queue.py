@@ -6,10 +6,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...moderation import audit, decisions as moderation
+from ...moderation import audit
+from ...moderation import queue as review_queue
+from ...moderation import decisions as moderation
 from ...mail import outbox
 from ...web import parameters
 from ...signing import rules as signing
+from ...signing.fields import EDITABLE
 from ...moderation.flags import flags_for
 from ...web.forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
 from ...web.i18n import country_choices, is_country, supported_codes
@@ -17,14 +20,14 @@ from ...models import SignatureKind, SignatureStatus
 from . import bp, safe_next
 
 
-def queue_filter_from_args() -> moderation.QueueFilter:
+def queue_filter_from_args() -> review_queue.QueueFilter:
     """The queue's filters from the query string; unknown values mean "any"."""
     args = request.args
     statuses = [s.value for s in SignatureStatus if s is not SignatureStatus.PENDING]
     status = parameters.lenient_choice(args, "status", statuses) if "status" in args else SignatureStatus.VERIFIED.value
     kind = parameters.lenient_choice(args, "kind", [k.value for k in SignatureKind])
     country = (parameters.text(args, "country", 10) or "").upper()
-    return moderation.QueueFilter(
+    return review_queue.QueueFilter(
         status=SignatureStatus(status) if status else None,
         kind=SignatureKind(kind) if kind else None,
         country=country if is_country(country) else None,
@@ -40,14 +43,14 @@ def _back_to_queue():
 @bp.get("/")
 def queue():
     filters = queue_filter_from_args()
-    page = moderation.queue_page(filters, current_app.config["QUEUE_PAGE_SIZE"],
+    page = review_queue.queue_page(filters, current_app.config["QUEUE_PAGE_SIZE"],
                                  after=parameters.record_id(request.args, "after"),
                                  before=parameters.record_id(request.args, "before"))
     query = {key: value for key, value in request.args.items() if key not in ("after", "before")}
     return render_template(
         "admin/queue.html", page=page, filters=filters, query=query, decision_form=DecisionForm(),
         statuses=[s for s in SignatureStatus if s is not SignatureStatus.PENDING], kinds=list(SignatureKind),
-        countries=country_choices(), languages=supported_codes(), waiting=moderation.waiting_count(),
+        countries=country_choices(), languages=supported_codes(), waiting=review_queue.waiting_count(),
         mail=outbox.health(),
         signing_form=ButtonForm(), signing_paused=signing.signing_paused(fresh=True),
     )
@@ -83,7 +86,7 @@ def signature(signature_id: int):
     form = EditSignatureForm(obj=found)
     if form.validate_on_submit():
         changed = moderation.edit(signature_id, current_user.user, {
-            name: getattr(form, name).data for name in moderation.EDITABLE_FIELDS
+            name: getattr(form, name).data for name in EDITABLE
         })
         flash(_("Saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for("admin.signature", signature_id=signature_id))

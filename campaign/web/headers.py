@@ -1,15 +1,8 @@
-"""Response headers and caching policy; tokens, keyed hashes and sealed boxes."""
+"""Response headers and caching policy: what every response says about itself."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import ipaddress
-import secrets
-
 from flask import Flask, Response, current_app, redirect, request
-from nacl.public import PrivateKey, PublicKey, SealedBox
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
@@ -66,63 +59,6 @@ def private_response(response: Response) -> Response:
     return response
 
 
-TOKEN_BYTES = 32
-
-
-def new_token() -> str:
-    """A URL-safe token of 256 random bits, for links sent by email."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def token_digest(token: str) -> str:
-    """What the database keeps of a token. Tokens are random, so a plain SHA-256 is enough."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def digests_match(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def keyed_hash(key: str, value: str) -> str:
-    """HMAC-SHA256: equal inputs give equal outputs, but only the key holder can test a guess."""
-    return hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def client_network(address: str | None) -> str | None:
-    """The client's network (IPv4 /24, IPv6 /48): enough to spot a flood, not to name a person."""
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def generate_seal_keypair() -> tuple[str, str]:
-    """A new (public, private) pair for sealing addresses, both base64."""
-    private = PrivateKey.generate()
-    return (
-        base64.b64encode(bytes(private.public_key)).decode("ascii"),
-        base64.b64encode(bytes(private)).decode("ascii"),
-    )
-
-
-def parse_public_key(encoded: str) -> PublicKey:
-    return PublicKey(base64.b64decode(encoded, validate=True))
-
-
-def seal(public_key: str, plaintext: str) -> bytes:
-    """Encrypt to the campaign's public key. Nothing on the server can decrypt it again."""
-    return SealedBox(parse_public_key(public_key)).encrypt(plaintext.encode("utf-8"))
-
-
-def unseal(private_key: str, ciphertext: bytes) -> str:
-    key = PrivateKey(base64.b64decode(private_key.strip(), validate=True))
-    return SealedBox(key).decrypt(ciphertext).decode("utf-8")
-
-
 def redirect_to_https():
     """With ``FORCE_HTTPS``, plain-HTTP requests are sent to the same path on ``SITE_URL``."""
     if not current_app.config["FORCE_HTTPS"] or request.is_secure or request.path == "/healthz":
@@ -132,5 +68,7 @@ def redirect_to_https():
 
 
 def init_app(app: Flask) -> None:
-    app.before_request_funcs.setdefault(None, []).insert(0, redirect_to_https)  # before CSRF and limits
+    """Called before any other extension registers its own hooks, so that plain HTTP is
+    redirected before CSRF checks and rate limits look at the request."""
+    app.before_request(redirect_to_https)
     app.after_request(set_security_headers)

@@ -1,0 +1,53 @@
+"""``flask letters …``: load the letter folders, list them, rebuild their counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from .. import letters
+from ..extensions import db
+from ..publication import counts
+
+
+@click.group("letters", help="Load and inspect the letters.")
+def letters_group() -> None:
+    pass
+
+
+@letters_group.command("load", help="Load the letter folders into the database (idempotent).")
+@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of letter folders; defaults to LETTERS_DIR.")
+def load_letters_command(directory: Path | None) -> None:
+    folder = directory or Path(current_app.config["LETTERS_DIR"])
+    try:
+        report = letters.load_letters(folder, current_app.config["LANGUAGES"])
+    except letters.LetterFileError as error:
+        raise click.ClickException(str(error)) from error
+    for slug in report.letters_created:
+        click.echo(f"new letter: {slug}")
+    for slug, language, version in report.texts_added:
+        click.echo(f"loaded {slug} [{language}] version {version[:12]}")
+    click.echo(f"{len(report.texts_added)} text(s) loaded, {report.texts_unchanged} unchanged.")
+
+
+@letters_group.command("list", help="List the letters and their current text versions.")
+def list_letters_command() -> None:
+    for letter in letters.all_letters():
+        click.echo(f"{letter.slug} (original: {letter.original_language}, published {letter.published_on})")
+        for text in letter.texts:
+            if text.current:
+                click.echo(f"  {text.language}  {text.version[:12]}  {text.title}")
+
+
+@letters_group.command("recount", help="Rebuild a letter's published counts and history from the table.")
+@click.argument("slug")
+def recount_command(slug: str) -> None:
+    letter = letters.letter_by_slug(slug)
+    if letter is None:
+        raise click.ClickException(f"No letter {slug!r}.")
+    counts.rebuild_counts(letter.id)
+    db.session.commit()
+    click.echo(f"{slug}: {counts.published_count(letter.id):,} published")

@@ -1,0 +1,71 @@
+"""Cryptography: emailed-link tokens, keyed hashes, and the sealed boxes that keep addresses.
+
+Nothing here knows about requests: the hashes let us find duplicates and spot floods without
+keeping what they hash, and a sealed box can only be opened with the private key kept offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+TOKEN_BYTES = 32
+
+
+def new_token() -> str:
+    """A URL-safe token of 256 random bits, for links sent by email."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a token. Tokens are random, so a plain SHA-256 is enough."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def digests_match(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def keyed_hash(key: str, value: str) -> str:
+    """HMAC-SHA256: equal inputs give equal outputs, but only the key holder can test a guess."""
+    return hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def client_network(address: str | None) -> str | None:
+    """The client's network (IPv4 /24, IPv6 /48): enough to spot a flood, not to name a person."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def generate_seal_keypair() -> tuple[str, str]:
+    """A new (public, private) pair for sealing addresses, both base64."""
+    private = PrivateKey.generate()
+    return (
+        base64.b64encode(bytes(private.public_key)).decode("ascii"),
+        base64.b64encode(bytes(private)).decode("ascii"),
+    )
+
+
+def parse_public_key(encoded: str) -> PublicKey:
+    return PublicKey(base64.b64decode(encoded, validate=True))
+
+
+def seal(public_key: str, plaintext: str) -> bytes:
+    """Encrypt to the campaign's public key. Nothing on the server can decrypt it again."""
+    return SealedBox(parse_public_key(public_key)).encrypt(plaintext.encode("utf-8"))
+
+
+def unseal(private_key: str, ciphertext: bytes) -> str:
+    key = PrivateKey(base64.b64decode(private_key.strip(), validate=True))
+    return SealedBox(key).decrypt(ciphertext).decode("utf-8")

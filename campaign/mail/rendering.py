@@ -1,0 +1,88 @@
+"""Emails in the signer's language: one kind, one template pair, one translated subject each.
+
+Rendering two translated templates costs more than the rest of a sign request, and emails of one
+kind differ only in a few strings (a name, a title, links). So each process renders a kind once per
+language with a slot for each string, and fills the slots per message (``web.skeletons``).
+"""
+
+from __future__ import annotations
+
+import enum
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..web import i18n, skeletons
+
+_MAX_SKELETONS = 256
+
+
+class EmailKind(str, enum.Enum):
+    """Every kind of email the site sends: its stored name, its templates and its subject."""
+
+    VERIFICATION = "verification"
+    ALREADY_SIGNED = "already-signed"
+    DIGEST = "digest"
+
+    @property
+    def template(self) -> str:
+        return self.value.replace("-", "_")
+
+    @property
+    def subject(self):
+        return SUBJECTS[self]
+
+
+SUBJECTS = {
+    EmailKind.VERIFICATION: _l("Confirm your signature"),
+    EmailKind.ALREADY_SIGNED: _l("You have already signed"),
+    EmailKind.DIGEST: _l("Signatures await review"),
+}
+
+
+def _render_now(kind: EmailKind, language: str, context: dict) -> tuple[str, str, str]:
+    """Emails are rendered from their own variables only: the page context (language switch,
+    canonical links) that ``render_template`` would compute for the current request is not theirs."""
+    described = i18n.describe(language)
+    environment = current_app.jinja_env
+    with force_locale(described.babel_locale):
+        subject = str(kind.subject)
+        variables = {"email_language": described, "subject": subject, **context}
+        return (
+            subject,
+            environment.get_template(f"email/{kind.template}.txt").render(variables),
+            environment.get_template(f"email/{kind.template}.html").render(variables),
+        )
+
+
+def render(kind: EmailKind, language: str, **context) -> tuple[str, str, str]:
+    """The subject, text and HTML of an email of ``kind`` in ``language``. Strings in ``context`` are
+    filled into slots; other values (numbers choose plural forms) are part of the skeleton's key."""
+    strings = {name: value for name, value in context.items() if isinstance(value, str)}
+    fixed = tuple(sorted((name, value) for name, value in context.items() if not isinstance(value, str)))
+    key = (kind, language, tuple(sorted(strings)), fixed)
+    cached = current_app.extensions.setdefault("email_skeletons", {})
+    skeleton = cached.get(key)
+    if skeleton is None:
+        skeleton = _render_now(kind, language, {**context, **{name: skeletons.slot(name) for name in strings}})
+        if len(cached) >= _MAX_SKELETONS:
+            cached.clear()
+        cached[key] = skeleton
+    subject, text, html = skeleton
+    return subject, skeletons.fill(text, strings, html=False), skeletons.fill(html, strings, html=True)
+
+
+def message_row(kind: EmailKind, recipient: str, language: str, **context) -> dict:
+    """A message rendered in ``language``, as the row that queues it (without its signature)."""
+    subject, body_text, body_html = render(kind, language, **context)
+    return {
+        "kind": kind.value,
+        "recipient": recipient,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "message_id": make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname),
+    }

@@ -1,0 +1,87 @@
+"""The review queue: what awaits a moderator, filtered and paged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Letter, Signature, SignatureKind, SignatureStatus
+from ..text import search_key
+from .flags import flags_for
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: SignatureStatus | None = SignatureStatus.VERIFIED
+    kind: SignatureKind | None = None
+    country: str | None = None
+    language: str | None = None
+    text: str | None = None
+    letter_id: int | None = None
+
+
+@dataclass
+class QueueEntry:
+    signature: Signature
+    letter_slug: str
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QueuePage:
+    entries: list[QueueEntry]
+    next_after: int | None  # id to pass as ``after`` for the next page
+    previous_before: int | None  # id to pass as ``before`` for the previous page
+
+
+def filtered(filters: QueueFilter):
+    """The signatures matching the filters, in id order (oldest first): also used by exports."""
+    query = select(Signature)
+    if filters.status is not None:
+        query = query.where(Signature.status == filters.status)
+    if filters.kind is not None:
+        query = query.where(Signature.kind == filters.kind)
+    if filters.country:
+        query = query.where(Signature.country == filters.country.upper())
+    if filters.language:
+        query = query.where(Signature.language == filters.language)
+    if filters.letter_id is not None:
+        query = query.where(Signature.letter_id == filters.letter_id)
+    if filters.text and search_key(filters.text):
+        query = query.where(or_(
+            Signature.search_text.contains(search_key(filters.text), autoescape=True),
+            Signature.email_domain.contains(filters.text.strip().lower(), autoescape=True),
+        ))
+    return query
+
+
+def queue_page(filters: QueueFilter, limit: int, after: int | None = None, before: int | None = None) -> QueuePage:
+    """One page of the queue by keyset on id: the last page costs what the first does."""
+    query = filtered(filters)
+    if before is not None:
+        rows = list(db.session.scalars(query.where(Signature.id < before).order_by(Signature.id.desc()).limit(limit + 1)))
+        has_more_before = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+        has_more_after = True
+    else:
+        if after is not None:
+            query = query.where(Signature.id > after)
+        rows = list(db.session.scalars(query.order_by(Signature.id).limit(limit + 1)))
+        has_more_after = len(rows) > limit
+        rows = rows[:limit]
+        has_more_before = after is not None
+    slugs = dict(db.session.execute(select(Letter.id, Letter.slug)).all())
+    entries = [QueueEntry(row, slugs.get(row.letter_id, "")) for row in rows]
+    for entry, found in zip(entries, flags_for([entry.signature for entry in entries])):
+        entry.flags = found
+    return QueuePage(
+        entries=entries,
+        next_after=rows[-1].id if rows and has_more_after else None,
+        previous_before=rows[0].id if rows and has_more_before else None,
+    )
+
+
+def waiting_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Signature).where(Signature.status == SignatureStatus.VERIFIED))

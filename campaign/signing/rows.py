@@ -1,0 +1,86 @@
+"""How a signature row is built: the one place for its rules, whoever adds the signature (the sign
+form, the import, the demo seed, the test factories).
+
+The rules: an organisation is always named (its signature is public); only an organisation keeps a
+website and can be a drafting organisation; public search matches what ``search_text_for`` says; an
+address is kept only as its keyed hash, its domain and a sealed box; the time stamps follow the
+status the row starts in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from email_validator import ValidatedEmail
+from flask import current_app
+
+from ..crypto import keyed_hash, seal
+from ..models import SignatureKind, SignatureStatus
+from ..publication.listing import search_text_for
+from .fields import FIELD_NAMES, SignatureDetails
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+NO_ADDRESS = {"email_hash": None, "email_domain": None, "email_sealed": None}
+
+
+def canonical_email(address: ValidatedEmail) -> str:
+    """One spelling per mailbox: case, NFC, IDNA, no ``+tag``, and Gmail's dots ignored."""
+    local = unicodedata.normalize("NFC", address.local_part).casefold().split("+", 1)[0]
+    domain = address.ascii_domain.lower()
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def mailbox(address: ValidatedEmail) -> str:
+    """The address as mail is sent to it: the local part as typed (NFC) and the domain in IDNA 2008
+    A-labels, the encoding the form validated (``straße.de`` is ``xn--strae-oqa.de``, never the
+    ``strasse.de`` of IDNA 2003). A non-ASCII local part can only travel over SMTPUTF8."""
+    return f"{address.local_part}@{address.ascii_domain}"
+
+
+def email_hash(address: ValidatedEmail) -> str:
+    return keyed_hash(current_app.config["EMAIL_HASH_KEY"], canonical_email(address))
+
+
+def address_columns(address: ValidatedEmail | None) -> dict:
+    """What a signature keeps of an address: its keyed hash (duplicates), its domain (moderators)
+    and a sealed box only the offline private key opens."""
+    if address is None:
+        return dict(NO_ADDRESS)
+    return {
+        "email_hash": email_hash(address),
+        "email_domain": address.domain.lower(),
+        "email_sealed": seal(current_app.config["SEAL_PUBLIC_KEY"], mailbox(address)),
+    }
+
+
+def signature_row(letter_id: int, details: SignatureDetails, *, status: SignatureStatus, language: str,
+                  letter_version: str, source: str, now: dt.datetime, address: dict | None = None,
+                  client_network_hash: str | None = None, is_drafter: bool = False,
+                  import_key: str | None = None) -> dict:
+    """Every column of a new signature, from what the signer told us and where it comes from.
+    ``address`` is ``address_columns(...)`` (or precomputed alike, as the demo seed does)."""
+    organisation = details.kind is SignatureKind.ORGANISATION
+    decided = status in (SignatureStatus.PUBLISHED, SignatureStatus.REJECTED)
+    return {
+        "letter_id": letter_id,
+        "status": status,
+        **{name: getattr(details, name) for name in FIELD_NAMES},
+        "website": details.website if organisation else None,
+        "consent_publish": details.consent_publish or organisation,
+        "is_drafter": is_drafter and organisation,
+        "search_text": search_text_for(details.kind, details.name, details.organisation),
+        **(address or NO_ADDRESS),
+        "language": language,
+        "letter_version": letter_version,
+        "client_network_hash": client_network_hash,
+        "source": source,
+        "import_key": import_key,
+        "created_at": now,
+        "updated_at": now,
+        "verified_at": now if status is not SignatureStatus.PENDING else None,
+        "decided_at": now if decided else None,
+        "published_at": now if status is SignatureStatus.PUBLISHED else None,
+    }

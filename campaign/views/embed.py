@@ -1,0 +1,28 @@
+"""The counter partner sites may put in an ``<iframe>``: the one page others may frame."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, make_response, render_template, request
+
+from .. import letters
+from ..publication import counts
+from ..web import i18n, parameters
+from ..web.headers import allow_framing, public_response
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+
+
+@bp.get("/<slug:slug>/counter")
+def counter(slug: str):
+    """A small page partner sites may frame: the count, in the language asked for (``?lang=``)."""
+    found = letters.letter_by_slug(slug)
+    if found is None:
+        abort(404)
+    g.lang = parameters.lenient_choice(request.args, "lang", i18n.supported_codes()) or i18n.negotiate()
+    view = letters.letter_in_language(found, g.lang)
+    html = render_template("embed/counter.html", view=view, count=counts.published_count(found.id),
+                           letter_url=i18n.absolute_url("letter.page", lang=g.lang, slug=slug),
+                           sign_url=i18n.absolute_url("sign.form", lang=g.lang, slug=slug))
+    response = public_response(make_response(html))
+    response.vary.add("Accept-Language")
+    return allow_framing(response)

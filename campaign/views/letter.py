@@ -1,0 +1,47 @@
+"""The letter itself: ``/`` picks a language, ``/<lang>/`` shows the featured letter, and
+``/<lang>/letters/<slug>`` any letter."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, url_for
+
+from .. import letters
+from ..publication import counts
+from ..web import caches, i18n, replay
+from ..web.headers import public_response
+from . import current_view, letter_route, reader_blueprint
+
+root = Blueprint("root", __name__)
+bp = reader_blueprint("letter", __name__)
+
+
+@root.get("/")
+def choose_language():
+    response = redirect(url_for("letter.page", lang=i18n.negotiate()), code=302)
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@letter_route(bp, "/")
+def page():
+    """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language;
+    a cached answer touches neither the templates nor the database."""
+    key = caches.letter_page_key(g.letter_slug, g.lang)
+    html = caches.get(key)
+    if html is None:
+        view = current_view()
+        html = caches.put(key, render_template(
+            "public/letter.html", view=view, published_count=counts.published_count(view.letter.id),
+            all_letters=letters.all_letters(), share_url=i18n.absolute_url("letter.page"),
+            share_title=view.text.title,
+        ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    return shared_page_response(key, html)
+
+
+def shared_page_response(key, html: str):
+    """A page from the shared cache: the same for every reader, so repeats are replayed until it expires."""
+    expires = caches.expires_at(key)
+    if expires is not None:
+        replay.replayable_until(expires)
+    return public_response(make_response(html))
