@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-LANGUAGES := es fr pt de ar
+# The translated languages: every catalogue on disk (a test checks they are the configured ones).
+LANGUAGES := $(patsubst translations/%/LC_MESSAGES/messages.po,%,$(wildcard translations/*/LC_MESSAGES/messages.po))
 CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messages.mo)
 FLASK := $(BIN)/flask --app wsgi
 

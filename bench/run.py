@@ -72,7 +72,7 @@ def scratch_database(name: str) -> str:
 
 @contextmanager
 def process(args: list[str], env: dict, log: Path):
-    handle = open(log, "w")
+    handle = open(log, "w")  # noqa: SIM115  (closed when the process is stopped, below)
     child = subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
     try:
         yield child

@@ -197,10 +197,11 @@ def validate(config: dict) -> None:
         except (UnknownLocaleError, ValueError) as error:
             raise ConfigError(f"FLASK_LANGUAGES: Babel knows no locale {code!r}.") from error
         if code != "en":
-            catalogue = Path(config["BABEL_TRANSLATION_DIRECTORIES"]) / code / "LC_MESSAGES" / "messages.mo"
-            if not catalogue.is_file():
+            folders = [Path(folder) for folder in config["BABEL_TRANSLATION_DIRECTORIES"].split(";")]
+            catalogues = [folder / code / "LC_MESSAGES" / "messages.mo" for folder in folders]
+            if not any(catalogue.is_file() for catalogue in catalogues):
                 raise ConfigError(
-                    f"No compiled catalogue for {code!r} at {catalogue}. Run `make translations` "
+                    f"No compiled catalogue for {code!r} at {catalogues[0]}. Run `make translations` "
                     "or remove the language from FLASK_LANGUAGES."
                 )
     if config.get("DEFAULT_LANGUAGE") not in languages:

@@ -82,11 +82,10 @@ def _copy_rows(rows: list[dict]) -> None:
     """PostgreSQL's COPY: the fastest way in, through the session's own connection."""
     columns = list(rows[0])
     connection = db.session.connection().connection.driver_connection
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY signatures ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[column].value if isinstance(row[column], enum.Enum) else row[column]
-                                for column in columns])
+    with connection.cursor() as cursor, cursor.copy(f"COPY signatures ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[column].value if isinstance(row[column], enum.Enum) else row[column]
+                            for column in columns])
 
 
 def seed(letter_slug: str | None, count: int, seed_value: int = 1, progress=None) -> int:

@@ -22,10 +22,10 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .web import caches
-from .web.parameters import SLUG_MAX_LENGTH, SLUG_PATTERN
 from .extensions import db
 from .models import Letter, LetterText
+from .web import caches
+from .web.parameters import SLUG_MAX_LENGTH, SLUG_PATTERN
 
 FRONT_MATTER_FENCE = "---"
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from .moderation import audit
 from .extensions import db
 from .models import (
     AdminSession,
@@ -25,6 +24,7 @@ from .models import (
     SignatureToken,
     utcnow,
 )
+from .moderation import audit
 
 OUTBOX_ROW_DAYS = 30
 

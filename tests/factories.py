@@ -9,11 +9,15 @@ from flask import Flask
 from flask_babel import force_locale, gettext, ngettext
 
 from campaign import letters
+from campaign.config import DefaultConfig
 from campaign.extensions import db
 from campaign.models import Letter, PublishedTally
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_LETTER = "ban-biometric-surveillance"
+#: The languages the site is configured with, the original (default) first: the one list tests use.
+LANGUAGES = list(DefaultConfig.LANGUAGES)
+TRANSLATED_LANGUAGES = [code for code in LANGUAGES if code != DefaultConfig.DEFAULT_LANGUAGE]
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -119,8 +123,8 @@ ADMIN_PASSWORD = "correct horse battery staple 42"
 
 
 def make_admin(email: str = "mod@campaign.example", role: str = "moderator", password: str = ADMIN_PASSWORD):
-    from campaign.moderation import accounts
     from campaign.models import AdminRole
+    from campaign.moderation import accounts
 
     return accounts.create_admin(email, password, AdminRole(role), actor_label="test")
 
@@ -165,7 +169,7 @@ def make_signature(status: str = "verified", kind: str = "organisation", email: 
     view = letters.letter_in_language(letter, "en")
     number = db.session.query(Signature).count() + 1
     email = email or f"signer{number}@example{number}.org"
-    given = {name: None for name in FIELD_NAMES} | {
+    given = dict.fromkeys(FIELD_NAMES) | {
         "kind": kind, "name": f"Signer {number}", "organisation": f"Organisation {number}" if kind == "organisation"
         else None, "country": "BR", "consent_publish": True, "consent_updates": False,
     }
@@ -184,8 +188,8 @@ def make_signature(status: str = "verified", kind: str = "organisation", email: 
 
 def published(**fields):
     """A signature published the way a moderator would, so counts and history follow."""
-    from campaign.moderation import decisions as moderation
     from campaign.models import AdminUser
+    from campaign.moderation import decisions as moderation
 
     moderator = db.session.query(AdminUser).filter_by(email="factory@campaign.example").one_or_none() \
         or make_admin("factory@campaign.example")

@@ -9,10 +9,10 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from campaign.moderation import accounts
 from campaign import create_app
 from campaign.config import apply_cookie_policy
 from campaign.models import AdminSession, AuditEntry, LoginThrottle
+from campaign.moderation import accounts
 
 from .factories import ADMIN_PASSWORD, TEST_CONFIG, csrf_token, log_in, make_admin, totp_code, translated
 
@@ -151,7 +151,8 @@ def test_sessions_expire_when_idle_and_after_their_lifetime(app, client, db, col
     user = make_admin()
     log_in(client, user)
     moment = dt.datetime.now(dt.timezone.utc) - age
-    db.session.execute(update(AdminSession).values(**{column: moment, "last_seen_at": min(moment, dt.datetime.now(dt.timezone.utc))}))
+    last_seen = min(moment, dt.datetime.now(dt.timezone.utc))
+    db.session.execute(update(AdminSession).values(**{column: moment, "last_seen_at": last_seen}))
     db.session.commit()
     assert client.get("/admin/").status_code == 302
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-from .factories import PROJECT_ROOT
+from campaign.web.i18n import describe
+
+from .factories import PROJECT_ROOT, TRANSLATED_LANGUAGES
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
-LANGUAGES = ["es", "fr", "pt", "de", "ar"]
+LANGUAGES = TRANSLATED_LANGUAGES
 
 
 def catalogue(language: str):
     with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
-        return read_po(handle, locale=language.replace("pt", "pt_BR"))
+        return read_po(handle, locale=describe(language).babel_locale)
 
 
 def message_ids(catalog) -> set:
@@ -76,3 +77,55 @@ def test_arabic_plural_forms_are_all_translated():
     assert catalog.num_plurals == 6
     plurals = [m for m in catalog if m.id and isinstance(m.id, tuple)]
     assert plurals and all(len(m.string) == 6 and all(m.string) for m in plurals)
+
+
+def test_the_catalogues_on_disk_are_the_configured_languages():
+    """The Makefile compiles what is on disk; the site offers what is configured: they must agree."""
+    on_disk = {path.parts[-3] for path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")}
+    assert on_disk == set(LANGUAGES)
+
+
+@pytest.fixture
+def strings_asked_for(monkeypatch) -> set:
+    """Every message id handed to a catalogue at run time (templates, lazy strings, gettext calls)."""
+    from babel import support
+
+    asked: set = set()
+
+    def recording(original, plural: bool):
+        if plural:
+            def ngettext(self, singular, plural_form, number):
+                asked.add((singular, plural_form))
+                return original(self, singular, plural_form, number)
+            return ngettext
+
+        def gettext(self, message):
+            asked.add(message)
+            return original(self, message)
+        return gettext
+
+    for translations in (support.NullTranslations, support.Translations):
+        monkeypatch.setattr(translations, "ugettext", recording(translations.ugettext, plural=False))
+        monkeypatch.setattr(translations, "ungettext", recording(translations.ungettext, plural=True))
+    return asked
+
+
+def test_every_string_asked_for_at_run_time_is_in_the_template_catalogue(app, app_config, client, db, smtp,
+                                                                          strings_asked_for):
+    """What the code hands to gettext while pages and emails are made (email subjects included)
+    must have been extracted: a string built at run time, or one never marked, would go out in
+    English in every language."""
+    from campaign.mail.rendering import EmailKind, render
+
+    from .test_security import crawl
+
+    crawl(app, client, db, smtp)
+    with app.test_request_context():
+        for kind in EmailKind:
+            for language in ["en", *LANGUAGES]:
+                render(kind, language, letter_title="T", signer_name="N", confirm_hours=1, confirm_url="u",
+                       withdraw_url="u", not_me_url="u", manage_url="u", waiting=3, queue_url="u")
+    with open(TRANSLATIONS / "messages.pot", "rb") as handle:
+        template = message_ids(read_po(handle))
+    assert strings_asked_for, "nothing was recorded: the check itself is broken"
+    assert strings_asked_for - template == set()

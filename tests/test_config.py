@@ -6,10 +6,9 @@ import pytest
 
 from campaign import create_app
 from campaign.config import ConfigError
+from campaign.crypto import generate_seal_keypair
 
 from .factories import TEST_CONFIG
-
-from campaign.crypto import generate_seal_keypair
 
 GOOD_SECRET = "x" * 40
 PRODUCTION = {
@@ -54,7 +53,7 @@ def test_debug_starts_without_secret():
 
 def test_secret_from_environment(monkeypatch):
     monkeypatch.setenv("FLASK_SECRET_KEY", GOOD_SECRET)
-    app = create_app({key: value for key, value in PRODUCTION.items()})
+    app = create_app(dict(PRODUCTION))
     assert app.config["SECRET_KEY"] == GOOD_SECRET
 
 

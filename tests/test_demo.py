@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from campaign import demo
-from campaign.publication import counts as publication
 from campaign.models import Signature, SignatureStatus
+from campaign.publication import counts as publication
 
 from .factories import shipped_letter
 

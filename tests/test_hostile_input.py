@@ -9,8 +9,8 @@ logged-in admin. No answer may be a 5xx, and every API answer, error or not, is 
 from __future__ import annotations
 
 import base64
-import os
 import json
+import os
 import re
 from urllib.parse import quote, urlencode
 
@@ -72,7 +72,7 @@ def requests(draw, routes):
         value = _path_value(draw, converter)
         raw = value if "%" in value and converter not in ("LanguageConverter", "IntegerConverter") else \
             quote(value.encode("utf-8", "surrogatepass"), safe="")
-        path = re.sub(rf"<(?:[^:>]+:)?{name}>", lambda _: raw, path)
+        path = re.sub(rf"<(?:[^:>]+:)?{name}>", lambda _, raw=raw: raw, path)
     fields = draw(st.dictionaries(st.one_of(st.sampled_from(PARAMETER_NAMES), st.text(max_size=6)), VALUES,
                                   max_size=5))
     raw_query = draw(st.one_of(st.just(""), RAW_BYTES.map(lambda raw: f"q={raw}&cursor={raw}&limit={raw}")))
@@ -101,7 +101,8 @@ def _check(response, path: str) -> None:
             assert set(body) == {"error"} and set(body["error"]) == {"status", "message"}
 
 
-SWEEP = settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", 250)), deadline=None, derandomize=not os.environ.get("HOSTILE_EXAMPLES"),
+SWEEP = settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", 250)), deadline=None,
+                 derandomize=not os.environ.get("HOSTILE_EXAMPLES"),
                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                         HealthCheck.data_too_large])
 

@@ -112,3 +112,54 @@ def test_not_found_page_is_in_the_language_of_the_path(client, code):
 def test_not_found_outside_a_language_prefix_negotiates(client, header, code):
     html = client.get("/no-such-page", headers={"Accept-Language": header}).get_data(as_text=True)
     assert f'<html lang="{code}"' in html
+
+
+def test_a_new_language_is_served_with_no_code_edit(tmp_path, database_url):
+    """Italian, added the way a translator would: a catalogue and a letter file, in folders of its
+    own, named in the settings. The site serves it without any change to the code."""
+    import shutil
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from campaign import create_app
+    from campaign.config import DefaultConfig
+    from campaign.extensions import db
+
+    from .factories import PROJECT_ROOT, TEST_CONFIG, load_shipped_letters
+
+    with open(PROJECT_ROOT / "translations" / "messages.pot", "rb") as handle:
+        catalogue = read_po(handle, locale="it")
+    catalogue["Sign the letter"].string = "Firma la lettera"
+    folder = tmp_path / "translations" / "it" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with open(folder / "messages.mo", "wb") as handle:
+        write_mo(handle, catalogue)
+    letters_dir = tmp_path / "letters"
+    shutil.copytree(PROJECT_ROOT / "letters", letters_dir)
+    (letters_dir / "ban-biometric-surveillance" / "it.md").write_text(
+        "---\nslug: ban-biometric-surveillance\nlanguage: it\ntitle: \"Lettera aperta per vietare la sorveglianza "
+        "biometrica\"\ntranslated_from: en\n---\n\nNoi, le organizzazioni firmatarie, chiediamo un divieto globale.\n",
+        encoding="utf-8")
+    app = create_app({
+        **TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "LANGUAGES": [*DefaultConfig.LANGUAGES, "it"],
+        "BABEL_TRANSLATION_DIRECTORIES": f"{DefaultConfig.BABEL_TRANSLATION_DIRECTORIES};{tmp_path / 'translations'}",
+        "LETTERS_DIR": str(letters_dir),
+    })
+    with app.app_context():
+        db.create_all()
+        load_shipped_letters(app)
+        db.session.remove()
+    try:
+        client = app.test_client()
+        page = client.get("/it/").get_data(as_text=True)
+        assert '<html lang="it" dir="ltr">' in page
+        assert "Lettera aperta per vietare la sorveglianza biometrica" in page and "Firma la lettera" in page
+        assert client.get("/it/sign").status_code == 200 and client.get("/it/signatories").status_code == 200
+        assert 'hreflang="it"' in client.get("/en/").get_data(as_text=True)
+        assert client.get("/", headers={"Accept-Language": "it-IT"}).headers["Location"].endswith("/it/")
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from campaign.publication import exports
-from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
 from campaign.crypto import generate_seal_keypair
+from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
+from campaign.publication import exports
 
 from .factories import log_in, make_admin, make_signature
 

@@ -8,10 +8,10 @@ import pytest
 
 from campaign import letters
 
-from .factories import LTR_AND_RTL, SHIPPED_LETTER, publish_tally, shipped_letter, translated_plural
+from .factories import LANGUAGES, LTR_AND_RTL, SHIPPED_LETTER, publish_tally, shipped_letter, translated_plural
 
 
-@pytest.mark.parametrize("code", ["en", "es", "fr", "pt", "de", "ar"])
+@pytest.mark.parametrize("code", LANGUAGES)
 def test_letter_page_shows_the_whole_text(client, db, code):
     response = client.get(f"/{code}/")
     html = response.get_data(as_text=True)
@@ -169,7 +169,8 @@ def test_repeated_reads_of_shared_pages_are_replayed_exactly(app, db, flask_entr
 
 
 def test_replayed_pages_expire_with_the_cached_page(app, db, flask_entries, monkeypatch):
-    from campaign.web import caches as page_cache, replay
+    from campaign.web import caches as page_cache
+    from campaign.web import replay
 
     page_cache.clear()
     app.config["LETTER_PAGE_CACHE_SECONDS"] = 60

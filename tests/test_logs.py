@@ -7,7 +7,7 @@ import re
 
 from campaign.logs import FORMAT, UTCFormatter, redact
 
-from .factories import ADMIN_PASSWORD, links_in, log_in, make_admin, sign
+from .factories import ADMIN_PASSWORD, links_in, log_in, make_admin
 from .test_signing import csrf_of, deliver
 
 ADDRESS = "leila.sayed@mail.example.org"

@@ -22,7 +22,15 @@ from campaign.mail.rendering import EmailKind
 from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
 
 from .factories import (
-    LTR_AND_RTL, PROJECT_ROOT, TEST_CONFIG, links_in, log_in, make_admin, sign, translated, translated_plural,
+    LTR_AND_RTL,
+    PROJECT_ROOT,
+    TEST_CONFIG,
+    links_in,
+    log_in,
+    make_admin,
+    sign,
+    translated,
+    translated_plural,
 )
 from .smtp_sink import SmtpSink
 from .tcp_proxy import TcpProxy

@@ -7,9 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from campaign.moderation import decisions as moderation, flags, queue
-from campaign.signing import rules as signing
 from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
+from campaign.moderation import decisions as moderation
+from campaign.moderation import flags, queue
+from campaign.signing import rules as signing
 
 from .factories import csrf_token, log_in, make_admin, make_signature, translated
 

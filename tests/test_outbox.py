@@ -6,9 +6,8 @@ import datetime as dt
 import threading
 from email import message_from_bytes, policy
 
-from flask_mail import Message
-
 import pytest
+from flask_mail import Message
 from sqlalchemy import func, select
 
 from campaign.mail import delivery, outbox, rendering

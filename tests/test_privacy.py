@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from campaign.moderation import decisions as moderation
 from campaign import privacy
 from campaign.models import (
     AdminSession,
@@ -20,6 +19,7 @@ from campaign.models import (
     SignatureToken,
     utcnow,
 )
+from campaign.moderation import decisions as moderation
 
 from .factories import LTR_AND_RTL, make_admin, make_signature, published, translated
 

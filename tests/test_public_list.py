@@ -28,7 +28,8 @@ def test_only_published_entries_appear_in_both_sections(app, client, db):
     html = client.get("/en/signatories").get_data(as_text=True)
     assert names_in(html) == ["Published Org", "Named Person"]
     assert '<span class="signatory__affiliation"><bdi>Some University</bdi></span>' in html
-    assert '<a class="signatory__site" href="https://www.published.example" rel="nofollow ugc noopener" dir="ltr">published.example</a>' in html
+    assert ('<a class="signatory__site" href="https://www.published.example" rel="nofollow ugc noopener" dir="ltr">'
+            'published.example</a>') in html
     for private in ("Contact Person Secret", "contact@secret.example", "secret.example", "private note", "Waiting Org",
                     "Unconfirmed Org", "Rejected Org"):
         assert private not in html

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign import create_app
-from campaign.models import Signature
 from campaign.crypto import generate_seal_keypair
+from campaign.models import Signature
 
 from .factories import LTR_AND_RTL, PROJECT_ROOT, TEST_CONFIG, form_fields, signature_data, translated
 from .smtp_sink import free_port

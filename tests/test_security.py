@@ -12,11 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from campaign import create_app
-from campaign.signing import rules as signing
 from campaign.config import ConfigError
+from campaign.crypto import generate_seal_keypair
 from campaign.extensions import db
 from campaign.models import Signature, TokenPurpose
-from campaign.crypto import generate_seal_keypair
+from campaign.signing import rules as signing
 
 from .factories import (
     PROJECT_ROOT,
@@ -68,7 +68,7 @@ class PageAudit(HTMLParser):
         if "style" in attributes:
             self.problems.append(f"style attribute on <{tag}>")
         self.problems += [f"{name} handler on <{tag}>" for name in attributes if name.startswith("on")]
-        resource = attributes.get(self.RESOURCE_ATTRIBUTES.get(tag, ""), None)
+        resource = attributes.get(self.RESOURCE_ATTRIBUTES.get(tag, ""))
         if resource:
             self.resources.append(resource)
         if tag == "a" and (attributes.get("href") or "").lower().startswith("javascript:"):

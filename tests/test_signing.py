@@ -379,7 +379,6 @@ def test_it_was_not_me_removes_the_signature_and_stops_the_form_mailing_me(app, 
 
 def test_emails_link_to_site_url_never_to_the_request_host(app, client, smtp):
     page = client.get("/en/sign", base_url="http://evil.example")
-    from .factories import form_fields, signature_data
 
     client.post("/en/sign", data={**form_fields(page.get_data(as_text=True)), **signature_data()},
                 base_url="http://evil.example")
@@ -405,8 +404,8 @@ def test_signing_can_be_paused_and_resumed(app, client, db):
 
 
 def test_a_pause_from_another_process_reaches_this_one_within_the_cache_time(app, client, db, monkeypatch):
-    from campaign.web import caches as page_cache
     from campaign.models import SiteSetting
+    from campaign.web import caches as page_cache
 
     seconds = app.config["SIGNING_PAUSE_CACHE_SECONDS"]
     assert client.get("/en/sign").status_code == 200
@@ -421,7 +420,6 @@ def test_a_pause_from_another_process_reaches_this_one_within_the_cache_time(app
 
 
 def sign_without_form(client):
-    from .factories import signature_data
 
     return client.post("/en/sign", data=signature_data())
 

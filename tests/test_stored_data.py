@@ -7,9 +7,9 @@ import threading
 import pytest
 from sqlalchemy import func, inspect, select, text
 
+from campaign.crypto import generate_seal_keypair, unseal
 from campaign.mail import delivery
 from campaign.models import OutboxMessage, Signature
-from campaign.crypto import generate_seal_keypair, unseal
 
 from .factories import form_fields, sign, signature_data
 

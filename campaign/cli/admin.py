@@ -8,12 +8,12 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from ..moderation import accounts, queue
-from ..web import i18n
+from ..extensions import db
 from ..mail import outbox
 from ..mail.rendering import EmailKind
-from ..extensions import db
 from ..models import AdminRole, AdminUser
+from ..moderation import accounts, queue
+from ..web import i18n
 
 
 def _read_password(password_stdin: bool) -> str:

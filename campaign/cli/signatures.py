@@ -65,7 +65,7 @@ def export_command(key_file: Path, consent_updates: bool, status: str | None, ou
                    signature.language, signature.status, signature.consent_updates,
                    unseal(private_key, signature.email_sealed)]
 
-    target = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    target = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115  (closed below)
     try:
         for chunk in exports.csv_chunks(OFFLINE_COLUMNS, rows()):
             target.write(chunk)

@@ -18,11 +18,11 @@ from flask import current_app
 from sqlalchemy import case, literal, or_, select, update
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from . import audit
+from ..crypto import client_network, keyed_hash, new_token, token_digest
 from ..extensions import db, upsert
 from ..logs import security_event
 from ..models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
-from ..crypto import client_network, keyed_hash, new_token, token_digest
+from . import audit
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128

@@ -39,8 +39,8 @@ def redact_signature(signature_id: int) -> None:
         select(AuditEntry).where(AuditEntry.target_type == "signature", AuditEntry.target_id == signature_id)
     )
     for entry in entries:
-        entry.before = {key: REDACTED for key in entry.before} if entry.before else None
-        entry.after = {key: REDACTED for key in entry.after} if entry.after else None
+        entry.before = dict.fromkeys(entry.before, REDACTED) if entry.before else None
+        entry.after = dict.fromkeys(entry.after, REDACTED) if entry.after else None
         if entry.note:
             entry.note = REDACTED
 

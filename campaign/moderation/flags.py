@@ -9,8 +9,8 @@ from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..mail import outbox
 from ..extensions import db
+from ..mail import outbox
 from ..models import Signature, SignatureKind, SignatureStatus, utcnow
 from ..text import script_of, search_key
 

@@ -13,6 +13,7 @@ from sqlalchemy import Select
 
 from ..extensions import db
 from ..models import Signature
+from ..signing.fields import ADMIN_COLUMNS
 
 #: A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -22,11 +23,6 @@ EMBEDDED_FORMULA = re.compile(r"([,;|\t\r\n][ \t]*)(?=[=+\-@])")
 STREAM_BATCH = 1000
 CSV_CHUNK_CHARACTERS = 64 * 1024
 
-ADMIN_COLUMNS = (
-    "id", "letter_id", "status", "kind", "name", "organisation", "role", "country", "city", "website",
-    "email_domain", "comment", "consent_publish", "consent_updates", "is_drafter", "language",
-    "letter_version", "source", "created_at", "verified_at", "published_at", "rejection_reason",
-)
 
 
 def neutralise(value) -> str:

@@ -16,10 +16,18 @@ from sqlalchemy import delete, or_, select, update
 from ..crypto import client_network, digests_match, keyed_hash
 from ..extensions import db
 from ..letters import LetterView
-from ..mail import outbox
-from ..mail import rendering
+from ..mail import outbox, rendering
 from ..mail.rendering import EmailKind
-from ..models import AdminUser, EmailSuppression, Signature, SignatureStatus, SignatureToken, SiteSetting, TokenPurpose, utcnow
+from ..models import (
+    AdminUser,
+    EmailSuppression,
+    Signature,
+    SignatureStatus,
+    SignatureToken,
+    SiteSetting,
+    TokenPurpose,
+    utcnow,
+)
 from ..moderation import audit
 from ..publication import counts
 from ..web import caches

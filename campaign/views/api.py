@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, make_response, request
 
 from .. import letters
 from ..models import SignatureKind

@@ -6,13 +6,12 @@ import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from babel import support
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
-from babel import support
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
@@ -30,14 +29,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..signing.fields import FORM_CONTRACT
+from ..text import UnsafeText, clean_text
 from .i18n import country_choices, is_country
 from .parameters import as_record_id
-from ..text import UnsafeText, clean_text
 
-CONTRACT_FIELDS = (
-    "kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",
-    "consent_publish", "consent_updates", "csrf_token",
-)
 FORM_STAMP_SALT = "sign-form-started"
 
 
@@ -178,7 +174,7 @@ class SignatureForm(CampaignForm):
         source = kwargs.get("formdata")
         if source is None and has_request_context() and request.method == "POST":
             source = request.form
-        self.repeated_fields = [name for name in CONTRACT_FIELDS if source is not None and len(source.getlist(name)) > 1]
+        self.repeated_fields = [name for name in FORM_CONTRACT if source is not None and len(source.getlist(name)) > 1]
         self.country.choices = country_select_choices()
         self.validated_email = None
         self._shown_at_checked = None

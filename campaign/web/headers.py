@@ -36,7 +36,7 @@ def allow_framing(response: Response) -> Response:
 def set_security_headers(response: Response) -> Response:
     """Add each base header the view did not set itself (one pass over the response's headers, not
     one per header: this runs on every response)."""
-    present = {name.lower() for name in response.headers.keys()}
+    present = {name.lower() for name, _ in response.headers}
     frameable = getattr(response, "frameable", False)
     response.headers.extend([
         (name, value) for name, value in BASE_HEADERS.items()

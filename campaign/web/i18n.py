@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel import Locale
-from markupsafe import Markup, escape
-
-from ..extensions import babel
-from ..text import fold_for_sorting
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_decimal, get_locale, refresh
+from markupsafe import Markup, escape
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.routing import BaseConverter
+
+from ..extensions import babel
+from ..text import fold_for_sorting
 
 #: Babel locales for URL language codes whose plain code would pick another regional default.
 BABEL_LOCALES = {"pt": "pt_BR"}
@@ -34,7 +34,7 @@ class Language:
     direction: str  # "ltr" or "rtl"
 
 
-@lru_cache(maxsize=None)
+@cache
 def describe(code: str) -> Language:
     babel_locale = BABEL_LOCALES.get(code, code)
     locale = Locale.parse(babel_locale)

@@ -17,12 +17,12 @@ import pyotp
 import pytest
 from werkzeug.serving import make_server
 
-from campaign.moderation import accounts
 from campaign import create_app
-from campaign.mail import delivery
-from campaign.extensions import db
-from campaign.models import AdminRole
 from campaign.crypto import generate_seal_keypair
+from campaign.extensions import db
+from campaign.mail import delivery
+from campaign.models import AdminRole
+from campaign.moderation import accounts
 
 from ..factories import PROJECT_ROOT, load_shipped_letters
 from ..smtp_sink import SmtpSink, free_port

@@ -12,14 +12,14 @@ ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail"}
 @pytest.fixture(scope="module")
 def undelivered(site):
     """One given-up message, as the worker leaves it, so the undelivered-mail page has a row."""
+    from campaign.extensions import db
     from campaign.mail import outbox
     from campaign.mail.rendering import EmailKind
-    from campaign.extensions import db
     from campaign.models import OutboxMessage, OutboxStatus
 
     with site.app.test_request_context():
-        outbox.enqueue(EmailKind.VERIFICATION, "gone@example.org", "en", letter_title="A letter", signer_name="Gone", confirm_hours=72, confirm_url="x",
-                       withdraw_url="x", not_me_url="x", manage_url="x")
+        outbox.enqueue(EmailKind.VERIFICATION, "gone@example.org", "en", letter_title="A letter", signer_name="Gone",
+                       confirm_hours=72, confirm_url="x", withdraw_url="x", not_me_url="x", manage_url="x")
         message = db.session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first()
         message.status, message.recipient, message.body_text, message.body_html = OutboxStatus.FAILED, None, None, None
         message.last_error = "SMTPRecipientsRefused: 550 5.1.1 <[email]>: Recipient address rejected"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, request, session, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import UserMixin, current_user
 
-from ...moderation import accounts
-from . import labels
-from ...web import parameters
 from ...extensions import login_manager
 from ...models import AdminUser
+from ...moderation import accounts
+from ...web import parameters
+from . import labels
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -8,14 +8,14 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...extensions import db
+from ...mail import outbox
+from ...models import AdminRole, AdminUser, Signature
 from ...moderation import accounts, audit, queue
 from ...publication import exports
-from ...mail import outbox
-from ...web import parameters
 from ...signing import rules as signing
-from ...extensions import db
+from ...web import parameters
 from ...web.forms import ButtonForm
-from ...models import AdminRole, AdminUser, Signature
 from . import admin_required, bp
 from .queue import queue_filter_from_args
 
@@ -97,7 +97,7 @@ def _export(kind: str):
     filters = queue_filter_from_args()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     audit.record(current_user.user, current_user.email, "export.downloaded", "signature", None,
-                 after={"format": kind, "filters": {k: v for k, v in request.args.items()}})
+                 after={"format": kind, "filters": dict(request.args.items())})
     db.session.commit()
     rows = exports.streamed(queue.filtered(filters).order_by(Signature.id))
     if kind == "csv":

@@ -6,17 +6,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...moderation import audit
-from ...moderation import queue as review_queue
-from ...moderation import decisions as moderation
 from ...mail import outbox
-from ...web import parameters
+from ...models import SignatureKind, SignatureStatus
+from ...moderation import audit
+from ...moderation import decisions as moderation
+from ...moderation import queue as review_queue
+from ...moderation.flags import flags_for
 from ...signing import rules as signing
 from ...signing.fields import EDITABLE
-from ...moderation.flags import flags_for
+from ...web import parameters
 from ...web.forms import ButtonForm, DecisionForm, EditSignatureForm, ReasonForm
 from ...web.i18n import country_choices, is_country, supported_codes
-from ...models import SignatureKind, SignatureStatus
 from . import bp, safe_next
 
 
