@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, logs
@@ -30,10 +32,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     configure(app, test_config)
     logs.init_app(app)
 
-    app.wsgi_app = app.extensions["replay"] = ReplayMiddleware(app.wsgi_app)
+    # Wrapping ``wsgi_app`` is Flask's documented way to add middleware; Flask types it as a method.
+    app.wsgi_app = app.extensions["replay"] = ReplayMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     headers.init_app(app)  # first: plain HTTP is redirected before CSRF checks and limits
     db.init_app(app)
@@ -73,7 +76,7 @@ def enforce_sqlite_foreign_keys(engine: Engine) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

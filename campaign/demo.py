@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import current_app
 from sqlalchemy import func, insert, select
@@ -82,19 +82,26 @@ def _copy_rows(rows: list[dict]) -> None:
     """PostgreSQL's COPY: the fastest way in, through the session's own connection."""
     columns = list(rows[0])
     connection = db.session.connection().connection.driver_connection
+    if connection is None:
+        raise RuntimeError("the session's database connection is closed")
     with connection.cursor() as cursor, cursor.copy(f"COPY signatures ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row[column].value if isinstance(row[column], enum.Enum) else row[column]
                             for column in columns])
 
 
-def seed(letter_slug: str | None, count: int, seed_value: int = 1, progress=None) -> int:
+def seed(letter_slug: str | None, count: int, seed_value: int = 1, progress: Callable[[int], object] | None = None) -> int:
     """Add ``count`` demo signatures to a letter and rebuild its counts; returns how many exist now."""
     letter = letters.find_letter(letter_slug)
     if letter is None:
         raise LookupError("no such letter; run `flask --app wsgi letters load` first")
-    version = letters.letter_in_language(letter, letter.original_language).text.version
-    start = db.session.scalar(select(func.count()).select_from(Signature).where(Signature.source == "demo"))
+    view = letters.letter_in_language(letter, letter.original_language)
+    if view is None:
+        raise LookupError("the letter's text is not loaded; run `flask --app wsgi letters load` first")
+    version = view.text.version
+    start = db.session.execute(
+        select(func.count()).select_from(Signature).where(Signature.source == "demo")
+    ).scalar_one()
     postgres = db.session.get_bind().dialect.name == "postgresql"
     batch: list[dict] = []
     done = 0

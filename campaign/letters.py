@@ -142,6 +142,8 @@ def load_letters(directory: Path, languages: list[str]) -> LoadReport:
 
     for slug, files in parsed.items():
         original = next(f for f in files if f.translated_from is None)
+        if original.published is None or original.contact is None:  # ``parse_letter_file`` requires both
+            raise LetterFileError(f"{original.path}: the original needs 'published' and 'contact'.")
         letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
         if letter is None:
             letter = Letter(slug=slug)

@@ -9,6 +9,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+#: What ``sys.exc_info()`` returns, as ``logging.Formatter.formatException`` takes it.
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 SECURITY_LOGGER = "campaign.security"
 FORMAT = "%(asctime)sZ %(levelname)s %(name)s: %(message)s"
@@ -35,7 +43,7 @@ def redact(text: str) -> str:
 _base_factory = logging.getLogRecordFactory()
 
 
-def _redacting_factory(*args, **kwargs) -> logging.LogRecord:
+def _redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
     try:
         message = record.getMessage()
@@ -48,19 +56,19 @@ def _redacting_factory(*args, **kwargs) -> logging.LogRecord:
 
 
 class UTCFormatter(logging.Formatter):
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
-    def formatException(self, exc_info) -> str:  # noqa: N802  (logging's name)
+    def formatException(self, exc_info: ExcInfo) -> str:  # noqa: N802  (logging's name)
         return redact(super().formatException(exc_info))
 
 
-def security_event(event: str, **details) -> None:
+def security_event(event: str, **details: object) -> None:
     """One line per security event (logins, second-factor failures, exports, admin actions, limits)."""
     fields = " ".join(f"{key}={value}" for key, value in sorted(details.items()))
     logging.getLogger(SECURITY_LOGGER).warning("%s %s", event, fields)
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     logging.setLogRecordFactory(_redacting_factory)
     root = logging.getLogger()
     if not root.handlers:
@@ -69,6 +77,6 @@ def init_app(app) -> None:
         root.addHandler(handler)
         root.setLevel(logging.INFO)
     else:
-        for handler in root.handlers:
-            if handler.formatter is None or type(handler.formatter) is logging.Formatter:
-                handler.setFormatter(UTCFormatter(FORMAT))
+        for existing in root.handlers:
+            if existing.formatter is None or type(existing.formatter) is logging.Formatter:
+                existing.setFormatter(UTCFormatter(FORMAT))

@@ -10,9 +10,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
-from .extensions import db
+from .extensions import Base, db
 from .models import (
     AdminSession,
     EmailSuppression,
@@ -59,7 +60,7 @@ class PurgeReport:
         return [f"{what}: {count}" for what, count in self.counts.items()]
 
 
-def _signature_ids(status: SignatureStatus, column, before: dt.datetime) -> list[int]:
+def _signature_ids(status: SignatureStatus, column: InstrumentedAttribute[dt.datetime | None], before: dt.datetime) -> list[int]:
     return list(db.session.scalars(select(Signature.id).where(Signature.status == status, column < before)))
 
 
@@ -73,8 +74,8 @@ def _delete_signatures(ids: list[int]) -> None:
         db.session.execute(delete(Signature).where(Signature.id.in_(ids)))
 
 
-def _count(model, *conditions) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+def _count(model: type[Base], *conditions: ColumnElement[bool]) -> int:
+    return db.session.execute(select(func.count()).select_from(model).where(*conditions)).scalar_one()
 
 
 def purge(now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from types import FrameType
 
 import click
 from flask import current_app
@@ -24,7 +25,7 @@ def run_outbox_command(once: bool) -> None:
         return
     stopping = {"now": False}
 
-    def stop(_signum, _frame):
+    def stop(_signum: int, _frame: FrameType | None) -> None:
         stopping["now"] = True
 
     signal.signal(signal.SIGTERM, stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from .. import letters
 from ..crypto import unseal
-from ..models import Signature, SignatureStatus
+from ..models import Letter, Signature, SignatureStatus
 from ..moderation import imports
 from ..publication import exports
 
@@ -20,7 +21,7 @@ def signatures_group() -> None:
     pass
 
 
-def _letter(slug: str | None):
+def _letter(slug: str | None) -> Letter:
     letter = letters.find_letter(slug)
     if letter is None:
         raise click.ClickException("No such letter; load the letters first (flask --app wsgi letters load).")
@@ -59,7 +60,7 @@ def export_command(key_file: Path, consent_updates: bool, status: str | None, ou
     if status:
         query = query.where(Signature.status == SignatureStatus(status))
 
-    def rows():
+    def rows() -> Iterator[list[object]]:
         for signature in exports.streamed(query):
             yield [signature.id, signature.kind, signature.name, signature.organisation, signature.country,
                    signature.language, signature.status, signature.consent_updates,

@@ -27,6 +27,7 @@ import logging
 import smtplib
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.header import Header
@@ -36,7 +37,7 @@ from email.utils import formataddr, formatdate, parseaddr
 
 from flask import current_app
 from flask_mail import Connection
-from sqlalchemy import select, update
+from sqlalchemy import Executable, select, update
 from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
@@ -114,8 +115,9 @@ def wire_message(message: ClaimedMessage, sender: str, date: float | None = None
     tree.attach(MIMEText(message.body_text, "plain", "utf-8"))
     if message.body_html is not None:
         tree.attach(MIMEText(message.body_html, "html", "utf-8"))
+    # typeshed wants a str, but the compat32 policy this tree is written with takes a Header as well.
     tree["Subject"] = message.subject if international or message.subject.isascii() else \
-        Header(message.subject, "utf-8", header_name="Subject")
+        Header(message.subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
     tree["From"] = sender
     tree["To"] = message.recipient
     tree["Date"] = formatdate(date if date is not None else time.time(), localtime=True)
@@ -190,7 +192,7 @@ class ConsoleTransport:
         pass
 
 
-def _transport():
+def _transport() -> ConsoleTransport | SmtpTransport:
     return ConsoleTransport() if current_app.config["MAIL_TRANSPORT"] == "console" else SmtpTransport()
 
 
@@ -210,7 +212,7 @@ def _error_text(error: BaseException, recipient: str | None) -> str:
     return redact(f"{type(error).__name__}: {text}")[:ERROR_TEXT_LENGTH]
 
 
-def _decoded(reply) -> str:
+def _decoded(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
@@ -259,7 +261,7 @@ def claim_due(now: dt.datetime, limit: int) -> list[ClaimedMessage]:
     return sorted((ClaimedMessage(*row) for row in rows), key=lambda message: message.id)
 
 
-def _write(statement) -> None:
+def _write(statement: Executable) -> None:
     """Commit one outcome, waiting for the database to come back for ``OUTBOX_RECORD_RETRY_SECONDS``:
     a message the server has accepted must be marked sent, or it would go out again."""
     deadline = time.monotonic() + current_app.config["OUTBOX_RECORD_RETRY_SECONDS"]
@@ -298,7 +300,7 @@ def record_failure(messages: list[ClaimedMessage], error: BaseException, now: dt
     for message in messages:
         text = _error_text(error, message.recipient)
         if permanent or now >= message.created_at + give_up_after:
-            values = {"status": OutboxStatus.FAILED, "last_error": text, **_ERASED}
+            values: dict[str, object] = {"status": OutboxStatus.FAILED, "last_error": text, **_ERASED}
             report.failed += 1
             logger.warning("outbox message %s given up: %s", message.id, text)
         else:
@@ -370,7 +372,7 @@ def deliver_due(now: dt.datetime | None = None) -> DeliveryReport:
             return total
 
 
-def run_worker(poll_seconds: float, should_stop=lambda: False) -> None:
+def run_worker(poll_seconds: float, should_stop: Callable[[], bool] = lambda: False) -> None:
     """The long-running worker: deliver what is due, then sleep a little."""
     while not should_stop():
         try:

@@ -21,7 +21,7 @@ def queue_row(row: dict, signature_id: int | None = None) -> None:
     db.session.execute(insert(OutboxMessage.__table__), {**row, "signature_id": signature_id})
 
 
-def enqueue(kind: EmailKind, recipient: str, language: str, signature_id: int | None = None, **context) -> None:
+def enqueue(kind: EmailKind, recipient: str, language: str, signature_id: int | None = None, **context: object) -> None:
     """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
     queue_row(message_row(kind, recipient, language, **context), signature_id)
 
@@ -53,8 +53,8 @@ def health(now: dt.datetime | None = None) -> MailHealth:
     waiting, oldest = db.session.execute(
         select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
     ).one()
-    failed = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since))
+    failed = db.session.execute(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since)).scalar_one()
     return MailHealth(waiting, oldest, failed)
 
 

@@ -12,7 +12,7 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..web import i18n, skeletons
@@ -32,7 +32,7 @@ class EmailKind(str, enum.Enum):
         return self.value.replace("-", "_")
 
     @property
-    def subject(self):
+    def subject(self) -> LazyString:
         return SUBJECTS[self]
 
 
@@ -43,7 +43,7 @@ SUBJECTS = {
 }
 
 
-def _render_now(kind: EmailKind, language: str, context: dict) -> tuple[str, str, str]:
+def _render_now(kind: EmailKind, language: str, context: dict[str, object]) -> tuple[str, str, str]:
     """Emails are rendered from their own variables only: the page context (language switch,
     canonical links) that ``render_template`` would compute for the current request is not theirs."""
     described = i18n.describe(language)
@@ -58,7 +58,7 @@ def _render_now(kind: EmailKind, language: str, context: dict) -> tuple[str, str
         )
 
 
-def render(kind: EmailKind, language: str, **context) -> tuple[str, str, str]:
+def render(kind: EmailKind, language: str, **context: object) -> tuple[str, str, str]:
     """The subject, text and HTML of an email of ``kind`` in ``language``. Strings in ``context`` are
     filled into slots; other values (numbers choose plural forms) are part of the skeleton's key."""
     strings = {name: value for name, value in context.items() if isinstance(value, str)}
@@ -75,7 +75,7 @@ def render(kind: EmailKind, language: str, **context) -> tuple[str, str, str]:
     return subject, skeletons.fill(text, strings, html=False), skeletons.fill(html, strings, html=True)
 
 
-def message_row(kind: EmailKind, recipient: str, language: str, **context) -> dict:
+def message_row(kind: EmailKind, recipient: str, language: str, **context: object) -> dict[str, str]:
     """A message rendered in ``language``, as the row that queues it (without its signature)."""
     subject, body_text, body_html = render(kind, language, **context)
     return {

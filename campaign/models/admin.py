@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, enum_column, utcnow
 
 
@@ -17,7 +17,7 @@ class AdminRole(str, enum.Enum):
     ADMIN = "admin"  # also manages accounts and exports personal data
 
 
-class AdminUser(db.Model):
+class AdminUser(Model):
     __tablename__ = "admin_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class AdminUser(db.Model):
         return self.role is AdminRole.ADMIN
 
 
-class AdminSession(db.Model):
+class AdminSession(Model):
     """A login. The cookie carries a random token; the server keeps its hash, so it can end it."""
 
     __tablename__ = "admin_sessions"
@@ -54,7 +54,7 @@ class AdminSession(db.Model):
     user: Mapped[AdminUser] = relationship(back_populates="sessions")
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed logins per account or per client network, keyed by an HMAC so unknown accounts
     are throttled exactly like known ones."""
 
@@ -66,7 +66,7 @@ class LoginThrottle(db.Model):
     last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One moderation or account action: who, what, when, the values before and after.
 
     Never edited or deleted by anyone through the application. The one exception is automatic:

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, utcnow
 
 
-class Letter(db.Model):
+class Letter(Model):
     """An open letter. Its texts (original and translations) are loaded from files in ``LETTERS_DIR``."""
 
     __tablename__ = "letters"
@@ -29,7 +29,7 @@ class Letter(db.Model):
     texts: Mapped[list[LetterText]] = relationship(back_populates="letter", order_by="LetterText.id")
 
 
-class LetterText(db.Model):
+class LetterText(Model):
     """One version of a letter in one language.
 
     Versions are never overwritten: a changed file adds a row and retires the previous one, so the
@@ -51,7 +51,7 @@ class LetterText(db.Model):
     letter: Mapped[Letter] = relationship(back_populates="texts")
 
 
-class PublishedTally(db.Model):
+class PublishedTally(Model):
     """How many signatures of one kind from one country are published for a letter.
 
     ``kind`` is ``organisation``, ``individual`` (named) or ``individual_unnamed`` (counted only).
@@ -71,7 +71,7 @@ class PublishedTally(db.Model):
     )
 
 
-class PublishedDay(db.Model):
+class PublishedDay(Model):
     """The net change in published signatures of a letter on one day (UTC): the growth history."""
 
     __tablename__ = "published_days"

@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, enum_column, utcnow
 
 
@@ -18,7 +18,7 @@ class OutboxStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An email written in the same transaction as the change that caused it, sent by a worker.
 
     The recipient and bodies are erased once the message is sent or given up on.
@@ -43,7 +43,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class SiteSetting(db.Model):
+class SiteSetting(Model):
     """Switches operators flip at run time without a deploy (e.g. pausing signing)."""
 
     __tablename__ = "site_settings"

@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import UTCDateTime, enum_column, utcnow
 
 
@@ -25,7 +25,7 @@ class SignatureStatus(str, enum.Enum):
     HIDDEN = "hidden"  # was published, taken off the list by a moderator
 
 
-class Signature(db.Model):
+class Signature(Model):
     """One signature of one letter by one email address.
 
     The address itself is never stored in clear: ``email_hash`` (a keyed HMAC of the normalised
@@ -94,7 +94,7 @@ class TokenPurpose(str, enum.Enum):
     MANAGE = "manage"
 
 
-class SignatureToken(db.Model):
+class SignatureToken(Model):
     """A link sent by email. Only the SHA-256 of the token is kept; each token serves one purpose."""
 
     __tablename__ = "signature_tokens"
@@ -110,7 +110,7 @@ class SignatureToken(db.Model):
     signature: Mapped[Signature] = relationship(back_populates="tokens")
 
 
-class EmailSuppression(db.Model):
+class EmailSuppression(Model):
     """An address (as its keyed hash) whose owner said "it wasn't me": the form mails it no more."""
 
     __tablename__ = "email_suppressions"

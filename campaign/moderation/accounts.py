@@ -10,12 +10,13 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, cast
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import CursorResult, case, literal, or_, select, update
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..crypto import client_network, keyed_hash, new_token, token_digest
@@ -101,13 +102,13 @@ def _matching_totp_step(user: AdminUser, code: str, now: float) -> int | None:
 def _use_totp_step(user: AdminUser, step: int) -> bool:
     """Take the step for this login in one conditional update: of simultaneous logins with one
     code, exactly one moves the account past the step, and only that one is accepted."""
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(  # an UPDATE's result is a CursorResult
         update(AdminUser)
         .where(AdminUser.id == user.id,
                or_(AdminUser.totp_last_step.is_(None), AdminUser.totp_last_step < step))
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount == 1
 
 
@@ -140,11 +141,11 @@ def list_admins() -> list[AdminUser]:
 
 
 def revoke_sessions(user: AdminUser) -> int:
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(  # an UPDATE's result is a CursorResult
         update(AdminSession)
         .where(AdminSession.user_id == user.id, AdminSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
-    )
+    ))
     return result.rowcount
 
 
@@ -244,7 +245,7 @@ def authenticate(email: str, password: str, code: str, client_address: str | Non
     require_totp = current_app.config["ADMIN_REQUIRE_TOTP"]
     step = _matching_totp_step(user, (code or "").strip(), time.time()) if user is not None else None
     code_ok = not require_totp or step is not None
-    if code_ok and require_totp and not locked and user is not None and user.active and password_ok:
+    if require_totp and step is not None and not locked and user is not None and user.active and password_ok:
         code_ok = _use_totp_step(user, step)
     if locked or user is None or not user.active or not password_ok or not code_ok:
         reason = ("locked" if locked else "unknown account" if user is None else "disabled" if not user.active

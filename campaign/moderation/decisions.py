@@ -6,7 +6,7 @@ published tallies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 
@@ -58,7 +58,7 @@ def _reject(signature: Signature, moderator: AdminUser, reason: str) -> bool:
     return True
 
 
-def _decide_many(ids: Iterable[int], decide) -> int:
+def _decide_many(ids: Iterable[int], decide: Callable[[Signature], bool]) -> int:
     signatures = db.session.scalars(select(Signature).where(Signature.id.in_(list(ids))).with_for_update()).all()
     changed = sum(1 for signature in signatures if decide(signature))
     db.session.commit()

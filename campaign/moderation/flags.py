@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..mail import outbox
@@ -73,13 +74,13 @@ def _published_organisations(signatures: list[Signature]) -> set[tuple[int, str]
     return set(rows)
 
 
-def _busy(column, values: set[str], threshold: int, since: dt.datetime) -> set[str]:
+def _busy(column: InstrumentedAttribute[str | None], values: set[str], threshold: int, since: dt.datetime) -> set[str]:
     if not values:
         return set()
     rows = db.session.execute(
         select(column, func.count()).where(column.in_(values), Signature.created_at >= since).group_by(column)
     ).all()
-    return {value for value, count in rows if count >= threshold}
+    return {value for value, count in rows if value is not None and count >= threshold}
 
 
 def flags_for(signatures: list[Signature]) -> list[list[str]]:

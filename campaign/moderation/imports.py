@@ -25,7 +25,7 @@ from ..publication import counts
 from ..signing import rows
 from ..signing.fields import IMPORT_COLUMNS, details_from
 from ..text import search_key
-from ..web.forms import SignatureForm, single_line
+from ..web.forms import ExtraValidators, SignatureForm, single_line
 from . import audit
 
 COLUMNS = IMPORT_COLUMNS
@@ -42,7 +42,7 @@ class ImportRowForm(SignatureForm):
     consent_updates = BooleanField(false_values=FALSE_VALUES)
     drafter = BooleanField(false_values=FALSE_VALUES)
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: ExtraValidators | None = None) -> bool:
         valid = super().validate(extra_validators)
         if self.kind.data == "individual" and not self.name.data:
             self.name.errors.append("An individual needs a name.")
@@ -69,6 +69,8 @@ def _import_key(form: ImportRowForm) -> str:
 
 def import_csv(path: Path, letter: Letter, actor_label: str = "cli") -> ImportReport:
     view = letters.letter_in_language(letter, letter.original_language)
+    if view is None:
+        raise CsvImportError(f"{letter.slug}: the letter's text is not loaded (flask --app wsgi letters load).")
     report = ImportReport()
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -103,7 +105,7 @@ def import_csv(path: Path, letter: Letter, actor_label: str = "cli") -> ImportRe
                 db.session.rollback()
                 report.already_present += 1
                 continue
-            signature = db.session.get(Signature, inserted)
+            signature = db.session.get_one(Signature, inserted)
             counts.count_published(signature)
             audit.record(None, actor_label, "signature.imported", "signature", signature.id,
                          after={"source": signature.source})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
 from ..models import Letter, Signature, SignatureKind, SignatureStatus
@@ -36,7 +36,7 @@ class QueuePage:
     previous_before: int | None  # id to pass as ``before`` for the previous page
 
 
-def filtered(filters: QueueFilter):
+def filtered(filters: QueueFilter) -> Select[Signature]:
     """The signatures matching the filters, in id order (oldest first): also used by exports."""
     query = select(Signature)
     if filters.status is not None:
@@ -84,4 +84,6 @@ def queue_page(filters: QueueFilter, limit: int, after: int | None = None, befor
 
 
 def waiting_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Signature).where(Signature.status == SignatureStatus.VERIFIED))
+    return db.session.execute(
+        select(func.count()).select_from(Signature).where(Signature.status == SignatureStatus.VERIFIED)
+    ).scalar_one()

@@ -26,7 +26,8 @@ def tally_kind(signature: Signature) -> str:
     return NAMED_INDIVIDUALS if signature.consent_publish else UNNAMED_INDIVIDUALS
 
 
-def _upsert(model, keys: dict, delta: int, extra: dict | None = None) -> None:
+def _upsert(model: type[PublishedTally] | type[PublishedDay], keys: dict[str, object], delta: int,
+            extra: dict[str, object] | None = None) -> None:
     statement = upsert(model).values(**keys, count=delta, **(extra or {}))
     statement = statement.on_conflict_do_update(
         index_elements=[getattr(model, key) for key in keys],
@@ -78,6 +79,8 @@ def rebuild_counts(letter_id: int) -> None:
         db.session.add(PublishedTally(letter_id=letter_id, kind=kind, country=country, count=count, updated_at=now))
     days: dict[dt.date, int] = {}
     for (published_at,) in db.session.execute(select(Signature.published_at).where(*published)).yield_per(10_000):
+        if published_at is None:  # set whenever a signature is published
+            raise ValueError(f"a published signature of letter {letter_id} has no publication time")
         day = published_at.date()
         days[day] = days.get(day, 0) + 1
     for day, count in days.items():

@@ -25,10 +25,10 @@ CSV_CHUNK_CHARACTERS = 64 * 1024
 
 
 
-def neutralise(value) -> str:
+def neutralise(value: object) -> str:
     """Text a spreadsheet shows as text: a formula character at the start of the cell, or right
     after a separator a spreadsheet might split the cell on, gets a quote before it."""
-    if value.__class__ is str:
+    if type(value) is str:  # not a subclass: a str enum is written as its value, below
         value = EMBEDDED_FORMULA.sub(r"\1'", value)
         return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 
 from ..extensions import db
 from ..models import Letter, Signature, SignatureKind, SignatureStatus
@@ -93,7 +93,7 @@ def _encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None, sort: str):
+def _decode_cursor(cursor: str | None, sort: str) -> tuple[str | dt.datetime, int] | None:
     """The (sort value, id) a cursor points after; ``None`` for anything malformed.
 
     Cursors come back from readers, so they are decoded as hostile input: an id outside what
@@ -114,10 +114,14 @@ def _decode_cursor(cursor: str | None, sort: str):
 
 
 def _sort_value(signature: Signature, sort: str) -> str:
-    return signature.published_at.isoformat() if sort == "date" else signature.search_text
+    if sort != "date":
+        return signature.search_text
+    if signature.published_at is None:  # set whenever a signature is published
+        raise ValueError(f"published signature {signature.id} has no publication time")
+    return signature.published_at.isoformat()
 
 
-def public_query(letter_id: int, query: ListQuery, *, include_drafters: bool = True):
+def public_query(letter_id: int, query: ListQuery, *, include_drafters: bool = True) -> Select[Signature]:
     statement = select(Signature).where(
         Signature.letter_id == letter_id,
         Signature.status == SignatureStatus.PUBLISHED,

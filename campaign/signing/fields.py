@@ -12,14 +12,16 @@ one of the three groups, so nothing describing a signer can be left out of their
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from ..models import SignatureKind
 
 
-def _described(label, *, editable: bool = False) -> object:
+def _described(label: object, *, editable: bool = False) -> Any:  # Any: as ``dataclasses.field`` is typed
     return field(metadata={"label": label, "editable": editable})
 
 
@@ -72,7 +74,7 @@ ADMIN_COLUMNS: tuple[str, ...] = (
 )
 
 
-def details_from(values) -> SignatureDetails:
+def details_from(values: Mapping[str, Any]) -> SignatureDetails:
     """Details from anything with the fields' names as keys (a form's data, a CSV row's cleaned
     values); booleans as truth values, the kind as its enum."""
     data = {name: values[name] for name in FIELD_NAMES}

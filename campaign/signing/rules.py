@@ -8,10 +8,11 @@ nothing) only ever reaches the mailbox of the address itself.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from email_validator import ValidatedEmail
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 
 from ..crypto import client_network, digests_match, keyed_hash
 from ..extensions import db
@@ -115,7 +116,7 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
 def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:
     """Atomically take the right to email this signer now; simultaneous repeats get one email at most."""
     cooldown = dt.timedelta(seconds=current_app.config["RESEND_COOLDOWN_SECONDS"])
-    result = db.session.execute(
+    result = cast("CursorResult[Any]", db.session.execute(  # an UPDATE's result is a CursorResult
         update(Signature)
         .where(
             Signature.id == signature_id,
@@ -123,7 +124,7 @@ def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:
         )
         .values(last_email_at=now)
         .execution_options(synchronize_session=False)
-    )
+    ))
     return result.rowcount == 1
 
 
@@ -171,6 +172,7 @@ def renew_confirmation(token: str, address: ValidatedEmail, language: str, title
     now = utcnow()
     if (
         signature.status is SignatureStatus.PENDING
+        and signature.email_hash is not None  # an imported signature may have no address
         and digests_match(rows.email_hash(address), signature.email_hash)
         and _claim_email_slot(signature.id, now)
         and _allow_email_to(signature.email_hash)

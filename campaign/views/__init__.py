@@ -11,6 +11,7 @@ slug in the URL (none: the featured letter). Links a page builds keep the form t
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, g, make_response, render_template
 from flask.typing import ResponseReturnValue
@@ -23,6 +24,7 @@ from ..web import i18n
 from ..web.headers import private_response
 
 LETTER_PREFIX = "/letters/<slug:slug>"
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def reader_blueprint(name: str, import_name: str) -> Blueprint:
@@ -41,11 +43,11 @@ def _pull_language_and_letter(endpoint: str | None, values: dict | None) -> None
     g.letter_slug = values.pop("slug", None)
 
 
-def letter_route(blueprint: Blueprint, rule: str, **options) -> Callable:
+def letter_route(blueprint: Blueprint, rule: str, **options: Any) -> Callable[[View], View]:
     """Register a view of a letter at ``/letters/<slug><rule>`` and, for the featured letter, at
     ``<rule>``."""
 
-    def register(view: Callable) -> Callable:
+    def register(view: View) -> View:
         blueprint.add_url_rule(rule, view_func=view, defaults={"slug": None}, **options)
         blueprint.add_url_rule(LETTER_PREFIX + ("" if rule == "/" else rule), view_func=view, **options)
         return view
@@ -81,9 +83,9 @@ def scope_to_letter_of(signature: Signature) -> None:
         return
     featured = letters.letter_info(None)
     if featured is None or featured.id != signature.letter_id:
-        g.letter_slug = db.session.get(Letter, signature.letter_id).slug
+        g.letter_slug = db.session.get_one(Letter, signature.letter_id).slug
 
 
-def private_page(template: str, status: int = 200, **context) -> ResponseReturnValue:
+def private_page(template: str, status: int = 200, **context: object) -> ResponseReturnValue:
     """A page for one person (forms, links from emails): rendered, never stored by any cache."""
     return private_response(make_response(render_template(template, **context), status))

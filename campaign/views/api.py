@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, make_response, request
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request
+from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..models import SignatureKind
+from ..models import Letter, SignatureKind
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..web import i18n, parameters
@@ -17,26 +18,26 @@ MAX_LIMIT = 500
 
 
 @bp.after_request
-def open_to_all_origins(response):
+def open_to_all_origins(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
 
-def _letter(slug: str):
+def _letter(slug: str) -> Letter:
     found = letters.letter_by_slug(slug)
     if found is None:
         abort(404, description="No letter with this slug.")
     return found
 
 
-def _json(payload, status: int = 200):
+def _json(payload: object, status: int = 200) -> Response:
     response = make_response(jsonify(payload), status)
     return public_response(response)
 
 
 @bp.get("/letters/<slug:slug>")
-def letter(slug: str):
+def letter(slug: str) -> ResponseReturnValue:
     found = _letter(slug)
     counts = tallies.counts(found.id)
     titles = {text.language: text.title for text in found.texts if text.current}
@@ -82,7 +83,7 @@ def _list_query() -> tuple[publication.ListQuery, int]:
 
 
 @bp.get("/letters/<slug:slug>/signatories")
-def signatories(slug: str):
+def signatories(slug: str) -> ResponseReturnValue:
     found = _letter(slug)
     query, limit = _list_query()
     page = publication.list_page(found.id, query, limit)
@@ -102,7 +103,7 @@ def signatories(slug: str):
 
 
 @bp.get("/letters/<slug:slug>/history")
-def history(slug: str):
+def history(slug: str) -> ResponseReturnValue:
     found = _letter(slug)
     return _json({"data": [
         {"date": day.day.isoformat(), "published": day.published, "cumulative": day.cumulative}
@@ -111,5 +112,5 @@ def history(slug: str):
 
 
 @bp.get("/openapi.json")
-def openapi():
+def openapi() -> ResponseReturnValue:
     return _json(openapi_document(current_app.config["SITE_URL"]))

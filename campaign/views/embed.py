@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..publication import counts
@@ -13,7 +14,7 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 
 
 @bp.get("/<slug:slug>/counter")
-def counter(slug: str):
+def counter(slug: str) -> ResponseReturnValue:
     """A small page partner sites may frame: the count, in the language asked for (``?lang=``)."""
     found = letters.letter_by_slug(slug)
     if found is None:

@@ -8,8 +8,9 @@ or something unexpected failed: an API client never has to parse an HTML page.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -23,33 +24,30 @@ ERROR_TEMPLATES = {
 }
 
 
-def json_error(error: HTTPException):
+def json_error(error: HTTPException) -> Response:
     response = jsonify(error={"status": error.code, "message": error.description})
     response.status_code = error.code or 500
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
-def render_error(error: HTTPException):
+def render_error(error: HTTPException) -> ResponseReturnValue:
     if request.path.startswith(API_PREFIX):
         return json_error(error)
+    status = error.code or 500  # Flask hands handlers only exceptions with a code
     if request_ctx.url_adapter is None:  # e.g. a Host outside TRUSTED_HOSTS: no URL can be built
-        return f"{error.code} {error.name}\n", error.code, {"Content-Type": "text/plain; charset=utf-8"}
-    template = ERROR_TEMPLATES.get(error.code or 500, "errors/generic.html")
-    response = render_template(template, error=error), error.code
-    return response
+        return f"{error.code} {error.name}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+    template = ERROR_TEMPLATES.get(status, "errors/generic.html")
+    return render_template(template, error=error), status
 
 
-def database_unavailable(error: OperationalError):
-    response = render_error(ServiceUnavailable())
-    if isinstance(response, tuple):
-        body, status = response
-        return body, status, {"Retry-After": "10", "Cache-Control": "no-store"}
+def database_unavailable(error: OperationalError) -> Response:
+    response = make_response(render_error(ServiceUnavailable()))
     response.headers.update({"Retry-After": "10", "Cache-Control": "no-store"})
     return response
 
 
-def internal_error(error: Exception):
+def internal_error(error: Exception) -> ResponseReturnValue:
     return render_error(InternalServerError())
 
 

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, make_response, redirect, render_template, url_for
+from collections.abc import Hashable
+
+from flask import Blueprint, Response, current_app, g, make_response, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..publication import counts
@@ -16,7 +19,7 @@ bp = reader_blueprint("letter", __name__)
 
 
 @root.get("/")
-def choose_language():
+def choose_language() -> ResponseReturnValue:
     response = redirect(url_for("letter.page", lang=i18n.negotiate()), code=302)
     response.headers["Vary"] = "Accept-Language"
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -24,7 +27,7 @@ def choose_language():
 
 
 @letter_route(bp, "/")
-def page():
+def page() -> ResponseReturnValue:
     """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language;
     a cached answer touches neither the templates nor the database."""
     key = caches.letter_page_key(g.letter_slug, g.lang)
@@ -39,7 +42,7 @@ def page():
     return shared_page_response(key, html)
 
 
-def shared_page_response(key, html: str):
+def shared_page_response(key: Hashable, html: str) -> Response:
     """A page from the shared cache: the same for every reader, so repeats are replayed until it expires."""
     expires = caches.expires_at(key)
     if expires is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from flask import Response, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..models import SignatureKind
+from ..models import Signature, SignatureKind
 from ..signing import self_service
 from ..signing.fields import EDITABLE
 from ..signing.tokens import TokenExpired, TokenInvalid
@@ -21,14 +22,14 @@ bp.register_error_handler(TokenInvalid, link_invalid)
 bp.register_error_handler(TokenExpired, link_expired)
 
 
-def _signature(token: str):
+def _signature(token: str) -> Signature:
     signature = self_service.signature_for(token)
     scope_to_letter_of(signature)
     return signature
 
 
 @letter_route(bp, "/sign/manage/<token:token>", methods=["GET", "POST"])
-def page(token: str):
+def page(token: str) -> ResponseReturnValue:
     signature = _signature(token)
     form = EditSignatureForm(obj=signature)
     if request.method == "POST" and form.validate():
@@ -42,7 +43,7 @@ def page(token: str):
 
 
 @letter_route(bp, "/sign/manage/<token:token>/data.json")
-def data(token: str):
+def data(token: str) -> ResponseReturnValue:
     body = json.dumps(self_service.personal_data(_signature(token)), ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="my-signature.json"'
@@ -50,7 +51,7 @@ def data(token: str):
 
 
 @letter_route(bp, "/sign/manage/<token:token>/naming", methods=["POST"])
-def naming(token: str):
+def naming(token: str) -> ResponseReturnValue:
     signature = _signature(token)
     if ButtonForm().validate():
         try:
@@ -61,7 +62,7 @@ def naming(token: str):
 
 
 @letter_route(bp, "/sign/manage/<token:token>/news", methods=["POST"])
-def news(token: str):
+def news(token: str) -> ResponseReturnValue:
     signature = _signature(token)
     if ButtonForm().validate():
         self_service.set_updates(token, not signature.consent_updates)
@@ -69,7 +70,7 @@ def news(token: str):
 
 
 @letter_route(bp, "/sign/manage/<token:token>/withdraw", methods=["POST"])
-def withdraw(token: str):
+def withdraw(token: str) -> ResponseReturnValue:
     _signature(token)
     if ButtonForm().validate():
         self_service.withdraw(token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -12,7 +12,7 @@ bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, make_response, render_template
+from flask.typing import ResponseReturnValue
 
 from .. import letters, privacy
 from ..web import i18n
@@ -13,7 +14,7 @@ bp = reader_blueprint("pages", __name__)
 
 
 @bp.get("/privacy", endpoint="privacy")
-def privacy_page():
+def privacy_page() -> ResponseReturnValue:
     letter = letters.letter_info(None)
     contact = current_app.config["PRIVACY_CONTACT"] or (letter.contact if letter else None)
     return public_response(make_response(render_template(
@@ -23,5 +24,5 @@ def privacy_page():
 
 
 @bp.get("/accessibility", endpoint="accessibility")
-def accessibility_page():
+def accessibility_page() -> ResponseReturnValue:
     return public_response(make_response(render_template("public/accessibility.html")))

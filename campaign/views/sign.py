@@ -3,10 +3,14 @@ me") with their answers. Every page lives under its letter (see ``letter_route``
 
 from __future__ import annotations
 
-from flask import current_app, g, make_response, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import Response, current_app, g, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import csrf
+from ..letters import LetterView
 from ..models import SignatureStatus, TokenPurpose, utcnow
 from ..signing import rules
 from ..signing.fields import details_from
@@ -19,7 +23,7 @@ from . import current_view, letter_route, private_page, reader_blueprint, scope_
 bp = reader_blueprint("sign", __name__)
 
 
-def _blank_form_page(view):
+def _blank_form_page(view: LetterView) -> Response:
     """The empty sign form, rendered once per letter, language and process, with slots for the only
     parts that differ between readers: the CSRF token and the time stamp."""
     key = caches.sign_form_key(g.letter_slug, g.lang)
@@ -39,7 +43,7 @@ def _blank_form_page(view):
 
 @letter_route(bp, "/sign", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
-def form():
+def form() -> ResponseReturnValue:
     view = current_view()
     if rules.signing_paused():
         return private_page("public/sign_paused.html", 503, view=view)
@@ -48,7 +52,8 @@ def form():
     submitted = SignatureForm()
     if submitted.is_bot():
         return redirect(url_for(".check_inbox"), 303)
-    if submitted.validate() and submitted.stamp_is_valid():
+    # (the checked address is set whenever the form validates)
+    if submitted.validate() and submitted.stamp_is_valid() and submitted.validated_email is not None:
         try:
             rules.submit_signature(view, g.lang, details_from(submitted.data), submitted.validated_email,
                                    request.remote_addr)
@@ -59,28 +64,28 @@ def form():
 
 
 @bp.errorhandler(TokenInvalid)
-def link_invalid(error):
+def link_invalid(error: TokenInvalid) -> ResponseReturnValue:
     """Every emailed link that is unknown, tampered with, or meant for another page."""
     return private_page("public/link_invalid.html", 404)
 
 
 @bp.errorhandler(TokenExpired)
-def link_expired(error):
+def link_expired(error: TokenExpired) -> ResponseReturnValue:
     """Every emailed link past its time (an expired confirm link gets its own page, below)."""
     return private_page("public/link_expired.html", 410)
 
 
 @letter_route(bp, "/sign/check-your-inbox")
-def check_inbox():
+def check_inbox() -> ResponseReturnValue:
     return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"])
 
 
-def _expired_confirmation(token: str, form: EmailForm | None = None, status: int = 410):
+def _expired_confirmation(token: str, form: EmailForm | None = None, status: int = 410) -> ResponseReturnValue:
     return private_page("public/confirm_expired.html", status, form=form or EmailForm(), token=token)
 
 
 @letter_route(bp, "/sign/confirm/<token:token>", methods=["GET", "POST"])
-def confirm(token: str):
+def confirm(token: str) -> ResponseReturnValue:
     found = find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
     scope_to_letter_of(found.signature)
     if found.signature.status is not SignatureStatus.PENDING:
@@ -98,23 +103,24 @@ def confirm(token: str):
 
 
 @letter_route(bp, "/sign/confirm/<token:token>/renew", methods=["POST"])
-def renew_confirmation(token: str):
+def renew_confirmation(token: str) -> ResponseReturnValue:
     scope_to_letter_of(find_token(token, TokenPurpose.CONFIRM, allow_expired=True).signature)
     form = EmailForm()
-    if not form.validate():
+    if not form.validate() or form.validated_email is None:  # the address is set whenever the form validates
         return _expired_confirmation(token, form, 422)
     rules.renew_confirmation(token, form.validated_email, g.lang, current_view().text.title)
     return redirect(url_for(".check_inbox"), 303)
 
 
 @letter_route(bp, "/sign/thank-you")
-def thank_you():
+def thank_you() -> ResponseReturnValue:
     view = current_view()
     return private_page("public/thank_you.html", view=view, share_url=i18n.absolute_url("letter.page"),
                         share_title=view.text.title)
 
 
-def _token_action(token: str, purpose: TokenPurpose, template: str, action, done_endpoint: str):
+def _token_action(token: str, purpose: TokenPurpose, template: str, action: Callable[[str], object],
+                  done_endpoint: str) -> ResponseReturnValue:
     found = find_token(token, purpose)
     scope_to_letter_of(found.signature)
     form = ButtonForm()
@@ -125,20 +131,20 @@ def _token_action(token: str, purpose: TokenPurpose, template: str, action, done
 
 
 @letter_route(bp, "/sign/withdraw/<token:token>", methods=["GET", "POST"])
-def withdraw(token: str):
+def withdraw(token: str) -> ResponseReturnValue:
     return _token_action(token, TokenPurpose.WITHDRAW, "public/withdraw.html", rules.withdraw, ".withdrawn")
 
 
 @letter_route(bp, "/sign/withdrawn")
-def withdrawn():
+def withdrawn() -> ResponseReturnValue:
     return private_page("public/withdrawn.html")
 
 
 @letter_route(bp, "/sign/not-me/<token:token>", methods=["GET", "POST"])
-def not_me(token: str):
+def not_me(token: str) -> ResponseReturnValue:
     return _token_action(token, TokenPurpose.NOT_ME, "public/not_me.html", rules.not_me, ".not_me_done")
 
 
 @letter_route(bp, "/sign/not-me-done")
-def not_me_done():
+def not_me_done() -> ResponseReturnValue:
     return private_page("public/not_me_done.html")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from ..models import SignatureKind
 from ..publication import charts, exports
@@ -37,7 +40,7 @@ class ListArguments:
         return bool(self.country or self.text)
 
 
-def list_arguments(args) -> ListArguments:
+def list_arguments(args: MultiDict[str, str]) -> ListArguments:
     """The list's GET parameters: what is unknown is ignored rather than refused (an old link keeps
     working); only what no person types (control characters) is refused."""
     kind = parameters.lenient_choice(args, "kind", [k.value for k in SignatureKind])
@@ -69,7 +72,7 @@ def _section_count(counts: tallies.Counts, kind: SignatureKind, arguments: ListA
 
 
 @letter_route(bp, "/signatories", endpoint="list")
-def list_page():
+def list_page() -> ResponseReturnValue:
     """First pages (any kind, country and sort, no search) are the same for every reader: each process
     keeps them for LETTER_PAGE_CACHE_SECONDS. Searches and later pages are always fresh."""
     arguments = list_arguments(request.args)
@@ -113,16 +116,17 @@ def _list_html(arguments: ListArguments) -> str:
 
 
 @letter_route(bp, "/signatories.csv", endpoint="csv")
-def csv_export():
+def csv_export() -> ResponseReturnValue:
     view = current_view()
     arguments = list_arguments(request.args)
     etag = "|".join((publication.list_version(view.letter.id), view.letter.slug, g.lang,
                      request.query_string.decode("latin-1")))
     response = Response(mimetype="text/csv")
-    response.set_etag(exports.version_tag(etag))
+    tag = exports.version_tag(etag)
+    response.set_etag(tag)
     response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
     response.headers["Content-Disposition"] = f'attachment; filename="{view.letter.slug}-signatories.csv"'
-    if request.if_none_match.contains(response.get_etag()[0]):
+    if request.if_none_match.contains(tag):
         response.status_code = 304
         return response
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
@@ -132,7 +136,7 @@ def csv_export():
     return response
 
 
-def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: ListArguments):
+def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: ListArguments) -> Iterator[tuple[str, ...]]:
     """The CSV's rows with every cell already a safe string: only what a signer typed can start
     with a formula character, so only that goes through ``neutralise``."""
     safe = exports.neutralise

@@ -13,11 +13,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app
 
+if TYPE_CHECKING:
+    from ..models import SignatureKind
+
 MAX_ENTRIES = 256
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 def letter_page_key(slug: str | None, language: str) -> tuple:
@@ -34,12 +39,12 @@ def letter_info_key(slug: str | None) -> tuple:
     return ("letter-info", slug)
 
 
-def list_page_key(slug: str, language: str, kind, country: str | None, sort: str) -> tuple:
+def list_page_key(slug: str | None, language: str, kind: SignatureKind | None, country: str | None, sort: str) -> tuple:
     """A first page of the public list (no search, no cursor)."""
     return ("list-page", slug, language, kind, country, sort)
 
 
-def sign_form_key(slug: str, language: str) -> tuple:
+def sign_form_key(slug: str | None, language: str) -> tuple:
     """The blank sign form, with slots for what differs per reader (see ``skeletons``)."""
     return ("sign-form", slug, language)
 
@@ -52,7 +57,7 @@ def _entries() -> dict[Hashable, tuple[float, object]]:
     return current_app.extensions.setdefault("shared_cache", {})
 
 
-def get(key: Hashable):
+def get(key: Hashable) -> Any:  # entries differ in type (a page, a letter, a switch): the key says which
     entry = _entries().get(key)
     if entry is None or entry[0] < time.monotonic():
         return None
@@ -65,7 +70,7 @@ def expires_at(key: Hashable) -> float | None:
     return entry[0] if entry is not None else None
 
 
-def put(key: Hashable, value, seconds: float):
+def put(key: Hashable, value: T, seconds: float) -> T:
     """Keep ``value`` for ``seconds`` (not at all in debug mode or for 0 s); returns ``value``."""
     if seconds > 0 and not current_app.debug:
         entries = _entries()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel import support
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
-from flask import current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
     HiddenField,
     PasswordField,
     RadioField,
@@ -35,16 +38,18 @@ from .i18n import country_choices, is_country
 from .parameters import as_record_id
 
 FORM_STAMP_SALT = "sign-form-started"
+#: What ``Form.validate`` takes: more validators (``validator(form, field)``) per field name.
+ExtraValidators = Mapping[str, Sequence[Callable[[Any, Any], object]]]
 
 
-def single_line(value):
+def single_line(value: str | None) -> str | None:
     try:
         return clean_text(value)
     except UnsafeText as error:
         raise ValueError(_l("This field contains characters that are not allowed.")) from error
 
 
-def multi_line(value):
+def multi_line(value: str | None) -> str | None:
     try:
         return clean_text(value, multiline=True)
     except UnsafeText as error:
@@ -62,7 +67,7 @@ def country_select_choices() -> list[SelectChoice]:
     return list(_country_select_choices(str(get_locale() or "en")))
 
 
-def field_attributes(field, **attributes) -> dict:
+def field_attributes(field: Field, **attributes: object) -> dict[str, object]:
     """HTML attributes tying a field to its help text and errors, for templates to splat."""
     described_by = []
     if field.description:
@@ -75,7 +80,7 @@ def field_attributes(field, **attributes) -> dict:
     return {name: value for name, value in attributes.items() if value is not None}
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attributes"] = field_attributes
 
 
@@ -107,7 +112,7 @@ def at_most(characters: int) -> Length:
 
 
 @lru_cache(maxsize=16)
-def _wtforms_translations(locale_name: str) -> support.Translations:
+def _wtforms_translations(locale_name: str) -> support.NullTranslations:  # null when WTForms has no catalogue
     return support.Translations.load(messages_path(), [locale_name], domain="wtforms")
 
 
@@ -116,7 +121,7 @@ class CampaignForm(FlaskForm):
     (Flask-WTF would read WTForms' catalogue from disk for every request with a form)."""
 
     class Meta(FlaskForm.Meta):
-        def get_translations(self, form):
+        def get_translations(self, form: FlaskForm) -> support.NullTranslations:
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
             return _wtforms_translations(str(get_locale()))
@@ -169,35 +174,35 @@ class SignatureForm(CampaignForm):
     started = HiddenField()
     nickname = StringField(_l("Leave this field empty"), filters=[single_line])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         source = kwargs.get("formdata")
         if source is None and has_request_context() and request.method == "POST":
             source = request.form
         self.repeated_fields = [name for name in FORM_CONTRACT if source is not None and len(source.getlist(name)) > 1]
         self.country.choices = country_select_choices()
-        self.validated_email = None
-        self._shown_at_checked = None
+        self.validated_email: ValidatedEmail | None = None
+        self._shown_at_checked: int | None = None
         if not self.started.data:
             self.started.data = new_form_stamp()
 
-    def validate_country(self, field):
+    def validate_country(self, field: Field) -> None:
         if not is_country(field.data):
             raise ValidationError(_l("Choose a country from the list."))
 
-    def validate_website(self, field):
+    def validate_website(self, field: Field) -> None:
         if not field.data:
             return
         parts = urlsplit(field.data)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
             raise ValidationError(_l("Enter a web address starting with http:// or https://."))
 
-    def validate_email(self, field):
+    def validate_email(self, field: Field) -> None:
         if not field.data:
             return
         self.validated_email = checked_email(field.data)
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: ExtraValidators | None = None) -> bool:
         valid = super().validate(extra_validators)
         if self.kind.data == "organisation":
             if not self.organisation.data and not self.organisation.errors:
@@ -247,9 +252,9 @@ class EmailForm(CampaignForm):
         filters=[single_line],
         validators=[DataRequired(message=_l("Enter your email address.")), at_most(254)],
     )
-    validated_email = None
+    validated_email: ValidatedEmail | None = None
 
-    def validate_email(self, field):
+    def validate_email(self, field: Field) -> None:
         self.validated_email = checked_email(field.data)
 
 
@@ -272,7 +277,7 @@ class DecisionForm(CampaignForm):
                           validators=[InputRequired()])
     reason = StringField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), at_most(500)])
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: ExtraValidators | None = None) -> bool:
         valid = super().validate(extra_validators)
         if self.decision.data == "reject" and not self.reason.data:
             self.reason.errors.append(_l("Give a reason for rejecting."))
@@ -293,11 +298,11 @@ class EditSignatureForm(CampaignForm):
     city = StringField(_l("City"), filters=[single_line], validators=[Optional(), at_most(120)])
     website = URLField(_l("Website"), filters=[single_line], validators=[Optional(), at_most(500)])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = country_select_choices()
 
-    def validate_country(self, field):
+    def validate_country(self, field: Field) -> None:
         if not is_country(field.data):
             raise ValidationError(_l("Choose a country from the list."))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
@@ -28,8 +29,8 @@ BASE_HEADERS = {
 
 
 def allow_framing(response: Response) -> Response:
+    """Let other sites frame this response: its policy says so, and it gets no ``X-Frame-Options``."""
     response.headers["Content-Security-Policy"] = FRAMEABLE_POLICY
-    response.frameable = True
     return response
 
 
@@ -37,7 +38,7 @@ def set_security_headers(response: Response) -> Response:
     """Add each base header the view did not set itself (one pass over the response's headers, not
     one per header: this runs on every response)."""
     present = {name.lower() for name, _ in response.headers}
-    frameable = getattr(response, "frameable", False)
+    frameable = response.headers.get("Content-Security-Policy") == FRAMEABLE_POLICY  # see ``allow_framing``
     response.headers.extend([
         (name, value) for name, value in BASE_HEADERS.items()
         if name.lower() not in present and not (frameable and name == "X-Frame-Options")
@@ -51,7 +52,8 @@ def public_response(response: Response) -> Response:
     """Mark a reader-facing response cacheable by any proxy and answer conditional requests."""
     response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes ``response`` itself (and returns it)
+    return response
 
 
 def private_response(response: Response) -> Response:
@@ -59,7 +61,7 @@ def private_response(response: Response) -> Response:
     return response
 
 
-def redirect_to_https():
+def redirect_to_https() -> WerkzeugResponse | None:
     """With ``FORCE_HTTPS``, plain-HTTP requests are sent to the same path on ``SITE_URL``."""
     if not current_app.config["FORCE_HTTPS"] or request.is_secure or request.path == "/healthz":
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request, url_for
@@ -114,7 +115,7 @@ def alternates() -> list[Alternate]:
     ]
 
 
-def absolute_url(endpoint: str, **values) -> str:
+def absolute_url(endpoint: str, **values: Any) -> str:
     """An absolute URL built on ``SITE_URL``, never on the request's Host header."""
     return current_app.config["SITE_URL"] + url_for(endpoint, **values)
 
@@ -185,7 +186,7 @@ def country_name(code: str) -> str:
     return dict(_country_choices(str(get_locale() or "en"))).get(code, code)
 
 
-def forget_previous_language(endpoint, values) -> None:
+def forget_previous_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Start each request without a language or a letter: ``g`` outlives a request when an app
     context was already active (tests, CLI scripts), and Flask-Babel caches the locale there."""
     g.pop("lang", None)
@@ -193,7 +194,7 @@ def forget_previous_language(endpoint, values) -> None:
     refresh()
 
 
-def fill_url_scope(endpoint: str, values: dict) -> None:
+def fill_url_scope(endpoint: str, values: dict[str, Any]) -> None:
     """Links built on a page keep its language and, when the page came by a letter's own address
     (``/<lang>/letters/<slug>/…``), that letter; links from the featured letter's short addresses
     stay short."""

@@ -13,9 +13,12 @@ address, each lets through at most 1/N of a limit, so together they stay within 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import cast
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
+from flask.typing import RouteCallable
+from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from limits import parse, parse_many
 from limits.storage import MemoryStorage
@@ -55,14 +58,14 @@ def _share_cost(limits: str) -> int:
     return max(1, min(processes, smallest))
 
 
-def _cost(setting: str):
+def _cost(setting: str) -> Callable[[], int]:
     def cost() -> int:
         return _share_cost(current_app.config[setting]) if _counting_alone() else 1
 
     return cost
 
 
-def _limit(setting: str):
+def _limit(setting: str) -> Callable[[], str]:
     def limit() -> str:
         return current_app.config[setting]
 
@@ -81,7 +84,7 @@ def hit(limit: str, *keys: str) -> bool:
     return _local_counts.hit(item, *keys, cost=_share_cost(limit))
 
 
-def _log_breach(request_limit) -> None:
+def _log_breach(request_limit: RequestLimit) -> None:
     security_event("rate_limit.tripped", endpoint=request.endpoint, limit=str(request_limit.limit))
 
 
@@ -95,5 +98,6 @@ def init_app(app: Flask) -> None:
     limiter.request_filter(_reading_is_not_limited)
     for endpoint, methods, setting in LIMITS:
         decorate = limiter.limit(_limit(setting), methods=list(methods) if methods else None, cost=_cost(setting))
-        app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+        # The decorator keeps the view's signature; mypy cannot infer that through ``RouteCallable``'s union.
+        app.view_functions[endpoint] = cast(RouteCallable, decorate(app.view_functions[endpoint]))
     app.extensions[EXTENSION_KEY] = limiter

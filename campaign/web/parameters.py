@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import overload
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
-from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
 #: A letter's slug: lower-case ASCII words joined by hyphens (the folder name of the letter).
 SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -48,8 +49,8 @@ class TokenConverter(BaseConverter):
 class IdConverter(IntegerConverter):
     """A row id: ASCII digits, from 1 to ``MAX_ID`` (werkzeug's ``int`` takes any size)."""
 
-    def __init__(self, url_map, *args, **kwargs):
-        super().__init__(url_map, min=1, max=MAX_ID)
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:  # ``map``: as werkzeug's converters name it
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 CONVERTERS = {"slug": SlugConverter, "token": TokenConverter, "id": IdConverter}
@@ -81,6 +82,14 @@ def number(args: MultiDict, name: str, minimum: int, maximum: int) -> int | None
 def record_id(args: MultiDict, name: str) -> int | None:
     """A row id (e.g. a keyset position) or ``None``."""
     return number(args, name, 1, MAX_ID)
+
+
+@overload
+def choice(args: MultiDict, name: str, choices: Iterable[str], default: str) -> str: ...
+
+
+@overload
+def choice(args: MultiDict, name: str, choices: Iterable[str], default: None = None) -> str | None: ...
 
 
 def choice(args: MultiDict, name: str, choices: Iterable[str], default: str | None = None) -> str | None:

@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import request
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 ENVIRON_KEY = "campaign.replayable_until"
 MAX_ENTRIES = 512
@@ -40,7 +46,7 @@ class _Answer:
     expires: float
 
 
-def _request_key(environ) -> tuple | None:
+def _request_key(environ: WSGIEnvironment) -> tuple | None:
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or any(name in environ for name in _NEVER_REPLAYED):
         return None
     return tuple(environ.get(name) for name in _REQUEST_PARTS)
@@ -59,12 +65,12 @@ def _replayable(status: str, headers: list[tuple[str, str]]) -> bool:
 
 
 class ReplayMiddleware:
-    def __init__(self, wsgi_app):
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
         self.wsgi_app = wsgi_app
         self.answers: dict[tuple, _Answer] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         key = _request_key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
@@ -74,7 +80,8 @@ class ReplayMiddleware:
             return [answer.body]
         sent: list = []
 
-        def capture(status, headers, exc_info=None):
+        def capture(status: str, headers: list[tuple[str, str]],
+                    exc_info: OptExcInfo | None = None) -> Callable[[bytes], object]:
             sent[:] = [status, headers]
             return start_response(status, headers, exc_info)
 

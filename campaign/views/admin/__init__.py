@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, current_user
 
 from ...extensions import login_manager
@@ -15,12 +18,14 @@ from ...web import parameters
 from . import labels
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class SessionUser(UserMixin):
     """The logged-in admin, identified to Flask-Login by the session's token (revocable server-side)."""
 
-    def __init__(self, user: AdminUser, token: str):
+    def __init__(self, user: AdminUser, token: str) -> None:
         self.user = user
         self.token = token
 
@@ -43,7 +48,7 @@ def load_user(token: str) -> SessionUser | None:
 
 
 @login_manager.unauthorized_handler
-def to_login():
+def to_login() -> ResponseReturnValue:
     return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
 
 
@@ -59,11 +64,11 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def admin_required(view):
+def admin_required(view: Callable[P, R]) -> Callable[P, R]:
     """Account management and personal-data exports: admins only, moderators get 403."""
 
     @wraps(view)
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         if not current_user.is_authenticated or not current_user.is_admin:
             abort(403)
         return view(*args, **kwargs)
@@ -72,7 +77,7 @@ def admin_required(view):
 
 
 @bp.before_request
-def require_login():
+def require_login() -> ResponseReturnValue | None:
     if request.endpoint in ("admin.login",):
         return None
     if not current_user.is_authenticated:
@@ -81,13 +86,13 @@ def require_login():
 
 
 @bp.after_request
-def private(response):
+def private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """What the admin pages need besides their blueprint: the login manager and their labels."""
     labels.init_app(app)
     login_manager.init_app(app)

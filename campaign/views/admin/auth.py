@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from ...moderation import accounts
@@ -11,7 +12,7 @@ from . import SessionUser, bp, safe_next
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("admin.queue"))
     form = AdminLoginForm()
@@ -33,7 +34,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     accounts.end_session(current_user.get_id())
     logout_user()
     session.clear()

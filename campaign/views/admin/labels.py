@@ -1,5 +1,6 @@
 """Translated names for the values the admin pages show (statuses, kinds, flags, audit actions)."""
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from ...moderation import flags
@@ -30,7 +31,7 @@ MAIL_KIND_LABELS = {
 }
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS,
         mail_kind_labels=MAIL_KIND_LABELS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,7 +22,7 @@ from .queue import queue_filter_from_args
 
 
 @bp.get("/audit")
-def audit_trail():
+def audit_trail() -> ResponseReturnValue:
     args = request.args
     filters = audit.AuditFilter(
         action=parameters.text(args, "action", 64),
@@ -37,19 +38,19 @@ def audit_trail():
 
 
 @bp.get("/mail")
-def undelivered_mail():
+def undelivered_mail() -> ResponseReturnValue:
     """Email given up in the last days: what a moderator can know of a signer who never got a link."""
     return render_template("admin/mail.html", failures=outbox.recent_failures(), mail=outbox.health())
 
 
 @bp.get("/accounts")
 @admin_required
-def accounts_list():
+def accounts_list() -> ResponseReturnValue:
     return render_template("admin/accounts.html", users=accounts.list_admins(), roles=list(AdminRole),
                            button_form=ButtonForm())
 
 
-def _account_or_404(user_id: int):
+def _account_or_404(user_id: int) -> AdminUser:
     user = db.session.get(AdminUser, user_id)
     if user is None:
         abort(404)
@@ -58,7 +59,7 @@ def _account_or_404(user_id: int):
 
 @bp.post("/accounts/<id:user_id>/active")
 @admin_required
-def account_active(user_id: int):
+def account_active(user_id: int) -> ResponseReturnValue:
     user = _account_or_404(user_id)
     if ButtonForm().validate():
         if user.id == current_user.user.id:
@@ -71,7 +72,7 @@ def account_active(user_id: int):
 
 @bp.post("/accounts/<id:user_id>/role")
 @admin_required
-def account_role(user_id: int):
+def account_role(user_id: int) -> ResponseReturnValue:
     user = _account_or_404(user_id)
     role = next((r for r in AdminRole if r.value == request.form.get("role")), None)
     if ButtonForm().validate() and role is not None and user.id != current_user.user.id:
@@ -82,7 +83,7 @@ def account_role(user_id: int):
 
 @bp.post("/accounts/<id:user_id>/sessions")
 @admin_required
-def account_sessions(user_id: int):
+def account_sessions(user_id: int) -> ResponseReturnValue:
     user = _account_or_404(user_id)
     if ButtonForm().validate():
         ended = accounts.revoke_sessions(user)
@@ -93,7 +94,7 @@ def account_sessions(user_id: int):
     return redirect(url_for("admin.accounts_list"))
 
 
-def _export(kind: str):
+def _export(kind: str) -> Response:
     filters = queue_filter_from_args()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     audit.record(current_user.user, current_user.email, "export.downloaded", "signature", None,
@@ -113,19 +114,19 @@ def _export(kind: str):
 
 @bp.get("/export.csv")
 @admin_required
-def export_csv():
+def export_csv() -> ResponseReturnValue:
     return _export("csv")
 
 
 @bp.get("/export.json")
 @admin_required
-def export_json():
+def export_json() -> ResponseReturnValue:
     return _export("json")
 
 
 @bp.post("/signing")
 @admin_required
-def signing_switch():
+def signing_switch() -> ResponseReturnValue:
     if ButtonForm().validate():
         paused = not signing.signing_paused(fresh=True)
         signing.set_signing_paused(paused, current_user.user, current_user.email)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...mail import outbox
-from ...models import SignatureKind, SignatureStatus
+from ...models import Signature, SignatureKind, SignatureStatus
 from ...moderation import audit
 from ...moderation import decisions as moderation
 from ...moderation import queue as review_queue
@@ -36,12 +38,12 @@ def queue_filter_from_args() -> review_queue.QueueFilter:
     )
 
 
-def _back_to_queue():
+def _back_to_queue() -> WerkzeugResponse:
     return redirect(safe_next(request.form.get("back")))
 
 
 @bp.get("/")
-def queue():
+def queue() -> ResponseReturnValue:
     filters = queue_filter_from_args()
     page = review_queue.queue_page(filters, current_app.config["QUEUE_PAGE_SIZE"],
                                  after=parameters.record_id(request.args, "after"),
@@ -57,7 +59,7 @@ def queue():
 
 
 @bp.post("/signatures/decide")
-def decide():
+def decide() -> ResponseReturnValue:
     form = DecisionForm()
     if not form.validate():
         for errors in form.errors.values():
@@ -73,7 +75,7 @@ def decide():
     return _back_to_queue()
 
 
-def _signature_or_404(signature_id: int):
+def _signature_or_404(signature_id: int) -> Signature:
     try:
         return moderation.get(signature_id)
     except moderation.ModerationError:
@@ -81,7 +83,7 @@ def _signature_or_404(signature_id: int):
 
 
 @bp.route("/signatures/<id:signature_id>", methods=["GET", "POST"])
-def signature(signature_id: int):
+def signature(signature_id: int) -> ResponseReturnValue:
     found = _signature_or_404(signature_id)
     form = EditSignatureForm(obj=found)
     if form.validate_on_submit():
@@ -98,7 +100,7 @@ def signature(signature_id: int):
 
 
 @bp.post("/signatures/<id:signature_id>/hide")
-def hide(signature_id: int):
+def hide(signature_id: int) -> ResponseReturnValue:
     form = ReasonForm()
     if form.validate():
         try:
@@ -110,7 +112,7 @@ def hide(signature_id: int):
 
 
 @bp.post("/signatures/<id:signature_id>/restore")
-def restore(signature_id: int):
+def restore(signature_id: int) -> ResponseReturnValue:
     if ButtonForm().validate():
         try:
             moderation.restore(signature_id, current_user.user)
@@ -121,7 +123,7 @@ def restore(signature_id: int):
 
 
 @bp.post("/signatures/<id:signature_id>/drafter")
-def drafter(signature_id: int):
+def drafter(signature_id: int) -> ResponseReturnValue:
     if ButtonForm().validate():
         found = _signature_or_404(signature_id)
         try:
