@@ -10,7 +10,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run test test-fast db letters bench bench-smoke clean
+.PHONY: all install translations messages run test test-fast lint db letters bench bench-smoke clean
 
 all: install translations
 
@@ -67,11 +67,16 @@ run: letters
 	$(DEV_ENV) { $(FLASK) outbox run & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT); }
 
-test: all node_modules/.installed
+# ruff over the code and tests, mypy over the package (every function annotated): part of make test.
+lint: install
+	$(BIN)/ruff check campaign tests bench migrations wsgi.py gunicorn.conf.py
+	$(BIN)/mypy
+
+test: all lint node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Everything but the browser suite (which needs Debian's chromium at /usr/bin/chromium and npm).
-test-fast: all
+test-fast: all lint
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 # The benchmark of issue 7: real stack, wrk over loopback, results in BENCHMARKS.md. Needs wrk (Debian).

@@ -74,6 +74,9 @@ class DefaultConfig:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "campaign"
+    # A store that accepts connections but stops answering must count as failed, fast: without
+    # timeouts every submission would wait on it (and hold its worker) for ever.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
     RATELIMIT_FALLBACK_PROCESSES = 1  # processes counting alone when the store fails (gunicorn.conf.py sets it)
     PROXY_FIX_HOPS = 0
 

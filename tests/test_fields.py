@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from campaign.models import Signature
+from campaign.models import Signature, SignatureKind
 from campaign.moderation.imports import COLUMNS as IMPORT_COLUMNS
 from campaign.publication.exports import ADMIN_COLUMNS
 from campaign.signing import fields
@@ -32,7 +32,8 @@ def test_personal_data_holds_every_field_and_every_record_column(app, db):
 def test_the_forms_the_import_and_the_exports_follow_the_list(app):
     with app.test_request_context():
         assert set(fields.FIELD_NAMES) | {"email"} <= set(SignatureForm(meta={"csrf": False})._fields)
-        assert set(EditSignatureForm(meta={"csrf": False})._fields) >= set(fields.EDITABLE)
+        edit_form = EditSignatureForm(meta={"csrf": False}, kind=SignatureKind.INDIVIDUAL)
+        assert set(edit_form._fields) >= set(fields.EDITABLE)
     assert tuple(IMPORT_COLUMNS[:len(fields.FIELD_NAMES)]) == fields.FIELD_NAMES
     assert [name for name in ADMIN_COLUMNS if name in fields.FIELD_NAMES] == list(fields.FIELD_NAMES)
 

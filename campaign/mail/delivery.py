@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import smtplib
 import sys
 import time
@@ -34,6 +35,7 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
+from urllib.parse import quote
 
 from flask import current_app
 from flask_mail import Connection
@@ -207,9 +209,20 @@ def _error_text(error: BaseException, recipient: str | None) -> str:
         text = f"{error.smtp_code} {_decoded(error.smtp_error)}"
     else:
         text = str(error)
-    if recipient:
-        text = text.replace(recipient, "[email]")
-    return redact(f"{type(error).__name__}: {text}")[:ERROR_TEXT_LENGTH]
+    return redact(f"{type(error).__name__}: {_without_address(text, recipient)}")[:ERROR_TEXT_LENGTH]
+
+
+def _without_address(text: str, recipient: str | None) -> str:
+    """``text`` with the recipient taken out in every form a server may quote it: whole or its
+    local part alone, in any case, or percent-encoded. (The log redaction then takes any other
+    address-shaped text.)"""
+    if not recipient:
+        return text
+    local = recipient.rsplit("@", 1)[0]
+    forms = {recipient, local, quote(recipient, safe=""), quote(local, safe="")}
+    for form in sorted((form for form in forms if len(form) >= 3), key=len, reverse=True):
+        text = re.sub(re.escape(form), "[email]", text, flags=re.IGNORECASE)
+    return text
 
 
 def _decoded(reply: bytes | str) -> str:

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import AdminUser, Signature, SignatureKind, SignatureStatus, utcnow
 from ..publication import counts
 from ..publication.listing import search_text_for
-from ..signing.fields import EDITABLE
+from ..signing.fields import corrections
 from . import audit
 
 
@@ -105,11 +105,7 @@ def restore(signature_id: int, moderator: AdminUser) -> None:
 def edit(signature_id: int, moderator: AdminUser, changes: dict[str, str | None]) -> dict[str, tuple]:
     """Correct published fields (a typo in a name); the previous values stay in the audit trail."""
     signature = get(signature_id)
-    changed = {
-        name: (getattr(signature, name), value)
-        for name, value in changes.items()
-        if name in EDITABLE and getattr(signature, name) != value
-    }
+    changed = corrections(signature, changes)
     if not changed:
         return {}
     published = signature.status is SignatureStatus.PUBLISHED

@@ -108,7 +108,7 @@ def flags_for(signatures: list[Signature]) -> list[list[str]]:
             found.append(BUSY_NETWORK)
         if signature.email_domain in busy_domains:
             found.append(BUSY_DOMAIN)
-        if has_mixed_scripts(signature.name, signature.organisation):
+        if has_mixed_scripts(signature.name, signature.organisation, _site_domain(signature.website)):
             found.append(MIXED_SCRIPTS)
         if signature.id in undelivered:
             found.append(UNDELIVERED_EMAIL)

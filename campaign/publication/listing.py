@@ -18,7 +18,7 @@ from sqlalchemy import Select, select, tuple_
 from ..extensions import db
 from ..models import Letter, Signature, SignatureKind, SignatureStatus
 from ..text import search_key
-from ..web.parameters import is_record_id
+from ..web.parameters import is_record_id, is_safe_text
 
 PAGE_SIZE = 100
 MAX_CURSOR_LENGTH = 1200
@@ -97,13 +97,14 @@ def _decode_cursor(cursor: str | None, sort: str) -> tuple[str | dt.datetime, in
     """The (sort value, id) a cursor points after; ``None`` for anything malformed.
 
     Cursors come back from readers, so they are decoded as hostile input: an id outside what
-    the table can hold, a value of the wrong type or with a NUL byte (which PostgreSQL refuses),
-    or a date that is not one all mean "no position", never an error."""
+    the table can hold, a value of the wrong type or with a character no person types (NUL,
+    which PostgreSQL refuses; a lone surrogate, which no encoder takes), or a date that is not one
+    all mean "no position", never an error."""
     if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
         return None
     try:
         value, identifier = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not is_record_id(identifier) or not isinstance(value, str) or "\x00" in value:
+        if not is_record_id(identifier) or not isinstance(value, str) or not is_safe_text(value):
             return None
         if sort != "date":
             return value, identifier

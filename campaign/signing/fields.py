@@ -18,7 +18,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import SignatureKind
+from ..models import Signature, SignatureKind
 
 
 def _described(label: object, *, editable: bool = False) -> Any:  # Any: as ``dataclasses.field`` is typed
@@ -72,6 +72,31 @@ ADMIN_COLUMNS: tuple[str, ...] = (
     "id", "letter_id", "status", *FIELD_NAMES, "email_domain", "is_drafter", "language", "letter_version",
     "source", "created_at", "verified_at", "published_at", "rejection_reason",
 )
+
+
+def required_for(kind: SignatureKind) -> tuple[str, ...]:
+    """The fields a signature of ``kind`` cannot do without: what the public list shows it by."""
+    return ("organisation", "country") if kind is SignatureKind.ORGANISATION else ("name", "country")
+
+
+class RequiredFieldEmpty(ValueError):
+    """A correction would empty a field the signature cannot do without."""
+
+
+def corrections(signature: Signature, changes: Mapping[str, str | None]) -> dict[str, tuple[object, object]]:
+    """The editable fields that ``changes`` would change, as ``{name: (old, new)}``: the one rule
+    for corrections by the signer and by moderators (an individual keeps no website). Raises
+    ``RequiredFieldEmpty`` rather than empty what the list shows the signature by."""
+    changed: dict[str, tuple[object, object]] = {
+        name: (getattr(signature, name), value) for name, value in changes.items()
+        if name in EDITABLE and getattr(signature, name) != value
+    }
+    if signature.kind is not SignatureKind.ORGANISATION:
+        changed.pop("website", None)
+    for name in required_for(signature.kind):
+        if name in changed and not changed[name][1]:
+            raise RequiredFieldEmpty(name)
+    return changed
 
 
 def details_from(values: Mapping[str, Any]) -> SignatureDetails:

@@ -25,8 +25,9 @@ NO_ADDRESS = {"email_hash": None, "email_domain": None, "email_sealed": None}
 
 
 def canonical_email(address: ValidatedEmail) -> str:
-    """One spelling per mailbox: case, NFC, IDNA, no ``+tag``, and Gmail's dots ignored."""
-    local = unicodedata.normalize("NFC", address.local_part).casefold().split("+", 1)[0]
+    """One spelling per mailbox: case, compatibility forms (fullwidth letters), IDNA, no ``+tag``,
+    and Gmail's dots ignored."""
+    local = unicodedata.normalize("NFKC", address.local_part).casefold().split("+", 1)[0]
     domain = address.ascii_domain.lower()
     if domain in GMAIL_DOMAINS:
         local, domain = local.replace(".", ""), "gmail.com"

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, delete, or_, select, update
 
 from ..crypto import client_network, digests_match, keyed_hash
-from ..extensions import db
+from ..extensions import db, upsert
 from ..letters import LetterView
 from ..mail import outbox, rendering
 from ..mail.rendering import EmailKind
@@ -35,7 +35,7 @@ from ..web import caches
 from ..web.limits import hit
 from . import rows, writes
 from .fields import FIELD_NAMES, SignatureDetails
-from .tokens import TokenExpired, find_token, new_links
+from .tokens import TokenExpired, TokenInvalid, find_token, new_links
 
 SIGNING_PAUSED_KEY = "signing_paused"
 
@@ -150,10 +150,23 @@ def _answer_repeat(view: LetterView, address: ValidatedEmail, address_hash: str,
     db.session.commit()
 
 
+def locked_signature(found: SignatureToken) -> Signature:
+    """The signature of a link, its row locked for this transaction: confirming, withdrawing and
+    "it wasn't me" at the same moment then take turns (each locks the signature first, so none
+    deadlocks), and whoever comes second finds what the first left, or ``TokenInvalid``."""
+    signature = db.session.scalar(
+        select(Signature).where(Signature.id == found.signature_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if signature is None:
+        raise TokenInvalid()
+    return signature
+
+
 def confirm(token: str) -> Signature:
     """Verify the address behind a confirm link. Harmless to repeat; a withdrawn signature stays gone."""
     found = find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
-    signature = found.signature
+    signature = locked_signature(found)
     now = utcnow()
     if signature.status is SignatureStatus.PENDING:
         if found.expires_at <= now:
@@ -188,25 +201,27 @@ def _erase_signature(signature: Signature, action: str) -> None:
     audit.record(None, "signer", action, "signature", signature.id)
     outbox.discard_unsent_for(signature.id)
     db.session.execute(delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
-    db.session.delete(signature)
+    db.session.execute(delete(Signature).where(Signature.id == signature.id))
+    db.session.expunge(signature)
 
 
 def withdraw(token: str, purpose: TokenPurpose = TokenPurpose.WITHDRAW) -> None:
     """Delete the signer's personal data and take the signature off every list and count."""
-    signature = find_token(token, purpose).signature
+    signature = locked_signature(find_token(token, purpose))
     _erase_signature(signature, "signature.withdrawn")
     db.session.commit()
 
 
 def not_me(token: str) -> None:
     """Someone signed with this address: remove it and stop mailing the address from the form."""
-    signature = find_token(token, TokenPurpose.NOT_ME).signature
+    signature = locked_signature(find_token(token, TokenPurpose.NOT_ME))
     now = utcnow()
-    suppression = db.session.get(EmailSuppression, signature.email_hash) or EmailSuppression(
-        email_hash=signature.email_hash
-    )
-    suppression.created_at = now
-    suppression.expires_at = now + dt.timedelta(days=current_app.config["SUPPRESSION_DAYS"])
-    db.session.add(suppression)
+    if signature.email_hash is not None:
+        expires = now + dt.timedelta(days=current_app.config["SUPPRESSION_DAYS"])
+        table = EmailSuppression.__table__
+        db.session.execute(
+            upsert(table).values(email_hash=signature.email_hash, created_at=now, expires_at=expires)
+            .on_conflict_do_update(index_elements=[table.c.email_hash], set_={"created_at": now, "expires_at": expires})
+        )
     _erase_signature(signature, "signature.not_me")
     db.session.commit()

@@ -14,7 +14,7 @@ from ..moderation import audit
 from ..publication import counts
 from ..publication.listing import search_text_for
 from . import rules
-from .fields import EDITABLE, FIELD_NAMES, RECORD_COLUMNS
+from .fields import FIELD_NAMES, RECORD_COLUMNS, corrections
 from .tokens import find_token
 
 
@@ -25,6 +25,11 @@ class SelfServiceError(Exception):
 def signature_for(token: str) -> Signature:
     """The signature behind a manage link; raises ``TokenInvalid`` or ``TokenExpired``."""
     return find_token(token, TokenPurpose.MANAGE).signature
+
+
+def _signature_to_change(token: str) -> Signature:
+    """The signature behind a manage link, locked for a change (see ``rules.locked_signature``)."""
+    return rules.locked_signature(find_token(token, TokenPurpose.MANAGE))
 
 
 def personal_data(signature: Signature) -> dict:
@@ -50,11 +55,8 @@ def _plain(value: object) -> object:
 
 def update_details(token: str, changes: dict[str, str | None]) -> bool:
     """Correct the details; a published signature goes back to moderation to be reviewed again."""
-    signature = signature_for(token)
-    changed = {name: (getattr(signature, name), value) for name, value in changes.items()
-               if name in EDITABLE and getattr(signature, name) != value}
-    if signature.kind is SignatureKind.INDIVIDUAL:
-        changed.pop("website", None)
+    signature = _signature_to_change(token)
+    changed = corrections(signature, changes)
     if not changed:
         return False
     if signature.status is SignatureStatus.PUBLISHED:
@@ -74,7 +76,7 @@ def update_details(token: str, changes: dict[str, str | None]) -> bool:
 
 def set_named(token: str, named: bool) -> None:
     """Switch an individual between named on the list and counted only; takes effect at once."""
-    signature = signature_for(token)
+    signature = _signature_to_change(token)
     if signature.kind is SignatureKind.ORGANISATION:
         raise SelfServiceError("An organisation's signature is always named.")
     if signature.consent_publish == named:
@@ -91,7 +93,7 @@ def set_named(token: str, named: bool) -> None:
 
 
 def set_updates(token: str, wanted: bool) -> None:
-    signature = signature_for(token)
+    signature = _signature_to_change(token)
     if signature.consent_updates != wanted:
         signature.consent_updates = wanted
         db.session.commit()

@@ -31,7 +31,7 @@ def _signature(token: str) -> Signature:
 @letter_route(bp, "/sign/manage/<token:token>", methods=["GET", "POST"])
 def page(token: str) -> ResponseReturnValue:
     signature = _signature(token)
-    form = EditSignatureForm(obj=signature)
+    form = EditSignatureForm(obj=signature, kind=signature.kind)
     if request.method == "POST" and form.validate():
         changed = self_service.update_details(token, {name: getattr(form, name).data for name in EDITABLE})
         return redirect(url_for(".page", token=token, saved="review" if changed else "same"), 303)

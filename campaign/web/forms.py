@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
 from babel import support
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from flask import Flask, current_app, has_request_context, request
@@ -32,12 +34,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..signing.fields import FORM_CONTRACT
+from ..models import SignatureKind
+from ..signing.fields import FORM_CONTRACT, required_for
 from ..text import UnsafeText, clean_text
 from .i18n import country_choices, is_country
 from .parameters import as_record_id
 
 FORM_STAMP_SALT = "sign-form-started"
+HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 #: What ``Form.validate`` takes: more validators (``validator(form, field)``) per field name.
 ExtraValidators = Mapping[str, Sequence[Callable[[Any, Any], object]]]
 
@@ -47,6 +51,30 @@ def single_line(value: str | None) -> str | None:
         return clean_text(value)
     except UnsafeText as error:
         raise ValueError(_l("This field contains characters that are not allowed.")) from error
+
+
+def web_address(value: str | None) -> str | None:
+    """A website as people type it ("example.org", "www.example.org/about", "http://…"), kept with
+    its scheme (``https://`` when none was typed). Anything that is not a web address on a real
+    host name is refused: no user name or password in it, no IP address, no stray characters."""
+    if not value:
+        return value
+    if "://" not in value:
+        value = "https://" + value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or parts.username or parts.password or not _is_host_name(parts.hostname):
+        raise ValueError(_l("Enter a web address, such as example.org."))
+    return value
+
+
+def _is_host_name(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        labels = idna.encode(host, uts46=True).decode("ascii").split(".")
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return len(labels) >= 2 and not labels[-1].isdigit() and all(HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def multi_line(value: str | None) -> str | None:
@@ -154,7 +182,7 @@ class SignatureForm(CampaignForm):
     city = StringField(_l("City (optional)"), filters=[single_line], validators=[Optional(), at_most(120)])
     website = URLField(
         _l("Website (optional, organisations)"),
-        filters=[single_line],
+        filters=[single_line, web_address],
         validators=[Optional(), at_most(500)],
     )
     email = EmailField(
@@ -189,13 +217,6 @@ class SignatureForm(CampaignForm):
     def validate_country(self, field: Field) -> None:
         if not is_country(field.data):
             raise ValidationError(_l("Choose a country from the list."))
-
-    def validate_website(self, field: Field) -> None:
-        if not field.data:
-            return
-        parts = urlsplit(field.data)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-            raise ValidationError(_l("Enter a web address starting with http:// or https://."))
 
     def validate_email(self, field: Field) -> None:
         if not field.data:
@@ -296,17 +317,27 @@ class EditSignatureForm(CampaignForm):
     role = StringField(_l("Title or role"), filters=[single_line], validators=[Optional(), at_most(200)])
     country = SelectField(_l("Country"), validate_choice=False)
     city = StringField(_l("City"), filters=[single_line], validators=[Optional(), at_most(120)])
-    website = URLField(_l("Website"), filters=[single_line], validators=[Optional(), at_most(500)])
+    website = URLField(_l("Website"), filters=[single_line, web_address], validators=[Optional(), at_most(500)])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: SignatureKind, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.kind = kind
         self.country.choices = country_select_choices()
 
     def validate_country(self, field: Field) -> None:
         if not is_country(field.data):
             raise ValidationError(_l("Choose a country from the list."))
 
-    validate_website = SignatureForm.validate_website
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """A correction cannot empty what the list shows the signature by."""
+        valid = super().validate(extra_validators)
+        for name in required_for(self.kind):
+            field = self[name]
+            if not field.data and not field.errors:
+                field.errors.append(_l("This field cannot be empty."))
+                valid = False
+        return valid
 
 
 class ReasonForm(CampaignForm):

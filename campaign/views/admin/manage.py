@@ -103,7 +103,7 @@ def _export(kind: str) -> Response:
     rows = exports.streamed(queue.filtered(filters).order_by(Signature.id))
     if kind == "csv":
         body = exports.csv_chunks(exports.ADMIN_COLUMNS, (exports.admin_row(row) for row in rows))
-        mimetype = "text/csv; charset=utf-8"
+        mimetype = "text/csv"
     else:
         body = exports.json_lines(exports.admin_record(row) for row in rows)
         mimetype = "application/json"

@@ -85,7 +85,7 @@ def _signature_or_404(signature_id: int) -> Signature:
 @bp.route("/signatures/<id:signature_id>", methods=["GET", "POST"])
 def signature(signature_id: int) -> ResponseReturnValue:
     found = _signature_or_404(signature_id)
-    form = EditSignatureForm(obj=found)
+    form = EditSignatureForm(obj=found, kind=found.kind)
     if form.validate_on_submit():
         changed = moderation.edit(signature_id, current_user.user, {
             name: getattr(form, name).data for name in EDITABLE
