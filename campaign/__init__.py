@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, logs
 from .config import PROJECT_ROOT, configure
 from .extensions import csrf, db, mail, migrate
-from .views import admin, api, embed, errors, letter, manage, ops, pages, sign, signatories
+from .views import admin, api, embed, errors, labels, letter, manage, ops, pages, sign, signatories
 from .web import forms, headers, i18n, limits, parameters
 from .web.replay import ReplayMiddleware
 
@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters.update(parameters.CONVERTERS)
     i18n.init_app(app)
     forms.init_app(app)
+    labels.init_app(app)
     admin.init_app(app)
 
     for blueprint, prefix in (

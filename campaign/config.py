@@ -66,9 +66,15 @@ class DefaultConfig:
     SUPPRESSION_DAYS = 30
     SIGN_MIN_SECONDS = 3
     SIGN_FORM_MAX_AGE_HOURS = 24
-    SIGN_RATE_LIMIT = "10/minute;100/hour;500/day"
+    # Per client address: a whole room on one network (a launch event, an office, a carrier's shared
+    # address) must be able to sign at once; floods are held by the per-address email cap, the
+    # confirmation link, the moderators and their network warnings (README, "Abuse limits").
+    SIGN_RATE_LIMIT = "100/minute;600/hour;3000/day"
     VERIFICATION_EMAIL_LIMIT = "3/day"
     RESEND_COOLDOWN_SECONDS = 60
+    CONFIRM_REMINDER_HOURS = 24  # one reminder to confirm, this long after signing; 0: none
+    NOTIFY_SIGNER_ON_PUBLISH = True  # "you are on the list", when a moderator publishes
+    NOTIFY_SIGNER_ON_REJECT = True  # moderators may tell a rejected signer why
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
@@ -238,6 +244,14 @@ def _validate_outbox(config: dict) -> None:
         raise ConfigError(
             "FLASK_OUTBOX_LEASE_SECONDS must be longer than FLASK_MAIL_TIMEOUT_SECONDS plus "
             f"FLASK_OUTBOX_RECORD_RETRY_SECONDS ({needed:g} s): a claim must outlast one send and its record."
+        )
+    reminder = config.get("CONFIRM_REMINDER_HOURS")
+    if not isinstance(reminder, (int, float)) or isinstance(reminder, bool) or reminder < 0:
+        raise ConfigError("FLASK_CONFIRM_REMINDER_HOURS must be a number of hours (0: no reminder).")
+    if reminder and reminder >= min(config["CONFIRM_TOKEN_HOURS"], config["OUTBOX_GIVE_UP_HOURS"]):
+        raise ConfigError(
+            "FLASK_CONFIRM_REMINDER_HOURS must be shorter than FLASK_CONFIRM_TOKEN_HOURS and "
+            "FLASK_OUTBOX_GIVE_UP_HOURS: the reminder carries the confirm link, and is sent before mail is given up."
         )
 
 

@@ -12,7 +12,9 @@ import hmac
 import ipaddress
 import secrets
 
+from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.secret import SecretBox
 
 TOKEN_BYTES = 32
 
@@ -69,3 +71,22 @@ def seal(public_key: str, plaintext: str) -> bytes:
 def unseal(private_key: str, ciphertext: bytes) -> str:
     key = PrivateKey(base64.b64decode(private_key.strip(), validate=True))
     return SealedBox(key).decrypt(ciphertext).decode("utf-8")
+
+
+def _held_box(key: str) -> SecretBox:
+    return SecretBox(hashlib.blake2b(key.encode("utf-8"), digest_size=SecretBox.KEY_SIZE, person=b"held-address").digest())
+
+
+def hold(key: str, address: str) -> bytes:
+    """An address the app itself must read again later (a reminder to send tomorrow, a notice after
+    the moderator's decision), in a secret box keyed from ``key`` (``EMAIL_HASH_KEY``): the database
+    alone names nobody. Kept only until that message is sent."""
+    return _held_box(key).encrypt(address.encode("utf-8"))
+
+
+def release_held(key: str, box: bytes) -> str | None:
+    """The address in a box from ``hold``; None when the key has changed since."""
+    try:
+        return _held_box(key).decrypt(box).decode("utf-8")
+    except CryptoError:
+        return None

@@ -23,7 +23,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Letter, LetterText
+from .models import Letter, LetterText, Signature, SignatureKind, SignatureStatus, utcnow
+from .publication import counts
+from .signing import rows
+from .signing.fields import SignatureDetails
+from .text import search_key
 from .web import caches
 from .web.parameters import SLUG_MAX_LENGTH, SLUG_PATTERN
 
@@ -134,8 +138,11 @@ def read_letter_folder(folder: Path, languages: list[str]) -> list[LetterFile]:
     return files
 
 
-def load_letters(directory: Path, languages: list[str]) -> LoadReport:
-    """Bring the database in line with the letter folders. Safe to run any number of times."""
+def load_letters(directory: Path, languages: list[str], *, list_drafters: bool = True) -> LoadReport:
+    """Bring the database in line with the letter folders. Safe to run any number of times.
+
+    ``list_drafters`` puts the drafting organisations the letter names on its list (always, but in
+    tests that want to start from an empty list)."""
     report = LoadReport()
     folders = sorted(path for path in directory.iterdir() if path.is_dir() and any(path.glob("*.md")))
     parsed = {folder.name: read_letter_folder(folder, languages) for folder in folders}
@@ -181,8 +188,35 @@ def load_letters(directory: Path, languages: list[str]) -> LoadReport:
             else:
                 matching.current = True
             report.texts_added.append((slug, letter_file.language, letter_file.version))
+        if list_drafters:
+            _list_drafters(letter, original)
     db.session.commit()
     return report
+
+
+#: The country of an entry whose country nobody gave (ISO 3166's code for "unknown").
+UNKNOWN_COUNTRY = "ZZ"
+
+
+def _list_drafters(letter: Letter, original: LetterFile) -> None:
+    """The drafting organisations the letter names are its first signatories: each is on the list,
+    as a drafting organisation, from the moment the letter is loaded (once; a moderator may then
+    correct its details, and loading again adds nothing)."""
+    version = text_version(original.title, original.body)
+    for name in original.drafted_by:
+        key = hashlib.sha256(("drafter:" + search_key(name)).encode("utf-8")).hexdigest()
+        if db.session.scalar(select(Signature.id).where(Signature.letter_id == letter.id, Signature.import_key == key)):
+            continue
+        details = SignatureDetails(kind=SignatureKind.ORGANISATION, name=None, organisation=name, role=None,
+                                   country=UNKNOWN_COUNTRY, city=None, website=None, comment=None,
+                                   consent_publish=True, consent_updates=False)
+        signature = Signature(**rows.signature_row(
+            letter.id, details, status=SignatureStatus.PUBLISHED, language=original.language,
+            letter_version=version, source="letter:drafted_by", now=utcnow(), is_drafter=True, import_key=key,
+        ))
+        db.session.add(signature)
+        db.session.flush()
+        counts.count_published(signature)
 
 
 @lru_cache(maxsize=1)

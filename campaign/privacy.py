@@ -101,7 +101,8 @@ def purge(now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:
     abandoned = (OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.created_at < abandoned_before)
     report.counts["unsent email given up"] = _count(OutboxMessage, *abandoned)
     bodies = (or_(OutboxMessage.status != OutboxStatus.PENDING, and_(*abandoned)),
-              or_(OutboxMessage.recipient.is_not(None), OutboxMessage.last_error.is_not(None)))
+              or_(OutboxMessage.recipient.is_not(None), OutboxMessage.recipient_box.is_not(None),
+                  OutboxMessage.last_error.is_not(None)))
     report.counts["sent or failed email bodies and errors erased"] = _count(OutboxMessage, *bodies)
     old_outbox = (OutboxMessage.status != OutboxStatus.PENDING,
                   OutboxMessage.created_at < now - dt.timedelta(days=OUTBOX_ROW_DAYS))
@@ -123,7 +124,7 @@ def purge(now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:
     _delete_signatures(unverified + rejected)
     db.session.execute(update(Signature).where(*hashes).values(client_network_hash=None))
     db.session.execute(update(OutboxMessage).where(*bodies).values(
-        recipient=None, body_text=None, body_html=None, last_error=None))
+        recipient=None, recipient_box=None, body_text=None, body_html=None, last_error=None))
     db.session.execute(update(OutboxMessage).where(*abandoned).values(status=OutboxStatus.FAILED))
     db.session.execute(delete(OutboxMessage).where(*old_outbox))
     db.session.execute(delete(SignatureToken).where(*expired_tokens))

@@ -89,7 +89,7 @@ def app(app_config, database_url):
     app.test_client_class = IsolatedClient
     with app.app_context():
         database.create_all()
-        load_shipped_letters(app)
+        load_shipped_letters(app, list_drafters=False)
         database.session.remove()
     yield app
     with app.app_context():
@@ -122,6 +122,14 @@ class IsolatedClient(FlaskClient):
         response.get_data()
         response.close()
         return response
+
+
+@pytest.fixture
+def drafters(app):
+    """The letter's drafting organisations on its list, as ``flask letters load`` puts them there."""
+    with app.app_context():
+        load_shipped_letters(app)
+        database.session.remove()
 
 
 @pytest.fixture

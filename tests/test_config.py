@@ -154,3 +154,13 @@ def test_migrations_are_not_run_by_the_factory(tmp_path):
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
     with app.app_context():
         assert inspect(db.engine).get_table_names() == []
+
+
+@pytest.mark.parametrize("hours", [-1, "soon", 72, 100])
+def test_a_reminder_must_come_while_its_link_works_and_before_mail_is_given_up(hours):
+    with pytest.raises(ConfigError, match="FLASK_CONFIRM_REMINDER_HOURS"):
+        create_app({**TEST_CONFIG, "CONFIRM_REMINDER_HOURS": hours})
+
+
+def test_reminders_can_be_turned_off():
+    assert create_app({**TEST_CONFIG, "CONFIRM_REMINDER_HOURS": 0}).config["CONFIRM_REMINDER_HOURS"] == 0

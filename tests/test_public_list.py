@@ -207,8 +207,8 @@ def test_csv_has_public_fields_only_and_is_formula_safe(app, client, db):
     assert rows[0]["drafter"] == "no" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", rows[0]["published_on"])
     for private in ("Secret Contact", "leak@example.org", "secret", "Unnamed Person"):
         assert private not in text
-    assert set(rows[0]) == {"kind", "name", "organisation", "country", "country_name", "website", "drafter",
-                            "published_on"}
+    assert set(rows[0]) == {"kind", "name", "organisation", "role", "country", "country_name", "website",
+                            "drafter", "published_on"}
 
 
 def test_csv_answers_conditional_requests(app, client, db):

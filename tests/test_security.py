@@ -103,7 +103,8 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     responses["method-not-allowed"] = client.post("/en/")
     app.config["SIGN_RATE_LIMIT"] = "1/minute"
     for _ in range(2):
-        responses["rate-limited"] = client.post("/en/sign", data={})
+        responses["rate-limited"] = client.post("/en/sign", data={})  # the form back, filled in
+        responses["rate-limited-page"] = client.post("/en/sign/send-again", data=csrf_of(client, "/en/sign"))
     signing.set_signing_paused(True)
     responses["paused"] = client.get("/en/sign")
     signing.set_signing_paused(False)

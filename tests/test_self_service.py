@@ -49,7 +49,7 @@ def test_see_everything_held_and_download_it(app, client, db, manage_link, lang)
     assert "amal@" not in data.get_data(as_text=True)
 
 
-def test_corrections_go_back_to_moderation(app, client, db, manage_link):
+def test_corrections_of_a_published_entry_wait_for_moderation_and_keep_it_listed(app, client, db, manage_link):
     link = manage_link()
     publish_all(db)
     assert db.session.scalar(select(func.sum(PublishedTally.count))) == 1
@@ -59,8 +59,19 @@ def test_corrections_go_back_to_moderation(app, client, db, manage_link):
     response = client.post(link, data=form)
     assert response.status_code == 303 and "saved=review" in response.headers["Location"]
     signature = db.session.scalar(select(Signature))
-    assert signature.status is SignatureStatus.VERIFIED and signature.organisation == "Digital Rights Collective e.V."
-    assert db.session.scalar(select(func.sum(PublishedTally.count))) == 0
+    assert signature.status is SignatureStatus.PUBLISHED and signature.organisation == "Digital Rights Collective"
+    assert signature.correction == {"organisation": "Digital Rights Collective e.V.", "country": "DE",
+                                    "city": "Berlin"}
+    assert db.session.scalar(select(func.sum(PublishedTally.count))) == 1, "still counted, as it was"
+
+
+def test_corrections_before_publication_apply_at_once(app, client, db, manage_link):
+    link = manage_link()
+    form = {"csrf_token": csrf_of(client, link)["csrf_token"], "organisation": "Digital Rights Collective e.V.",
+            "name": "Amal Haddad", "role": "Director", "country": "LB", "website": "https://rights.example.org"}
+    assert client.post(link, data=form).status_code == 303
+    signature = db.session.scalar(select(Signature))
+    assert signature.organisation == "Digital Rights Collective e.V." and signature.correction is None
 
 
 def test_switch_between_named_and_counted_only(app, client, db, manage_link):

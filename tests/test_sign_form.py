@@ -30,7 +30,8 @@ def test_form_is_labelled_in_the_page_language(app, client, lang):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
-    for label in ("Your name", "Email address", "Country", "Publish my name on the list of signatories"):
+    for label in ("Your name", "Email address", "Country", "Publish my name on the list of signatories (optional)",
+                  "Publish our organisation's name on the list (required)"):
         assert translated(app, lang, label) in html
     for field in ("kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",
                   "consent_publish", "consent_updates", "csrf_token"):
@@ -231,11 +232,11 @@ def test_the_honeypot_drops_bots_silently(app, client, db):
     assert nothing_stored(db)
 
 
-def test_forms_returned_too_fast_are_dropped_silently(app, client, db):
+def test_forms_returned_too_fast_come_back_filled_in_not_dropped(app, client, db):
     app.config["SIGN_MIN_SECONDS"] = 3
     response = post_form(client)
-    assert response.status_code == 303
-    assert nothing_stored(db)
+    assert response.status_code == 422 and 'value="amal@rights.example.org"' in response.get_data(as_text=True)
+    assert nothing_stored(db), "stored once sent again (see test_signers)"
 
 
 def test_the_minimum_time_can_be_turned_off(app, client, db):

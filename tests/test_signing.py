@@ -244,7 +244,10 @@ def test_at_most_three_emails_a_day_to_one_address(app, client, db, smtp):
         assert sign(client).status_code == 303
     deliver(app)
     assert len(smtp.messages) == 3
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind != "reminder")) == 3
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind == "reminder")) == 1, "one reminder, however often the form was sent"
 
 
 def test_a_new_signature_past_the_days_emails_is_kept_without_mail_or_links(app, client, db, smtp):
@@ -277,7 +280,7 @@ def test_the_signature_write_keeps_the_default_of_a_column_added_later(app, clie
     table.append_column(column)
     try:
         assert sign(client).status_code == 303
-        assert db.session.execute(text("SELECT priority FROM outbox_messages")).scalar_one() == 5
+        assert set(db.session.execute(text("SELECT priority FROM outbox_messages")).scalars()) == {5}
         assert only_signature(db) is not None
     finally:
         table._columns.remove(column)
@@ -352,7 +355,7 @@ def test_withdrawal_drops_mail_still_queued_for_the_signer(app, client, db, smtp
     links = signed_and_mailed(app, client, smtp)
     sign(client)
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == OutboxStatus.PENDING)) == 1
+        OutboxMessage.status == OutboxStatus.PENDING)) == 2, "the link again, and the reminder"
     db.session.remove()
     client.post(links["withdraw"], data=csrf_of(client, links["withdraw"]))
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(

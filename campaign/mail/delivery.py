@@ -42,6 +42,7 @@ from flask_mail import Connection
 from sqlalchemy import Executable, select, update
 from sqlalchemy.exc import DBAPIError
 
+from .. import crypto
 from ..extensions import db
 from ..logs import redact
 from ..models import OutboxMessage, OutboxStatus, utcnow
@@ -267,11 +268,14 @@ def claim_due(now: dt.datetime, limit: int) -> list[ClaimedMessage]:
         .where(table.c.id.in_(select(due.c.id)), table.c.status == OutboxStatus.PENDING)
         .values(next_attempt_at=now + lease, attempts=table.c.attempts + 1)
         .returning(table.c.id, table.c.recipient, table.c.subject, table.c.body_text, table.c.body_html,
-                   table.c.message_id, table.c.attempts, table.c.created_at)
+                   table.c.message_id, table.c.attempts, table.c.created_at, table.c.recipient_box)
     )
     rows = db.session.execute(statement).all()
     db.session.commit()
-    return sorted((ClaimedMessage(*row) for row in rows), key=lambda message: message.id)
+    key = current_app.config["EMAIL_HASH_KEY"]
+    return sorted((ClaimedMessage(*row[:-1]) if row[-1] is None
+                   else ClaimedMessage(row[0], crypto.release_held(key, row[-1]) or "", *row[2:-1])
+                   for row in rows), key=lambda message: message.id)
 
 
 def _write(statement: Executable) -> None:
@@ -293,7 +297,7 @@ def _write(statement: Executable) -> None:
             pause = min(pause * 2, 2.0)
 
 
-_ERASED = {"recipient": None, "body_text": None, "body_html": None}
+_ERASED = {"recipient": None, "recipient_box": None, "body_text": None, "body_html": None}
 
 
 def record_sent(message: ClaimedMessage) -> None:
@@ -360,6 +364,8 @@ def deliver_batch(now: dt.datetime | None = None) -> tuple[DeliveryReport, int]:
                 release(claimed[position:], now)
                 break
             try:
+                if not message.recipient:
+                    raise PermanentFailure("the held address cannot be read (FLASK_EMAIL_HASH_KEY changed)")
                 transport.send(message)
             except ServerUnavailable as error:
                 record_failure(claimed[position:], error, now, report)

@@ -9,30 +9,39 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
 from .rendering import EmailKind, message_row
 
 
-def queue_row(row: dict, signature_id: int | None = None) -> None:
-    """Write a row from ``message_row`` in the caller's transaction; the caller commits."""
-    db.session.execute(insert(OutboxMessage.__table__), {**row, "signature_id": signature_id})
+def queue_rows(rows: list[dict], signature_id: int | None = None) -> None:
+    """Write rows from ``message_row`` in the caller's transaction (one statement); the caller commits."""
+    db.session.execute(insert(OutboxMessage.__table__), [{**row, "signature_id": signature_id} for row in rows])
 
 
 def enqueue(kind: EmailKind, recipient: str, language: str, signature_id: int | None = None, **context: object) -> None:
     """Render a message in ``language`` and write it in the caller's transaction; the caller commits."""
-    queue_row(message_row(kind, recipient, language, **context), signature_id)
+    queue_rows([message_row(kind, recipient, language, **context)], signature_id)
 
 
-def discard_unsent_for(signature_id: int) -> None:
-    """Drop queued mail to a signer who withdrew: it holds their address and dead links."""
-    db.session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.signature_id == signature_id, OutboxMessage.status == OutboxStatus.PENDING
-        )
+def discard_unsent_for(signature_id: int, kinds: tuple[EmailKind, ...] | None = None) -> None:
+    """Drop mail queued for a signer (of the given kinds, or all): when they withdraw, it holds
+    their address and dead links; when they confirm, their reminder is no longer needed."""
+    statement = delete(OutboxMessage).where(
+        OutboxMessage.signature_id == signature_id, OutboxMessage.status == OutboxStatus.PENDING
     )
+    if kinds is not None:
+        statement = statement.where(OutboxMessage.kind.in_([kind.value for kind in kinds]))
+    db.session.execute(statement)
+
+
+def discard_unsent_for_any(signature_ids: Select[int]) -> None:
+    """Drop all mail queued for the given signatures (an address that said "it wasn't me")."""
+    db.session.execute(delete(OutboxMessage).where(
+        OutboxMessage.signature_id.in_(signature_ids), OutboxMessage.status == OutboxStatus.PENDING,
+    ))
 
 
 # --- what moderators see of the mail ----------------------------------------------------------

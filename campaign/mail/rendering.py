@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 
+from ..models import utcnow
 from ..web import i18n, skeletons
 
 _MAX_SKELETONS = 256
@@ -24,7 +25,10 @@ class EmailKind(str, enum.Enum):
     """Every kind of email the site sends: its stored name, its templates and its subject."""
 
     VERIFICATION = "verification"
+    REMINDER = "reminder"
     ALREADY_SIGNED = "already-signed"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
     DIGEST = "digest"
 
     @property
@@ -38,7 +42,10 @@ class EmailKind(str, enum.Enum):
 
 SUBJECTS = {
     EmailKind.VERIFICATION: _l("Confirm your signature"),
+    EmailKind.REMINDER: _l("Reminder: your signature is not confirmed yet"),
     EmailKind.ALREADY_SIGNED: _l("You have already signed"),
+    EmailKind.PUBLISHED: _l("You are on the list of signatories"),
+    EmailKind.REJECTED: _l("Your signature was not published"),
     EmailKind.DIGEST: _l("Signatures await review"),
 }
 
@@ -61,6 +68,8 @@ def _render_now(kind: EmailKind, language: str, context: dict[str, object]) -> t
 def render(kind: EmailKind, language: str, **context: object) -> tuple[str, str, str]:
     """The subject, text and HTML of an email of ``kind`` in ``language``. Strings in ``context`` are
     filled into slots; other values (numbers choose plural forms) are part of the skeleton's key."""
+    if any(isinstance(value, (list, tuple, dict)) for value in context.values()):
+        return _render_now(kind, language, context)  # a list of entries: rare emails, rendered whole
     strings = {name: value for name, value in context.items() if isinstance(value, str)}
     fixed = tuple(sorted((name, value) for name, value in context.items() if not isinstance(value, str)))
     key = (kind, language, tuple(sorted(strings)), fixed)
@@ -75,12 +84,14 @@ def render(kind: EmailKind, language: str, **context: object) -> tuple[str, str,
     return subject, skeletons.fill(text, strings, html=False), skeletons.fill(html, strings, html=True)
 
 
-def message_row(kind: EmailKind, recipient: str, language: str, **context: object) -> dict[str, str]:
-    """A message rendered in ``language``, as the row that queues it (without its signature)."""
+def message_row(kind: EmailKind, recipient: str, language: str, **context: object) -> dict[str, object]:
+    """A message rendered in ``language``, as the row that queues it (without its signature), due now."""
     subject, body_text, body_html = render(kind, language, **context)
     return {
         "kind": kind.value,
+        "next_attempt_at": utcnow(),
         "recipient": recipient,
+        "recipient_box": None,
         "subject": subject,
         "body_text": body_text,
         "body_html": body_html,

@@ -4,10 +4,18 @@ from .admin import AdminRole, AdminSession, AdminUser, AuditEntry, LoginThrottle
 from .base import UTCDateTime, enum_column, utcnow
 from .letters import Letter, LetterText, PublishedDay, PublishedTally
 from .operations import OutboxMessage, OutboxStatus, SiteSetting
-from .signatures import EmailSuppression, Signature, SignatureKind, SignatureStatus, SignatureToken, TokenPurpose
+from .signatures import (
+    EmailSuppression,
+    HeldAddress,
+    Signature,
+    SignatureKind,
+    SignatureStatus,
+    SignatureToken,
+    TokenPurpose,
+)
 
 __all__ = [
-    "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "Letter", "LetterText",
+    "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "HeldAddress", "Letter", "LetterText",
     "LoginThrottle", "OutboxMessage", "OutboxStatus", "PublishedDay", "PublishedTally", "Signature", "SignatureKind",
     "SignatureStatus", "SignatureToken", "SiteSetting", "TokenPurpose", "UTCDateTime", "enum_column", "utcnow",
 ]

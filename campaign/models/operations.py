@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -21,7 +21,8 @@ class OutboxStatus(str, enum.Enum):
 class OutboxMessage(Model):
     """An email written in the same transaction as the change that caused it, sent by a worker.
 
-    The recipient and bodies are erased once the message is sent or given up on.
+    The recipient and bodies are erased once the message is sent or given up on. A message due
+    later (a reminder) keeps its recipient in ``recipient_box`` (see ``crypto.hold``), not in clear.
     """
 
     __tablename__ = "outbox_messages"
@@ -32,6 +33,7 @@ class OutboxMessage(Model):
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="SET NULL"), index=True)
     status: Mapped[OutboxStatus] = mapped_column(enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
     recipient: Mapped[str | None] = mapped_column(String(320))
+    recipient_box: Mapped[bytes | None] = mapped_column(LargeBinary)
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)

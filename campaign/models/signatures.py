@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -37,13 +37,14 @@ class Signature(Model):
 
     __tablename__ = "signatures"
     __table_args__ = (
-        UniqueConstraint("letter_id", "email_hash"),
+        UniqueConstraint("letter_id", "email_hash", "signer_key"),
         UniqueConstraint("letter_id", "import_key"),
         Index("ix_signatures_letter_id_status_id", "letter_id", "status", "id"),
         Index("ix_signatures_email_domain_created_at", "email_domain", "created_at"),
         Index("ix_signatures_public_by_name", "letter_id", "status", "kind", "search_text", "id"),
         Index("ix_signatures_public_by_date", "letter_id", "status", "kind", "published_at", "id"),
         Index("ix_signatures_public_country_by_name", "letter_id", "status", "kind", "country", "search_text", "id"),
+        Index("ix_signatures_correction_at", "correction_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +65,9 @@ class Signature(Model):
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     email_hash: Mapped[str | None] = mapped_column(String(64))
+    #: Who signs with this address: "individual", or "organisation:" and the organisation's folded
+    #: name. An address signs once as a person and once for each organisation it speaks for.
+    signer_key: Mapped[str] = mapped_column(String(240), default="individual", server_default="individual")
     email_domain: Mapped[str | None] = mapped_column(String(253))
     email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
@@ -81,6 +85,10 @@ class Signature(Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id", ondelete="SET NULL"))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    #: A signer's correction of a published entry, waiting for a moderator: the entry stays public
+    #: as it was until the correction is approved.
+    correction: Mapped[dict | None] = mapped_column(JSON)
+    correction_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list[SignatureToken]] = relationship(
         back_populates="signature", cascade="all, delete-orphan", passive_deletes=True
@@ -118,3 +126,19 @@ class EmailSuppression(Model):
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class HeldAddress(Model):
+    """A signer's address, kept only until a moderator decides on their signature, so that they can
+    be told it is published (or, if the moderator chooses, why it was not).
+
+    The address is in a secret box whose key is derived from ``EMAIL_HASH_KEY``: the database alone
+    names nobody. The box is erased when the signature is decided, withdrawn or purged, and never
+    made when the settings turn both notices off.
+    """
+
+    __tablename__ = "held_addresses"
+
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True)
+    address_box: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import AdminUser, Signature, SignatureKind, SignatureStatus, utcnow
 from ..publication import counts
-from ..publication.listing import search_text_for
+from ..signing import notices, rows
 from ..signing.fields import corrections
 from . import audit
 
@@ -36,6 +36,8 @@ def _decide(signature: Signature, moderator: AdminUser, status: SignatureStatus)
 
 
 def _approve(signature: Signature, moderator: AdminUser) -> bool:
+    if signature.status is SignatureStatus.PUBLISHED and signature.correction_at is not None:
+        return _settle_correction(signature, moderator, approved=True)
     if signature.status not in (SignatureStatus.VERIFIED, SignatureStatus.REJECTED):
         return False
     before = signature.status.value
@@ -45,16 +47,36 @@ def _approve(signature: Signature, moderator: AdminUser) -> bool:
     counts.count_published(signature)
     audit.record(moderator, moderator.email, "signature.approved", "signature", signature.id,
                  before={"status": before}, after={"status": "published"})
+    notices.tell_published(signature)
     return True
 
 
-def _reject(signature: Signature, moderator: AdminUser, reason: str) -> bool:
+def _reject(signature: Signature, moderator: AdminUser, reason: str, tell: bool) -> bool:
+    if signature.status is SignatureStatus.PUBLISHED and signature.correction_at is not None:
+        return _settle_correction(signature, moderator, approved=False, reason=reason)
     if signature.status is not SignatureStatus.VERIFIED:
         return False
     _decide(signature, moderator, SignatureStatus.REJECTED)
     signature.rejection_reason = reason
     audit.record(moderator, moderator.email, "signature.rejected", "signature", signature.id,
                  before={"status": "verified"}, after={"status": "rejected"}, note=reason)
+    notices.tell_rejected(signature, reason, tell)
+    return True
+
+
+def _settle_correction(signature: Signature, moderator: AdminUser, approved: bool, reason: str | None = None) -> bool:
+    """A signer's correction of a published entry: applied (the list shows it from now on) or
+    set aside (the list keeps what it showed). The entry stays published either way."""
+    proposed = dict(signature.correction or {})
+    changed = {name: (getattr(signature, name), value) for name, value in proposed.items()
+               if getattr(signature, name) != value} if approved else {}
+    if changed:
+        rows.apply_changes(signature, changed)
+    signature.correction, signature.correction_at = None, None
+    audit.record(moderator, moderator.email,
+                 "signature.correction_approved" if approved else "signature.correction_rejected",
+                 "signature", signature.id, before={name: old for name, (old, _) in changed.items()} or None,
+                 after=proposed, note=reason)
     return True
 
 
@@ -70,10 +92,12 @@ def approve(ids: Iterable[int], moderator: AdminUser) -> int:
     return _decide_many(ids, lambda signature: _approve(signature, moderator))
 
 
-def reject(ids: Iterable[int], moderator: AdminUser, reason: str) -> int:
+def reject(ids: Iterable[int], moderator: AdminUser, reason: str, tell: bool = False) -> int:
+    """Reject the given confirmed signatures (or set aside their signers' corrections); ``tell``
+    sends each signer the reason, when the settings allow it."""
     if not reason.strip():
         raise ModerationError("A reason is required to reject.")
-    return _decide_many(ids, lambda signature: _reject(signature, moderator, reason.strip()))
+    return _decide_many(ids, lambda signature: _reject(signature, moderator, reason.strip(), tell))
 
 
 def _move_publication(signature_id: int, moderator: AdminUser, source: SignatureStatus, target: SignatureStatus,
@@ -108,16 +132,7 @@ def edit(signature_id: int, moderator: AdminUser, changes: dict[str, str | None]
     changed = corrections(signature, changes)
     if not changed:
         return {}
-    published = signature.status is SignatureStatus.PUBLISHED
-    if published and "country" in changed:
-        counts.count_unpublished(signature)
-    for name, (_, value) in changed.items():
-        setattr(signature, name, value)
-    signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
-    if published and "country" in changed:
-        counts.count_published(signature)
-    elif published:
-        counts.touch(signature.letter_id)
+    rows.apply_changes(signature, changed)
     audit.record(moderator, moderator.email, "signature.edited", "signature", signature.id,
                  before={name: old for name, (old, _) in changed.items()},
                  after={name: new for name, (_, new) in changed.items()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from ..extensions import db
 from ..models import Letter, Signature, SignatureKind, SignatureStatus
@@ -39,7 +39,9 @@ class QueuePage:
 def filtered(filters: QueueFilter) -> Select[Signature]:
     """The signatures matching the filters, in id order (oldest first): also used by exports."""
     query = select(Signature)
-    if filters.status is not None:
+    if filters.status is SignatureStatus.VERIFIED:
+        query = query.where(awaiting_review())
+    elif filters.status is not None:
         query = query.where(Signature.status == filters.status)
     if filters.kind is not None:
         query = query.where(Signature.kind == filters.kind)
@@ -83,7 +85,12 @@ def queue_page(filters: QueueFilter, limit: int, after: int | None = None, befor
     )
 
 
+def awaiting_review() -> ColumnElement[bool]:
+    """What waits for a moderator: confirmed signatures, and corrections of published ones (which
+    stay on the list as they were until the correction is approved)."""
+    return or_(Signature.status == SignatureStatus.VERIFIED,
+               and_(Signature.correction_at.is_not(None), Signature.status == SignatureStatus.PUBLISHED))
+
+
 def waiting_count() -> int:
-    return db.session.execute(
-        select(func.count()).select_from(Signature).where(Signature.status == SignatureStatus.VERIFIED)
-    ).scalar_one()
+    return db.session.execute(select(func.count()).select_from(Signature).where(awaiting_review())).scalar_one()

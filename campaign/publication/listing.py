@@ -22,6 +22,7 @@ from ..web.parameters import is_record_id, is_safe_text
 
 PAGE_SIZE = 100
 MAX_CURSOR_LENGTH = 1200
+MAX_INITIALS = 60
 SORTS = ("name", "date")
 
 
@@ -42,30 +43,38 @@ class PublicEntry:
     kind: str
     name: str | None  # individuals only
     organisation: str | None  # an organisation's name, or an individual's affiliation
+    role: str | None  # individuals only
     country: str
-    website: str | None
+    website: str | None  # organisations only
     drafter: bool
     published_on: dt.date | None
 
     @classmethod
     def of(cls, signature: Signature) -> PublicEntry:
-        organisation = signature.kind is SignatureKind.ORGANISATION
+        name, organisation, role, website = public_fields(signature.kind, signature.name, signature.organisation,
+                                                          signature.role, signature.website)
         return cls(
-            kind=signature.kind.value,
-            name=None if organisation else signature.name,
-            organisation=signature.organisation,
-            country=signature.country,
-            website=signature.website if organisation else None,
-            drafter=signature.is_drafter,
+            kind=signature.kind.value, name=name, organisation=organisation, role=role, country=signature.country,
+            website=website, drafter=signature.is_drafter,
             published_on=signature.published_at.date() if signature.published_at else None,
         )
 
     def as_dict(self) -> dict:
         return {
-            "kind": self.kind, "name": self.name, "organisation": self.organisation, "country": self.country,
-            "website": self.website, "drafter": self.drafter,
+            "kind": self.kind, "name": self.name, "organisation": self.organisation, "role": self.role,
+            "country": self.country, "website": self.website, "drafter": self.drafter,
             "published_on": self.published_on.isoformat() if self.published_on else None,
         }
+
+
+def public_fields(kind: SignatureKind, name: str | None, organisation: str | None, role: str | None,
+                  website: str | None) -> tuple[str | None, str | None, str | None, str | None]:
+    """What the public sees of a signer, as ``(name, organisation, role, website)``: an organisation's
+    name and website, never its contact person or their title; an individual's name, title and
+    affiliation, never a website. The one rule for the list, the API and the open data."""
+    if kind is SignatureKind.ORGANISATION:
+        return None, organisation, None, website
+    return name, organisation, role, None
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class ListQuery:
     sort: str = "name"
     cursor: str | None = None
     backwards: bool = False
+    start: str | None = None  # by name: from the first entry at or after this (folded) text
 
     @property
     def filtered(self) -> bool:
@@ -149,12 +159,44 @@ def drafting_organisations(letter_id: int) -> list[PublicEntry]:
     return [PublicEntry.of(row) for row in rows]
 
 
-def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE) -> ListPage:
-    """One page in display order: by name A→Z, or by date newest first; forwards or back."""
+def initials(letter_id: int, kind: SignatureKind) -> list[str]:
+    """The first characters the published names of ``kind`` begin with, in order: a loose index
+    scan (one indexed look-up per initial, however long the list), never a count or an OFFSET."""
+    found: list[str] = []
+    after = ""
+    base = public_query(letter_id, ListQuery(kind=kind), include_drafters=True).with_only_columns(Signature.search_text)
+    while len(found) < MAX_INITIALS:
+        statement = base.where(Signature.search_text >= after, Signature.search_text != "")
+        text = db.session.scalar(statement.order_by(Signature.search_text).limit(1))
+        if text is None:
+            break
+        initial = text[0]
+        found.append(initial)
+        after = chr(ord(initial) + 1)
+    return found
+
+
+def latest_organisations(letter_id: int, limit: int = 30) -> list[PublicEntry]:
+    """The organisations published last, newest first (the letter page shows them)."""
+    rows = db.session.scalars(
+        select(Signature).where(
+            Signature.letter_id == letter_id, Signature.status == SignatureStatus.PUBLISHED,
+            Signature.kind == SignatureKind.ORGANISATION,
+        ).order_by(Signature.published_at.desc(), Signature.id.desc()).limit(limit)
+    )
+    return [PublicEntry.of(row) for row in rows]
+
+
+def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE, *, drafters_apart: bool = False) -> ListPage:
+    """One page in display order: by name A→Z, or by date newest first; forwards or back.
+    ``drafters_apart`` leaves the drafting organisations out of an unfiltered list (the page shows
+    them in a section of their own)."""
     column = Signature.search_text if query.sort == "name" else Signature.published_at
     ascending = (query.sort == "name") != query.backwards
-    statement = public_query(letter_id, query, include_drafters=query.filtered)
+    statement = public_query(letter_id, query, include_drafters=query.filtered or not drafters_apart)
     position = _decode_cursor(query.cursor, query.sort)
+    if position is None and query.start and query.sort == "name" and not query.backwards:
+        position = (query.start, 0)
     if position is not None:
         key = tuple_(column, Signature.id)
         statement = statement.where(key > position if ascending else key < position)
@@ -176,19 +218,18 @@ def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE) -> ListP
 
 def public_rows(letter_id: int, query: ListQuery) -> Iterator[tuple]:
     """Every entry of one kind matching the query, streamed in name order, for the open-data CSV:
-    ``(kind, name, organisation, country, website, drafter, published_on)``, public fields only.
+    ``(kind, name, organisation, role, country, website, drafter, published_on)``, public fields only.
 
     Plain tuples from the public columns, through a server-side cursor on PostgreSQL: a million
     rows are read in seconds and in constant memory."""
-    organisation = query.kind is SignatureKind.ORGANISATION
-    columns = (Signature.name, Signature.organisation, Signature.country, Signature.website, Signature.is_drafter,
-               Signature.published_at)
+    columns = (Signature.name, Signature.organisation, Signature.role, Signature.country, Signature.website,
+               Signature.is_drafter, Signature.published_at)
     statement = public_query(letter_id, query).with_only_columns(*columns).order_by(Signature.search_text, Signature.id)
     rows = db.session.execute(statement.execution_options(yield_per=2000, stream_results=True))
     kind = query.kind.value
-    for name, affiliation, country, website, drafter, published_at in rows:
-        yield (kind, None if organisation else name, affiliation, country, website if organisation else None, drafter,
-               published_at.date() if published_at else None)
+    for name, affiliation, role, country, website, drafter, published_at in rows:
+        name, affiliation, role, website = public_fields(query.kind, name, affiliation, role, website)
+        yield kind, name, affiliation, role, country, website, drafter, published_at.date() if published_at else None
 
 
 def list_version(letter_id: int) -> str:

@@ -63,10 +63,10 @@ IMPORT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "email", "drafter")
 RECORD_COLUMNS: tuple[str, ...] = (
     "status", "language", "letter_version", "is_drafter", "email_domain", "email_hash", "email_sealed",
     "client_network_hash", "source", "import_key", "created_at", "updated_at", "verified_at", "last_email_at",
-    "decided_at", "published_at", "rejection_reason",
+    "decided_at", "published_at", "rejection_reason", "correction", "correction_at",
 )
 #: Columns that describe no signer: keys, what is derived from the fields, and the moderator.
-INTERNAL_COLUMNS: tuple[str, ...] = ("id", "letter_id", "search_text", "decided_by_id")
+INTERNAL_COLUMNS: tuple[str, ...] = ("id", "letter_id", "search_text", "signer_key", "decided_by_id")
 #: The admin exports: ids, the fields, and what moderators may see of the record (no hashes).
 ADMIN_COLUMNS: tuple[str, ...] = (
     "id", "letter_id", "status", *FIELD_NAMES, "email_domain", "is_drafter", "language", "letter_version",

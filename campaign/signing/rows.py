@@ -16,8 +16,10 @@ from email_validator import ValidatedEmail
 from flask import current_app
 
 from ..crypto import keyed_hash, seal
-from ..models import SignatureKind, SignatureStatus
+from ..models import Signature, SignatureKind, SignatureStatus
+from ..publication import counts
 from ..publication.listing import search_text_for
+from ..text import search_key
 from .fields import FIELD_NAMES, SignatureDetails
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
@@ -57,6 +59,29 @@ def address_columns(address: ValidatedEmail | None) -> dict:
     }
 
 
+def signer_key(kind: SignatureKind, organisation: str | None) -> str:
+    """Who signs, for "one signature per address": the person, or one organisation among those the
+    address speaks for (its name folded: case, accents, spacing and invisible characters do not
+    make another organisation)."""
+    return "individual" if kind is not SignatureKind.ORGANISATION else "organisation:" + search_key(organisation)
+
+
+def apply_changes(signature: Signature, changed: dict[str, tuple[object, object]]) -> None:
+    """Write corrected fields (``{name: (old, new)}``, from ``fields.corrections``) into a signature,
+    keeping its search text and, when it is published, the public counts right."""
+    published = signature.status is SignatureStatus.PUBLISHED
+    moves = published and "country" in changed
+    if moves:
+        counts.count_unpublished(signature)
+    for name, (_, value) in changed.items():
+        setattr(signature, name, value)
+    signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
+    if moves:
+        counts.count_published(signature)
+    elif published:
+        counts.touch(signature.letter_id)
+
+
 def signature_row(letter_id: int, details: SignatureDetails, *, status: SignatureStatus, language: str,
                   letter_version: str, source: str, now: dt.datetime, address: dict | None = None,
                   client_network_hash: str | None = None, is_drafter: bool = False,
@@ -73,6 +98,7 @@ def signature_row(letter_id: int, details: SignatureDetails, *, status: Signatur
         "consent_publish": details.consent_publish or organisation,
         "is_drafter": is_drafter and organisation,
         "search_text": search_text_for(details.kind, details.name, details.organisation),
+        "signer_key": signer_key(details.kind, details.organisation),
         **(address or NO_ADDRESS),
         "language": language,
         "letter_version": letter_version,

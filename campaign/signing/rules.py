@@ -8,7 +8,7 @@ nothing) only ever reaches the mailbox of the address itself.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import cast
 
 from email_validator import ValidatedEmail
 from flask import current_app
@@ -23,6 +23,7 @@ from ..models import (
     AdminUser,
     EmailSuppression,
     Signature,
+    SignatureKind,
     SignatureStatus,
     SignatureToken,
     SiteSetting,
@@ -33,7 +34,7 @@ from ..moderation import audit
 from ..publication import counts
 from ..web import caches
 from ..web.limits import hit
-from . import rows, writes
+from . import notices, rows, writes
 from .fields import FIELD_NAMES, SignatureDetails
 from .tokens import TokenExpired, TokenInvalid, find_token, new_links
 
@@ -71,22 +72,20 @@ def _allow_email_to(address_hash: str) -> bool:
     return hit(current_app.config["VERIFICATION_EMAIL_LIMIT"], "verification-email", address_hash)
 
 
-def _verification_mail(signer_name: str | None, recipient: str, language: str, title: str,
-                       now: dt.datetime) -> writes.MailToQueue:
+def _queue_verification(signature_id: int, signer_name: str | None, recipient: str, language: str,
+                        view: LetterView, now: dt.datetime, *, new: bool) -> None:
+    """A confirm link now and, unless one was ever queued for this signature (never for a ``new``
+    one), a reminder with the same link for later: both written with one statement."""
     links, tokens = new_links(language, now, confirm=True)
-    message = rendering.message_row(
-        EmailKind.VERIFICATION, recipient, language, letter_title=title, signer_name=signer_name,
+    messages = [rendering.message_row(
+        EmailKind.VERIFICATION, recipient, language, letter_title=view.text.title, signer_name=signer_name,
         confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **links,
-    )
-    return writes.MailToQueue(message, tokens)
-
-
-def _already_signed_mail(signer_name: str | None, recipient: str, language: str, title: str,
-                         now: dt.datetime) -> writes.MailToQueue:
-    links, tokens = new_links(language, now, confirm=False)
-    message = rendering.message_row(EmailKind.ALREADY_SIGNED, recipient, language, letter_title=title,
-                                 signer_name=signer_name, **links)
-    return writes.MailToQueue(message, tokens)
+    )]
+    reminder = notices.reminder(recipient, language, view, signer_name, links, now) \
+        if new or not notices.has_reminder(signature_id) else None
+    if reminder is not None:
+        messages.append(reminder)
+    writes.write_mail(signature_id, writes.MailToQueue(messages, tokens))
 
 
 def submit_signature(view: LetterView, language: str, details: SignatureDetails, address: ValidatedEmail,
@@ -105,18 +104,19 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
     row["last_email_at"] = now
     signature_id = writes.insert_signature(row, now)
     if signature_id is None:
-        _answer_repeat(view, address, row["email_hash"], language, details, now)
+        _answer_repeat(view, address, row, language, details, now)
         return
+    recipient = rows.mailbox(address)
     if _allow_email_to(row["email_hash"]):
-        mail = _verification_mail(details.name, rows.mailbox(address), language, view.text.title, now)
-        writes.write_mail(signature_id, mail)
+        _queue_verification(signature_id, details.name, recipient, language, view, now, new=True)
+    notices.hold_address(signature_id, recipient)
     db.session.commit()
 
 
 def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:
     """Atomically take the right to email this signer now; simultaneous repeats get one email at most."""
     cooldown = dt.timedelta(seconds=current_app.config["RESEND_COOLDOWN_SECONDS"])
-    result = cast("CursorResult[Any]", db.session.execute(  # an UPDATE's result is a CursorResult
+    result = cast(CursorResult, db.session.execute(
         update(Signature)
         .where(
             Signature.id == signature_id,
@@ -128,26 +128,73 @@ def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:
     return result.rowcount == 1
 
 
-def _answer_repeat(view: LetterView, address: ValidatedEmail, address_hash: str, language: str,
+def signer_label(signature: Signature) -> str:
+    """How a signature is named to its own signer: the organisation, or the person."""
+    return (signature.organisation if signature.kind is SignatureKind.ORGANISATION else signature.name) or ""
+
+
+def _answer_repeat(view: LetterView, address: ValidatedEmail, row: dict, language: str,
                    details: SignatureDetails, now: dt.datetime) -> None:
-    """The address has signed this letter already, or asked not to be mailed: a pending signature
-    takes the new details and gets a fresh link; a confirmed one is told it has signed."""
-    existing = db.session.scalar(
-        select(Signature).where(Signature.letter_id == view.letter.id, Signature.email_hash == address_hash)
-    )
-    if existing is None or not _claim_email_slot(existing.id, now) or not _allow_email_to(address_hash):
+    """The address has signed this letter already as this person or for this organisation, or asked
+    not to be mailed: a pending signature takes the new details and gets a fresh link; a confirmed
+    one is told what the address has signed, with the links to manage each."""
+    existing = db.session.scalar(select(Signature).where(
+        Signature.letter_id == view.letter.id, Signature.email_hash == row["email_hash"],
+        Signature.signer_key == row["signer_key"],
+    ))
+    if existing is None or not _claim_email_slot(existing.id, now) or not _allow_email_to(row["email_hash"]):
         db.session.commit()
         return
+    recipient = rows.mailbox(address)
     if existing.status is SignatureStatus.PENDING:
-        row = rows.signature_row(view.letter.id, details, status=SignatureStatus.PENDING, language=language,
-                                 letter_version=view.text.version, source=existing.source, now=now)
         for name in (*FIELD_NAMES, "search_text", "language"):
             setattr(existing, name, row[name])
-        mail = _verification_mail(existing.name, rows.mailbox(address), language, view.text.title, now)
+        _queue_verification(existing.id, existing.name, recipient, language, view, now, new=False)
     else:
-        mail = _already_signed_mail(existing.name, rows.mailbox(address), language, view.text.title, now)
-    writes.write_mail(existing.id, mail)
+        writes.write_mail(existing.id, _already_signed_mail(existing, recipient, language, view, now))
     db.session.commit()
+
+
+def send_again(view: LetterView, language: str, address: ValidatedEmail) -> None:
+    """The person who just signed asks for the email again: the newest unconfirmed signature of the
+    address gets a fresh link, or, all confirmed, the address gets what it has signed; within the
+    pause between two emails and the day's cap, and nothing at all for an address that has not
+    signed (the page says the same either way)."""
+    now = utcnow()
+    signed = db.session.scalars(select(Signature).where(
+        Signature.letter_id == view.letter.id, Signature.email_hash == rows.email_hash(address),
+    ).order_by(Signature.id.desc())).all()
+    target = next((each for each in signed if each.status is SignatureStatus.PENDING), signed[0] if signed else None)
+    if target is None or not _claim_email_slot(target.id, now) or not _allow_email_to(target.email_hash or ""):
+        db.session.commit()
+        return
+    recipient = rows.mailbox(address)
+    if target.status is SignatureStatus.PENDING:
+        _queue_verification(target.id, target.name, recipient, language, view, now, new=False)
+    else:
+        writes.write_mail(target.id, _already_signed_mail(target, recipient, language, view, now))
+    db.session.commit()
+
+
+def _already_signed_mail(signature: Signature, recipient: str, language: str, view: LetterView,
+                         now: dt.datetime) -> writes.MailToQueue:
+    """Everything this address has signed on the letter, each with its own links."""
+    signed = db.session.scalars(select(Signature).where(
+        Signature.letter_id == signature.letter_id, Signature.email_hash == signature.email_hash,
+    ).order_by(Signature.id)).all()
+    entries, tokens = [], []
+    for each in signed:
+        each_links, each_tokens = new_links(language, now, confirm=False)
+        tokens += [{**token, "signature_id": each.id} for token in each_tokens]
+        entries.append({"label": signer_label(each), "organisation": each.kind is SignatureKind.ORGANISATION,
+                        "pending": each.status is SignatureStatus.PENDING, **each_links})
+    this = next(entry for entry, each in zip(entries, signed, strict=True) if each.id == signature.id)
+    message = rendering.message_row(
+        EmailKind.ALREADY_SIGNED, recipient, language, letter_title=view.text.title, signer_name=signature.name,
+        signatures=entries, not_me_url=this["not_me_url"], withdraw_url=this["withdraw_url"],
+        manage_url=this["manage_url"],
+    )
+    return writes.MailToQueue([message], tokens)
 
 
 def locked_signature(found: SignatureToken) -> Signature:
@@ -173,12 +220,13 @@ def confirm(token: str) -> Signature:
             raise TokenExpired()
         signature.status = SignatureStatus.VERIFIED
         signature.verified_at = now
+        notices.take_back_reminder(signature.id)
     found.used_at = found.used_at or now
     db.session.commit()
     return signature
 
 
-def renew_confirmation(token: str, address: ValidatedEmail, language: str, title: str) -> None:
+def renew_confirmation(token: str, address: ValidatedEmail, language: str, view: LetterView) -> None:
     """Send a fresh confirm link for an expired one, if the address given is the one that signed."""
     found = find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
     signature = found.signature
@@ -190,7 +238,7 @@ def renew_confirmation(token: str, address: ValidatedEmail, language: str, title
         and _claim_email_slot(signature.id, now)
         and _allow_email_to(signature.email_hash)
     ):
-        writes.write_mail(signature.id, _verification_mail(signature.name, rows.mailbox(address), language, title, now))
+        _queue_verification(signature.id, signature.name, rows.mailbox(address), language, view, now, new=False)
     db.session.commit()
 
 
@@ -200,6 +248,7 @@ def _erase_signature(signature: Signature, action: str) -> None:
     audit.redact_signature(signature.id)
     audit.record(None, "signer", action, "signature", signature.id)
     outbox.discard_unsent_for(signature.id)
+    notices.forget_address(signature.id)
     db.session.execute(delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
     db.session.execute(delete(Signature).where(Signature.id == signature.id))
     db.session.expunge(signature)
@@ -223,5 +272,8 @@ def not_me(token: str) -> None:
             upsert(table).values(email_hash=signature.email_hash, created_at=now, expires_at=expires)
             .on_conflict_do_update(index_elements=[table.c.email_hash], set_={"created_at": now, "expires_at": expires})
         )
+        # Nothing more goes to the address: not the reminders of its other signatures either.
+        same_address = select(Signature.id).where(Signature.email_hash == signature.email_hash)
+        outbox.discard_unsent_for_any(same_address)
     _erase_signature(signature, "signature.not_me")
     db.session.commit()

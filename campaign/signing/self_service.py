@@ -9,11 +9,10 @@ import enum
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Letter, Signature, SignatureKind, SignatureStatus, TokenPurpose
+from ..models import Letter, Signature, SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..moderation import audit
 from ..publication import counts
-from ..publication.listing import search_text_for
-from . import rules
+from . import rows, rules
 from .fields import FIELD_NAMES, RECORD_COLUMNS, corrections
 from .tokens import find_token
 
@@ -54,19 +53,28 @@ def _plain(value: object) -> object:
 
 
 def update_details(token: str, changes: dict[str, str | None]) -> bool:
-    """Correct the details; a published signature goes back to moderation to be reviewed again."""
+    """Correct the details. A published entry stays on the list as it is, and the correction waits
+    for a moderator (a later correction replaces a waiting one); an entry not yet published takes
+    it at once and is reviewed as it now reads (a hidden one goes back to review). Returns whether
+    anything changed."""
     signature = _signature_to_change(token)
     changed = corrections(signature, changes)
+    if signature.status is SignatureStatus.PUBLISHED:
+        waiting = signature.correction or {}
+        proposed = {name: new for name, (_, new) in changed.items()}
+        if proposed == waiting:
+            return False
+        signature.correction = proposed or None
+        signature.correction_at = utcnow() if proposed else None
+        audit.record(None, "signer", "signature.correction_submitted", "signature", signature.id,
+                     before={name: old for name, (old, _) in changed.items()}, after=proposed)
+        db.session.commit()
+        return bool(proposed)
     if not changed:
         return False
-    if signature.status is SignatureStatus.PUBLISHED:
-        counts.count_unpublished(signature)
+    if signature.status is SignatureStatus.HIDDEN:
         signature.status = SignatureStatus.VERIFIED
-    elif signature.status is SignatureStatus.HIDDEN:
-        signature.status = SignatureStatus.VERIFIED
-    for name, (_, value) in changed.items():
-        setattr(signature, name, value)
-    signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
+    rows.apply_changes(signature, changed)
     audit.record(None, "signer", "signature.corrected_by_signer", "signature", signature.id,
                  before={name: old for name, (old, _) in changed.items()},
                  after={name: new for name, (_, new) in changed.items()})

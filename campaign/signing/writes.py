@@ -1,8 +1,9 @@
 """How a new signature and the email it sends reach the database: one path on both databases.
 
 The signature goes in as ``INSERT … SELECT … WHERE NOT EXISTS (a suppression of its address)
-ON CONFLICT (letter, address) DO NOTHING RETURNING id``. Only that uniqueness conflict means "this
-address has signed this letter already" (the caller then answers the repeat); any other integrity
+ON CONFLICT (letter, address, signer) DO NOTHING RETURNING id``. Only that uniqueness conflict means
+"this address has signed this letter already, as this person or for this organisation" (the caller
+then answers the repeat); any other integrity
 error is an error, raised to the caller and the request, and the caller's transaction rolls back
 with nothing half-stored. The links and the email follow in the same transaction as plain inserts,
 which apply every column's default. Nothing is committed here: the caller owns the transaction.
@@ -22,10 +23,10 @@ from ..models import EmailSuppression, Signature, SignatureToken
 
 @dataclass
 class MailToQueue:
-    """An email ready to queue, and the stored form (hashes) of the links it carries. Both wait for
-    the signature's id, which only the insert gives."""
+    """Emails ready to queue (one, or a verification and its reminder), and the stored form
+    (hashes) of the links they carry. All wait for the signature's id, which only the insert gives."""
 
-    message: dict
+    messages: list[dict]
     tokens: list[dict] = field(default_factory=list)
 
 
@@ -38,15 +39,16 @@ def insert_signature(row: dict, now: dt.datetime) -> int | None:
     values = select(*(bindparam(name, type_=table.c[name].type) for name in row)).where(~suppressed.exists())
     statement = (
         upsert(table).from_select(list(row), values)
-        .on_conflict_do_nothing(index_elements=[table.c.letter_id, table.c.email_hash])
+        .on_conflict_do_nothing(index_elements=[table.c.letter_id, table.c.email_hash, table.c.signer_key])
         .returning(table.c.id)
     )
     return db.session.execute(statement, {**row, "now": now}).scalar()
 
 
 def write_mail(signature_id: int, mail: MailToQueue) -> None:
-    """Queue ``mail`` for a signature, with its links, in the session's transaction."""
+    """Queue ``mail`` for a signature, with its links (each for that signature unless it names
+    another of the same address's), in the session's transaction."""
     if mail.tokens:
         db.session.execute(insert(SignatureToken.__table__), [{"signature_id": signature_id, **token}
                                                              for token in mail.tokens])
-    outbox.queue_row(mail.message, signature_id)
+    outbox.queue_rows(mail.messages, signature_id)

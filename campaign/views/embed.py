@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..publication import counts
+from ..signing import rules
 from ..web import i18n, parameters
 from ..web.headers import allow_framing, public_response
 
@@ -23,7 +24,8 @@ def counter(slug: str) -> ResponseReturnValue:
     view = letters.letter_in_language(found, g.lang)
     html = render_template("embed/counter.html", view=view, count=counts.published_count(found.id),
                            letter_url=i18n.absolute_url("letter.page", lang=g.lang, slug=slug),
-                           sign_url=i18n.absolute_url("sign.form", lang=g.lang, slug=slug))
+                           sign_url=i18n.absolute_url("sign.form", lang=g.lang, slug=slug),
+                           signing_paused=rules.signing_paused())
     response = public_response(make_response(html))
     response.vary.add("Accept-Language")
     return allow_framing(response)

@@ -9,11 +9,13 @@ from flask import Blueprint, Response, current_app, g, make_response, redirect, 
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..publication import counts
+from ..publication import counts, listing
+from ..signing import rules
 from ..web import caches, i18n, replay
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint
 
+LATEST_ORGANISATIONS = 30
 root = Blueprint("root", __name__)
 bp = reader_blueprint("letter", __name__)
 
@@ -30,14 +32,16 @@ def choose_language() -> ResponseReturnValue:
 def page() -> ResponseReturnValue:
     """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language;
     a cached answer touches neither the templates nor the database."""
-    key = caches.letter_page_key(g.letter_slug, g.lang)
+    paused = rules.signing_paused()
+    key = caches.letter_page_key(g.letter_slug, g.lang, paused)
     html = caches.get(key)
     if html is None:
         view = current_view()
         html = caches.put(key, render_template(
             "public/letter.html", view=view, published_count=counts.published_count(view.letter.id),
             all_letters=letters.all_letters(), share_url=i18n.absolute_url("letter.page"),
-            share_title=view.text.title,
+            share_title=view.text.title, drafters=listing.drafting_organisations(view.letter.id),
+            latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing_paused=paused,
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return shared_page_response(key, html)
 

@@ -14,7 +14,7 @@ from ..signing.fields import EDITABLE
 from ..signing.tokens import TokenExpired, TokenInvalid
 from ..web.forms import ButtonForm, EditSignatureForm
 from ..web.headers import private_response
-from . import letter_route, private_page, reader_blueprint, scope_to_letter_of
+from . import labels, letter_route, private_page, reader_blueprint, scope_to_letter_of
 from .sign import link_expired, link_invalid
 
 bp = reader_blueprint("manage", __name__)
@@ -38,7 +38,7 @@ def page(token: str) -> ResponseReturnValue:
     letter = self_service.letter_of(signature)
     view = letters.letter_in_language(letter, g.lang) if letter else None
     return private_page("public/manage.html", 422 if request.method == "POST" else 200, signature=signature,
-                        form=form, button_form=ButtonForm(), data=self_service.personal_data(signature), view=view,
+                        form=form, button_form=ButtonForm(), items=labels.signer_data(signature), view=view,
                         saved=request.args.get("saved"), is_organisation=signature.kind is SignatureKind.ORGANISATION)
 
 

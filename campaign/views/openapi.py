@@ -112,12 +112,13 @@ def openapi_document(site_url: str) -> dict:
             },
             "Signatory": {
                 "type": "object", "additionalProperties": False,
-                "required": ["kind", "name", "organisation", "country", "website", "drafter", "published_on"],
+                "required": ["kind", "name", "organisation", "role", "country", "website", "drafter", "published_on"],
                 "properties": {
                     "kind": {"type": "string", "enum": ["organisation", "individual"]},
                     "name": {**NULLABLE_STRING, "description": "An individual's name; null for organisations."},
                     "organisation": {**NULLABLE_STRING, "description": "An organisation's name, or an individual's "
                                                                         "affiliation (for identification only)."},
+                    "role": {**NULLABLE_STRING, "description": "An individual's title or role; null for organisations."},
                     "country": COUNTRY,
                     "website": NULLABLE_STRING,
                     "drafter": {"type": "boolean", "description": "One of the organisations that drafted the letter."},

@@ -3,24 +3,28 @@ me") with their answers. Every page lives under its letter (see ``letter_route``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
-from flask import Response, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import Response, current_app, g, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf
 from ..letters import LetterView
 from ..models import SignatureStatus, TokenPurpose, utcnow
 from ..signing import rules
-from ..signing.fields import details_from
+from ..signing.fields import FORM_CONTRACT, details_from
 from ..signing.tokens import TokenExpired, TokenInvalid, find_token
-from ..web import caches, i18n, skeletons
+from ..web import caches, i18n, limits, skeletons
 from ..web.forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..web.headers import private_response
-from . import current_view, letter_route, private_page, reader_blueprint, scope_to_letter_of
+from . import current_view, errors, letter_route, private_page, reader_blueprint, scope_to_letter_of
 
 bp = reader_blueprint("sign", __name__)
+SUBMITTED_KEY = "just_submitted"
 
 
 def _blank_form_page(view: LetterView) -> Response:
@@ -50,17 +54,51 @@ def form() -> ResponseReturnValue:
     if request.method == "GET":
         return _blank_form_page(view)
     submitted = SignatureForm()
-    if submitted.is_bot():
+    if submitted.is_trap():
         return redirect(url_for(".check_inbox"), 303)
-    # (the checked address is set whenever the form validates)
-    if submitted.validate() and submitted.stamp_is_valid() and submitted.validated_email is not None:
+    if not submitted.stamp_is_valid():
+        submitted.restamp()
+        return _form_again(view, submitted, "stale")
+    if submitted.came_back_too_fast():
+        return _form_again(view, submitted, "too-fast")
+    if submitted.validate() and submitted.validated_email is not None:
         try:
             rules.submit_signature(view, g.lang, details_from(submitted.data), submitted.validated_email,
                                    request.remote_addr)
         except rules.SigningPaused:
             return private_page("public/sign_paused.html", 503, view=view)
+        _remember_submission(request.form)
         return redirect(url_for(".check_inbox"), 303)
     return private_page("public/sign.html", 422, view=view, form=submitted, failed=True)
+
+
+def _form_again(view: LetterView, submitted: SignatureForm, notice: str, status: int = 422,
+                retry_seconds: int | None = None, retry_minutes: int | None = None) -> ResponseReturnValue:
+    """The form as the person filled it in, with a word on why it came back: nothing typed is lost."""
+    response = make_response(render_template("public/sign.html", view=view, form=submitted, failed=True,
+                                             notice=notice, retry_minutes=retry_minutes), status)
+    if retry_seconds is not None:
+        response.headers["Retry-After"] = str(retry_seconds)
+    return private_response(response)
+
+
+@bp.errorhandler(429)
+def too_many(error: HTTPException) -> ResponseReturnValue:
+    """Over the limit from one network (a launch event on one Wi-Fi): the form comes back filled in,
+    with when to send it again; the other limited pages get the plain page."""
+    if request.endpoint != "sign.form":
+        return errors.render_error(error)
+    seconds = limits.retry_after_seconds() or 60
+    minutes = max(1, math.ceil(seconds / 60))
+    return _form_again(current_view(), SignatureForm(), "too-many", 429, seconds, minutes)
+
+
+def _remember_submission(typed: MultiDict[str, str]) -> None:
+    """What the person typed, for the next page only: the address they used, a way back to the
+    form to correct it, and a button to send the email again. It rides in their own session
+    cookie, is taken out by that page, and is never looked up, put in a URL or written to a log."""
+    session[SUBMITTED_KEY] = {name: typed.get(name, "") for name in FORM_CONTRACT
+                              if name != "csrf_token" and typed.get(name)}
 
 
 @bp.errorhandler(TokenInvalid)
@@ -77,7 +115,33 @@ def link_expired(error: TokenExpired) -> ResponseReturnValue:
 
 @letter_route(bp, "/sign/check-your-inbox")
 def check_inbox() -> ResponseReturnValue:
-    return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"])
+    """The same page whoever the address belongs to; the person who just typed it sees it there."""
+    submitted = session.pop(SUBMITTED_KEY, None)
+    return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"],
+                        submitted=submitted, sent_again=request.args.get("again") == "1")
+
+
+@letter_route(bp, "/sign/correct", methods=["POST"])
+def correct() -> ResponseReturnValue:
+    """Back to the form, filled in with what was sent (from the page's own hidden fields), to
+    correct a typo: nothing is stored until it is sent again."""
+    view = current_view()
+    if not ButtonForm().validate():
+        return redirect(url_for(".form"), 303)
+    filled = SignatureForm(formdata=request.form)
+    filled.restamp()
+    return private_page("public/sign.html", view=view, form=filled, failed=False)
+
+
+@letter_route(bp, "/sign/send-again", methods=["POST"])
+def send_again() -> ResponseReturnValue:
+    """Send the email again to the address just used, within the usual pause and daily cap; the
+    answer is the same whatever the address."""
+    form = EmailForm()
+    if form.validate() and form.validated_email is not None:
+        rules.send_again(current_view(), g.lang, form.validated_email)
+        _remember_submission(request.form)
+    return redirect(url_for(".check_inbox", again=1), 303)
 
 
 def _expired_confirmation(token: str, form: EmailForm | None = None, status: int = 410) -> ResponseReturnValue:
@@ -108,7 +172,7 @@ def renew_confirmation(token: str) -> ResponseReturnValue:
     form = EmailForm()
     if not form.validate() or form.validated_email is None:  # the address is set whenever the form validates
         return _expired_confirmation(token, form, 422)
-    rules.renew_confirmation(token, form.validated_email, g.lang, current_view().text.title)
+    rules.renew_confirmation(token, form.validated_email, g.lang, current_view())
     return redirect(url_for(".check_inbox"), 303)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, render_template, request, stream_with_context
@@ -16,6 +16,8 @@ from ..models import SignatureKind
 from ..publication import charts, exports
 from ..publication import counts as tallies
 from ..publication import listing as publication
+from ..signing import rules
+from ..text import search_key
 from ..web import caches, i18n, parameters
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint
@@ -23,7 +25,8 @@ from .letter import shared_page_response
 
 bp = reader_blueprint("signatories", __name__)
 
-PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "country", "country_name", "website", "drafter", "published_on")
+PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "role", "country", "country_name", "website", "drafter",
+                      "published_on")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class ListArguments:
     sort: str
     after: str | None
     before: str | None
+    start: str | None = None
 
     @property
     def filtered(self) -> bool:
@@ -52,6 +56,7 @@ def list_arguments(args: MultiDict[str, str]) -> ListArguments:
         sort=parameters.lenient_choice(args, "sort", publication.SORTS) or "name",
         after=parameters.text(args, "after", publication.MAX_CURSOR_LENGTH),
         before=parameters.text(args, "before", publication.MAX_CURSOR_LENGTH),
+        start=search_key(parameters.text(args, "start", 8))[:1] or None,
     )
 
 
@@ -60,6 +65,7 @@ class Section:
     kind: SignatureKind
     page: publication.ListPage
     count: int | None
+    initials: list[str] = field(default_factory=list)
 
 
 def _section_count(counts: tallies.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
@@ -77,41 +83,50 @@ def list_page() -> ResponseReturnValue:
     keeps them for LETTER_PAGE_CACHE_SECONDS. Searches and later pages are always fresh."""
     arguments = list_arguments(request.args)
     cacheable = not (arguments.text or arguments.after or arguments.before)
-    key = caches.list_page_key(g.letter_slug, g.lang, arguments.kind, arguments.country, arguments.sort)
+    paused = rules.signing_paused()
+    key = caches.list_page_key(g.letter_slug, g.lang, arguments.kind, arguments.country, arguments.sort,
+                               arguments.start, paused)
     html = caches.get(key) if cacheable else None
     if html is None:
-        html = _list_html(arguments)
+        html = _list_html(arguments, paused)
         if cacheable:
             caches.put(key, html, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return shared_page_response(key, html) if cacheable else public_response(make_response(html))
 
 
-def _list_html(arguments: ListArguments) -> str:
+def _list_html(arguments: ListArguments, paused: bool) -> str:
     view = current_view()
     counts = tallies.counts(view.letter.id)
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
+    first_view = not arguments.filtered and not arguments.after and not arguments.before and not arguments.start
+    # Unfiltered, the drafting organisations are listed apart (above, on the first page) and the
+    # organisations' section neither shows nor counts them.
+    drafters = publication.drafting_organisations(view.letter.id) \
+        if not arguments.filtered and arguments.kind in (None, SignatureKind.ORGANISATION) else []
     sections = []
     for kind in kinds:
         paging = arguments.kind is kind
         query = publication.ListQuery(
             kind=kind, country=arguments.country, text=arguments.text, sort=arguments.sort,
             cursor=(arguments.before or arguments.after) if paging else None,
-            backwards=paging and bool(arguments.before),
+            backwards=paging and bool(arguments.before), start=arguments.start if paging else None,
         )
-        sections.append(Section(kind, publication.list_page(view.letter.id, query), _section_count(counts, kind, arguments)))
-    first_view = not arguments.filtered and not arguments.after and not arguments.before
-    drafters = publication.drafting_organisations(view.letter.id) \
-        if first_view and arguments.kind in (None, SignatureKind.ORGANISATION) else []
+        count = _section_count(counts, kind, arguments)
+        if count is not None and kind is SignatureKind.ORGANISATION and drafters:
+            count -= len(drafters)  # listed apart, above: the section counts what it shows
+        by_initial = kind is SignatureKind.ORGANISATION and arguments.sort == "name" and not arguments.filtered
+        sections.append(Section(kind, publication.list_page(view.letter.id, query, drafters_apart=True), count,
+                                publication.initials(view.letter.id, kind) if by_initial else []))
     names = dict(i18n.country_choices())
     growth = tallies.history(view.letter.id) if first_view else []
-    top = [(names.get(code, code), count) for code, count in counts.top_countries()] if first_view else []
+    top = [(names[code], count) for code, count in counts.top_countries() if code in names] if first_view else []
     return render_template(
         "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
-        drafters=drafters, growth=growth, top_countries=top,
+        drafters=drafters if first_view else [], growth=growth, top_countries=top, signing_paused=paused,
         growth_chart=charts.growth_chart(growth, _("Signatures published over time"), format_decimal,
                                          lambda day: format_date(day, "medium")) if len(growth) > 1 else None,
         country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal) if top else None,
-        query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind")},
+        query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind", "start")},
     )
 
 
@@ -143,9 +158,9 @@ def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: List
     names = {code: safe(name) for code, name in i18n.country_choices()}
     for kind in kinds:
         query = publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text)
-        for kind_name, name, organisation, country, website, drafter, published_on in \
+        for kind_name, name, organisation, role, country, website, drafter, published_on in \
                 publication.public_rows(letter_id, query):
-            yield (kind_name, safe(name), safe(organisation), country, names.get(country) or safe(country),
+            yield (kind_name, safe(name), safe(organisation), safe(role), country, names.get(country, ""),
                    safe(website), "yes" if drafter else "no", published_on.isoformat() if published_on else "")
 
 

@@ -25,9 +25,10 @@ _lock = threading.Lock()
 T = TypeVar("T")
 
 
-def letter_page_key(slug: str | None, language: str) -> tuple:
-    """The rendered letter page; ``slug`` None for the featured letter at ``/<lang>/``."""
-    return ("letter-page", slug, language)
+def letter_page_key(slug: str | None, language: str, signing_paused: bool) -> tuple:
+    """The rendered letter page; ``slug`` None for the featured letter at ``/<lang>/``. Its Sign
+    buttons give way to a notice while signing is paused."""
+    return ("letter-page", slug, language, signing_paused)
 
 
 def letter_view_key(slug: str | None, language: str) -> tuple:
@@ -39,9 +40,10 @@ def letter_info_key(slug: str | None) -> tuple:
     return ("letter-info", slug)
 
 
-def list_page_key(slug: str | None, language: str, kind: SignatureKind | None, country: str | None, sort: str) -> tuple:
-    """A first page of the public list (no search, no cursor)."""
-    return ("list-page", slug, language, kind, country, sort)
+def list_page_key(slug: str | None, language: str, kind: SignatureKind | None, country: str | None, sort: str,
+                  start: str | None, signing_paused: bool) -> tuple:
+    """A first page of the public list (no search, no cursor; ``start``: from an initial)."""
+    return ("list-page", slug, language, kind, country, sort, start, signing_paused)
 
 
 def sign_form_key(slug: str | None, language: str) -> tuple:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,10 +96,23 @@ def country_select_choices() -> list[SelectChoice]:
     return list(_country_select_choices(str(get_locale() or "en")))
 
 
+@dataclass(frozen=True)
+class KindHelp:
+    """Help that is not the same for an organisation and for an individual. The page shows the one
+    for the kind chosen (by CSS alone, no script), and both, each saying whom it is for, until a
+    kind is chosen."""
+
+    organisation: object
+    individual: object
+
+
 def field_attributes(field: Field, **attributes: object) -> dict[str, object]:
     """HTML attributes tying a field to its help text and errors, for templates to splat."""
     described_by = []
-    if field.description:
+    if isinstance(field.description, KindHelp):
+        if not isinstance(field, BooleanField):  # a box's help by kind is its labels, not a description
+            described_by += [f"{field.id}-help-organisation", f"{field.id}-help-individual"]
+    elif field.description:
         described_by.append(f"{field.id}-help")
     if field.errors:
         described_by.append(f"{field.id}-error")
@@ -110,6 +124,7 @@ def field_attributes(field: Field, **attributes: object) -> dict[str, object]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attributes"] = field_attributes
+    app.jinja_env.tests["kind_help"] = lambda value: isinstance(value, KindHelp)
 
 
 def checked_email(value: str) -> ValidatedEmail:
@@ -165,15 +180,27 @@ class SignatureForm(CampaignForm):
         _l("Organisation"),
         filters=[single_line],
         validators=[Optional(), at_most(200)],
-        description=_l("Required for organisations. Individuals may name an affiliation, shown for identification only."),
+        description=KindHelp(
+            _l("Organisations: its name, as it will appear on the list (required)."),
+            _l("Individuals: an organisation you belong to, if you like, shown beside your name for identification only."),
+        ),
     )
     name = StringField(
         _l("Your name"),
         filters=[single_line],
         validators=[DataRequired(message=_l("Enter your name.")), at_most(200)],
-        description=_l("For an organisation: the contact person. This name is never published."),
+        description=KindHelp(
+            _l("Organisations: the contact person. This name is never published."),
+            _l("Individuals: your name as it will appear on the list, if you choose to be named."),
+        ),
     )
-    role = StringField(_l("Title or role (optional)"), filters=[single_line], validators=[Optional(), at_most(200)])
+    role = StringField(
+        _l("Title or role (optional)"), filters=[single_line], validators=[Optional(), at_most(200)],
+        description=KindHelp(
+            _l("Organisations: the contact person's title. It is never published."),
+            _l("Individuals: shown beside your name and affiliation on the list."),
+        ),
+    )
     country = SelectField(
         _l("Country"),
         validators=[InputRequired(message=_l("Choose a country."))],
@@ -184,6 +211,7 @@ class SignatureForm(CampaignForm):
         _l("Website (optional, organisations)"),
         filters=[single_line, web_address],
         validators=[Optional(), at_most(500)],
+        description=_l("Shown on the list beside the organisation's name, such as example.org."),
     )
     email = EmailField(
         _l("Email address"),
@@ -197,7 +225,11 @@ class SignatureForm(CampaignForm):
         validators=[Optional(), at_most(500)],
         description=_l("At most 500 characters. Only moderators see it."),
     )
-    consent_publish = BooleanField(_l("Publish my name on the list of signatories"))
+    consent_publish = BooleanField(
+        _l("Publication on the list"),
+        description=KindHelp(_l("Publish our organisation's name on the list (required)"),
+                             _l("Publish my name on the list of signatories (optional)")),
+    )
     consent_updates = BooleanField(_l("Send me news about the campaign (optional)"))
     started = HiddenField()
     nickname = StringField(_l("Leave this field empty"), filters=[single_line])
@@ -256,10 +288,18 @@ class SignatureForm(CampaignForm):
     def stamp_is_valid(self) -> bool:
         return not current_app.config["SIGN_MIN_SECONDS"] or self.seconds_since_shown() is not None
 
-    def is_bot(self) -> bool:
-        """The honeypot was filled, or the form came back faster than a person can fill it in."""
-        if self.nickname.data:
-            return True
+    def restamp(self) -> None:
+        """A fresh time stamp, for a form given back because its own was missing or too old."""
+        self.started.data = new_form_stamp()
+        self._shown_at_checked = None
+
+    def is_trap(self) -> bool:
+        """The hidden field no person sees was filled in: a bot, answered as if it had signed."""
+        return bool(self.nickname.data)
+
+    def came_back_too_fast(self) -> bool:
+        """Faster than a person types: a browser or a password manager filled it in. Such a form is
+        given back to be checked and sent again, never dropped (people use autofill)."""
         minimum = current_app.config["SIGN_MIN_SECONDS"]
         elapsed = self.seconds_since_shown()
         return bool(minimum) and elapsed is not None and elapsed < minimum
@@ -297,6 +337,7 @@ class DecisionForm(CampaignForm):
     decision = RadioField(choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
                           validators=[InputRequired()])
     reason = StringField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), at_most(500)])
+    tell_signer = BooleanField(_l("Tell the signer by email, with this reason"))
 
     def validate(self, extra_validators: ExtraValidators | None = None) -> bool:
         valid = super().validate(extra_validators)

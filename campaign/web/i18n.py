@@ -116,8 +116,12 @@ def alternates() -> list[Alternate]:
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL built on ``SITE_URL``, never on the request's Host header."""
-    return current_app.config["SITE_URL"] + url_for(endpoint, **values)
+    """An absolute URL built on ``SITE_URL``, never on the request's Host header; also outside a
+    request (a moderator's decision from the command line queues mail with links too)."""
+    if has_request_context():
+        return current_app.config["SITE_URL"] + url_for(endpoint, **values)
+    current_app.inject_url_defaults(endpoint, values)
+    return current_app.config["SITE_URL"] + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def template_context() -> dict:
@@ -182,8 +186,14 @@ def country_options(selected: str | None) -> Markup:
     return Markup(html)
 
 
+@lru_cache(maxsize=16)
+def _country_names(locale_name: str) -> dict[str, str]:
+    return dict(_country_choices(locale_name))
+
+
 def country_name(code: str) -> str:
-    return dict(_country_choices(str(get_locale() or "en"))).get(code, code)
+    """The country's name in the page's language; nothing for an unknown country (``ZZ``)."""
+    return _country_names(str(get_locale() or "en")).get(code, "" if code == "ZZ" else code)
 
 
 def forget_previous_language(endpoint: str | None, values: dict[str, Any] | None) -> None:

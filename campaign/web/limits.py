@@ -13,6 +13,7 @@ address, each lets through at most 1/N of a limit, so together they stay within 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import cast
 
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 LIMITS = (
     ("sign.form", ("POST",), "SIGN_RATE_LIMIT"),
     ("sign.renew_confirmation", None, "SIGN_RATE_LIMIT"),
+    ("sign.send_again", ("POST",), "SIGN_RATE_LIMIT"),
     ("admin.login", ("POST",), "ADMIN_LOGIN_RATE_LIMIT"),
 )
 EXTENSION_KEY = "campaign_limiter"
@@ -70,6 +72,12 @@ def _limit(setting: str) -> Callable[[], str]:
         return current_app.config[setting]
 
     return limit
+
+
+def retry_after_seconds() -> int | None:
+    """When the limit this request broke lets it through again, in seconds from now."""
+    current = _limiter().current_limit
+    return max(1, int(current.reset_at - time.time())) if current is not None else None
 
 
 def hit(limit: str, *keys: str) -> bool:

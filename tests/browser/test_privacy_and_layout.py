@@ -66,3 +66,16 @@ def test_the_list_is_right_to_left_with_entries(site, context_factory):
     name = page.locator(".signatory__name", has_text="منظمة الاختبار").bounding_box()
     country = page.locator(".signatory__country").first.bounding_box()
     assert name["x"] > country["x"], "the name starts on the right, the country ends on the left"
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "pt", "de", "ar"])
+def test_the_list_filters_fit_a_phone_in_every_language(site, context_factory, lang):
+    page = context_factory(viewport={"width": 360, "height": 800}).new_page()
+    page.goto(f"{site.url}/{lang}/signatories")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the list is {overflow}px wider than a 360px screen"
+    clipped = page.evaluate("""() => [...document.querySelectorAll('main form :is(input, select, button, label)')]
+        .filter(element => { const box = element.getBoundingClientRect();
+                             return box.width > 0 && (box.left < 0 || box.right > window.innerWidth); })
+        .map(element => element.outerHTML.slice(0, 80))""")
+    assert clipped == []

@@ -15,7 +15,6 @@ from ...extensions import login_manager
 from ...models import AdminUser
 from ...moderation import accounts
 from ...web import parameters
-from . import labels
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 P = ParamSpec("P")
@@ -93,8 +92,7 @@ def private(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """What the admin pages need besides their blueprint: the login manager and their labels."""
-    labels.init_app(app)
+    """What the admin pages need besides their blueprint: the login manager."""
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
 

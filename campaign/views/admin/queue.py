@@ -70,7 +70,8 @@ def decide() -> ResponseReturnValue:
         changed = moderation.approve(form.ids.data, current_user.user)
         flash(_("%(num)s signature(s) approved.", num=changed), "success")
     else:
-        changed = moderation.reject(form.ids.data, current_user.user, form.reason.data)
+        changed = moderation.reject(form.ids.data, current_user.user, form.reason.data,
+                                    tell=bool(form.tell_signer.data))
         flash(_("%(num)s signature(s) rejected.", num=changed), "success")
     return _back_to_queue()
 

@@ -1,0 +1,109 @@
+"""What a signer hears after signing: one reminder when they have not confirmed, and a word when a
+moderator decides (they are on the list; or, if the moderator chooses, why they are not).
+
+The server cannot open a signer's sealed address (only the offline key can), so these messages are
+prepared while the address is at hand, when the signer submits the form:
+
+- the reminder is queued in the outbox with the verification email, due ``CONFIRM_REMINDER_HOURS``
+  later, with the same confirm link; confirming, withdrawing or "it wasn't me" takes it back, so it
+  goes out at most once and never to someone who has confirmed or asked not to be mailed;
+- for the decision, the address is held in a secret box (``HeldAddress``) whose key is derived from
+  ``EMAIL_HASH_KEY``, until the signature is decided (then the box is opened once and erased),
+  withdrawn or purged. The database alone names nobody; with the app's keys as well, only the
+  addresses of signatures waiting for a decision could be read. Both notices off: no box is made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import delete, exists, insert, select
+
+from .. import crypto
+from ..extensions import db
+from ..letters import LetterView, cached_view, letter_info
+from ..mail import outbox, rendering
+from ..mail.rendering import EmailKind
+from ..models import HeldAddress, Letter, OutboxMessage, Signature
+from ..web import i18n
+
+
+def notices_on() -> bool:
+    config = current_app.config
+    return bool(config["NOTIFY_SIGNER_ON_PUBLISH"] or config["NOTIFY_SIGNER_ON_REJECT"])
+
+
+def hold_address(signature_id: int, mailbox: str) -> None:
+    """Keep a new signature's address in its box until the decision (in the caller's transaction)."""
+    if notices_on():
+        box = crypto.hold(current_app.config["EMAIL_HASH_KEY"], mailbox)
+        db.session.execute(insert(HeldAddress.__table__), {"signature_id": signature_id, "address_box": box})
+
+
+def forget_address(signature_id: int) -> None:
+    db.session.execute(delete(HeldAddress).where(HeldAddress.signature_id == signature_id))
+
+
+def _held_address(signature_id: int) -> str | None:
+    held = db.session.get(HeldAddress, signature_id)
+    if held is None:
+        return None
+    return crypto.release_held(current_app.config["EMAIL_HASH_KEY"], held.address_box)
+
+
+def reminder(recipient: str, language: str, view: LetterView, signer_name: str | None, links: dict[str, str],
+             now: dt.datetime) -> dict | None:
+    """The reminder's row, due ``CONFIRM_REMINDER_HOURS`` from now, with the verification's links
+    (None when reminders are off); its address waits in a box, not in clear, until it is sent. The
+    caller queues it with the verification."""
+    hours = current_app.config["CONFIRM_REMINDER_HOURS"]
+    if not hours:
+        return None
+    row = rendering.message_row(EmailKind.REMINDER, recipient, language, letter_title=view.text.title,
+                                signer_name=signer_name, **links)
+    return {**row, "recipient": None, "recipient_box": crypto.hold(current_app.config["EMAIL_HASH_KEY"], recipient),
+            "next_attempt_at": now + dt.timedelta(hours=hours)}
+
+
+def has_reminder(signature_id: int) -> bool:
+    """Whether a reminder was ever queued for this signature (at most one, ever)."""
+    return bool(db.session.scalar(select(exists().where(OutboxMessage.signature_id == signature_id,
+                                                        OutboxMessage.kind == EmailKind.REMINDER.value))))
+
+
+def take_back_reminder(signature_id: int) -> None:
+    outbox.discard_unsent_for(signature_id, kinds=(EmailKind.REMINDER,))
+
+
+def _letter_view(signature: Signature) -> LetterView | None:
+    letter = db.session.get_one(Letter, signature.letter_id)
+    return cached_view(letter.slug, signature.language)
+
+
+def tell_published(signature: Signature) -> None:
+    """Queue "you are on the list" in the signer's language and erase the held address."""
+    recipient = _held_address(signature.id)
+    forget_address(signature.id)
+    view = _letter_view(signature)
+    if recipient is None or view is None or not current_app.config["NOTIFY_SIGNER_ON_PUBLISH"]:
+        return
+    featured = letter_info(None)
+    slug = None if featured is not None and featured.id == view.letter.id else view.letter.slug  # short addresses
+    list_url = i18n.absolute_url("signatories.list", lang=signature.language, slug=slug)
+    letter_url = i18n.absolute_url("letter.page", lang=signature.language, slug=slug)
+    outbox.enqueue(EmailKind.PUBLISHED, recipient, signature.language, signature.id,
+                   letter_title=view.text.title, signer_name=signature.name or signature.organisation or "",
+                   list_url=list_url, letter_url=letter_url)
+
+
+def tell_rejected(signature: Signature, reason: str, tell: bool) -> None:
+    """Queue the moderator's reason when they chose to tell the signer; erase the held address."""
+    recipient = _held_address(signature.id)
+    forget_address(signature.id)
+    view = _letter_view(signature)
+    if not tell or recipient is None or view is None or not current_app.config["NOTIFY_SIGNER_ON_REJECT"]:
+        return
+    outbox.enqueue(EmailKind.REJECTED, recipient, signature.language, signature.id,
+                   letter_title=view.text.title, signer_name=signature.name or signature.organisation or "",
+                   reason=reason)

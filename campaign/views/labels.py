@@ -1,0 +1,148 @@
+"""Translated names for what pages show of a signature: its statuses, kinds, warnings, the kinds
+of email, and every column a signer sees of their own data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..models import Signature
+from ..moderation import flags
+from ..signing.fields import FIELD_NAMES, RECORD_COLUMNS, SIGNER_FIELDS
+from ..web import i18n
+
+STATUS_LABELS = {
+    "pending": _l("Not confirmed"),
+    "verified": _l("Awaiting review"),
+    "published": _l("Published"),
+    "rejected": _l("Rejected"),
+    "hidden": _l("Hidden"),
+}
+KIND_LABELS = {"organisation": _l("Organisation"), "individual": _l("Individual")}
+ROLE_LABELS = {"moderator": _l("Moderator"), "admin": _l("Administrator")}
+FLAG_LABELS = {
+    flags.ALREADY_PUBLISHED: _l("An organisation with this name is already published"),
+    flags.WEBSITE_DOMAIN_DIFFERS: _l("The website's domain differs from the email's domain"),
+    flags.DISPOSABLE_EMAIL: _l("Disposable email address"),
+    flags.BUSY_NETWORK: _l("Many signatures from the same network"),
+    flags.BUSY_DOMAIN: _l("Many signatures from this email domain"),
+    flags.MIXED_SCRIPTS: _l("Name mixes writing systems (possible look-alike letters)"),
+    flags.UNDELIVERED_EMAIL: _l("An email to this signer could not be delivered"),
+}
+#: What each kind of queued email is, for the page of undelivered mail.
+MAIL_KIND_LABELS = {
+    "verification": _l("Confirmation link"),
+    "already-signed": _l("Already signed"),
+    "reminder": _l("Reminder to confirm"),
+    "published": _l("On the list"),
+    "rejected": _l("Not published"),
+    "digest": _l("Review digest"),
+}
+
+
+#: What the signer reads for each column recorded about their signature.
+RECORD_LABELS = {
+    "status": _l("Status"),
+    "language": _l("Language you signed in"),
+    "letter_version": _l("Version of the text you signed"),
+    "is_drafter": _l("Drafting organisation"),
+    "email_domain": _l("Domain of your email address"),
+    "email_hash": _l("Keyed fingerprint of your address"),
+    "email_sealed": _l("Your address, encrypted"),
+    "client_network_hash": _l("Keyed fingerprint of your network"),
+    "source": _l("How the signature came in"),
+    "import_key": _l("Fingerprint of an imported entry"),
+    "created_at": _l("Signed on"),
+    "updated_at": _l("Last changed on"),
+    "verified_at": _l("Confirmed on"),
+    "last_email_at": _l("Last email sent on"),
+    "decided_at": _l("Reviewed on"),
+    "published_at": _l("Published on"),
+    "rejection_reason": _l("Reason for not publishing"),
+    "correction": _l("Your correction, waiting for review"),
+    "correction_at": _l("Correction sent on"),
+}
+#: Columns only a specialist reads: shown folded away, under "Technical details".
+TECHNICAL = frozenset({"letter_version", "email_hash", "email_sealed", "client_network_hash", "import_key", "source"})
+
+
+@dataclass(frozen=True)
+class DataItem:
+    label: object
+    value: str
+    technical: bool
+
+
+def signer_data(signature: Signature) -> list[DataItem]:
+    """Everything stored about a signature, each item with a translated label and a readable value
+    in the page's language (the same columns as the download, see ``fields``)."""
+    labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
+    return [DataItem(labels[name], _readable(name, getattr(signature, name)), name in TECHNICAL)
+            for name in (*FIELD_NAMES, *RECORD_COLUMNS)]
+
+
+@dataclass(frozen=True)
+class ProposedChange:
+    label: object
+    now: str
+    proposed: str
+
+
+def proposed_changes(signature: Signature) -> list[ProposedChange]:
+    """A signer's waiting correction of a published entry, field by field: what the list shows now
+    and what the signer asks for, for the moderator to compare."""
+    labels = {field.name: field.label for field in SIGNER_FIELDS}
+    return [ProposedChange(labels[name], _readable(name, getattr(signature, name)), _readable(name, value))
+            for name, value in (signature.correction or {}).items() if name in labels]
+
+
+def _source(source: str) -> str:
+    """How a signature came in, in words: the form, an import (and its file and line), the letter."""
+    if source == "form":
+        return _("The sign form on this site")
+    if source.startswith("import:"):
+        return _("Added by the campaign from a list (%(where)s)", where=source.removeprefix("import:"))
+    if source == "letter:drafted_by":
+        return _("Named in the letter as a drafting organisation")
+    if source == "demo":
+        return _("Demonstration data")
+    return source
+
+
+def _readable(name: str, value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if name == "status":
+        return str(STATUS_LABELS[value.value if isinstance(value, enum.Enum) else str(value)])
+    if name == "kind":
+        return str(KIND_LABELS[value.value if isinstance(value, enum.Enum) else str(value)])
+    if name == "country":
+        return i18n.country_name(str(value))
+    if name == "language":
+        return i18n.describe(str(value)).name
+    if name == "source":
+        return _source(str(value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, "medium") + " UTC"
+    if isinstance(value, bytes):
+        return ngettext("%(num)s byte, readable only with the campaign's offline key",
+                        "%(num)s bytes, readable only with the campaign's offline key", len(value))
+    if isinstance(value, dict):
+        labels = {field.name: field.label for field in SIGNER_FIELDS}
+        return "; ".join(f"{labels.get(key, key)}: {item}" for key, item in value.items())
+    return str(value)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS,
+        mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes,
+    )

@@ -1,0 +1,428 @@
+"""No signer lost: the signing journey as real people meet it (issue 16), in English and Arabic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign.config import DefaultConfig
+from campaign.mail import delivery
+from campaign.models import HeldAddress, OutboxMessage, Signature, SignatureStatus
+from campaign.moderation import decisions
+
+from .factories import (
+    LTR_AND_RTL,
+    SHIPPED_LETTER,
+    form_fields,
+    links_in,
+    make_admin,
+    published,
+    sign,
+    signature_data,
+    translated,
+    translated_plural,
+    write_letter_file,
+)
+
+EMAIL = "amal@rights.example.org"
+
+
+def deliver(app, now=None) -> None:
+    with app.app_context():
+        delivery.deliver_due(now=now)
+
+
+def count(db, model=Signature, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*type="hidden"[^>]*value="([^"]*)"', html)) | dict(
+        re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', html))
+
+
+def confirm(client, path: str):
+    page = client.get(path)
+    return client.post(path, data=hidden_fields(page.get_data(as_text=True)))
+
+
+# --- a form sent too fast is given back, never dropped ---------------------------------------
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_a_form_sent_at_once_comes_back_filled_in_and_is_stored_when_sent_again(app, client, db, monkeypatch, lang):
+    app.config["SIGN_MIN_SECONDS"] = 3
+    page = client.get(f"/{lang}/sign")
+    answer = client.post(f"/{lang}/sign", data={**form_fields(page.get_data(as_text=True)), **signature_data()})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and count(db) == 0
+    assert translated(app, lang, "Your form came back to us within a few seconds, as it does when a browser fills "
+                      "it in by itself. Nothing is lost: please check your details and send it again.") in html
+    assert 'value="Amal Haddad"' in html and f'value="{EMAIL}"' in html, "what was typed is given back"
+    real_time = time.time
+    monkeypatch.setattr("campaign.web.forms.time.time", lambda: real_time() + 4)
+    again = client.post(f"/{lang}/sign", data={**form_fields(html), **signature_data()})
+    assert again.status_code == 303 and count(db) == 1
+
+
+def test_the_hidden_trap_field_still_drops_a_bot_silently(app, client, db):
+    assert sign(client, nickname="I am a bot").status_code == 303
+    assert count(db) == 0
+
+
+# --- over a limit, nothing typed is lost -------------------------------------------------------
+
+
+def test_a_room_of_sixty_on_one_network_signs_under_the_default_limits(app, client, db):
+    app.config["SIGN_RATE_LIMIT"] = DefaultConfig.SIGN_RATE_LIMIT
+    statuses = [sign(client, email=f"person{n}@example.org", organisation=f"Org {n}").status_code for n in range(60)]
+    assert statuses == [303] * 60
+    assert count(db) == 60
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_over_the_limit_the_form_comes_back_filled_in_with_when_to_try_again(app, app_config, lang):
+    from campaign import create_app
+
+    limited = create_app({**app_config, "SIGN_RATE_LIMIT": "2/minute"})
+    client = limited.test_client()
+    for number in range(2):
+        assert sign(client, lang, email=f"p{number}@example.org").status_code == 303
+    page = client.get(f"/{lang}/sign")
+    refused = client.post(f"/{lang}/sign", data={**form_fields(page.get_data(as_text=True)),
+                                                 **signature_data(email="late@example.org", name="Late Person")})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert 'value="Late Person"' in html and 'value="late@example.org"' in html
+    notice = translated_plural(limited, lang, "Many people have just signed from the same network as you. Nothing "
+                               "you typed is lost: please send the form again in %(num)s minute.", "Many people have "
+                               "just signed from the same network as you. Nothing you typed is lost: please send the "
+                               "form again in %(num)s minutes.", 1)
+    assert notice in html
+
+
+# --- one address, several signatures that make sense -------------------------------------------
+
+
+def test_one_address_signs_as_a_person_and_for_two_organisations_and_a_repeat_adds_nothing(app, client, db, smtp):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    assert sign(client, kind="individual", organisation=None, website=None).status_code == 303
+    assert sign(client, organisation="Digital Rights Collective").status_code == 303
+    assert sign(client, organisation="Second Coalition").status_code == 303
+    assert count(db) == 3
+    deliver(app)
+    assert len(smtp.wait_for(3)) == 3
+    assert sign(client, organisation="SECOND  coalition").status_code == 303, "a repeat, folded"
+    assert count(db) == 3
+
+
+def test_the_already_signed_email_lists_what_the_address_signed_each_with_its_links(app, client, db, smtp):
+    app.config.update(RESEND_COOLDOWN_SECONDS=0, VERIFICATION_EMAIL_LIMIT="10/day")
+    sign(client, kind="individual", organisation=None, website=None)
+    sign(client, organisation="Digital Rights Collective")
+    for signature in db.session.scalars(select(Signature)):
+        signature.status = SignatureStatus.VERIFIED
+    db.session.commit()
+    sign(client, organisation="Digital Rights Collective")
+    deliver(app)
+    message = smtp.wait_for(3)[-1]
+    assert message.message["Subject"] == "You have already signed"
+    manage_links = re.findall(r"https://campaign\.example(/en/sign/manage/[\w-]+)", message.text)
+    assert len(set(manage_links)) == 2 and "Digital Rights Collective" in message.text and "Amal Haddad" in message.text
+    assert all(client.get(link).status_code == 200 for link in manage_links)
+
+
+# --- check your inbox, and recover ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_check_your_inbox_shows_the_address_once_and_offers_to_correct_it(app, client, db, smtp, caplog, lang):
+    response = sign(client, lang, email="typo@exmaple.org")
+    assert "typo" not in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "typo@exmaple.org" in page
+    assert translated(app, lang, "Wrong address? Correct it") in page
+    assert "typo@exmaple.org" not in client.get(response.headers["Location"]).get_data(as_text=True), "shown once"
+    correct_form = re.search(r'<form method="post" action="([^"]+/sign/correct)"[^>]*>(.*?)</form>', page, re.S)
+    corrected = client.post(correct_form.group(1), data=hidden_fields(correct_form.group(2)))
+    html = corrected.get_data(as_text=True)
+    assert corrected.status_code == 200 and 'value="typo@exmaple.org"' in html and 'value="Amal Haddad"' in html
+    assert count(db) == 1, "correcting the form stores nothing by itself"
+    assert all("typo@exmaple.org" not in record.getMessage() for record in caplog.records)
+
+
+def test_send_again_keeps_the_pause_and_the_same_answer_for_any_address(app, client, db, smtp):
+    response = sign(client)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    again = re.search(r'<form method="post" action="([^"]+/sign/send-again)"[^>]*>(.*?)</form>', page, re.S)
+    fields = hidden_fields(again.group(2))
+    assert client.post(again.group(1), data=fields).status_code == 303
+    deliver(app)
+    assert len(smtp.messages) == 1, "within the pause between two emails, nothing more"
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    assert client.post(again.group(1), data=fields).status_code == 303
+    deliver(app)
+    assert len(smtp.wait_for(2)) == 2 and "confirm" in links_in(smtp.messages[-1].text)
+    unknown = client.post(again.group(1), data={**fields, "email": "never.signed@example.org"})
+    assert unknown.status_code == 303 and unknown.headers["Location"].endswith("check-your-inbox?again=1")
+    deliver(app)
+    assert len(smtp.messages) == 2
+
+
+# --- one reminder ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_an_unconfirmed_signature_gets_one_reminder_in_its_language(app, client, db, smtp, lang):
+    sign(client, lang)
+    deliver(app)
+    assert len(smtp.wait_for(1)) == 1
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=25))
+    [_, reminder] = smtp.wait_for(2)
+    assert reminder.message["Subject"] == translated(app, lang, "Reminder: your signature is not confirmed yet")
+    assert "confirm" in links_in(reminder.text)
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=50))
+    time.sleep(0.2)
+    assert len(smtp.messages) == 2, "never twice"
+
+
+def test_no_reminder_once_confirmed_or_after_it_was_not_them(app, client, db, smtp):
+    app.config["VERIFICATION_EMAIL_LIMIT"] = "10/day"
+    sign(client, email="confirms@example.org")
+    sign(client, email="notme@example.org", organisation="Other Org")
+    deliver(app)
+    first, second = smtp.wait_for(2)
+    confirm(client, links_in(first.text)["confirm"])
+    confirm(client, links_in(second.text)["not-me"])
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=25))
+    time.sleep(0.2)
+    assert len(smtp.messages) == 2
+    assert count(db, OutboxMessage, OutboxMessage.kind == "reminder", OutboxMessage.status == "pending") == 0
+
+
+def test_it_was_not_me_stops_the_reminders_of_every_signature_of_that_address(app, client, db, smtp):
+    app.config["VERIFICATION_EMAIL_LIMIT"] = "10/day"
+    sign(client, email="borrowed@example.org", organisation="First Org")
+    sign(client, email="borrowed@example.org", organisation="Second Org")
+    deliver(app)
+    first, _ = smtp.wait_for(2)
+    confirm(client, links_in(first.text)["not-me"])
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=25))
+    time.sleep(0.2)
+    assert len(smtp.messages) == 2
+    assert count(db, OutboxMessage, OutboxMessage.status == "pending") == 0
+
+
+# --- told when it counts ----------------------------------------------------------------------------
+
+
+def _confirmed(app, client, smtp, lang="en", **overrides) -> Signature:
+    sign(client, lang, **overrides)
+    deliver(app)
+    confirm(client, links_in(smtp.wait_for(1)[-1].text)["confirm"])
+    from campaign.extensions import db
+
+    return db.session.scalar(select(Signature).order_by(Signature.id.desc()))
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_a_published_signer_is_told_in_their_language_and_their_address_is_then_gone(app, client, db, smtp, lang):
+    signature = _confirmed(app, client, smtp, lang)
+    assert count(db, HeldAddress) == 1
+    decisions.approve([signature.id], make_admin())
+    deliver(app)
+    told = smtp.wait_for(2)[-1]
+    assert told.message["Subject"] == translated(app, lang, "You are on the list of signatories")
+    assert f"/{lang}/signatories" in told.text and told.envelope_to == [EMAIL]
+    assert count(db, HeldAddress) == 0
+
+
+def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app, client, db, smtp):
+    app.config["VERIFICATION_EMAIL_LIMIT"] = "10/day"
+    told = _confirmed(app, client, smtp, email="told@example.org")
+    silent = _confirmed(app, client, smtp, email="silent@example.org", organisation="Silent Org")
+    moderator = make_admin()
+    decisions.reject([told.id], moderator, "Not an organisation we could find", tell=True)
+    decisions.reject([silent.id], moderator, "Duplicate", tell=False)
+    deliver(app)
+    time.sleep(0.2)
+    rejected = [m for m in smtp.messages if m.message["Subject"] == "Your signature was not published"]
+    assert [m.envelope_to for m in rejected] == [["told@example.org"]]
+    assert "Not an organisation we could find" in rejected[0].text
+    assert count(db, HeldAddress) == 0
+
+
+def test_the_queue_offers_to_tell_the_rejected_signer(app, client, db, smtp):
+    from .factories import csrf_token, log_in
+
+    signature = _confirmed(app, client, smtp, email="queue-told@example.org")
+    moderator = make_admin()
+    log_in(client, moderator)
+    assert "Tell the signer by email, with this reason" in client.get("/admin/").get_data(as_text=True)
+    client.post("/admin/signatures/decide", data={
+        "csrf_token": csrf_token(client), "ids": [str(signature.id)], "decision": "reject",
+        "reason": "We could not find this organisation", "tell_signer": "y", "back": "/admin/"})
+    deliver(app)
+    told = smtp.wait_for(2)[-1]
+    assert told.message["Subject"] == "Your signature was not published"
+    assert "We could not find this organisation" in told.text and told.envelope_to == ["queue-told@example.org"]
+
+
+def test_with_both_notices_off_no_address_is_held(app, client, db, smtp):
+    app.config.update(NOTIFY_SIGNER_ON_PUBLISH=False, NOTIFY_SIGNER_ON_REJECT=False)
+    signature = _confirmed(app, client, smtp)
+    assert count(db, HeldAddress) == 0
+    decisions.approve([signature.id], make_admin())
+    deliver(app)
+    time.sleep(0.2)
+    assert len(smtp.messages) == 1
+
+
+# --- corrections keep you listed ------------------------------------------------------------------
+
+
+def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved(app, client, db, smtp):
+    signature = _confirmed(app, client, smtp, kind="individual", organisation=None, website=None, name="Amal Hadad")
+    moderator = make_admin()
+    decisions.approve([signature.id], moderator)
+    manage = re.search(r"/en/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    page = client.get(manage).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
+    assert client.post(manage, data={**fields, "name": "Amal Haddad", "country": "LB"}).status_code == 303
+    listing = client.get("/en/signatories?kind=individual").get_data(as_text=True)
+    assert "Amal Hadad" in listing and "Amal Haddad" not in listing
+    from .factories import log_in
+
+    log_in(client, moderator)
+    queue = client.get("/admin/").get_data(as_text=True)
+    assert "Amal Hadad" in queue and "Amal Haddad" in queue, "the queue shows before and after"
+    decisions.approve([signature.id], moderator)
+    listing = client.get("/en/signatories?kind=individual").get_data(as_text=True)
+    assert "Amal Haddad" in listing and "Amal Hadad" not in listing
+
+
+def test_a_correction_set_aside_leaves_the_entry_as_it_was(app, client, db, smtp):
+    signature = _confirmed(app, client, smtp, organisation="Rights Colective")
+    moderator = make_admin()
+    decisions.approve([signature.id], moderator)
+    manage = re.search(r"/en/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    page = client.get(manage).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
+    client.post(manage, data={**fields, "organisation": "Something Else", "name": "Amal Haddad", "country": "LB"})
+    decisions.reject([signature.id], moderator, "Not the organisation's name")
+    db.session.expire_all()
+    kept = db.session.get(Signature, signature.id)
+    assert kept.organisation == "Rights Colective" and kept.status is SignatureStatus.PUBLISHED
+    assert kept.correction is None
+
+
+# --- the signer's own page ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_the_manage_page_speaks_the_signers_language_and_shows_no_column_name(app, client, db, smtp, lang):
+    sign(client, lang, kind="individual", organisation=None, website=None)
+    deliver(app)
+    manage = re.search(rf"/{lang}/sign/manage/[\w-]+", smtp.wait_for(1)[0].text).group(0)
+    html = client.get(manage).get_data(as_text=True)
+    for column in ("letter_version", "email_hash", "client_network_hash", "consent_publish", "email_sealed",
+                   "created_at", "True", "False"):
+        assert column not in html
+    assert translated(app, lang, "Technical details") in html
+    assert translated(app, lang, "You have not confirmed your signature yet: open the link in the email we sent "
+                      "you.") in html
+    if lang == "ar":
+        visible = re.sub(r"<details.*?</details>", "", html, flags=re.S)
+        visible = re.sub(r'<a [^>]*lang="(?!ar)[^"]*"[^>]*>[^<]*</a>', "", visible)  # other languages' own names
+        visible = re.sub(r"<[^>]+>", " ", visible)
+        typed = " ".join(signature_data().values())  # what the signer wrote is shown as written
+        words = set(re.findall(r"[A-Za-z]{3,}", visible)) - set(re.findall(r"[A-Za-z]{3,}", typed)) - {"UTC", "JSON"}
+        assert words == set(), f"English words on the Arabic page: {sorted(words)}"
+
+
+# --- the form tells the truth per kind ---------------------------------------------------------------
+
+
+def test_the_form_says_what_is_published_for_each_kind(app, client):
+    html = client.get("/en/sign").get_data(as_text=True)
+    assert "Publish our organisation's name on the list (required)" in html
+    assert "Publish my name on the list of signatories (optional)" in html
+    assert 'class="field__help for-organisation"' in html and 'class="field__help for-individual"' in html
+    assert "This name is never published" in html and "shown beside your name and affiliation" in html
+
+
+# --- signatories beside the letter --------------------------------------------------------------------
+
+
+def test_the_letters_drafting_organisations_are_on_the_list_from_the_moment_it_is_loaded(app, client, db, drafters):
+    api = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/signatories?kind=organisation").json
+    names = [entry["organisation"] for entry in api["data"] if entry["drafter"]]
+    assert "Access Now" in names and len(names) == 6
+    listed = client.get("/en/signatories").get_data(as_text=True).split('id="drafters-heading"', 1)[1]
+    assert "Human Rights Watch" in listed.split("</section>", 1)[0]
+    exported = client.get("/en/signatories.csv").get_data(as_text=True)
+    assert exported.count(",yes,") == 6 and "Amnesty International" in exported
+    counted = client.get(f"/api/v1/letters/{SHIPPED_LETTER}").json
+    assert counted["counts"]["organisations"] == 6
+    letter_page = client.get("/en/").get_data(as_text=True)
+    assert 'href="/en/signatories"' in letter_page and "Access Now" in letter_page
+    from .factories import load_shipped_letters
+
+    load_shipped_letters(app)
+    assert count(db) == 6, "loading again adds nothing"
+
+
+def test_the_letter_page_links_its_count_and_shows_the_latest_organisations(app, client, db):
+    published(organisation="Newest Signing Org")
+    html = client.get("/en/").get_data(as_text=True)
+    assert re.search(r'<a href="/en/signatories">\d+ signatures? published</a>', html)
+    assert "Newest Signing Org" in html and 'class="site-nav"' in html
+
+
+# --- list states ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_an_empty_list_invites_the_first_signature(app, client, db, tmp_path, lang):
+    from campaign import letters
+
+    write_letter_file(tmp_path / "quiet-letter", "en", "A quiet letter", "Nobody has signed this yet.",
+                      published="2020-01-01", contact="quiet@example.org")
+    letters.load_letters(tmp_path, app.config["LANGUAGES"])
+    html = client.get(f"/{lang}/letters/quiet-letter/signatories").get_data(as_text=True)
+    assert translated(app, lang, "Nobody is on the list yet. Be the first to sign.") in html
+    assert translated(app, lang, "No signatures match.") not in html
+
+
+def test_organisations_by_name_can_be_jumped_to_by_their_first_letter(app, client, db):
+    for name in ("Alpha Group", "Beta Network", "Gamma Watch"):
+        published(organisation=name)
+    html = client.get("/en/signatories?kind=organisation").get_data(as_text=True)
+    jumps = re.findall(r'href="/en/signatories\?kind=organisation&amp;start=(\w)"', html)
+    assert {"a", "b", "g"} <= set(jumps)
+    from_b = client.get("/en/signatories?kind=organisation&start=b").get_data(as_text=True)
+    assert "Beta Network" in from_b and "Alpha Group" not in from_b and 'rel="prev"' in from_b
+
+
+def test_the_organisations_section_counts_what_it_shows(app, client, db):
+    published(organisation="Counted Org")
+    html = client.get("/en/signatories").get_data(as_text=True)
+    organisations = re.search(r'id="section-organisation">.*?<span class="count">\((\d+)\)</span>', html, re.S)
+    shown = html.split('id="section-organisation"')[1].split("</section>")[0].count('class="signatory"')
+    assert int(organisations.group(1)) == shown == 1
+
+
+# --- paused: no dead end --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/en/", "/en/signatories", f"/embed/{SHIPPED_LETTER}/counter?lang=en"])
+def test_while_signing_is_paused_no_page_offers_a_sign_button(app, client, db, path):
+    from campaign.signing import rules
+
+    rules.set_signing_paused(True)
+    html = client.get(path).get_data(as_text=True)
+    assert "/sign\"" not in html and "Signing is paused for a short while." in html
