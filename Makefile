@@ -10,7 +10,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run test test-fast lint db letters bench bench-smoke clean
+.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-smoke clean
 
 all: install translations
 
@@ -52,15 +52,19 @@ instance/development.env: | $(VENV)/.installed $(CATALOGUES)
 	  FLASK_DEBUG=1 $(FLASK) keys generate --private-key-file instance/seal-private.key; } > $@.tmp
 	mv $@.tmp $@
 
-DEV_ENV := set -a && . ./instance/development.env && set +a && \
-	export FLASK_DEBUG=$${FLASK_DEBUG:-1} FLASK_SITE_URL=$${FLASK_SITE_URL:-http://127.0.0.1:$(PORT)} && \
-	if [ -z "$${FLASK_MAIL_SERVER:-}" ]; then export FLASK_MAIL_TRANSPORT=$${FLASK_MAIL_TRANSPORT:-console}; fi &&
+# wsgi.py loads instance/development.env itself (see campaign.config.load_development_settings).
+DEV_ENV := export FLASK_SITE_URL=$${FLASK_SITE_URL:-http://127.0.0.1:$(PORT)} &&
 
 db: all instance/development.env
 	$(DEV_ENV) $(FLASK) db upgrade
 
 letters: db
 	$(DEV_ENV) $(FLASK) letters load
+
+# An admin account for this checkout: prompts for the password, prints the second factor's QR code.
+admin: letters
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org"; exit 2; }
+	$(DEV_ENV) $(FLASK) admin create --role admin $(EMAIL)
 
 # The outbox worker runs beside the development server and stops with it.
 run: letters

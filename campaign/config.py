@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
+from dotenv import dotenv_values
 from flask import Flask
 
 from .crypto import generate_seal_keypair, parse_public_key
@@ -253,6 +254,25 @@ def _validate_outbox(config: dict) -> None:
             "FLASK_CONFIRM_REMINDER_HOURS must be shorter than FLASK_CONFIRM_TOKEN_HOURS and "
             "FLASK_OUTBOX_GIVE_UP_HOURS: the reminder carries the confirm link, and is sent before mail is given up."
         )
+
+
+#: What ``make run`` sets besides the keys it writes: debug mode, its address, email printed.
+DEVELOPMENT_DEFAULTS = {"FLASK_DEBUG": "1", "FLASK_SITE_URL": "http://127.0.0.1:5000"}
+
+
+def load_development_settings(path: Path) -> bool:
+    """Put the development settings of a checkout (``instance/development.env``, written by
+    ``make run``) into the environment, unless production settings are set (``FLASK_SECRET_KEY``);
+    a variable already set is kept. Email is printed unless a mail server is set. Returns whether
+    they were loaded."""
+    if os.environ.get("FLASK_SECRET_KEY") or not path.is_file():
+        return False
+    for name, value in {**DEVELOPMENT_DEFAULTS, **dotenv_values(path)}.items():
+        if value is not None:
+            os.environ.setdefault(name, value)
+    if not os.environ.get("FLASK_MAIL_SERVER"):
+        os.environ.setdefault("FLASK_MAIL_TRANSPORT", "console")
+    return True
 
 
 def fill_development_keys(config: dict) -> None:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import json
 import secrets
 
 from nacl.exceptions import CryptoError
@@ -90,3 +91,25 @@ def release_held(key: str, box: bytes) -> str | None:
         return _held_box(key).decrypt(box).decode("utf-8")
     except CryptoError:
         return None
+
+
+def _submission_box(key: str) -> SecretBox:
+    return SecretBox(hashlib.blake2b(key.encode("utf-8"), digest_size=SecretBox.KEY_SIZE, person=b"submission").digest())
+
+
+def seal_for_the_browser(key: str, data: dict) -> str:
+    """What a person just typed, for their own browser to bring back on the next page (in the
+    session cookie): encrypted with a key derived from ``SECRET_KEY``, so the cookie itself shows
+    nothing of it."""
+    return base64.urlsafe_b64encode(_submission_box(key).encrypt(json.dumps(data).encode("utf-8"))).decode("ascii")
+
+
+def open_from_the_browser(key: str, sealed: object) -> dict | None:
+    """The data of ``seal_for_the_browser``; None when missing, altered or sealed with another key."""
+    if not isinstance(sealed, str):
+        return None
+    try:
+        data = json.loads(_submission_box(key).decrypt(base64.urlsafe_b64decode(sealed.encode("ascii"))))
+    except (CryptoError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -143,16 +143,24 @@ def test_the_already_signed_email_lists_what_the_address_signed_each_with_its_li
 def test_check_your_inbox_shows_the_address_once_and_offers_to_correct_it(app, client, db, smtp, caplog, lang):
     response = sign(client, lang, email="typo@exmaple.org")
     assert "typo" not in response.headers["Location"]
+    cookie = app.session_interface.get_signing_serializer(app).loads(client.get_cookie("session").value)
+    assert "typo" not in str(cookie) and "Amal" not in str(cookie), "what was typed rides sealed, unreadable"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "typo@exmaple.org" in page
     assert translated(app, lang, "Wrong address? Correct it") in page
     assert "typo@exmaple.org" not in client.get(response.headers["Location"]).get_data(as_text=True), "shown once"
     correct_form = re.search(r'<form method="post" action="([^"]+/sign/correct)"[^>]*>(.*?)</form>', page, re.S)
+    app.config["SIGN_MIN_SECONDS"] = 3
     corrected = client.post(correct_form.group(1), data=hidden_fields(correct_form.group(2)))
     html = corrected.get_data(as_text=True)
     assert corrected.status_code == 200 and 'value="typo@exmaple.org"' in html and 'value="Amal Haddad"' in html
     assert count(db) == 1, "correcting the form stores nothing by itself"
     assert all("typo@exmaple.org" not in record.getMessage() for record in caplog.records)
+    fields = form_fields(html)
+    resent = client.post(f"/{lang}/sign", data={**fields, **signature_data(email="typo@example.org")})
+    assert resent.status_code == 303, "a form given back to correct one field may be sent again at once"
+    assert client.get(f"/{lang}/sign/correct").headers["Location"].endswith(f"/{lang}/sign"), \
+        "another language's link to the page lands on the form, not on an error"
 
 
 def test_send_again_keeps_the_pause_and_the_same_answer_for_any_address(app, client, db, smtp):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+import segno
 from flask import current_app
 from sqlalchemy import select
 
@@ -44,8 +45,11 @@ def create_admin_command(email: str, role: str, password_stdin: bool) -> None:
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {user.email} ({user.role.value})")
-    click.echo("Add this to an authenticator app (or show it as a QR code):")
-    click.echo(accounts.otpauth_uri(user))
+    uri = accounts.otpauth_uri(user)
+    click.echo("Scan this QR code with an authenticator app, or add the address below it by hand:")
+    segno.make_qr(uri, error="m").terminal(out=sys.stdout, compact=True)
+    click.echo(uri)
+    click.echo(f"Then log in at {current_app.config['SITE_URL']}/admin/login with the password and the app's code.")
 
 
 @admin_group.command("list", help="List accounts.")

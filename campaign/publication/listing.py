@@ -160,11 +160,12 @@ def drafting_organisations(letter_id: int) -> list[PublicEntry]:
 
 
 def initials(letter_id: int, kind: SignatureKind) -> list[str]:
-    """The first characters the published names of ``kind`` begin with, in order: a loose index
-    scan (one indexed look-up per initial, however long the list), never a count or an OFFSET."""
+    """The first characters the published names of ``kind`` begin with, in order, as the unfiltered
+    section lists them (drafters apart): a loose index scan (one indexed look-up per initial,
+    however long the list), never a count or an OFFSET."""
     found: list[str] = []
     after = ""
-    base = public_query(letter_id, ListQuery(kind=kind), include_drafters=True).with_only_columns(Signature.search_text)
+    base = public_query(letter_id, ListQuery(kind=kind), include_drafters=False).with_only_columns(Signature.search_text)
     while len(found) < MAX_INITIALS:
         statement = base.where(Signature.search_text >= after, Signature.search_text != "")
         text = db.session.scalar(statement.order_by(Signature.search_text).limit(1))

@@ -70,6 +70,8 @@ RECORD_LABELS = {
 }
 #: Columns only a specialist reads: shown folded away, under "Technical details".
 TECHNICAL = frozenset({"letter_version", "email_hash", "email_sealed", "client_network_hash", "import_key", "source"})
+#: Values that are codes rather than words: shown in a fixed-width font, left to right.
+CODES = frozenset({"letter_version", "email_hash", "client_network_hash", "import_key"})
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,14 @@ class DataItem:
     label: object
     value: str
     technical: bool
+    code: bool = False
 
 
 def signer_data(signature: Signature) -> list[DataItem]:
     """Everything stored about a signature, each item with a translated label and a readable value
     in the page's language (the same columns as the download, see ``fields``)."""
     labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
-    return [DataItem(labels[name], _readable(name, getattr(signature, name)), name in TECHNICAL)
+    return [DataItem(labels[name], _readable(name, getattr(signature, name)), name in TECHNICAL, name in CODES)
             for name in (*FIELD_NAMES, *RECORD_COLUMNS)]
 
 

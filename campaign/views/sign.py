@@ -12,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from .. import crypto
 from ..extensions import csrf
 from ..letters import LetterView
 from ..models import SignatureStatus, TokenPurpose, utcnow
@@ -96,9 +97,10 @@ def too_many(error: HTTPException) -> ResponseReturnValue:
 def _remember_submission(typed: MultiDict[str, str]) -> None:
     """What the person typed, for the next page only: the address they used, a way back to the
     form to correct it, and a button to send the email again. It rides in their own session
-    cookie, is taken out by that page, and is never looked up, put in a URL or written to a log."""
-    session[SUBMITTED_KEY] = {name: typed.get(name, "") for name in FORM_CONTRACT
-                              if name != "csrf_token" and typed.get(name)}
+    cookie, sealed (see ``crypto.seal_for_the_browser``), is taken out by that page, and is never looked
+    up, put in a URL or written to a log."""
+    session[SUBMITTED_KEY] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"], {
+        name: typed.get(name, "") for name in FORM_CONTRACT if name != "csrf_token" and typed.get(name)})
 
 
 @bp.errorhandler(TokenInvalid)
@@ -116,27 +118,32 @@ def link_expired(error: TokenExpired) -> ResponseReturnValue:
 @letter_route(bp, "/sign/check-your-inbox")
 def check_inbox() -> ResponseReturnValue:
     """The same page whoever the address belongs to; the person who just typed it sees it there."""
-    submitted = session.pop(SUBMITTED_KEY, None)
+    submitted = crypto.open_from_the_browser(current_app.config["SECRET_KEY"], session.pop(SUBMITTED_KEY, None))
     return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"],
                         submitted=submitted, sent_again=request.args.get("again") == "1")
 
 
-@letter_route(bp, "/sign/correct", methods=["POST"])
+@letter_route(bp, "/sign/correct", methods=["GET", "POST"])
 def correct() -> ResponseReturnValue:
     """Back to the form, filled in with what was sent (from the page's own hidden fields), to
-    correct a typo: nothing is stored until it is sent again."""
+    correct a typo: nothing is stored until it is sent again. A GET (the language switcher's link
+    to this page in another language) gets the form in that language."""
+    if request.method == "GET":
+        return redirect(url_for(".form"), 303)
     view = current_view()
     if not ButtonForm().validate():
         return redirect(url_for(".form"), 303)
     filled = SignatureForm(formdata=request.form)
-    filled.restamp()
+    filled.restamp(typed_already=True)
     return private_page("public/sign.html", view=view, form=filled, failed=False)
 
 
-@letter_route(bp, "/sign/send-again", methods=["POST"])
+@letter_route(bp, "/sign/send-again", methods=["GET", "POST"])
 def send_again() -> ResponseReturnValue:
     """Send the email again to the address just used, within the usual pause and daily cap; the
-    answer is the same whatever the address."""
+    answer is the same whatever the address. A GET (another language's link) lands on the page."""
+    if request.method == "GET":
+        return redirect(url_for(".check_inbox"), 303)
     form = EmailForm()
     if form.validate() and form.validated_email is not None:
         rules.send_again(current_view(), g.lang, form.validated_email)

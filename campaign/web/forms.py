@@ -144,8 +144,8 @@ def _form_stamper() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(keys, salt=FORM_STAMP_SALT)
 
 
-def new_form_stamp() -> str:
-    return _form_stamper().dumps(int(time.time()))
+def new_form_stamp(typed_seconds_ago: int = 0) -> str:
+    return _form_stamper().dumps(int(time.time()) - typed_seconds_ago)
 
 
 def at_most(characters: int) -> Length:
@@ -288,9 +288,10 @@ class SignatureForm(CampaignForm):
     def stamp_is_valid(self) -> bool:
         return not current_app.config["SIGN_MIN_SECONDS"] or self.seconds_since_shown() is not None
 
-    def restamp(self) -> None:
-        """A fresh time stamp, for a form given back because its own was missing or too old."""
-        self.started.data = new_form_stamp()
+    def restamp(self, typed_already: bool = False) -> None:
+        """A fresh time stamp, for a form given back because its own was missing or too old; a form
+        given back already typed (to correct one field) may be sent again at once."""
+        self.started.data = new_form_stamp(current_app.config["SIGN_MIN_SECONDS"] if typed_already else 0)
         self._shown_at_checked = None
 
     def is_trap(self) -> bool:
@@ -330,13 +331,21 @@ class AdminLoginForm(CampaignForm):
     )
 
 
+class FirstFilledField(StringField):
+    """A text field the page shows more than once (the decision bar at the top and at the bottom of
+    the queue): the one that was filled in counts."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata([next((value for value in valuelist if str(value).strip()), "")])
+
+
 class DecisionForm(CampaignForm):
-    """Approve or reject one or several signatures from the queue."""
+    """Approve or reject one or several signatures from the queue (the buttons carry the decision)."""
 
     ids = SelectMultipleField(coerce=as_record_id, validate_choice=False)
     decision = RadioField(choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
                           validators=[InputRequired()])
-    reason = StringField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), at_most(500)])
+    reason = FirstFilledField(_l("Reason for rejecting"), filters=[single_line], validators=[Optional(), at_most(500)])
     tell_signer = BooleanField(_l("Tell the signer by email, with this reason"))
 
     def validate(self, extra_validators: ExtraValidators | None = None) -> bool:

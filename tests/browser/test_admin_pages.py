@@ -24,6 +24,15 @@ def undelivered(site):
         message.status, message.recipient, message.body_text, message.body_html = OutboxStatus.FAILED, None, None, None
         message.last_error = "SMTPRecipientsRefused: 550 5.1.1 <[email]>: Recipient address rejected"
         db.session.commit()
+    # and entries waiting in the queue: a new one, and a published one whose signer corrected it
+    from ..factories import make_signature
+
+    with site.app.app_context():
+        make_signature(organisation="منظمة تنتظر المراجعة", country="LB", comment="Please list us")
+        corrected = make_signature(status="published", organisation="Rights Colective", country="BR")
+        corrected.correction = {"organisation": "Rights Collective", "city": "Recife"}
+        corrected.correction_at = corrected.created_at
+        db.session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +72,33 @@ def test_no_serious_accessibility_violation_on_the_admin_pages(site, context_fac
         if found:
             problems[name] = found
     assert problems == {}
+
+
+def tab_to(page, selector: str, limit: int = 200) -> None:
+    """Press Tab until the element matching ``selector`` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("selector => document.activeElement?.matches(selector) ?? false", selector):
+            return
+    raise AssertionError(f"{selector} never took the focus by Tab")
+
+
+def test_a_queue_of_fifty_is_cleared_by_keyboard_alone(site, context_factory, screenshots, logged_in):
+    from ..factories import make_signature
+
+    with site.app.app_context():
+        for number in range(50):
+            make_signature(organisation=f"Keyboard Org {number:02}", country="IS")
+    page = context_factory(viewport={"width": 1280, "height": 800}, storage_state=logged_in).new_page()
+    page.goto(f"{site.url}/admin/?country=IS")
+    assert page.locator(".queue__entry").count() == 50
+    tab_to(page, ".select-all a")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**select=all**")
+    assert page.locator("input[name=ids]:checked").count() == 50
+    page.screenshot(path=str(screenshots / "en-admin-queue-selected-1280.png"))
+    tab_to(page, ".decision--top button[value=approve]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(".queue__entry").count() == 0
+    assert "50 signatures approved." in page.locator("main").inner_text()

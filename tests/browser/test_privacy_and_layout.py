@@ -63,8 +63,9 @@ def test_the_list_is_right_to_left_with_entries(site, context_factory):
     page = context_factory().new_page()
     page.goto(f"{site.url}/ar/signatories?kind=organisation")
     assert page.evaluate("getComputedStyle(document.querySelector('.signatories')).direction") == "rtl"
-    name = page.locator(".signatory__name", has_text="منظمة الاختبار").bounding_box()
-    country = page.locator(".signatory__country").first.bounding_box()
+    entry = page.locator(".signatory", has_text="منظمة الاختبار")
+    name = entry.locator(".signatory__name").bounding_box()
+    country = entry.locator(".signatory__country").bounding_box()
     assert name["x"] > country["x"], "the name starts on the right, the country ends on the left"
 
 
@@ -79,3 +80,18 @@ def test_the_list_filters_fit_a_phone_in_every_language(site, context_factory, l
                              return box.width > 0 && (box.left < 0 || box.right > window.innerWidth); })
         .map(element => element.outerHTML.slice(0, 80))""")
     assert clipped == []
+
+
+@pytest.mark.parametrize("lang", ["de", "ar"])
+def test_one_very_long_word_on_the_list_never_widens_a_phone_page(site, context_factory, lang):
+    from ..factories import published
+
+    with site.app.app_context():
+        published(kind="individual", name="Wolfgang Schmidt-Überlänge-Donaudampfschifffahrtsgesellschaftskapitänswitwe",
+                  organisation="Bundesverband für Datenschutzrechtsdurchsetzungsangelegenheitenvereinigung", country="DE")
+        published(organisation="=HYPERLINK(\"http://evil.example\",\"Click-me-now-please-right-here\")", country="DE")
+    page = context_factory(viewport={"width": 360, "height": 800}).new_page()
+    for path in (f"/{lang}/", f"/{lang}/signatories", f"/{lang}/signatories?kind=individual"):
+        page.goto(site.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 360px screen"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -48,9 +51,13 @@ def queue() -> ResponseReturnValue:
     page = review_queue.queue_page(filters, current_app.config["QUEUE_PAGE_SIZE"],
                                  after=parameters.record_id(request.args, "after"),
                                  before=parameters.record_id(request.args, "before"))
-    query = {key: value for key, value in request.args.items() if key not in ("after", "before")}
+    query = {key: value for key, value in request.args.items() if key not in ("after", "before", "select")}
+    # This very view (filters and page), without a selection: where a decision brings the moderator
+    # back, to the next entries in place.
+    here: dict[str, Any] = {key: value for key, value in request.args.items() if key != "select"}
     return render_template(
-        "admin/queue.html", page=page, filters=filters, query=query, decision_form=DecisionForm(),
+        "admin/queue.html", page=page, filters=filters, query=query, here=here,
+        back=url_for("admin.queue", **here), decision_form=DecisionForm(),
         statuses=[s for s in SignatureStatus if s is not SignatureStatus.PENDING], kinds=list(SignatureKind),
         countries=country_choices(), languages=supported_codes(), waiting=review_queue.waiting_count(),
         mail=outbox.health(),
@@ -68,11 +75,11 @@ def decide() -> ResponseReturnValue:
         return _back_to_queue()
     if form.decision.data == "approve":
         changed = moderation.approve(form.ids.data, current_user.user)
-        flash(_("%(num)s signature(s) approved.", num=changed), "success")
+        flash(ngettext("%(num)s signature approved.", "%(num)s signatures approved.", changed), "success")
     else:
         changed = moderation.reject(form.ids.data, current_user.user, form.reason.data,
                                     tell=bool(form.tell_signer.data))
-        flash(_("%(num)s signature(s) rejected.", num=changed), "success")
+        flash(ngettext("%(num)s signature rejected.", "%(num)s signatures rejected.", changed), "success")
     return _back_to_queue()
 
 

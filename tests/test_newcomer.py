@@ -1,0 +1,65 @@
+"""The newcomer's way in (issue 17): after ``make run``, ``make admin`` and the README's
+``.venv/bin/flask --app wsgi admin create`` work in the checkout, with the development settings
+``make run`` wrote, and print the second factor's QR code."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+from campaign.config import load_development_settings
+
+from .factories import PROJECT_ROOT
+
+FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
+
+
+def checkout(tmp_path):
+    """A checkout as ``make run`` leaves it: wsgi.py, and instance/development.env with its keys."""
+    shutil.copy(PROJECT_ROOT / "wsgi.py", tmp_path / "wsgi.py")
+    (tmp_path / "instance").mkdir()
+    keys = subprocess.run([FLASK, "--app", "wsgi", "keys", "generate", "--private-key-file",
+                           str(tmp_path / "instance" / "seal-private.key")],
+                          cwd=tmp_path, env={**clean_environment(), "FLASK_DEBUG": "1"}, capture_output=True, text=True,
+                          check=True).stdout
+    secrets = "".join(f"FLASK_{name}=development-{name.lower()}-{'x' * 40}\n"
+                      for name in ("SECRET_KEY", "EMAIL_HASH_KEY", "CLIENT_HASH_KEY"))
+    (tmp_path / "instance" / "development.env").write_text(secrets + keys)
+    return tmp_path
+
+
+def clean_environment() -> dict:
+    """No FLASK_ setting from outside, as in a new terminal; the package importable."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("FLASK_", "TEST_"))}
+    return {**environment, "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+def test_the_readme_admin_command_works_in_a_checkout_after_make_run(tmp_path):
+    folder = checkout(tmp_path)
+    environment = {**clean_environment(), "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.sqlite3'}"}
+    subprocess.run([FLASK, "--app", "wsgi", "db", "upgrade", "-d", str(PROJECT_ROOT / "migrations")], cwd=folder,
+                   env=environment, check=True, capture_output=True)
+    created = subprocess.run([FLASK, "--app", "wsgi", "admin", "create", "--role", "admin", "--password-stdin",
+                              "newcomer@campaign.example"], cwd=folder, env=environment, input="A long passphrase 2026!\n",
+                             capture_output=True, text=True)
+    assert created.returncode == 0, created.stderr
+    assert "created newcomer@campaign.example (admin)" in created.stdout
+    assert re.search(r"otpauth://totp/.+secret=[A-Z2-7]+", created.stdout)
+    assert "█" in created.stdout, "the QR code is drawn in the terminal"
+    assert "http://127.0.0.1:5000/admin/login" in created.stdout
+
+
+def test_development_settings_never_override_production_ones(tmp_path, monkeypatch):
+    settings = tmp_path / "development.env"
+    settings.write_text("FLASK_SECRET_KEY=development\nFLASK_EMAIL_HASH_KEY=development-hash\n")
+    monkeypatch.setattr(os, "environ", {"FLASK_SECRET_KEY": "production"})  # restored after the test
+    assert load_development_settings(settings) is False
+    assert os.environ == {"FLASK_SECRET_KEY": "production"}
+    monkeypatch.setattr(os, "environ", {"FLASK_SITE_URL": "http://127.0.0.1:5077"})
+    assert load_development_settings(settings) is True
+    assert os.environ["FLASK_EMAIL_HASH_KEY"] == "development-hash" and os.environ["FLASK_DEBUG"] == "1"
+    assert os.environ["FLASK_MAIL_TRANSPORT"] == "console"
+    assert os.environ["FLASK_SITE_URL"] == "http://127.0.0.1:5077", "a variable already set is kept"
+    assert load_development_settings(tmp_path / "missing.env") is False
