@@ -29,6 +29,23 @@ forwarded_allow_ips = "127.0.0.1"
 os.environ.setdefault("FLASK_RATELIMIT_FALLBACK_PROCESSES", str(workers))
 
 
+# /metrics adds up the workers' request counts through files in one folder (prometheus-client's
+# multiprocess mode); it is emptied at each start.
+if os.environ.get("FLASK_METRICS_TOKEN"):
+    metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/campaign-metrics")
+    os.makedirs(metrics_dir, exist_ok=True)
+    for name in os.listdir(metrics_dir):
+        os.remove(os.path.join(metrics_dir, name))
+
+
+def child_exit(server, worker):
+    """A worker's live gauges leave with it (counters and histograms stay added up)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 def post_worker_init(worker):
     """Once the app is loaded, move everything it holds out of the garbage collector's sight: a full
     collection then scans only what requests create (in-process, the collector's share of a

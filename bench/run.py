@@ -159,8 +159,9 @@ def drain_rate(dsn: str, env: dict, workers: int, logs: Path, limit_seconds: int
     counted from the first message sent (process start-up is not mail throughput). Progress is read
     over one connection four times a second: a new connection per look would cost PostgreSQL a
     process start each time, on the cores the workers are measured on."""
-    progress = ("SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'sent') "
-                "FROM outbox_messages")
+    # Pending means due now: a reminder queued for tomorrow is not part of the backlog.
+    progress = ("SELECT count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()), "
+                "count(*) FILTER (WHERE status = 'sent') FROM outbox_messages")
     with psycopg.connect(dsn, autocommit=True) as connection:
         backlog, baseline = connection.execute(progress).fetchone()
         launched = time.monotonic()

@@ -16,7 +16,8 @@ from . import cli, logs
 from .config import PROJECT_ROOT, configure
 from .extensions import csrf, db, mail, migrate
 from .views import admin, api, embed, errors, labels, letter, manage, ops, pages, sign, signatories
-from .web import forms, headers, i18n, limits, parameters
+from .views.admin import imports as admin_imports
+from .web import forms, headers, i18n, limits, metrics, parameters
 from .web.replay import ReplayMiddleware
 
 READER_PAGES = "/<lang:lang>"
@@ -44,12 +45,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
+    app.before_request(admin_imports.allow_uploads)  # before the CSRF check reads the body
     csrf.init_app(app)
     app.url_map.converters.update(parameters.CONVERTERS)
     i18n.init_app(app)
     forms.init_app(app)
     labels.init_app(app)
     admin.init_app(app)
+    metrics.init_app(app)
 
     for blueprint, prefix in (
         (letter.root, None),

@@ -73,6 +73,7 @@ class DefaultConfig:
     SIGN_RATE_LIMIT = "100/minute;600/hour;3000/day"
     VERIFICATION_EMAIL_LIMIT = "3/day"
     RESEND_COOLDOWN_SECONDS = 60
+    AUTO_PUBLISH = "none"  # or "individuals" / "all-unflagged": confirmed entries with no warning published at once
     CONFIRM_REMINDER_HOURS = 24  # one reminder to confirm, this long after signing; 0: none
     NOTIFY_SIGNER_ON_PUBLISH = True  # "you are on the list", when a moderator publishes
     NOTIFY_SIGNER_ON_REJECT = True  # moderators may tell a rejected signer why
@@ -116,6 +117,8 @@ class DefaultConfig:
 
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
     MAX_CONTENT_LENGTH = 64 * 1024
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024  # a CSV uploaded by an admin to /admin/import
+    METRICS_TOKEN = ""  # /metrics answers only requests that carry it (Authorization: Bearer …); empty: off
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -191,6 +194,8 @@ def validate(config: dict) -> None:
         raise ConfigError("FLASK_ADMIN_REQUIRE_TOTP may be turned off only in debug mode.")
     if config.get("MAIL_TRANSPORT") not in ("smtp", "console"):
         raise ConfigError('FLASK_MAIL_TRANSPORT must be "smtp" or "console".')
+    if config.get("AUTO_PUBLISH") not in AUTO_PUBLISH_RULES:
+        raise ConfigError('FLASK_AUTO_PUBLISH must be "none", "individuals" or "all-unflagged".')
     _validate_outbox(config)
     processes = config.get("RATELIMIT_FALLBACK_PROCESSES")
     if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
@@ -255,6 +260,10 @@ def _validate_outbox(config: dict) -> None:
             "FLASK_OUTBOX_GIVE_UP_HOURS: the reminder carries the confirm link, and is sent before mail is given up."
         )
 
+
+#: ``FLASK_AUTO_PUBLISH``: which confirmed signatures a rule publishes at once when they carry no
+#: warning (see ``moderation.decisions.publish_by_rule``).
+AUTO_PUBLISH_RULES = ("none", "individuals", "all-unflagged")
 
 #: What ``make run`` sets besides the keys it writes: debug mode, its address, email printed.
 DEVELOPMENT_DEFAULTS = {"FLASK_DEBUG": "1", "FLASK_SITE_URL": "http://127.0.0.1:5000"}

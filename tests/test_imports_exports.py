@@ -21,7 +21,7 @@ organisation,,Amnesty International,,GB,London,https://www.amnesty.org,press@amn
 individual,Ana Souza,Universidade Federal,Professor,BR,Recife,,,,yes,,
 individual,Anonymous Supporter,,,EG,,,,,no,,
 organisation,,,,FR,,,,,yes,,
-individual,Bad Country,,,XX,,,,,yes,,
+individual,Bad Country,,,Palestine,,,,,yes,,
 organisation,,Bad Site,,DE,,javascript:alert(1),,,yes,,
 """
 
@@ -46,7 +46,7 @@ def test_import_validates_row_by_row_and_reports_refusals(app, db, tmp_path):
     result = run_import(app, tmp_path)
     assert "imported 4, already present 0, refused 3" in result.output
     assert "row 6: organisation:" in result.output
-    assert "row 7: country:" in result.output
+    assert "row 7: country: 'Palestine' is not an ISO 3166 country code; did you mean PS?" in result.output
     assert "row 8: website:" in result.output
     assert result.exit_code == 1, "refused rows make the command fail so scripts notice"
     signatures = db.session.scalars(select(Signature).order_by(Signature.id)).all()
@@ -159,3 +159,41 @@ def test_the_offline_export_fails_with_the_wrong_key(app, db, tmp_path):
     result = app.test_cli_runner().invoke(args=["signatures", "export", "--private-key", str(key_file)])
     assert result.exit_code != 0
     assert "someone@example.org" not in result.output
+
+
+# --- imports in the browser (issue 17) ----------------------------------------------------------------
+
+
+def test_an_import_is_previewed_then_committed_then_repeated_with_nothing_added(app, client, db):
+    import re
+
+    log_in(client, make_admin(role="admin"))
+    page = client.get("/admin/import").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    upload = {"csrf_token": token, "letter": "ban-biometric-surveillance",
+              "file": (io.BytesIO(IMPORT_CSV.encode("utf-8")), "launch-endorsers.csv")}
+    preview = client.post("/admin/import", data=upload, content_type="multipart/form-data")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "4 signatures to add." in html and "3 rows refused." in html
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0, "a preview stores nothing"
+    assert '<code dir="ltr">country</code>: &#39;Palestine&#39; is not an ISO 3166 country code; did you mean PS?' in html
+    fields = dict(re.findall(r'<input (?:id="[^"]*" )?name="(csrf_token|source_name|letter)" type="hidden" value="([^"]*)"',
+                             html.split('action="/admin/import/confirm"')[1]))
+    fields.update(dict(re.findall(r'<input type="hidden" name="(letter)" value="([^"]*)">', html)))
+    content = re.search(r'<textarea name="content" hidden aria-hidden="true">(.*?)</textarea>', html, re.S).group(1)
+    import html as markup
+
+    confirm = {**fields, "content": markup.unescape(content)}
+    done = client.post("/admin/import/confirm", data=confirm).get_data(as_text=True)
+    assert "4 signatures added." in done
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 4
+    again = client.post("/admin/import/confirm", data=confirm).get_data(as_text=True)
+    assert "0 signatures added." in again and "4 were already there." in again
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 4
+    assert [s.source for s in db.session.scalars(select(Signature).order_by(Signature.id))][0] == \
+        "import:launch-endorsers.csv:2"
+
+
+def test_moderators_cannot_import(app, client, db):
+    log_in(client, make_admin())
+    assert client.get("/admin/import").status_code == 403

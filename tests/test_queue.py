@@ -72,3 +72,19 @@ def test_select_all_then_reject_in_bulk_with_a_reason_from_either_bar(app, db, l
     assert {status_of(db, signature.id) for signature in batch} == {SignatureStatus.REJECTED}
     follow = logged_in.get("/admin/").get_data(as_text=True)
     assert "5 signatures rejected." in follow
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_audit_trail_reads_a_correction_as_before_and_after(app, db, logged_in, lang):
+    from campaign.moderation import decisions
+
+    from .factories import translated
+
+    signature = make_signature(status="published", organisation="Rights Colective")
+    decisions.edit(signature.id, make_admin("second@campaign.example"), {"organisation": "Rights Collective"})
+    html = logged_in.get("/admin/audit", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert translated(app, lang, "Signature corrected by a moderator") in html
+    assert re.search(r"<del><bdi>Rights Colective</bdi></del> <span[^>]*>→</span> <ins><bdi>Rights Collective</bdi></ins>",
+                     html)
+    assert "signature.edited" not in html.split("<tbody>")[1] and '{"organisation"' not in html
+    assert re.search(r"<time datetime=\"[^\"]+\">[^<]+ UTC</time>", html)

@@ -110,7 +110,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     signing.set_signing_paused(False)
     admin = make_admin("admin@campaign.example", role="admin")
     log_in(client, admin)
-    for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/export.csv",
+    for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
                  f"/admin/signatures/{queued}"):
         responses[path] = client.get(path)
     return responses

@@ -37,9 +37,8 @@ def import_command(file: Path, slug: str | None) -> None:
     except imports.CsvImportError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"imported {report.imported}, already present {report.already_present}, refused {len(report.refused)}")
-    for number, errors in report.refused:
-        details = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
-        click.echo(f"  row {number}: {details}")
+    for row in report.refused:
+        click.echo(f"  row {row.number}: " + "; ".join(f"{column}: {message}" for column, message in row.problems))
     if report.refused:
         sys.exit(1)
 

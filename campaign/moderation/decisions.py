@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -15,7 +16,7 @@ from ..models import AdminUser, Signature, SignatureKind, SignatureStatus, utcno
 from ..publication import counts
 from ..signing import notices, rows
 from ..signing.fields import corrections
-from . import audit
+from . import audit, flags
 
 
 class ModerationError(Exception):
@@ -47,6 +48,27 @@ def _approve(signature: Signature, moderator: AdminUser) -> bool:
     counts.count_published(signature)
     audit.record(moderator, moderator.email, "signature.approved", "signature", signature.id,
                  before={"status": before}, after={"status": "published"})
+    notices.tell_published(signature)
+    return True
+
+
+def publish_by_rule(signature: Signature) -> bool:
+    """Publish a just-confirmed signature at once when ``FLASK_AUTO_PUBLISH`` covers it (confirmed
+    individuals, or every confirmed entry) and it carries no warning; recorded in the audit trail as
+    decided by the rule. Anything else waits for a person. In the caller's transaction."""
+    rule = current_app.config["AUTO_PUBLISH"]
+    if rule == "none" or signature.status is not SignatureStatus.VERIFIED:
+        return False
+    if rule == "individuals" and signature.kind is not SignatureKind.INDIVIDUAL:
+        return False
+    if flags.flags_for([signature])[0]:
+        return False
+    signature.status = SignatureStatus.PUBLISHED
+    signature.decided_at = signature.published_at = utcnow()
+    signature.decided_by_id = None
+    counts.count_published(signature)
+    audit.record(None, f"rule:{rule}", "signature.approved", "signature", signature.id,
+                 before={"status": "verified"}, after={"status": "published"}, note=f"FLASK_AUTO_PUBLISH={rule}")
     notices.tell_published(signature)
     return True
 

@@ -30,7 +30,7 @@ from ..models import (
     TokenPurpose,
     utcnow,
 )
-from ..moderation import audit
+from ..moderation import audit, decisions
 from ..publication import counts
 from ..web import caches
 from ..web.limits import hit
@@ -221,6 +221,7 @@ def confirm(token: str) -> Signature:
         signature.status = SignatureStatus.VERIFIED
         signature.verified_at = now
         notices.take_back_reminder(signature.id)
+        decisions.publish_by_rule(signature)
     found.used_at = found.used_at or now
     db.session.commit()
     return signature

@@ -46,6 +46,62 @@ MAIL_KIND_LABELS = {
 }
 
 
+#: What each recorded action is, for the audit trail.
+ACTION_LABELS = {
+    "signature.approved": _l("Signature published"),
+    "signature.rejected": _l("Signature rejected"),
+    "signature.edited": _l("Signature corrected by a moderator"),
+    "signature.hidden": _l("Signature hidden from the list"),
+    "signature.restored": _l("Signature restored to the list"),
+    "signature.drafter_changed": _l("Drafting organisation changed"),
+    "signature.imported": _l("Signature imported"),
+    "signature.corrected_by_signer": _l("Signature corrected by its signer"),
+    "signature.correction_submitted": _l("Correction sent by the signer, waiting for review"),
+    "signature.correction_approved": _l("Signer's correction applied"),
+    "signature.correction_rejected": _l("Signer's correction set aside"),
+    "signature.naming_changed_by_signer": _l("Signer chose named or counted only"),
+    "signature.withdrawn": _l("Signature withdrawn by its signer"),
+    "signature.not_me": _l("Signature removed: \"it wasn't me\""),
+    "login.succeeded": _l("Logged in"),
+    "login.failed": _l("Failed login"),
+    "account.created": _l("Account created"),
+    "account.disabled": _l("Account disabled"),
+    "account.enabled": _l("Account enabled"),
+    "account.password_reset": _l("Password reset"),
+    "account.role_changed": _l("Role changed"),
+    "account.second_factor_reset": _l("Second factor reset"),
+    "account.sessions_ended": _l("Sessions ended"),
+    "export.downloaded": _l("Signatures exported"),
+    "signing.paused": _l("Signing paused"),
+    "signing.resumed": _l("Signing resumed"),
+}
+TARGET_LABELS = {"signature": _l("Signature"), "admin_user": _l("Account"), "site": _l("Site")}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: object
+    before: str | None
+    after: str | None
+
+
+def audit_changes(before: dict | None, after: dict | None) -> list[Change]:
+    """An audit entry's change, field by field, with translated labels and readable values."""
+    labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
+    before, after = before or {}, after or {}
+    return [Change(labels.get(name, name), _recorded(name, before[name]) if name in before else None,
+                   _recorded(name, after[name]) if name in after else None)
+            for name in dict.fromkeys([*before, *after])]
+
+
+def _recorded(name: str, value: object) -> str:
+    """A value as an audit entry recorded it: readable when it is a known kind of value."""
+    try:
+        return _readable(name, value)
+    except (KeyError, ValueError, LookupError):
+        return str(value)
+
+
 #: What the signer reads for each column recorded about their signature.
 RECORD_LABELS = {
     "status": _l("Status"),
@@ -121,9 +177,9 @@ def _source(source: str) -> str:
 def _readable(name: str, value: object) -> str:
     if value is None or value == "":
         return "—"
-    if name == "status":
+    if name == "status" and (value.value if isinstance(value, enum.Enum) else str(value)) in STATUS_LABELS:
         return str(STATUS_LABELS[value.value if isinstance(value, enum.Enum) else str(value)])
-    if name == "kind":
+    if name == "kind" and (value.value if isinstance(value, enum.Enum) else str(value)) in KIND_LABELS:
         return str(KIND_LABELS[value.value if isinstance(value, enum.Enum) else str(value)])
     if name == "country":
         return i18n.country_name(str(value))
@@ -147,5 +203,6 @@ def _readable(name: str, value: object) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS,
-        mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes,
+        mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes, action_labels=ACTION_LABELS,
+        target_labels=TARGET_LABELS, audit_changes=audit_changes,
     )

@@ -17,6 +17,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
@@ -357,6 +358,21 @@ class DecisionForm(CampaignForm):
             self.ids.errors.append(_l("Select at least one signature."))
             valid = False
         return valid
+
+
+class ImportForm(CampaignForm):
+    """A CSV of signatories to preview (admins)."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
+    letter = SelectField(_l("Letter"), validators=[InputRequired()])
+
+
+class ImportConfirmForm(CampaignForm):
+    """The previewed file, sent back to be imported."""
+
+    letter = SelectField(validators=[InputRequired()])
+    content = TextAreaField(validators=[InputRequired()])
+    source_name = HiddenField(filters=[single_line], validators=[Optional(), at_most(200)])
 
 
 class EditSignatureForm(CampaignForm):

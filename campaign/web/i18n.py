@@ -6,6 +6,8 @@ outside a language prefix, the admin area) negotiates from ``Accept-Language``.
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -184,6 +186,30 @@ def country_options(selected: str | None) -> Markup:
     if selected and len(selected) == 2 and selected.isalpha():
         html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
     return Markup(html)
+
+
+@lru_cache(maxsize=1)
+def _names_to_codes() -> dict[str, str]:
+    """Every country's name in every offered language, folded, with its code."""
+    return {fold_for_sorting(name): code for language in current_app.config["LANGUAGES"]
+            for code, name in _country_choices(describe(language).babel_locale)}
+
+
+def guess_country(text: str) -> str | None:
+    """The ISO code a person most likely meant by a country's name ("Palestine": PS), in any of the
+    offered languages; None when nothing is close."""
+    names = _names_to_codes()
+    folded = fold_for_sorting(text)
+    if folded in names:
+        return names[folded]
+    close = difflib.get_close_matches(folded, names, n=1, cutoff=0.75)
+    if close:
+        return names[close[0]]
+    # a word of the name that shares the typed word's stem ("Palestine": "Palestinian Territories")
+    needed = max(5, len(folded) - 2)
+    found = {code for name, code in names.items()
+             if any(len(os.path.commonprefix([word, folded])) >= needed for word in name.split())}
+    return found.pop() if len(found) == 1 else None
 
 
 @lru_cache(maxsize=16)

@@ -6,7 +6,7 @@ import pytest
 
 from .test_accessibility import axe_violations
 
-ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail"}
+ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import"}
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,23 @@ def test_a_queue_of_fifty_is_cleared_by_keyboard_alone(site, context_factory, sc
         page.keyboard.press("Enter")
     assert page.locator(".queue__entry").count() == 0
     assert "50 signatures approved." in page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_an_import_preview_reads_well_and_passes_axe(site, context_factory, screenshots, logged_in, tmp_path, lang,
+                                                    width):
+    csv_file = tmp_path / "endorsers.csv"
+    csv_file.write_text("kind,name,organisation,country,consent_publish\norganisation,,Preview Org,LB,yes\n"
+                        "individual,Ana Souza,,Palestine,yes\norganisation,,,FR,yes\n", encoding="utf-8")
+    page = context_factory(bypass_csp=True, viewport={"width": width, "height": 800}, locale=lang,
+                           storage_state=logged_in, extra_http_headers={"Accept-Language": lang}).new_page()
+    page.goto(f"{site.url}/admin/import")
+    page.set_input_files("#file", str(csv_file))
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.locator(".import-rows--refused > li").count() == 2
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the preview is {overflow}px wider than a {width}px screen"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(screenshots / f"{lang}-admin-import-preview-{width}.png"), full_page=True)
