@@ -177,10 +177,11 @@ def _source(source: str) -> str:
 def _readable(name: str, value: object) -> str:
     if value is None or value == "":
         return "—"
-    if name == "status" and (value.value if isinstance(value, enum.Enum) else str(value)) in STATUS_LABELS:
-        return str(STATUS_LABELS[value.value if isinstance(value, enum.Enum) else str(value)])
-    if name == "kind" and (value.value if isinstance(value, enum.Enum) else str(value)) in KIND_LABELS:
-        return str(KIND_LABELS[value.value if isinstance(value, enum.Enum) else str(value)])
+    code = value.value if isinstance(value, enum.Enum) else str(value)
+    if name == "status" and code in STATUS_LABELS:
+        return str(STATUS_LABELS[code])
+    if name == "kind" and code in KIND_LABELS:
+        return str(KIND_LABELS[code])
     if name == "country":
         return i18n.country_name(str(value))
     if name == "language":
