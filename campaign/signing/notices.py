@@ -81,13 +81,21 @@ def _letter_view(signature: Signature) -> LetterView | None:
     return cached_view(letter.slug, signature.language)
 
 
-def tell_published(signature: Signature) -> None:
-    """Queue "you are on the list" in the signer's language and erase the held address."""
+def _release(signature: Signature) -> tuple[str, LetterView] | None:
+    """Open the signature's held address and erase it (the decision is made, whether or not the
+    signer is told): the address and the letter in the signer's language, or None."""
     recipient = _held_address(signature.id)
     forget_address(signature.id)
     view = _letter_view(signature)
-    if recipient is None or view is None or not current_app.config["NOTIFY_SIGNER_ON_PUBLISH"]:
+    return (recipient, view) if recipient is not None and view is not None else None
+
+
+def tell_published(signature: Signature) -> None:
+    """Queue "you are on the list" in the signer's language and erase the held address."""
+    released = _release(signature)
+    if released is None or not current_app.config["NOTIFY_SIGNER_ON_PUBLISH"]:
         return
+    recipient, view = released
     featured = letter_info(None)
     slug = None if featured is not None and featured.id == view.letter.id else view.letter.slug  # short addresses
     list_url = i18n.absolute_url("signatories.list", lang=signature.language, slug=slug)
@@ -99,11 +107,10 @@ def tell_published(signature: Signature) -> None:
 
 def tell_rejected(signature: Signature, reason: str, tell: bool) -> None:
     """Queue the moderator's reason when they chose to tell the signer; erase the held address."""
-    recipient = _held_address(signature.id)
-    forget_address(signature.id)
-    view = _letter_view(signature)
-    if not tell or recipient is None or view is None or not current_app.config["NOTIFY_SIGNER_ON_REJECT"]:
+    released = _release(signature)
+    if not tell or released is None or not current_app.config["NOTIFY_SIGNER_ON_REJECT"]:
         return
+    recipient, view = released
     outbox.enqueue(EmailKind.REJECTED, recipient, signature.language, signature.id,
                    letter_title=view.text.title, signer_name=signature.name or signature.organisation or "",
                    reason=reason)
