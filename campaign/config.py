@@ -98,6 +98,7 @@ class DefaultConfig:
     ADMIN_IDLE_MINUTES = 30
     ADMIN_SESSION_HOURS = 12
     ADMIN_LOGIN_RATE_LIMIT = "10/minute;100/hour"
+    ACCOUNT_LINK_HOURS = 72  # how long the one-time link to set up an account (or reset a factor) works
     QUEUE_PAGE_SIZE = 50
     FLAG_NETWORK_THRESHOLD = 20
     FLAG_DOMAIN_THRESHOLD = 50
@@ -197,6 +198,9 @@ def validate(config: dict) -> None:
     if config.get("AUTO_PUBLISH") not in AUTO_PUBLISH_RULES:
         raise ConfigError('FLASK_AUTO_PUBLISH must be "none", "individuals" or "all-unflagged".')
     _validate_outbox(config)
+    link_hours = config.get("ACCOUNT_LINK_HOURS")
+    if not isinstance(link_hours, (int, float)) or isinstance(link_hours, bool) or not 0 < link_hours <= 24 * 14:
+        raise ConfigError("FLASK_ACCOUNT_LINK_HOURS must be a number of hours, more than 0 and at most 336 (two weeks).")
     processes = config.get("RATELIMIT_FALLBACK_PROCESSES")
     if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
         raise ConfigError("FLASK_RATELIMIT_FALLBACK_PROCESSES must be a whole number, at least 1.")

@@ -164,3 +164,9 @@ def test_a_reminder_must_come_while_its_link_works_and_before_mail_is_given_up(h
 
 def test_reminders_can_be_turned_off():
     assert create_app({**TEST_CONFIG, "CONFIRM_REMINDER_HOURS": 0}).config["CONFIRM_REMINDER_HOURS"] == 0
+
+
+@pytest.mark.parametrize("hours", [0, -1, 337, "72", True])
+def test_account_link_lifetime_is_bounded(hours):
+    with pytest.raises(ConfigError, match="FLASK_ACCOUNT_LINK_HOURS"):
+        create_app({**TEST_CONFIG, "ACCOUNT_LINK_HOURS": hours})

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from . import gunicorn_server
 from .factories import make_signature
+from .smtp_sink import free_port
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
 
@@ -46,3 +50,48 @@ def test_metrics_are_parsable_and_count_what_the_table_holds(app, client, db):
 def test_metrics_are_off_without_a_token_setting(app, client):
     app.config["METRICS_TOKEN"] = ""
     assert client.get("/metrics").status_code == 404
+
+
+def _get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
+
+
+def test_metrics_add_up_every_gunicorn_worker(app, app_config, backend, tmp_path):
+    """Three gunicorn workers (``gunicorn.conf.py``, multiprocess mode): whichever worker answers the
+    scrape, it reports the requests all of them answered, replayed answers included."""
+    if backend != "postgresql":
+        pytest.skip("three worker processes share the database through a server")
+    port, workers, requests = free_port(), 3, 90
+    env = gunicorn_server.environment(port, app_config["SQLALCHEMY_DATABASE_URI"], workers,
+                                      FLASK_METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    with gunicorn_server.running(env, tmp_path / "gunicorn.log"):
+        statuses = []
+        for _round in range(requests // workers):
+            # Connections opened together: a sync worker holds one until it is answered, so each
+            # of the three goes to a different worker.
+            connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(workers)]
+            for connection in connections:
+                connection.connect()
+            for connection in connections:
+                connection.request("GET", "/en/")
+                answer = connection.getresponse()
+                answer.read()
+                statuses.append(answer.status)
+                connection.close()
+        scrapes = [_get(port, "/metrics", {"Authorization": f"Bearer {TOKEN}"}) for _ in range(6)]
+    assert statuses == [200] * requests
+    pids = {path.name.rsplit("_", 1)[1] for path in (tmp_path / "metrics").glob("counter_*.db")}
+    assert len(pids) >= 2, "the requests were shared between workers"
+    for status, text in scrapes:
+        assert status == 200
+        found = samples(text)
+        assert found[("campaign_http_requests_total", (("method", "GET"), ("route", "/<lang:lang>/"),
+                                                         ("status", "200")))] == requests
+        assert found[("campaign_http_request_duration_seconds_count", (("method", "GET"),
+                                                                         ("route", "/<lang:lang>/")))] == requests

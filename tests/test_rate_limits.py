@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
 
 from campaign import create_app
-from campaign.crypto import generate_seal_keypair
 from campaign.models import Signature
 
+from . import gunicorn_server
 from .factories import (
     LTR_AND_RTL,
-    PROJECT_ROOT,
-    TEST_CONFIG,
     form_fields,
     signature_data,
     translated_plural,
@@ -121,33 +113,14 @@ def test_with_the_store_down_one_address_is_held_to_the_limit_across_gunicorn_wo
     if backend != "postgresql":
         pytest.skip("four worker processes share the database through a server")
     port, limit, workers = free_port(), 10, 4
-    environment = {
-        **os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
-        "FLASK_SITE_URL": f"http://127.0.0.1:{port}", "FLASK_SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
-        "FLASK_EMAIL_HASH_KEY": TEST_CONFIG["EMAIL_HASH_KEY"], "FLASK_CLIENT_HASH_KEY": TEST_CONFIG["CLIENT_HASH_KEY"],
-        "FLASK_SEAL_PUBLIC_KEY": generate_seal_keypair()[0],
-        "FLASK_SQLALCHEMY_DATABASE_URI": app_config["SQLALCHEMY_DATABASE_URI"],
-        "FLASK_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0",  # nothing listens there: the store is down
-        "FLASK_SIGN_RATE_LIMIT": f"{limit}/minute", "FLASK_WTF_CSRF_ENABLED": "false", "FLASK_SIGN_MIN_SECONDS": "0",
-    }
-    environment.pop("FLASK_RATELIMIT_FALLBACK_PROCESSES", None)
+    env = gunicorn_server.environment(
+        port, app_config["SQLALCHEMY_DATABASE_URI"], workers,
+        FLASK_RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0",  # nothing listens there: the store is down
+        FLASK_SIGN_RATE_LIMIT=f"{limit}/minute", FLASK_WTF_CSRF_ENABLED="false", FLASK_SIGN_MIN_SECONDS="0",
+    )
     log = tmp_path / "gunicorn.log"
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-                              cwd=PROJECT_ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-        time.sleep(1)  # every worker booted
+    with gunicorn_server.running(env, log):
         statuses = [_post_form(port, signature_data(email=f"person{n}@example.org")) for n in range(50)]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     accepted = statuses.count(303)
     assert set(statuses) <= {303, 429}, log.read_text()[-3000:]
     print(f"\nstore down, {workers} workers, limit {limit}/minute: {accepted} of 50 accepted")

@@ -21,6 +21,7 @@ from campaign.signing import rules as signing
 from .factories import (
     PROJECT_ROOT,
     TEST_CONFIG,
+    csrf_token,
     links_in,
     log_in,
     make_admin,
@@ -111,8 +112,14 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     admin = make_admin("admin@campaign.example", role="admin")
     log_in(client, admin)
     for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
-                 f"/admin/signatures/{queued}"):
+                 f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}"):
         responses[path] = client.get(path)
+    responses["account-link"] = client.post("/admin/accounts", data={
+        "csrf_token": csrf_token(client, "/admin/accounts"), "email": "new@campaign.example", "role": "moderator"})
+    setup = re.search(r'value="https://campaign\.example(/admin/setup/[\w-]+)"', responses["account-link"].get_data(
+        as_text=True)).group(1)
+    responses["account-setup"] = app.test_client().get(setup)
+    responses["account-setup-invalid"] = app.test_client().get("/admin/setup/not-a-link")
     return responses
 
 

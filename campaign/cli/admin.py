@@ -30,6 +30,12 @@ def _account(email: str) -> AdminUser:
         raise click.ClickException(str(error)) from error
 
 
+def _print_enrolment(uri: str) -> None:
+    click.echo("Scan this QR code with an authenticator app, or add the address below it by hand:")
+    segno.make_qr(uri, error="m").terminal(out=sys.stdout, compact=True)
+    click.echo(uri)
+
+
 @click.group("admin", help="Manage admin and moderator accounts.")
 def admin_group() -> None:
     pass
@@ -45,10 +51,7 @@ def create_admin_command(email: str, role: str, password_stdin: bool) -> None:
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {user.email} ({user.role.value})")
-    uri = accounts.otpauth_uri(user)
-    click.echo("Scan this QR code with an authenticator app, or add the address below it by hand:")
-    segno.make_qr(uri, error="m").terminal(out=sys.stdout, compact=True)
-    click.echo(uri)
+    _print_enrolment(accounts.otpauth_uri(user))
     click.echo(f"Then log in at {current_app.config['SITE_URL']}/admin/login with the password and the app's code.")
 
 
@@ -89,8 +92,8 @@ def reset_password_command(email: str, password_stdin: bool) -> None:
 @click.argument("email")
 def reset_second_factor_command(email: str) -> None:
     uri = accounts.reset_second_factor(_account(email))
-    click.echo(f"new second factor for {email}; enrol it with:")
-    click.echo(uri)
+    click.echo(f"new second factor for {email}; its sessions have ended.")
+    _print_enrolment(uri)
 
 
 @admin_group.command("digest", help="Email every active moderator who wants it how many signatures await review.")

@@ -31,6 +31,11 @@ class AdminUser(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: A one-time link for the person to set their password and enrol their second factor (see
+    #: ``moderation.enrolment``): the hash of its token, what it is for, and until when it works.
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    setup_purpose: Mapped[str | None] = mapped_column(String(16))
+    setup_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     sessions: Mapped[list[AdminSession]] = relationship(back_populates="user", passive_deletes=True)
 

@@ -43,7 +43,11 @@ class AccountError(Exception):
 
 
 class WeakPassword(AccountError):
-    pass
+    """``problem`` names the rule broken ("short", "long" or "common"), for pages to say it in the reader's language."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class LoginFailed(AccountError):
@@ -58,20 +62,20 @@ def _common_passwords() -> frozenset[str]:
 def check_password_policy(password: str) -> None:
     """At least 12 and at most 128 characters, no composition rules, not a common password."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", "short")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password must have at most {MAX_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(f"The password must have at most {MAX_PASSWORD_LENGTH} characters.", "long")
     folded = password.casefold()
     stripped = folded.rstrip("0123456789!.?*#@$ ")
     if folded in _common_passwords() or stripped in _common_passwords() or len(set(folded)) < 4:
-        raise WeakPassword("This password is too common. Choose a longer passphrase of unrelated words.")
+        raise WeakPassword("This password is too common. Choose a longer passphrase of unrelated words.", "common")
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _password_matches(stored_hash: str, password: str) -> bool:
+def password_matches(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -87,7 +91,7 @@ def otpauth_uri(user: AdminUser) -> str:
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
-def _matching_totp_step(user: AdminUser, code: str, now: float) -> int | None:
+def matching_totp_step(user: AdminUser, code: str, now: float) -> int | None:
     """The 30-second step (previous, current or next) whose code ``code`` is, if not used yet."""
     if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
@@ -99,7 +103,7 @@ def _matching_totp_step(user: AdminUser, code: str, now: float) -> int | None:
     return None
 
 
-def _use_totp_step(user: AdminUser, step: int) -> bool:
+def use_totp_step(user: AdminUser, step: int) -> bool:
     """Take the step for this login in one conditional update: of simultaneous logins with one
     code, exactly one moves the account past the step, and only that one is accepted."""
     result = cast("CursorResult[Any]", db.session.execute(  # an UPDATE's result is a CursorResult
@@ -188,7 +192,7 @@ def set_role(user: AdminUser, role: AdminRole, actor: AdminUser) -> None:
 # --- login ---------------------------------------------------------------------------------
 
 
-def _throttle_keys(email: str, client_address: str | None) -> list[str]:
+def throttle_keys(email: str, client_address: str | None) -> list[str]:
     key = current_app.config["CLIENT_HASH_KEY"]
     keys = [keyed_hash(key, "login-account:" + normalise_email(email))]
     network = client_network(client_address)
@@ -197,12 +201,12 @@ def _throttle_keys(email: str, client_address: str | None) -> list[str]:
     return keys
 
 
-def _is_locked(keys: list[str], now: dt.datetime) -> bool:
+def is_locked(keys: list[str], now: dt.datetime) -> bool:
     rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
     return any(row.locked_until is not None and row.locked_until > now for row in rows)
 
 
-def _record_failure(keys: list[str], now: dt.datetime) -> None:
+def record_failure(keys: list[str], now: dt.datetime) -> None:
     """Count a failure on each key with one upsert and an increment in the database, so
     simultaneous failures neither collide creating the row nor lose a count."""
     table = LoginThrottle.__table__
@@ -222,7 +226,7 @@ def _record_failure(keys: list[str], now: dt.datetime) -> None:
         db.session.execute(statement)
 
 
-def _clear_failures(keys: list[str]) -> None:
+def clear_failures(keys: list[str]) -> None:
     for key in keys[:1]:  # the account's counter; the client's decays on its own
         row = db.session.get(LoginThrottle, key)
         if row is not None:
@@ -238,25 +242,30 @@ class NewSession:
 def authenticate(email: str, password: str, code: str, client_address: str | None) -> NewSession:
     """Check all three factors; start a server-side session. Raises ``LoginFailed`` for any failure."""
     now = utcnow()
-    keys = _throttle_keys(email, client_address)
+    keys = throttle_keys(email, client_address)
     user = db.session.scalar(select(AdminUser).where(AdminUser.email == normalise_email(email or "")))
-    password_ok = _password_matches(user.password_hash if user else _dummy_hash(), password or "")
-    locked = _is_locked(keys, now)
+    password_ok = password_matches(user.password_hash if user else _dummy_hash(), password or "")
+    locked = is_locked(keys, now)
     require_totp = current_app.config["ADMIN_REQUIRE_TOTP"]
-    step = _matching_totp_step(user, (code or "").strip(), time.time()) if user is not None else None
+    step = matching_totp_step(user, (code or "").strip(), time.time()) if user is not None else None
     code_ok = not require_totp or step is not None
     if require_totp and step is not None and not locked and user is not None and user.active and password_ok:
-        code_ok = _use_totp_step(user, step)
+        code_ok = use_totp_step(user, step)
     if locked or user is None or not user.active or not password_ok or not code_ok:
         reason = ("locked" if locked else "unknown account" if user is None else "disabled" if not user.active
                   else "password" if not password_ok else "second factor")
-        _record_failure(keys, now)
+        record_failure(keys, now)
         audit.record(None, user.email if user else "unknown account", "login.failed", "admin_user",
                      user.id if user else None)
         db.session.commit()
         security_event("login.failed", account=user.id if user else "unknown", reason=reason.replace(" ", "_"))
         raise LoginFailed()
-    _clear_failures(keys)
+    clear_failures(keys)
+    return start_session(user, now)
+
+
+def start_session(user: AdminUser, now: dt.datetime) -> NewSession:
+    """A server-side session for a user who has just proven every factor (at login or on their setup link)."""
     token = new_token()
     db.session.add(AdminSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
     user.last_login_at = now

@@ -26,6 +26,17 @@ STATUS_LABELS = {
 }
 KIND_LABELS = {"organisation": _l("Organisation"), "individual": _l("Individual")}
 ROLE_LABELS = {"moderator": _l("Moderator"), "admin": _l("Administrator")}
+#: What a one-time account link is for (``moderation.enrolment.LinkPurpose``).
+LINK_PURPOSE_LABELS = {
+    "account": _l("Set a password and enrol the second factor"),
+    "password": _l("Set a new password"),
+    "second_factor": _l("Enrol a new second factor"),
+}
+SETUP_PROBLEM_LABELS = {
+    "password": _l("Wrong current password"),
+    "code": _l("Wrong code"),
+    "locked": _l("Too many failures"),
+}
 FLAG_LABELS = {
     flags.ALREADY_PUBLISHED: _l("An organisation with this name is already published"),
     flags.WEBSITE_DOMAIN_DIFFERS: _l("The website's domain differs from the email's domain"),
@@ -71,6 +82,9 @@ ACTION_LABELS = {
     "account.role_changed": _l("Role changed"),
     "account.second_factor_reset": _l("Second factor reset"),
     "account.sessions_ended": _l("Sessions ended"),
+    "account.link_issued": _l("New account link issued"),
+    "account.set_up": _l("Account link used"),
+    "account.setup_failed": _l("Failed use of an account link"),
     "export.downloaded": _l("Signatures exported"),
     "signing.paused": _l("Signing paused"),
     "signing.resumed": _l("Signing resumed"),
@@ -85,13 +99,38 @@ class Change:
     after: str | None
 
 
-def audit_changes(before: dict | None, after: dict | None) -> list[Change]:
+#: What an audit entry about an account records.
+ACCOUNT_RECORD_LABELS = {
+    "email": _l("Email address"),
+    "role": _l("Role"),
+    "active": _l("Active"),
+    "purpose": _l("What the link is for"),
+    "problem": _l("What failed"),
+    "sessions": _l("Sessions ended"),
+}
+_ACCOUNT_VALUES = {"role": ROLE_LABELS, "purpose": LINK_PURPOSE_LABELS, "problem": SETUP_PROBLEM_LABELS}
+
+
+def audit_changes(before: dict | None, after: dict | None, target_type: str = "signature") -> list[Change]:
     """An audit entry's change, field by field, with translated labels and readable values."""
-    labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
+    if target_type == "admin_user":
+        labels: dict[str, object] = dict(ACCOUNT_RECORD_LABELS)
+        read = _account_value
+    else:
+        labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
+        read = _recorded
     before, after = before or {}, after or {}
-    return [Change(labels.get(name, name), _recorded(name, before[name]) if name in before else None,
-                   _recorded(name, after[name]) if name in after else None)
+    return [Change(labels.get(name, name), read(name, before[name]) if name in before else None,
+                   read(name, after[name]) if name in after else None)
             for name in dict.fromkeys([*before, *after])]
+
+
+def _account_value(name: str, value: object) -> str:
+    if name in _ACCOUNT_VALUES and str(value) in _ACCOUNT_VALUES[name]:
+        return str(_ACCOUNT_VALUES[name][str(value)])
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return "—" if value is None else str(value)
 
 
 def _recorded(name: str, value: object) -> str:
@@ -161,7 +200,7 @@ def proposed_changes(signature: Signature) -> list[ProposedChange]:
             for name, value in (signature.correction or {}).items() if name in labels]
 
 
-def _source(source: str) -> str:
+def source_label(source: str) -> str:
     """How a signature came in, in words: the form, an import (and its file and line), the letter."""
     if source == "form":
         return _("The sign form on this site")
@@ -187,7 +226,7 @@ def _readable(name: str, value: object) -> str:
     if name == "language":
         return i18n.describe(str(value)).name
     if name == "source":
-        return _source(str(value))
+        return source_label(str(value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):
@@ -204,6 +243,7 @@ def _readable(name: str, value: object) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS,
+        link_purpose_labels=LINK_PURPOSE_LABELS, source_label=source_label,
         mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes, action_labels=ACTION_LABELS,
         target_labels=TARGET_LABELS, audit_changes=audit_changes,
     )

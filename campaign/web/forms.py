@@ -332,6 +332,35 @@ class AdminLoginForm(CampaignForm):
     )
 
 
+class AccountInviteForm(CampaignForm):
+    """A new moderator or admin (admins only): who, and with which role."""
+
+    email = EmailField(_l("Email address"), filters=[single_line], validators=[DataRequired(), at_most(254)])
+    role = RadioField(_l("Role"), validators=[InputRequired()], default="moderator")
+
+    def validate_email(self, field: Field) -> None:
+        field.data = checked_email(field.data).normalized
+
+
+class AccountSetupForm(CampaignForm):
+    """What a one-time account link asks for; the page shows the fields its purpose needs."""
+
+    current_password = PasswordField(_l("Your current password"), validators=[Optional(), at_most(1024)])
+    new_password = PasswordField(
+        _l("New password"), validators=[Optional(), at_most(1024)],
+        description=_l("At least 12 characters. A passphrase of several unrelated words is easy to remember."),
+    )
+    repeat_password = PasswordField(_l("New password again"), validators=[Optional(), at_most(1024)])
+    code = StringField(
+        _l("Code from your authenticator app"), filters=[single_line], validators=[Optional(), at_most(10)],
+        description=_l("Six digits, from the app in which you added this account."),
+    )
+
+    def validate_repeat_password(self, field: Field) -> None:
+        if self.new_password.data and field.data != self.new_password.data:
+            raise ValidationError(_l("The two passwords differ. Type the same password twice."))
+
+
 class FirstFilledField(StringField):
     """A text field the page shows more than once (the decision bar at the top and at the bottom of
     the queue): the one that was filled in counts."""

@@ -35,6 +35,7 @@ LIMITS = (
     ("sign.renew_confirmation", None, "SIGN_RATE_LIMIT"),
     ("sign.send_again", ("POST",), "SIGN_RATE_LIMIT"),
     ("admin.login", ("POST",), "ADMIN_LOGIN_RATE_LIMIT"),
+    ("admin.account_setup", ("POST",), "ADMIN_LOGIN_RATE_LIMIT"),
 )
 EXTENSION_KEY = "campaign_limiter"
 

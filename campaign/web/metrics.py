@@ -99,8 +99,15 @@ def _count(response: Response) -> Response:
     return response
 
 
+def _count_replay(route: str, method: str, status: str, seconds: float) -> None:
+    """An answer the replay layer gave without entering Flask counts like any other."""
+    REQUESTS.labels(route, method, status).inc()
+    LATENCY.labels(route, method).observe(seconds)
+
+
 def init_app(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics)
     if app.config["METRICS_TOKEN"]:
         app.before_request(_start)
         app.after_request(_count)
+        app.extensions["replay"].observer = _count_replay

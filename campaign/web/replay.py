@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 ENVIRON_KEY = "campaign.replayable_until"
+ROUTE_KEY = "campaign.replayable_route"
 MAX_ENTRIES = 512
 _REQUEST_PARTS = ("REQUEST_METHOD", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
                   "PATH_INFO", "QUERY_STRING", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
@@ -36,6 +37,7 @@ _REPLAYABLE_STATUS = ("200", "304")
 def replayable_until(expires: float) -> None:
     """Mark the current response as the same for every reader until ``expires`` (``time.monotonic``)."""
     request.environ[ENVIRON_KEY] = expires
+    request.environ[ROUTE_KEY] = request.url_rule.rule if request.url_rule else "unmatched"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class _Answer:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     expires: float
+    route: str  # the URL rule that made it, for the request metrics
+
+
+#: Told of every replayed answer: (route, method, status code, seconds taken). ``/metrics`` counts them.
+ReplayObserver = Callable[[str, str, str, float], None]
 
 
 def _request_key(environ: WSGIEnvironment) -> tuple | None:
@@ -69,6 +76,7 @@ class ReplayMiddleware:
         self.wsgi_app = wsgi_app
         self.answers: dict[tuple, _Answer] = {}
         self._lock = threading.Lock()
+        self.observer: ReplayObserver | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         key = _request_key(environ)
@@ -76,7 +84,10 @@ class ReplayMiddleware:
             return self.wsgi_app(environ, start_response)
         answer = self.answers.get(key)
         if answer is not None and answer.expires > time.monotonic():
+            started = time.perf_counter()
             start_response(answer.status, list(answer.headers))
+            if self.observer is not None:
+                self.observer(answer.route, environ["REQUEST_METHOD"], answer.status[:3], time.perf_counter() - started)
             return [answer.body]
         sent: list = []
 
@@ -97,7 +108,7 @@ class ReplayMiddleware:
         with self._lock:
             if len(self.answers) >= MAX_ENTRIES:
                 self.answers.clear()
-            self.answers[key] = _Answer(sent[0], tuple(sent[1]), content, expires)
+            self.answers[key] = _Answer(sent[0], tuple(sent[1]), content, expires, environ.get(ROUTE_KEY, "unmatched"))
         return [content]
 
     def clear(self) -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from .test_accessibility import axe_violations
 
-ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import"}
+ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import",
+               "accounts": "/admin/accounts", "account": "/admin/accounts/2"}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,13 @@ def undelivered(site):
         corrected.correction = {"organisation": "Rights Collective", "city": "Recife"}
         corrected.correction_at = corrected.created_at
         db.session.commit()
+    # and a colleague whose account waits for its link to be used (account #2)
+    from campaign.models import AdminRole, AdminUser
+    from campaign.moderation import enrolment
+
+    with site.app.app_context():
+        admin = db.session.query(AdminUser).filter_by(email=site.moderator_email).one()
+        enrolment.invite("colleague@campaign.example", AdminRole.MODERATOR, admin)
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +130,40 @@ def test_an_import_preview_reads_well_and_passes_axe(site, context_factory, scre
     assert overflow <= 0, f"the preview is {overflow}px wider than a {width}px screen"
     assert axe_violations(page) == []
     page.screenshot(path=str(screenshots / f"{lang}-admin-import-preview-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_an_account_is_created_and_enrolled_in_the_browser(site, context_factory, screenshots, logged_in, lang, width):
+    """An admin creates an account; its person opens the link, scans (here: reads) the key, chooses a
+    password, types a code and lands in the queue, logged in."""
+    import pyotp
+
+    admin = context_factory(bypass_csp=True, viewport={"width": width, "height": 800}, locale=lang,
+                            storage_state=logged_in, extra_http_headers={"Accept-Language": lang}).new_page()
+    admin.goto(f"{site.url}/admin/accounts")
+    admin.fill("#email", f"new-{lang}-{width}@campaign.example")
+    admin.check("#role-0")
+    with admin.expect_navigation():
+        admin.click("main form button[type=submit]")
+    link = admin.input_value("#setup-link")
+    assert axe_violations(admin) == []
+    admin.screenshot(path=str(screenshots / f"{lang}-admin-account-link-{width}.png"), full_page=True)
+
+    person = context_factory(bypass_csp=True, viewport={"width": width, "height": 800}, locale=lang,
+                             extra_http_headers={"Accept-Language": lang}).new_page()
+    person.goto(link)
+    assert person.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    assert person.locator("svg.qr-code").is_visible()
+    overflow = person.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the setup page is {overflow}px wider than a {width}px screen"
+    assert axe_violations(person) == []
+    person.screenshot(path=str(screenshots / f"{lang}-admin-account-setup-{width}.png"), full_page=True)
+    secret = person.inner_text("code.secret").replace(" ", "")
+    person.fill("#new_password", "violet lantern across seven rivers")
+    person.fill("#repeat_password", "violet lantern across seven rivers")
+    person.fill("#code", pyotp.TOTP(secret).now())
+    with person.expect_navigation():
+        person.click("main form button[type=submit]")
+    assert person.url.endswith("/admin/")
+    assert person.locator(".flash--success").count() == 1

@@ -77,7 +77,7 @@ def admin_required(view: Callable[P, R]) -> Callable[P, R]:
 
 @bp.before_request
 def require_login() -> ResponseReturnValue | None:
-    if request.endpoint in ("admin.login",):
+    if request.endpoint in ("admin.login", "admin.account_setup"):
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
@@ -97,6 +97,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
-from . import auth, imports, manage, queue  # noqa: E402, F401  (their routes register on bp)
+from . import account_pages, auth, imports, manage, queue  # noqa: E402, F401  (their routes register on bp)
 
 

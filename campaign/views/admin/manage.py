@@ -1,18 +1,18 @@
-"""Audit trail, accounts, exports and site switches."""
+"""Audit trail, undelivered mail, exports and site switches."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...extensions import db
 from ...mail import outbox
-from ...models import AdminRole, AdminUser, Signature
-from ...moderation import accounts, audit, queue
+from ...models import Signature
+from ...moderation import audit, queue
 from ...publication import exports
 from ...signing import rules as signing
 from ...web import parameters
@@ -41,57 +41,6 @@ def audit_trail() -> ResponseReturnValue:
 def undelivered_mail() -> ResponseReturnValue:
     """Email given up in the last days: what a moderator can know of a signer who never got a link."""
     return render_template("admin/mail.html", failures=outbox.recent_failures(), mail=outbox.health())
-
-
-@bp.get("/accounts")
-@admin_required
-def accounts_list() -> ResponseReturnValue:
-    return render_template("admin/accounts.html", users=accounts.list_admins(), roles=list(AdminRole),
-                           button_form=ButtonForm())
-
-
-def _account_or_404(user_id: int) -> AdminUser:
-    user = db.session.get(AdminUser, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
-@bp.post("/accounts/<id:user_id>/active")
-@admin_required
-def account_active(user_id: int) -> ResponseReturnValue:
-    user = _account_or_404(user_id)
-    if ButtonForm().validate():
-        if user.id == current_user.user.id:
-            flash(_("You cannot disable your own account."), "error")
-        else:
-            accounts.set_active(user, not user.active, current_user.user, current_user.email)
-            flash(_("Saved."), "success")
-    return redirect(url_for("admin.accounts_list"))
-
-
-@bp.post("/accounts/<id:user_id>/role")
-@admin_required
-def account_role(user_id: int) -> ResponseReturnValue:
-    user = _account_or_404(user_id)
-    role = next((r for r in AdminRole if r.value == request.form.get("role")), None)
-    if ButtonForm().validate() and role is not None and user.id != current_user.user.id:
-        accounts.set_role(user, role, current_user.user)
-        flash(_("Saved."), "success")
-    return redirect(url_for("admin.accounts_list"))
-
-
-@bp.post("/accounts/<id:user_id>/sessions")
-@admin_required
-def account_sessions(user_id: int) -> ResponseReturnValue:
-    user = _account_or_404(user_id)
-    if ButtonForm().validate():
-        ended = accounts.revoke_sessions(user)
-        audit.record(current_user.user, current_user.email, "account.sessions_ended", "admin_user", user.id,
-                     after={"sessions": ended})
-        db.session.commit()
-        flash(_("Saved."), "success")
-    return redirect(url_for("admin.accounts_list"))
 
 
 def _export(kind: str) -> Response:
