@@ -6,7 +6,8 @@ import pytest
 
 from .test_accessibility import axe_violations
 
-ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import"}
+ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import",
+               "stats": "/admin/stats"}
 
 
 @pytest.fixture(scope="module")

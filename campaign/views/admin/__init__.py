@@ -97,6 +97,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
-from . import auth, imports, manage, queue  # noqa: E402, F401  (their routes register on bp)
+from . import auth, imports, manage, queue, stats  # noqa: E402, F401  (their routes register on bp)
 
 
