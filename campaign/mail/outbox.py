@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus, utcnow
@@ -51,20 +51,31 @@ FAILURES_SHOWN_DAYS = 7  # the pages say "the last seven days"
 
 @dataclass(frozen=True)
 class MailHealth:
-    waiting: int
-    oldest_waiting: dt.datetime | None
+    waiting: int  # due now, or being retried: the backlog
+    oldest_waiting: dt.datetime | None  # when the oldest message of the backlog was written
     failed_recently: int
+    scheduled: int = 0  # written to go later and not yet due (a reminder a day after signing)
+
+
+def scheduled_later(now: dt.datetime) -> ColumnElement[bool]:
+    """Unsent mail written to go later and not yet due: not backlog, whatever its age."""
+    return and_(OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now)
 
 
 def health(now: dt.datetime | None = None) -> MailHealth:
-    """The queue's backlog and the messages given up in the last ``FAILURES_SHOWN_DAYS``."""
-    since = (now or utcnow()) - dt.timedelta(days=FAILURES_SHOWN_DAYS)
-    waiting, oldest = db.session.execute(
-        select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
+    """The queue's backlog (mail scheduled for later apart) and the messages given up in the last
+    ``FAILURES_SHOWN_DAYS``: what the queue page, the dashboard and ``/metrics`` show."""
+    now = now or utcnow()
+    since = now - dt.timedelta(days=FAILURES_SHOWN_DAYS)
+    later = scheduled_later(now)
+    waiting, oldest, scheduled = db.session.execute(
+        select(func.count().filter(~later), func.min(OutboxMessage.created_at).filter(~later),
+               func.count().filter(later))
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
     ).one()
     failed = db.session.execute(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since)).scalar_one()
-    return MailHealth(waiting, oldest, failed)
+    return MailHealth(waiting, oldest, failed, scheduled)
 
 
 def recent_failures(limit: int = 200, now: dt.datetime | None = None) -> list[OutboxMessage]:

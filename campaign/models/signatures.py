@@ -45,6 +45,10 @@ class Signature(Model):
         Index("ix_signatures_public_by_date", "letter_id", "status", "kind", "published_at", "id"),
         Index("ix_signatures_public_country_by_name", "letter_id", "status", "kind", "country", "search_text", "id"),
         Index("ix_signatures_correction_at", "correction_at"),
+        # The operator's dashboard (moderation.stats): a window's rows read from the index alone.
+        Index("ix_signatures_letter_id_created_at", "letter_id", "created_at", "language", "kind", "status", "verified_at"),
+        Index("ix_signatures_letter_id_verified_at", "letter_id", "verified_at"),
+        Index("ix_signatures_letter_id_decided_at", "letter_id", "decided_at", "verified_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,9 @@ holding the same numbers, for screen readers and for anyone who prefers reading.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
@@ -80,5 +82,89 @@ def country_chart(rows: Sequence[tuple[str, int]], label: str, format_number: Ca
         parts.append(f'<rect x="{label_width}" y="{y}" width="{bar:.1f}" height="{bar_height}" fill="{ACCENT}" rx="3"/>')
         parts.append(f'<text x="{label_width + bar + 6:.1f}" y="{y + bar_height * 0.68:.1f}" font-size="13" '
                      f'fill="{INK}">{escape(format_number(count))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a chart: its values in the order of the days, and a stroke told apart by its
+    dashes as well as its colour (the legend shows both)."""
+
+    label: str
+    values: Sequence[int]
+    colour: str
+    dashes: str | None = None
+
+
+#: Three lines that differ in colour and in pattern: solid, dashed, dotted.
+SERIES_STYLES = (("#1f4e79", None), (ACCENT, "7 4"), ("#1d5e2f", "2 3"))
+
+
+def _nice_step(highest: int, lowest: int = 0) -> int:
+    """A round whole step (1, 2 or 5 times a power of ten) so that about four steps span the values."""
+    span = max(highest, 0) - min(lowest, 0)
+    step = 1
+    while step * 4 < span:
+        for factor in (2, 5 / 2, 2):  # 1 → 2 → 5 → 10 → 20 …
+            step = int(step * factor)
+            if step * 4 >= span:
+                break
+    return step
+
+
+def _line(series: Series, points: str) -> str:
+    dashes = f' stroke-dasharray="{series.dashes}"' if series.dashes else ""
+    return (f'<polyline points="{points}" fill="none" stroke="{series.colour}" stroke-width="2.5" '
+            f'stroke-linejoin="round"{dashes}/>')
+
+
+def legend_swatch(series: Series) -> Markup:
+    """A short sample of a series' line, to stand beside its name in the page's legend."""
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 12" class="chart-swatch" '
+                  f'aria-hidden="true" focusable="false">{_line(series, "2,6 34,6")}</svg>')
+
+
+def daily_chart(days: Sequence[dt.date], series: Sequence[Series], label: str, format_number: Callable[[int], str],
+                format_day: Callable[[dt.date], str], rtl: bool = False, width: int = 560, height: int = 260) -> Markup:
+    """Several figures per day as lines over the same time axis. In a right-to-left page time runs
+    from right to left and the scale stands on the right, as a reader of the page expects; the days'
+    names are laid out right to left too (an Arabic date carries direction marks). Text is larger
+    than in the public charts: on a phone the drawing is shrunk to about half."""
+    margin_start, margin_end, top, bottom = 56, 16, 16, 40
+    plot_width, plot_height = width - margin_start - margin_end, height - top - bottom
+    values = [value for line in series for value in line.values]
+    step = _nice_step(max(values, default=0), min(values, default=0))
+    maximum = step * -(-max(max(values, default=0), 1) // step)
+    minimum = -step * -(-max(-min(values, default=0), 0) // step)
+    count = len(days)
+
+    def x(index: int) -> float:
+        offset = plot_width * index / (count - 1) if count > 1 else plot_width / 2
+        return width - margin_start - offset if rtl else margin_start + offset
+
+    def y(value: float) -> float:
+        return top + plot_height - plot_height * (value - minimum) / (maximum - minimum)
+
+    scale_x, scale_anchor = (width - margin_start + 8, "start") if rtl else (margin_start - 8, "end")
+    plot_left, plot_right = (margin_end, width - margin_start) if rtl else (margin_start, width - margin_end)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(label)}" class="chart" direction="ltr">']
+    for value in range(minimum, maximum + 1, step):
+        stroke = MUTED if value == 0 else GRID
+        parts.append(f'<line x1="{plot_left}" x2="{plot_right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+                     f'stroke="{stroke}"/>')
+        parts.append(f'<text x="{scale_x}" y="{y(value) + 5:.1f}" text-anchor="{scale_anchor}" font-size="14" '
+                     f'fill="{MUTED}">{escape(format_number(value))}</text>')
+    for line in series:
+        if count:
+            parts.append(_line(line, " ".join(f"{x(i):.1f},{y(value):.1f}" for i, value in enumerate(line.values))))
+    if count:
+        # In a right-to-left text, "start" is its right edge: the first day's name ends at its point either way.
+        direction = "rtl" if rtl else "ltr"
+        for index, anchor in sorted({0: "start", count - 1: "end"}.items()):
+            parts.append(f'<text x="{x(index):.1f}" y="{height - 12}" text-anchor="{anchor if count > 1 else "middle"}" '
+                         f'direction="{direction}" unicode-bidi="embed" font-size="14" fill="{MUTED}">'
+                         f'{escape(format_day(days[index]))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -51,6 +51,12 @@ def sign_form_key(slug: str | None, language: str) -> tuple:
     return ("sign-form", slug, language)
 
 
+def dashboard_key(letter_id: int, window: int) -> tuple:
+    """The operator's figures for a letter over a window of days (``moderation.stats``): no
+    personal data, the same for every moderator."""
+    return ("dashboard", letter_id, window)
+
+
 def signing_paused_key() -> tuple:
     return ("signing-paused",)
 

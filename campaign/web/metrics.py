@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Letter, OutboxMessage, OutboxStatus, Signature
+from ..models import Letter, OutboxMessage, Signature
 
 #: Request metrics live in prometheus-client's default registry (one per process, or the
 #: multiprocess files under gunicorn); the app's figures are collected at scrape time.
@@ -37,6 +37,7 @@ class CampaignCollector(Collector):
     """Signatures by letter and status, the review queue and the outbox, read at each scrape."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from ..mail.outbox import health as mail_health
         from ..moderation import queue
 
         signatures = GaugeMetricFamily("campaign_signatures", "Signatures by letter and status",
@@ -54,8 +55,7 @@ class CampaignCollector(Collector):
                                                      .group_by(OutboxMessage.status)):
             outbox.add_metric([mail_status.value], count)
         yield outbox
-        oldest = db.session.scalar(select(func.min(OutboxMessage.created_at))
-                                   .where(OutboxMessage.status == OutboxStatus.PENDING))
+        oldest = mail_health().oldest_waiting  # the backlog's, as the pages show it: not a reminder due later
         yield GaugeMetricFamily("campaign_outbox_oldest_unsent_age_seconds", "Age of the oldest unsent email",
                                 value=max(0.0, time.time() - oldest.timestamp()) if oldest else 0.0)
         db.session.rollback()

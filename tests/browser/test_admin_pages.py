@@ -7,7 +7,7 @@ import pytest
 from .test_accessibility import axe_violations
 
 ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import",
-               "accounts": "/admin/accounts", "account": "/admin/accounts/2"}
+               "accounts": "/admin/accounts", "account": "/admin/accounts/2", "stats": "/admin/stats"}
 
 
 @pytest.fixture(scope="module")
