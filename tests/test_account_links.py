@@ -45,7 +45,8 @@ def setup_page_token(person, path: str) -> str:
 
 def secret_shown(person, path: str) -> str:
     html = person.get(path).get_data(as_text=True)
-    return re.search(r'<code dir="ltr" class="secret">([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
+    code = re.search(r'<code dir="ltr" class="secret">(.+?)</code>', html).group(1)
+    return "".join(re.findall(r"<span>([A-Z2-7]{1,4})</span>", code))
 
 
 def account(email: str, db) -> AdminUser:
@@ -235,3 +236,32 @@ def test_the_account_pages_and_their_history_are_translated(app, client, db, adm
     assert "Moderator" not in detail and "account.created" not in detail
     setup = app.test_client().get(path, headers={"Accept-Language": lang}).get_data(as_text=True)
     assert f'lang="{lang}"' in setup and "Set up your account" not in setup
+
+
+def test_disabling_an_account_voids_its_waiting_link_for_good(app, client, db, admin):
+    """Re-enabling an account disabled because its link leaked must not bring that link back."""
+    moderator = make_admin()
+    token = csrf_token(client, f"/admin/accounts/{moderator.id}")
+    path = link_on(client.post(f"/admin/accounts/{moderator.id}/password", data={"csrf_token": token}))
+    client.post(f"/admin/accounts/{moderator.id}/active", data={"csrf_token": token})
+    client.post(f"/admin/accounts/{moderator.id}/active", data={"csrf_token": token})
+    db.session.refresh(moderator)
+    assert moderator.active is True and app.test_client().get(path).status_code == 404
+    assert "the link expired unused" in client.get(f"/admin/accounts/{moderator.id}").get_data(as_text=True)
+    fresh = link_on(client.post(f"/admin/accounts/{moderator.id}/link", data={"csrf_token": token}))
+    assert app.test_client().get(fresh).status_code == 200
+
+
+def test_the_link_never_reaches_a_log(app, client, db, admin, caplog):
+    path = invite(client)
+    token = path.rsplit("/", 1)[1]
+    app.test_client().get(path)
+    app.logger.warning("GET %s HTTP/1.1", path)
+    assert token not in caplog.text and "/admin/setup/[token]" in caplog.text
+
+
+def test_logging_out_reads_as_such_in_the_audit_trail(app, client, db, admin):
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client)})
+    log_in(client, admin, code=totp_code(admin))
+    html = client.get("/admin/audit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Déconnexion" in html and ">logout<" not in html

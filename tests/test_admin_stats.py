@@ -189,3 +189,15 @@ def test_the_time_axis_runs_right_to_left_in_arabic(app):
         return float(re.search(r'<polyline points="([\d.]+),', svg).group(1))
 
     assert first_point(ltr) < 320 < first_point(rtl), "the first day on the left in English, on the right in Arabic"
+
+
+def test_decisions_within_a_minute_read_as_such(app, db, client):
+    """Times are counted in whole minutes: a few seconds' wait once read "0 seconds"."""
+    for number in range(3):
+        verified = at(1, minutes=number)
+        make_signature(status="published", verified_at=verified, decided_at=verified + dt.timedelta(seconds=15),
+                       published_at=verified + dt.timedelta(seconds=15))
+    assert log_in(client, make_admin()).status_code == 302
+    app.config["STATS_CACHE_SECONDS"] = 0
+    html = client.get("/admin/stats?days=7").get_data(as_text=True)
+    assert html.count("under a minute") == 2 and "0 seconds" not in html

@@ -141,7 +141,11 @@ def test_summary_is_plain_text_of_the_first_paragraph():
 def test_shipped_original_is_the_source_text_as_given():
     if not SOURCE.exists():
         pytest.skip("the shared letter folder is not beside this checkout")
-    assert (SHIPPED_FOLDER / "en.md").read_text(encoding="utf-8") == SOURCE.read_text(encoding="utf-8")
+    # The one change: a sentence the source splits over two paragraphs ("Because their very existence" /
+    # "undermines our rights"), joined in every language (issue 18: a formatting error, not wording).
+    source = SOURCE.read_text(encoding="utf-8").replace("Because their very existence\n\nundermines",
+                                                        "Because their very existence undermines")
+    assert (SHIPPED_FOLDER / "en.md").read_text(encoding="utf-8") == source
 
 
 def _structure(body: str) -> dict:

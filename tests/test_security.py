@@ -112,7 +112,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     admin = make_admin("admin@campaign.example", role="admin")
     log_in(client, admin)
     for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
-                 f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}"):
+                 f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}", "/admin/stats"):
         responses[path] = client.get(path)
     responses["account-link"] = client.post("/admin/accounts", data={
         "csrf_token": csrf_token(client, "/admin/accounts"), "email": "new@campaign.example", "role": "moderator"})

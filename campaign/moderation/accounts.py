@@ -158,6 +158,9 @@ def set_active(user: AdminUser, active: bool, actor: AdminUser | None = None, ac
     user.active = active
     if not active:
         revoke_sessions(user)
+        # A link waiting to be used dies with the account: enabling it again does not revive a link
+        # that may have leaked (what is left to set up stays, for "Issue a new link").
+        user.setup_token_hash = user.setup_expires_at = None
     audit.record(actor, actor_label, "account.enabled" if active else "account.disabled", "admin_user", user.id,
                  before=before, after={"active": active})
     db.session.commit()

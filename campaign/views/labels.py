@@ -75,6 +75,7 @@ ACTION_LABELS = {
     "signature.not_me": _l("Signature removed: \"it wasn't me\""),
     "login.succeeded": _l("Logged in"),
     "login.failed": _l("Failed login"),
+    "logout": _l("Logged out"),
     "account.created": _l("Account created"),
     "account.disabled": _l("Account disabled"),
     "account.enabled": _l("Account enabled"),

@@ -118,14 +118,16 @@ def _list_html(arguments: ListArguments, paused: bool) -> str:
         sections.append(Section(kind, publication.list_page(view.letter.id, query, drafters_apart=True), count,
                                 publication.initials(view.letter.id, kind) if by_initial else []))
     names = dict(i18n.country_choices())
+    rtl = i18n.describe(i18n.current_language()).direction == "rtl"
     growth = tallies.history(view.letter.id) if first_view else []
     top = [(names[code], count) for code, count in counts.top_countries() if code in names] if first_view else []
     return render_template(
         "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
         drafters=drafters if first_view else [], growth=growth, top_countries=top, signing_paused=paused,
         growth_chart=charts.growth_chart(growth, _("Signatures published over time"), format_decimal,
-                                         lambda day: format_date(day, "medium")) if len(growth) > 1 else None,
-        country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal) if top else None,
+                                         lambda day: format_date(day, "medium"), rtl=rtl) if len(growth) > 1 else None,
+        country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal,
+                                           rtl=rtl) if top else None,
         query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind", "start")},
     )
 

@@ -55,6 +55,18 @@ def test_arabic_pages_lay_out_right_to_left(site, context_factory):
     assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "ltr"
 
 
+@pytest.mark.parametrize("lang, expected", [("en", ["decimal", "lower-alpha", "lower-roman"]),
+                                             ("ar", ["decimal", "arabic-indic", "arabic-abjad"])])
+def test_each_level_of_the_letters_lists_is_numbered_its_own_way(site, context_factory, lang, expected):
+    """Level 2 and level 3 of the demands once both read ١، ٢، ٣ in Arabic."""
+    page = context_factory().new_page()
+    page.goto(f"{site.url}/{lang}/")
+    styles = page.evaluate("""[1, 2, 3].map(depth => {
+        const list = document.querySelector('.letter__text ' + Array(depth).fill('ol').join(' '));
+        return list && getComputedStyle(list).listStyleType; })""")
+    assert styles == expected
+
+
 def test_the_list_is_right_to_left_with_entries(site, context_factory):
     from ..factories import published
 

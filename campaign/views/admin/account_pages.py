@@ -153,8 +153,9 @@ def _qr_code(uri: str) -> Markup:
     return Markup(svg)  # noqa: S704  (segno's own markup, built from our URI)
 
 
-def _grouped(secret: str) -> str:
-    return " ".join(secret[index:index + 4] for index in range(0, len(secret), 4))
+def _grouped(secret: str) -> list[str]:
+    """The key in groups of four, each kept on one line (a group broken over two lines gets mistyped)."""
+    return [secret[index:index + 4] for index in range(0, len(secret), 4)]
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])
