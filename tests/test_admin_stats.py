@@ -164,7 +164,7 @@ def test_a_moderator_reads_the_dashboard(app, db, client, campaign, lang):
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     html = answer.get_data(as_text=True)
     assert f'<html lang="{lang}" dir="{"rtl" if lang == "ar" else "ltr"}"' in html
-    assert html.count('<polyline') == 3 + 3, "three lines in the chart, three in its legend"
+    assert html.count('<polyline') == 3 * 2 + 3, "three lines in each of the chart's two drawings, three in its legend"
     assert 'style="' not in html, "no inline style: the CSP forbids it"
     assert 'UTC' in html, "times say their zone"
     rows = re.findall(r'<tr><th scope="row">[^<]+</th><td>(\d+)</td><td>(\d+)</td><td>(-?\d+)</td></tr>', html)

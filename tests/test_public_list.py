@@ -172,7 +172,8 @@ def test_charts_are_svg_with_table_alternatives(app, client, db):
     db.session.commit()
     html = client.get("/es/signatories").get_data(as_text=True)
     svgs = re.findall(r"<svg [^>]*>", html)
-    assert len(svgs) == 2 and all('role="img"' in svg and "aria-label=" in svg for svg in svgs)
+    assert len(svgs) == 2 * 2, "two charts, each drawn wide and compact"
+    assert all('role="img"' in svg and "aria-label=" in svg for svg in svgs)
     assert "<script" not in html and "style=" not in html
     tables = re.findall(r"<table>.*?</table>", html, re.S)
     assert len(tables) == 2
