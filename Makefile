@@ -38,6 +38,7 @@ translations: $(CATALOGUES)
 # Extract the strings of the code and templates, then merge them into every catalogue.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
+		--add-comments=TRANSLATORS: \
 		--project campaign -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 

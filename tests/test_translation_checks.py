@@ -110,6 +110,21 @@ def test_arabic_counts_are_not_said_twice():
     assert doubled == []
 
 
+#: Entries whose meaning depends on where they stand: each carries a translator's comment (``#.``, from a
+#: ``TRANSLATORS:`` comment beside the code or template that uses it).
+EXPLAINED = ("Individual", "Moderator", "Administrator", "Published", "Key", "you", "Use at most %(num)s character.")
+
+
+def test_entries_that_depend_on_context_carry_a_comment_for_translators():
+    with open(TRANSLATIONS / "messages.pot", "rb") as handle:
+        template = read_po(handle)
+    for language in ["template", *TRANSLATED_LANGUAGES]:
+        catalog = template if language == "template" else catalogue(language)
+        bare = [msgid for msgid in EXPLAINED if not catalog[msgid].auto_comments]
+        assert bare == [], f"{language}: run `make messages`"
+    assert any("[4] 11–99" in line for line in template["Use at most %(num)s character."].auto_comments)
+
+
 # --- direction --------------------------------------------------------------------------------------
 
 LATIN_RUN = re.compile(r"%\((\w+)\)[sd]|[A-Za-z][A-Za-z0-9@._:/\-+?=&#'’ ]*[A-Za-z0-9/]|[A-Za-z]")
@@ -138,6 +153,22 @@ def test_latin_runs_in_right_to_left_strings_are_isolated(language):
     problems = [(message.id if isinstance(message.id, str) else message.id[0], run)
                 for message in catalogue(language) if message.id
                 for form in forms_of(message) for run in unisolated_runs(form)]
+    assert problems == []
+
+
+# --- typography --------------------------------------------------------------------------------------
+
+NOT_PROSE = re.compile(r"<[^>]+>|%\(\w+\)[sd]|https?://\S+|\w+@\w[\w.]+")
+
+
+def test_french_typography():
+    """A no-break space before ; : ! ? and » and after «, and the typographic apostrophe (GLOSSARY.md)."""
+    problems = []
+    for message in catalogue("fr"):
+        for form in forms_of(message) if message.id else ():
+            prose = NOT_PROSE.sub(" ", form)
+            if "'" in prose or re.search(r"[^\u00a0\u202f][;:!?»]|«[^\u00a0\u202f]", prose):
+                problems.append(form)
     assert problems == []
 
 

@@ -20,12 +20,24 @@ from ..web import i18n
 STATUS_LABELS = {
     "pending": _l("Not confirmed"),
     "verified": _l("Awaiting review"),
+    # TRANSLATORS: the state of a signature (agrees with "signature" where your language needs it);
+    # also a column of figures on the operator's dashboard.
     "published": _l("Published"),
     "rejected": _l("Rejected"),
     "hidden": _l("Hidden"),
 }
-KIND_LABELS = {"organisation": _l("Organisation"), "individual": _l("Individual")}
-ROLE_LABELS = {"moderator": _l("Moderator"), "admin": _l("Administrator")}
+KIND_LABELS = {
+    "organisation": _l("Organisation"),
+    # TRANSLATORS: the kind of a signature: a person signing in their own name, beside "Organisation".
+    # A noun for a person (es "Persona"), not a bare adjective.
+    "individual": _l("Individual"),
+}
+ROLE_LABELS = {
+    # TRANSLATORS: a person's role in the admin area (who reviews signatures), not the name of a section.
+    "moderator": _l("Moderator"),
+    # TRANSLATORS: a person's role in the admin area (who also manages accounts), not a section.
+    "admin": _l("Administrator"),
+}
 #: What a one-time account link is for (``moderation.enrolment.LinkPurpose``).
 LINK_PURPOSE_LABELS = {
     "account": _l("Set a password and enrol the second factor"),

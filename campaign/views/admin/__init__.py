@@ -48,7 +48,8 @@ def load_user(token: str) -> SessionUser | None:
 
 @login_manager.unauthorized_handler
 def to_login() -> ResponseReturnValue:
-    return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
+    # full_path ends with "?" when there is no query: leave it out of the address a person sees.
+    return redirect(url_for("admin.login", next=request.full_path.removesuffix("?") if request.method == "GET" else None))
 
 
 def safe_next(target: str | None) -> str:
