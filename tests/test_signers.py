@@ -163,6 +163,69 @@ def test_check_your_inbox_shows_the_address_once_and_offers_to_correct_it(app, c
         "another language's link to the page lands on the form, not on an error"
 
 
+def _correct(client, lang: str, mistyped: str, **corrected) -> tuple[str, object]:
+    """Sign with a mistyped address, press "Wrong address? Correct it", send the form corrected."""
+    location = sign(client, lang, email=mistyped).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]+/sign/correct)"[^>]*>(.*?)</form>', page, re.S)
+    html = client.post(form.group(1), data=hidden_fields(form.group(2))).get_data(as_text=True)
+    replaces = re.search(r'name="replaces" value="([^"]+)"', html).group(1)
+    sent = client.post(f"/{lang}/sign", data={**form_fields(html), "replaces": replaces,
+                                              **signature_data(email=mistyped, **corrected)})
+    return replaces, sent
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_correcting_a_mistyped_address_takes_back_the_first_signature_and_its_reminder(app, client, db, smtp, lang):
+    """Whoever owns the mistyped address got one email; they get no reminder a day later, and its
+    link no longer signs in the signer's name."""
+    location = sign(client, lang, email="amal@rights.exmaple.org").headers["Location"]
+    deliver(app)
+    wrong_link = links_in(smtp.wait_for(1)[0].text)["confirm"]
+    page = client.get(location).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]+/sign/correct)"[^>]*>(.*?)</form>', page, re.S)
+    html = client.post(form.group(1), data=hidden_fields(form.group(2))).get_data(as_text=True)
+    replaces = re.search(r'name="replaces" value="([^"]+)"', html).group(1)
+    sent = client.post(f"/{lang}/sign", data={**form_fields(html), "replaces": replaces,
+                                              **signature_data(email=EMAIL)})
+    assert sent.status_code == 303
+    assert count(db) == 1, "the mistyped one is gone, the corrected one stored"
+    assert client.get(wrong_link).status_code == 404
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=25))
+    time.sleep(0.2)
+    assert len(smtp.to("amal@rights.exmaple.org")) == 1, "no reminder to the stranger"
+    assert len(smtp.to(EMAIL)) == 2, "the corrected address: its email and, later, its reminder"
+
+
+def test_a_mistyped_organisation_corrected_does_not_wait_beside_the_right_one(app, client, db, smtp):
+    _replaces, sent = _correct(client, "en", EMAIL, organisation="Rights Collective")
+    assert sent.status_code == 303 and count(db) == 1
+    assert db.session.scalar(select(Signature.organisation)) == "Rights Collective"
+
+
+def test_a_correction_sent_unchanged_keeps_the_signature(app, client, db, smtp):
+    _replaces, sent = _correct(client, "en", EMAIL)
+    assert sent.status_code == 303 and count(db) == 1
+    assert db.session.scalar(select(Signature.status)) is SignatureStatus.PENDING
+
+
+def test_a_forged_or_foreign_replaces_field_takes_nothing_back(app, client, db, smtp):
+    sign(client, email="first@example.org")
+    for forged in ("", "x" * 500, "not-sealed", "A" * 120):
+        fields = form_fields(client.get("/en/sign").get_data(as_text=True))
+        client.post("/en/sign", data={**fields, "replaces": forged, **signature_data(email=f"n{len(forged)}@example.org")})
+    assert count(db) == 5, "the first signature and the four new ones"
+
+
+def test_the_page_after_signing_looks_the_same_for_a_new_address_and_a_repeat(app, client, db, smtp):
+    lengths = []
+    for _attempt in range(2):
+        location = sign(client, email=EMAIL).headers["Location"]
+        page = client.get(location).get_data(as_text=True)
+        lengths.append(len(re.search(r'name="replaces" value="([^"]+)"', page).group(1)))
+    assert lengths[0] == lengths[1], "whether the address had signed shows nowhere, not even in a length"
+
+
 def test_send_again_keeps_the_pause_and_the_same_answer_for_any_address(app, client, db, smtp):
     response = sign(client)
     page = client.get(response.headers["Location"]).get_data(as_text=True)

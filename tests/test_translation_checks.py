@@ -289,3 +289,61 @@ def test_the_glossary_names_every_language_and_the_terms_the_issue_asks_for():
     assert all(set(TRANSLATED_LANGUAGES) <= set(term) for term in glossary()["term"]), "a rendering per language"
     assert (TRANSLATIONS / "GLOSSARY.md").is_file()
 
+
+
+# --- wording that tests of single pages missed -----------------------------------------------------------
+
+ARABIC_IMPERATIVES = re.compile(
+    r"(?<![\u0621-\u064a])(?:أدخ[\u064b-\u0652]?ل|اخت[\u064b-\u0652]?ر|اضغط|انقر|املأ|اكتب|احذف|اترك|افتح)(?![\u0621-\u064a])")
+
+
+def test_arabic_asks_in_the_neutral_form():
+    """Requests read "يُرجى + masdar" (GLOSSARY.md), not a masculine imperative such as أدخِل or اختر."""
+    found = [form for message in catalogue("ar") if message.id for form in forms_of(message)
+             if ARABIC_IMPERATIVES.search(form)]
+    assert found == []
+
+
+def test_no_string_names_the_letter_right_before_its_title():
+    """The title begins "Open letter …": "the open letter “%(title)s”" said it twice, in every language."""
+    letter = next(term for term in glossary()["term"] if term["id"] == "letter")
+    with open(TRANSLATIONS / "messages.pot", "rb") as handle:
+        template = read_po(handle)
+    doubled = []
+    for language in ["en", *TRANSLATED_LANGUAGES]:
+        forms = letter["en"] if language == "en" else letter[language]["use"]
+        before_title = re.compile(rf"(?:{'|'.join(map(re.escape, forms))})\W{{0,4}}%\(title\)s")
+        catalog = template if language == "en" else catalogue(language)
+        for message in catalog:
+            texts = (message.id if isinstance(message.id, (tuple, list)) else (message.id,)) if language == "en" \
+                else forms_of(message)
+            doubled += [(language, text) for text in texts if message.id and before_title.search(text.lower())]
+    assert doubled == []
+
+
+def test_plain_text_emails_add_no_colon_after_a_string_that_has_one():
+    """"It wasn't me: remove this signature:" — a colon the template adds after a label that has one."""
+    call_then_colon = re.compile(r"""\{\{\s*_\(\s*"([^"]+)"[^}]*\}\}\s*:""")
+    problems = []
+    for path in sorted((PROJECT_ROOT / "templates" / "email").glob("*.txt")):
+        for match in call_then_colon.finditer(path.read_text(encoding="utf-8")):
+            msgid = match.group(1)
+            texts = [msgid] + [catalogue(language).get(msgid).string for language in TRANSLATED_LANGUAGES
+                               if catalogue(language).get(msgid) is not None]
+            if any(":" in str(text) for text in texts):
+                problems.append((path.name, msgid))
+    assert problems == []
+
+
+def test_every_paragraph_of_every_letter_ends_a_sentence():
+    """A paragraph that stops mid-sentence ("Because their very existence") is a sentence split in two."""
+    unfinished = []
+    for path in sorted(LETTERS.glob("*/*.md")):
+        body = path.read_text(encoding="utf-8").split("---", 2)[-1]
+        for block in _paragraphs(body):
+            last = block.splitlines()[-1].strip()
+            if block.startswith("#") or re.match(r"(\d+\.|[-*]) ", last):
+                continue
+            if last.rstrip("*_ ")[-1:] not in ".:;!?؟؛…»”\"'’)":
+                unfinished.append((path.parent.name + "/" + path.name, last[-40:]))
+    assert unfinished == []

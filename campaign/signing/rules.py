@@ -89,9 +89,9 @@ def _queue_verification(signature_id: int, signer_name: str | None, recipient: s
 
 
 def submit_signature(view: LetterView, language: str, details: SignatureDetails, address: ValidatedEmail,
-                     client_address: str | None) -> None:
+                     client_address: str | None) -> int | None:
     """Record a signature of the letter ``view`` shows (or answer a repeat of one) and queue the
-    right email, in one transaction."""
+    right email, in one transaction. Returns the new signature's id; None for a repeat."""
     if signing_paused():
         raise SigningPaused()
     now = utcnow()
@@ -105,12 +105,31 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
     signature_id = writes.insert_signature(row, now)
     if signature_id is None:
         _answer_repeat(view, address, row, language, details, now)
-        return
+        return None
     recipient = rows.mailbox(address)
     if _allow_email_to(row["email_hash"]):
         _queue_verification(signature_id, details.name, recipient, language, view, now, new=True)
     notices.hold_address(signature_id, recipient)
     db.session.commit()
+    return signature_id
+
+
+def drop_mistyped(view: LetterView, replaced_id: int, corrected: ValidatedEmail, details: SignatureDetails) -> bool:
+    """The person corrected the signature they had just made ("Wrong address? Correct it") and sent
+    it again: the first one, never confirmed, goes with the mail still waiting for it. Its reminder
+    would reach whoever owns a mistyped address, its confirm link would sign in this person's name,
+    and a mistyped organisation would wait beside the right one. Kept when the corrected form is the
+    same signature (same address, same organisation or person) or it was confirmed meanwhile."""
+    signature = db.session.get(Signature, replaced_id, with_for_update=True)
+    same = signature is not None and signature.email_hash == rows.address_columns(corrected)["email_hash"] \
+        and signature.signer_key == rows.signer_key(details.kind, details.organisation)
+    if signature is None or same or signature.letter_id != view.letter.id \
+            or signature.status is not SignatureStatus.PENDING:
+        db.session.rollback()
+        return False
+    _erase_signature(signature, "signature.replaced_by_signer")
+    db.session.commit()
+    return True
 
 
 def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:

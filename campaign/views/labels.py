@@ -85,6 +85,7 @@ ACTION_LABELS = {
     "signature.naming_changed_by_signer": _l("Signer chose named or counted only"),
     "signature.withdrawn": _l("Signature withdrawn by its signer"),
     "signature.not_me": _l("Signature removed: \"it wasn't me\""),
+    "signature.replaced_by_signer": _l("Unconfirmed signature removed: its signer sent a corrected one"),
     "login.succeeded": _l("Logged in"),
     "login.failed": _l("Failed login"),
     "logout": _l("Logged out"),

@@ -4,6 +4,7 @@ me") with their answers. Every page lives under its letter (see ``letter_route``
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 from flask import Response, current_app, g, make_response, redirect, render_template, request, session, url_for
@@ -26,6 +27,7 @@ from . import current_view, errors, letter_route, private_page, reader_blueprint
 
 bp = reader_blueprint("sign", __name__)
 SUBMITTED_KEY = "just_submitted"
+REPLACES = "replaces"
 
 
 def _blank_form_page(view: LetterView) -> Response:
@@ -64,11 +66,14 @@ def form() -> ResponseReturnValue:
         return _form_again(view, submitted, "too-fast")
     if submitted.validate() and submitted.validated_email is not None:
         try:
-            rules.submit_signature(view, g.lang, details_from(submitted.data), submitted.validated_email,
-                                   request.remote_addr)
+            new_signature = rules.submit_signature(view, g.lang, details_from(submitted.data),
+                                                   submitted.validated_email, request.remote_addr)
         except rules.SigningPaused:
             return private_page("public/sign_paused.html", 503, view=view)
-        _remember_submission(request.form)
+        replaced = _replaced_signature(request.form.get("replaces"))
+        if replaced:
+            rules.drop_mistyped(view, replaced, submitted.validated_email, details_from(submitted.data))
+        _remember_submission(request.form, new_signature)
         return redirect(url_for(".check_inbox"), 303)
     return private_page("public/sign.html", 422, view=view, form=submitted, failed=True)
 
@@ -94,13 +99,34 @@ def too_many(error: HTTPException) -> ResponseReturnValue:
     return _form_again(current_view(), SignatureForm(), "too-many", 429, seconds, minutes)
 
 
-def _remember_submission(typed: MultiDict[str, str]) -> None:
+def _remember_submission(typed: MultiDict[str, str], new_signature: int | None = None) -> None:
     """What the person typed, for the next page only: the address they used, a way back to the
     form to correct it, and a button to send the email again. It rides in their own session
     cookie, sealed (see ``crypto.seal_for_the_browser``), is taken out by that page, and is never looked
-    up, put in a URL or written to a log."""
-    session[SUBMITTED_KEY] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"], {
-        name: typed.get(name, "") for name in FORM_CONTRACT if name != "csrf_token" and typed.get(name)})
+    up, put in a URL or written to a log.
+
+    With it goes ``replaces``: which signature this submission made, sealed, for "correct it" to
+    take back if the address was mistyped (see ``rules.drop_mistyped``). Every submission carries one
+    of the same length, made or not (a repeat's is 0), so the page says nothing of the address."""
+    fields = {name: typed.get(name, "") for name in FORM_CONTRACT if name != "csrf_token" and typed.get(name)}
+    if new_signature is None and _replaced_signature(typed.get("replaces")) is not None:
+        fields[REPLACES] = typed["replaces"]  # the email sent again: the signature it is about is the same
+    else:
+        fields[REPLACES] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"], {
+            "signature": f"{new_signature or 0:020d}", "at": int(time.time())})
+    session[SUBMITTED_KEY] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"], fields)
+
+
+def _replaced_signature(sealed: str | None) -> int | None:
+    """The signature a "correct it" form came from, while its confirm link could still be used."""
+    if not sealed or len(sealed) > 400:
+        return None
+    opened = crypto.open_from_the_browser(current_app.config["SECRET_KEY"], sealed)
+    if not opened or not str(opened.get("signature", "")).isdigit() or not isinstance(opened.get("at"), int):
+        return None
+    if time.time() - opened["at"] > current_app.config["CONFIRM_TOKEN_HOURS"] * 3600:
+        return None
+    return int(opened["signature"])
 
 
 @bp.errorhandler(TokenInvalid)
@@ -119,8 +145,9 @@ def link_expired(error: TokenExpired) -> ResponseReturnValue:
 def check_inbox() -> ResponseReturnValue:
     """The same page whoever the address belongs to; the person who just typed it sees it there."""
     submitted = crypto.open_from_the_browser(current_app.config["SECRET_KEY"], session.pop(SUBMITTED_KEY, None))
+    replaces = submitted.pop(REPLACES, None) if submitted else None
     return private_page("public/check_inbox.html", hours=current_app.config["CONFIRM_TOKEN_HOURS"],
-                        submitted=submitted, sent_again=request.args.get("again") == "1")
+                        submitted=submitted, replaces=replaces, sent_again=request.args.get("again") == "1")
 
 
 @letter_route(bp, "/sign/correct", methods=["GET", "POST"])
