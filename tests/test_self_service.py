@@ -102,7 +102,13 @@ def test_news_opt_in_can_be_switched(app, client, db, manage_link):
 
 def test_withdraw_from_the_manage_page(app, client, db, manage_link):
     link = manage_link()
-    response = client.post(link + "/withdraw", data=csrf_of(client, link))
+    page = client.get(link).get_data(as_text=True)
+    assert f'href="{link}/withdraw"' in page and f'action="{link}/withdraw"' not in page, "no one-click withdrawal"
+    asked = client.get(link + "/withdraw")
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Withdraw my signature" in html and f'href="{link}"' in html
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 1, "opening the page changes nothing"
+    response = client.post(link + "/withdraw", data=csrf_of(client, link + "/withdraw"))
     assert response.status_code == 303 and response.headers["Location"] == "/en/sign/withdrawn"
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
     assert client.get(link).status_code == 404

@@ -497,3 +497,16 @@ def test_while_signing_is_paused_no_page_offers_a_sign_button(app, client, db, p
     rules.set_signing_paused(True)
     html = client.get(path).get_data(as_text=True)
     assert "/sign\"" not in html and "Signing is paused for a short while." in html
+
+
+def test_each_confirmation_email_names_the_signature_it_confirms(app, client, db, smtp):
+    """A coordinator signing for two organisations and as a person gets three emails: each says which."""
+    sign(client, email=EMAIL, organisation="Rights Collective")
+    sign(client, email=EMAIL, organisation="Digital Defenders")
+    sign(client, email=EMAIL, kind="individual", organisation="", name="Amal Haddad")
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    deliver(app)
+    texts = sorted(message.text for message in smtp.wait_for(3))
+    assert sum("Signed as: Rights Collective" in text for text in texts) == 1
+    assert sum("Signed as: Digital Defenders" in text for text in texts) == 1
+    assert sum("Signed as: Amal Haddad" in text for text in texts) == 1

@@ -52,8 +52,8 @@ def _held_address(signature_id: int) -> str | None:
     return crypto.release_held(current_app.config["EMAIL_HASH_KEY"], held.address_box)
 
 
-def reminder(recipient: str, language: str, view: LetterView, signer_name: str | None, links: dict[str, str],
-             now: dt.datetime) -> dict | None:
+def reminder(recipient: str, language: str, view: LetterView, signer_name: str | None, signed_as: str,
+             links: dict[str, str], now: dt.datetime) -> dict | None:
     """The reminder's row, due ``CONFIRM_REMINDER_HOURS`` from now, with the verification's links
     (None when reminders are off); its address waits in a box, not in clear, until it is sent. The
     caller queues it with the verification."""
@@ -61,7 +61,7 @@ def reminder(recipient: str, language: str, view: LetterView, signer_name: str |
     if not hours:
         return None
     row = rendering.message_row(EmailKind.REMINDER, recipient, language, letter_title=view.text.title,
-                                signer_name=signer_name, **links)
+                                signer_name=signer_name, signed_as=signed_as, **links)
     return {**row, "recipient": None, "recipient_box": crypto.hold(current_app.config["EMAIL_HASH_KEY"], recipient),
             "next_attempt_at": now + dt.timedelta(hours=hours)}
 

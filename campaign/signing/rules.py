@@ -73,15 +73,15 @@ def _allow_email_to(address_hash: str) -> bool:
 
 
 def _queue_verification(signature_id: int, signer_name: str | None, recipient: str, language: str,
-                        view: LetterView, now: dt.datetime, *, new: bool) -> None:
+                        view: LetterView, now: dt.datetime, *, new: bool, signed_as: str) -> None:
     """A confirm link now and, unless one was ever queued for this signature (never for a ``new``
     one), a reminder with the same link for later: both written with one statement."""
     links, tokens = new_links(language, now, confirm=True)
     messages = [rendering.message_row(
         EmailKind.VERIFICATION, recipient, language, letter_title=view.text.title, signer_name=signer_name,
-        confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **links,
+        signed_as=signed_as, confirm_hours=current_app.config["CONFIRM_TOKEN_HOURS"], **links,
     )]
-    reminder = notices.reminder(recipient, language, view, signer_name, links, now) \
+    reminder = notices.reminder(recipient, language, view, signer_name, signed_as, links, now) \
         if new or not notices.has_reminder(signature_id) else None
     if reminder is not None:
         messages.append(reminder)
@@ -108,7 +108,8 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
         return None
     recipient = rows.mailbox(address)
     if _allow_email_to(row["email_hash"]):
-        _queue_verification(signature_id, details.name, recipient, language, view, now, new=True)
+        _queue_verification(signature_id, details.name, recipient, language, view, now, new=True,
+                            signed_as=label_for(details.kind, details.organisation, details.name))
     notices.hold_address(signature_id, recipient)
     db.session.commit()
     return signature_id
@@ -149,7 +150,11 @@ def _claim_email_slot(signature_id: int, now: dt.datetime) -> bool:
 
 def signer_label(signature: Signature) -> str:
     """How a signature is named to its own signer: the organisation, or the person."""
-    return (signature.organisation if signature.kind is SignatureKind.ORGANISATION else signature.name) or ""
+    return label_for(signature.kind, signature.organisation, signature.name)
+
+
+def label_for(kind: SignatureKind, organisation: str | None, name: str | None) -> str:
+    return (organisation if kind is SignatureKind.ORGANISATION else name) or ""
 
 
 def _answer_repeat(view: LetterView, address: ValidatedEmail, row: dict, language: str,
@@ -168,7 +173,8 @@ def _answer_repeat(view: LetterView, address: ValidatedEmail, row: dict, languag
     if existing.status is SignatureStatus.PENDING:
         for name in (*FIELD_NAMES, "search_text", "language"):
             setattr(existing, name, row[name])
-        _queue_verification(existing.id, existing.name, recipient, language, view, now, new=False)
+        _queue_verification(existing.id, existing.name, recipient, language, view, now, new=False,
+                            signed_as=signer_label(existing))
     else:
         writes.write_mail(existing.id, _already_signed_mail(existing, recipient, language, view, now))
     db.session.commit()
@@ -189,7 +195,8 @@ def send_again(view: LetterView, language: str, address: ValidatedEmail) -> None
         return
     recipient = rows.mailbox(address)
     if target.status is SignatureStatus.PENDING:
-        _queue_verification(target.id, target.name, recipient, language, view, now, new=False)
+        _queue_verification(target.id, target.name, recipient, language, view, now, new=False,
+                            signed_as=signer_label(target))
     else:
         writes.write_mail(target.id, _already_signed_mail(target, recipient, language, view, now))
     db.session.commit()
@@ -258,7 +265,8 @@ def renew_confirmation(token: str, address: ValidatedEmail, language: str, view:
         and _claim_email_slot(signature.id, now)
         and _allow_email_to(signature.email_hash)
     ):
-        _queue_verification(signature.id, signature.name, rows.mailbox(address), language, view, now, new=False)
+        _queue_verification(signature.id, signature.name, rows.mailbox(address), language, view, now, new=False,
+                            signed_as=signer_label(signature))
     db.session.commit()
 
 

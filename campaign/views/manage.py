@@ -69,10 +69,14 @@ def news(token: str) -> ResponseReturnValue:
     return redirect(url_for(".page", token=token), 303)
 
 
-@letter_route(bp, "/sign/manage/<token:token>/withdraw", methods=["POST"])
+@letter_route(bp, "/sign/manage/<token:token>/withdraw", methods=["GET", "POST"])
 def withdraw(token: str) -> ResponseReturnValue:
-    _signature(token)
-    if ButtonForm().validate():
+    """Withdrawing cannot be undone: the manage page's button leads here, to say what goes and ask
+    once more (the same page as the emailed withdraw link's); only this page's button withdraws."""
+    signature = _signature(token)
+    form = ButtonForm()
+    if request.method == "POST" and form.validate():
         self_service.withdraw(token)
         return redirect(url_for("sign.withdrawn"), 303)
-    return redirect(url_for(".page", token=token), 303)
+    return private_page("public/withdraw.html", form=form, signature=signature,
+                        back=url_for(".page", token=token))
