@@ -265,3 +265,20 @@ def test_logging_out_reads_as_such_in_the_audit_trail(app, client, db, admin):
     log_in(client, admin, code=totp_code(admin))
     html = client.get("/admin/audit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Déconnexion" in html and ">logout<" not in html
+
+
+def test_who_acted_and_languages_read_in_words_in_the_readers_language(app, client, db, admin):
+    """Not "signer", "rule:individuals" or "es": the audit trail and the queue speak the page's language."""
+    from campaign.moderation import audit
+
+    from .factories import make_signature
+
+    audit.record(None, "signer", "signature.withdrawn", "signature", 1)
+    audit.record(None, "rule:individuals", "signature.approved", "signature", 2)
+    db.session.commit()
+    html = client.get("/admin/audit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Le ou la signataire" in html and "Règle de publication\u00a0: personnes" in html
+    assert ">signer<" not in html and "rule:individuals" not in html
+    make_signature(language="es")
+    queue = client.get("/admin/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert ">الإسبانية<" in queue and ">es<" not in queue

@@ -290,3 +290,9 @@ def test_the_cached_blank_form_gives_each_reader_their_own_token(app, db):
     assert first.post("/ar/sign", data={**first_fields, **signature_data(email="a@example.org")}).status_code == 303
     assert second.post("/ar/sign", data={**second_fields, **signature_data(email="b@example.org")}).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 2
+
+
+def test_the_list_of_problems_follows_each_languages_punctuation(app, client, db):
+    """French puts a no-break space before the colon between a field's name and its problem."""
+    html = post_form(client, "fr", email="nope", name="").get_data(as_text=True)
+    assert re.search(r'<li><a href="#email">[^<:]+\u00a0: ', html), "« Adresse e-mail : … »"

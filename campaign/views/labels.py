@@ -103,6 +103,15 @@ ACTION_LABELS = {
     "signing.paused": _l("Signing paused"),
     "signing.resumed": _l("Signing resumed"),
 }
+#: Who acted, when it was not an account: the signer, the server's command line, a publication rule, the purge.
+ACTOR_LABELS = {
+    "signer": _l("The signer"),
+    "cli": _l("Command line on the server"),
+    "rule:individuals": _l("Publication rule: individuals"),
+    "rule:all-unflagged": _l("Publication rule: everything without a warning"),
+    "purge": _l("Automatic deletion"),
+    "unknown account": _l("Unknown account"),
+}
 TARGET_LABELS = {"signature": _l("Signature"), "admin_user": _l("Account"), "site": _l("Site")}
 
 
@@ -259,5 +268,6 @@ def init_app(app: Flask) -> None:
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS,
         link_purpose_labels=LINK_PURPOSE_LABELS, source_label=source_label,
         mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes, action_labels=ACTION_LABELS,
-        target_labels=TARGET_LABELS, audit_changes=audit_changes,
+        target_labels=TARGET_LABELS, audit_changes=audit_changes, actor_labels=ACTOR_LABELS,
+        language_name=i18n.language_name,
     )

@@ -266,7 +266,7 @@ class SignatureForm(CampaignForm):
                 self.organisation.errors.append(_l("Enter the name of the organisation."))
                 valid = False
             if not self.consent_publish.data:
-                self.consent_publish.errors.append(_l("An organisation's signature is public: tick this box to sign."))
+                self.consent_publish.errors.append(_l("An organisation's signature is public. Please tick this box to sign."))
                 valid = False
         if self.repeated_fields:
             self.form_errors.append(_l("The form was sent with repeated fields. Please submit it again."))

@@ -51,6 +51,14 @@ def describe(code: str) -> Language:
     )
 
 
+def language_name(code: str) -> str:
+    """A language's name in the language of the page (in Arabic: الإسبانية, not Español), for lists
+    and tables read in one language; the language switch keeps each name in its own language."""
+    reader = Locale.parse(describe(current_language()).babel_locale)
+    name = Locale.parse(describe(code).babel_locale).get_display_name(reader) or code
+    return name[:1].upper() + name[1:]
+
+
 def supported_codes() -> list[str]:
     return list(current_app.config["LANGUAGES"])
 

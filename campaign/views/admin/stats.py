@@ -25,6 +25,7 @@ def dashboard() -> ResponseReturnValue:
     window = int(parameters.lenient_choice(request.args, "days", [str(days) for days in stats.WINDOWS])
                  or stats.DEFAULT_WINDOW)
     figures = stats.cached_dashboard(letter.id, window)
+    view = letters.letter_in_language(letter, i18n.current_language())
     labels = (_("Submitted"), _("Confirmed"), _("Published"))
     columns = ("submitted", "confirmed", "published")
     series = [charts.Series(label, [getattr(day, column) for day in figures.days], colour, dashes)
@@ -34,8 +35,9 @@ def dashboard() -> ResponseReturnValue:
                                rtl=i18n.describe(i18n.current_language()).direction == "rtl")
     return render_template(
         "admin/stats.html", figures=figures, letter=letter, letters=every_letter, windows=stats.WINDOWS,
+        letter_title=view.text.title if view else letter.slug,
         chart=chart, series=series, legend_swatch=charts.legend_swatch, rate=stats.rate,
         format_percent=format_percent, format_timedelta=format_timedelta,
-        language_name=lambda code: i18n.describe(code).name if code in i18n.supported_codes() else code,
+        language_name=lambda code: i18n.language_name(code) if code in i18n.supported_codes() else code,
         kind_label=lambda code: KIND_LABELS.get(code, code),
     )
