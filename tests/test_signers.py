@@ -510,3 +510,11 @@ def test_each_confirmation_email_names_the_signature_it_confirms(app, client, db
     assert sum("Signed as: Rights Collective" in text for text in texts) == 1
     assert sum("Signed as: Digital Defenders" in text for text in texts) == 1
     assert sum("Signed as: Amal Haddad" in text for text in texts) == 1
+
+
+def test_a_persons_organisation_reads_as_their_affiliation(app, client, db, smtp):
+    """A person signing with their university beside their name does not sign on its behalf."""
+    sign(client, email=EMAIL, kind="individual", organisation="Beirut University", name="Amal Haddad")
+    deliver(app)
+    page = client.get(links_in(smtp.wait_for(1)[0].text)["confirm"]).get_data(as_text=True)
+    assert "<dt>Affiliation</dt>" in page and "<dt>Organisation</dt>" not in page
