@@ -46,14 +46,13 @@ SERIES_STYLES = (("#1f4e79", None), (ACCENT, "7 4"), ("#1d5e2f", "2 3"))
 
 def _both(draw: Callable[[int], str]) -> Markup:
     """The wide and the compact drawing of one chart; the stylesheet shows the one that fits."""
-    wide = draw(WIDE).replace('class="chart"', 'class="chart chart--wide"', 1)
-    compact = draw(COMPACT).replace('class="chart"', 'class="chart chart--compact"', 1)
-    return Markup(wide + compact)
+    return Markup(draw(WIDE) + draw(COMPACT))
 
 
 def _svg(width: int, height: int, label: str) -> str:
+    size = "wide" if width == WIDE else "compact"
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(label)}" class="chart" direction="ltr">')
+            f'aria-label="{escape(label)}" class="chart chart--{size}" direction="ltr">')
 
 
 def _nice_step(highest: int, lowest: int = 0) -> int:
