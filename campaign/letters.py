@@ -2,7 +2,8 @@
 
 A letter is a folder ``LETTERS_DIR/<slug>/`` holding one Markdown file per language,
 ``<language>.md``, each with YAML front matter. The original carries the letter's metadata
-(``published``, ``contact``, ``drafted_by``); translations carry ``translated_from`` and their
+(``published``, ``contact``, ``drafted_by``, and optionally ``closes_at`` and ``goal``, see
+``file_settings``); translations carry ``translated_from`` and their
 own ``title``. Adding a letter is adding a folder.
 """
 
@@ -49,6 +50,8 @@ class LetterFile:
     published: dt.date | None = None
     contact: str | None = None
     drafted_by: tuple[str, ...] = ()
+    closes_at: dt.datetime | None = None
+    goal: int | None = None
 
     @property
     def version(self) -> str:
@@ -108,6 +111,7 @@ def parse_letter_file(path: Path) -> LetterFile:
             raise LetterFileError(f"{path}: 'drafted_by' must be a list of names.")
     if not body.strip():
         raise LetterFileError(f"{path}: the letter text is empty.")
+    closes_at, goal = file_settings(path, meta) if translated_from is None else (None, None)
 
     return LetterFile(
         path=path,
@@ -119,7 +123,27 @@ def parse_letter_file(path: Path) -> LetterFile:
         published=published if translated_from is None else None,
         contact=meta.get("contact") if translated_from is None else None,
         drafted_by=tuple(drafted_by) if translated_from is None else (),
+        closes_at=closes_at,
+        goal=goal,
     )
+
+
+def file_settings(path: Path, meta: dict) -> tuple[dt.datetime | None, int | None]:
+    """The original's optional ``closes_at`` and ``goal``. ``closes_at`` is a time with its zone
+    (``2027-03-08T12:00:00+01:00``) or a date, which closes at the end of that day, UTC."""
+    closes_at = meta.get("closes_at")
+    if isinstance(closes_at, dt.datetime):
+        if closes_at.tzinfo is None:
+            raise LetterFileError(f"{path}: 'closes_at' needs its time zone, e.g. 2027-03-08T12:00:00+00:00.")
+        closes_at = closes_at.astimezone(dt.timezone.utc)
+    elif isinstance(closes_at, dt.date):
+        closes_at = dt.datetime.combine(closes_at + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    elif closes_at is not None:
+        raise LetterFileError(f"{path}: 'closes_at' must be a date (YYYY-MM-DD) or a time with its zone.")
+    goal = meta.get("goal")
+    if goal is not None and (type(goal) is not int or goal < 1):
+        raise LetterFileError(f"{path}: 'goal' must be a whole number above zero.")
+    return closes_at, goal
 
 
 def read_letter_folder(folder: Path, languages: list[str]) -> list[LetterFile]:
@@ -160,6 +184,7 @@ def load_letters(directory: Path, languages: list[str], *, list_drafters: bool =
         letter.published_on = original.published
         letter.contact = original.contact
         letter.drafted_by = list(original.drafted_by)
+        _apply_file_settings(letter, original)
         db.session.flush()
 
         for letter_file in files:
@@ -192,6 +217,18 @@ def load_letters(directory: Path, languages: list[str], *, list_drafters: bool =
             _list_drafters(letter, original)
     db.session.commit()
     return report
+
+
+def _apply_file_settings(letter: Letter, original: LetterFile) -> None:
+    """A closing time or goal the file changed since it was last loaded replaces the letter's; one
+    the file did not change leaves what an admin set in the browser."""
+    said = {"closes_at": original.closes_at.isoformat() if original.closes_at else None, "goal": original.goal}
+    last = letter.file_settings or {}
+    if said["closes_at"] != last.get("closes_at"):
+        letter.closes_at = original.closes_at
+    if said["goal"] != last.get("goal"):
+        letter.goal = original.goal
+    letter.file_settings = said
 
 
 #: The country of an entry whose country nobody gave (ISO 3166's code for "unknown").
@@ -259,11 +296,13 @@ class LetterInfo:
     published_on: dt.date
     contact: str
     drafted_by: tuple[str, ...]
+    closes_at: dt.datetime | None = None
+    goal: int | None = None
 
     @classmethod
     def of(cls, letter: Letter) -> LetterInfo:
         return cls(letter.id, letter.slug, letter.original_language, letter.published_on, letter.contact,
-                   tuple(letter.drafted_by))
+                   tuple(letter.drafted_by), letter.closes_at, letter.goal)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ from .signatures import (
     SignatureToken,
     TokenPurpose,
 )
+from .timeline import TimelineEvent, TimelineFile, TimelineKind, TimelineText
 
 __all__ = [
     "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "HeldAddress", "Letter", "LetterText",
     "LoginThrottle", "OutboxMessage", "OutboxStatus", "PublishedDay", "PublishedTally", "Signature", "SignatureKind",
-    "SignatureStatus", "SignatureToken", "SiteSetting", "TokenPurpose", "UTCDateTime", "enum_column", "utcnow",
+    "SignatureStatus", "SignatureToken", "SiteSetting", "TimelineEvent", "TimelineFile", "TimelineKind",
+    "TimelineText", "TokenPurpose", "UTCDateTime", "enum_column", "utcnow",
 ]

@@ -25,6 +25,15 @@ class Letter(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     list_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+    #: Signing stops at this moment (``None``: open); from the letter's file or set by an admin.
+    closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: The first goal shown beside the count; the next ones follow by rule (``lifecycle.goals``).
+    goal: Mapped[int | None] = mapped_column(Integer)
+    #: The highest goal whose reaching is on the timeline: it is recorded once, whoever publishes.
+    goal_reached: Mapped[int | None] = mapped_column(Integer)
+    #: What the letter's file said of ``closes_at`` and ``goal`` when last loaded: a file's value is
+    #: applied when it changes, so loading again never undoes what an admin set in the browser.
+    file_settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     texts: Mapped[list[LetterText]] = relationship(back_populates="letter", order_by="LetterText.id")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, delete, func, select, update
 
 from ..extensions import db, upsert
+from ..lifecycle import goals
 from ..models import Letter, PublishedDay, PublishedTally, Signature, SignatureKind, SignatureStatus, utcnow
 
 ORGANISATIONS = "organisation"
@@ -48,6 +49,8 @@ def _adjust(signature: Signature, delta: int) -> None:
                              "country": signature.country}, delta, {"updated_at": now})
     _upsert(PublishedDay, {"letter_id": signature.letter_id, "day": now.date()}, delta)
     touch(signature.letter_id)
+    if delta > 0:
+        goals.note_progress(signature.letter_id, published_count(signature.letter_id))
 
 
 def count_published(signature: Signature) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 
 from ..crypto import client_network, digests_match, keyed_hash
 from ..extensions import db, upsert
+from ..lifecycle import closing
 from ..letters import LetterView
 from ..mail import outbox, rendering
 from ..mail.rendering import EmailKind
@@ -67,6 +68,12 @@ def set_signing_paused(paused: bool, actor: AdminUser | None = None, actor_label
     caches.put(caches.signing_paused_key(), paused, current_app.config["SIGNING_PAUSE_CACHE_SECONDS"])
 
 
+def _refuse_if_closed(view: LetterView) -> None:
+    """A closed letter takes no signature and sends no new link: links already sent keep working."""
+    if closing.has_closed(view.letter.closes_at) and view.letter.closes_at is not None:
+        raise closing.SigningClosed(view.letter.closes_at)
+
+
 def _allow_email_to(address_hash: str) -> bool:
     """At most ``VERIFICATION_EMAIL_LIMIT`` messages a day to one address, counted in the shared store."""
     return hit(current_app.config["VERIFICATION_EMAIL_LIMIT"], "verification-email", address_hash)
@@ -94,6 +101,7 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
     right email, in one transaction. Returns the new signature's id; None for a repeat."""
     if signing_paused():
         raise SigningPaused()
+    _refuse_if_closed(view)
     now = utcnow()
     network = client_network(client_address)
     row = rows.signature_row(
@@ -185,6 +193,7 @@ def send_again(view: LetterView, language: str, address: ValidatedEmail) -> None
     address gets a fresh link, or, all confirmed, the address gets what it has signed; within the
     pause between two emails and the day's cap, and nothing at all for an address that has not
     signed (the page says the same either way)."""
+    _refuse_if_closed(view)
     now = utcnow()
     signed = db.session.scalars(select(Signature).where(
         Signature.letter_id == view.letter.id, Signature.email_hash == rows.email_hash(address),
@@ -255,6 +264,7 @@ def confirm(token: str) -> Signature:
 
 def renew_confirmation(token: str, address: ValidatedEmail, language: str, view: LetterView) -> None:
     """Send a fresh confirm link for an expired one, if the address given is the one that signed."""
+    _refuse_if_closed(view)
     found = find_token(token, TokenPurpose.CONFIRM, allow_expired=True)
     signature = found.signature
     now = utcnow()

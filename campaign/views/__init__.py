@@ -18,7 +18,9 @@ from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..extensions import db
+from ..lifecycle import closing
 from ..models import Letter, Signature
+from ..signing import rules
 from ..signing.tokens import TokenInvalid
 from ..web import i18n
 from ..web.headers import private_response
@@ -61,6 +63,11 @@ def current_letter() -> letters.LetterInfo:
     if info is None:
         abort(404)
     return info
+
+
+def signing_now(letter: letters.LetterInfo) -> closing.Signing:
+    """Whether pages of this letter offer to sign now (see ``closing.Signing``)."""
+    return closing.signing_of(letter.closes_at, rules.signing_paused())
 
 
 def current_view() -> letters.LetterView:

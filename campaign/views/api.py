@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
 from .. import letters
+from ..lifecycle import closing, goals, timeline
 from ..models import Letter, SignatureKind
 from ..publication import counts as tallies
 from ..publication import listing as publication
+from ..signing import rules
 from ..web import i18n, parameters
 from ..web.headers import public_response
 from .openapi import openapi_document
@@ -40,6 +44,9 @@ def _json(payload: object, status: int = 200) -> Response:
 def letter(slug: str) -> ResponseReturnValue:
     found = _letter(slug)
     counts = tallies.counts(found.id)
+    info = letters.LetterInfo.of(found)
+    signing = closing.signing_of(found.closes_at, rules.signing_paused())
+    progress = goals.progress(found.goal, counts.total)
     titles = {text.language: text.title for text in found.texts if text.current}
     return _json({
         "slug": found.slug,
@@ -59,8 +66,13 @@ def letter(slug: str) -> ResponseReturnValue:
                 if groups["organisations"] or groups["individuals"]
             ],
         },
+        "signing": {"open": signing.open, "paused": signing.paused, "closes_at": _time(found.closes_at)},
+        "stage": timeline.stage(info),
+        "goal": {"first": found.goal, "next": progress.goal if progress else None},
         "links": {
             "letter": {code: i18n.absolute_url("letter.page", lang=code, slug=found.slug) for code in titles},
+            "timeline": i18n.absolute_url("api.timeline_events", slug=found.slug),
+            "timeline_atom": {code: i18n.absolute_url("timeline.atom", lang=code, slug=found.slug) for code in titles},
             "signatories": i18n.absolute_url("api.signatories", slug=found.slug),
             "history": i18n.absolute_url("api.history", slug=found.slug),
         },
@@ -109,6 +121,25 @@ def history(slug: str) -> ResponseReturnValue:
         {"date": day.day.isoformat(), "published": day.published, "cumulative": day.cumulative}
         for day in tallies.history(found.id)
     ]})
+
+
+@bp.get("/letters/<slug:slug>/timeline")
+def timeline_events(slug: str) -> ResponseReturnValue:
+    """The timeline, newest first, with each event's words in every language they were written in."""
+    info = letters.LetterInfo.of(_letter(slug))
+    return _json({"data": [{
+        "id": entry.anchor,
+        "kind": entry.kind,
+        "at": _time(entry.at),
+        "goal": entry.goal,
+        "texts": {code: {"title": words.title, "summary": words.summary} for code, words in entry.texts},
+        "link": entry.link,
+        "file": i18n.absolute_url("files.timeline_file", name=entry.file.name) if entry.file else None,
+    } for entry in timeline.entries(info, info.original_language)]})
+
+
+def _time(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 @bp.get("/openapi.json")

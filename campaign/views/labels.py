@@ -8,10 +8,11 @@ import enum
 from dataclasses import dataclass
 
 from flask import Flask
-from flask_babel import format_datetime, ngettext
+from flask_babel import format_datetime, format_number, get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..lifecycle import timeline
 from ..models import Signature
 from ..moderation import flags
 from ..signing.fields import FIELD_NAMES, RECORD_COLUMNS, SIGNER_FIELDS
@@ -102,6 +103,12 @@ ACTION_LABELS = {
     "export.downloaded": _l("Signatures exported"),
     "signing.paused": _l("Signing paused"),
     "signing.resumed": _l("Signing resumed"),
+    "letter.closed": _l("Signing closed"),
+    "letter.reopened": _l("Signing reopened"),
+    "letter.closing_set": _l("Closing date set"),
+    "letter.goal_set": _l("Goal set"),
+    "timeline.recorded": _l("Event added to the timeline"),
+    "timeline.removed": _l("Event removed from the timeline"),
 }
 #: Who acted, when it was not an account: the signer, the server's command line, a publication rule, the purge.
 ACTOR_LABELS = {
@@ -112,7 +119,35 @@ ACTOR_LABELS = {
     "purge": _l("Automatic deletion"),
     "unknown account": _l("Unknown account"),
 }
-TARGET_LABELS = {"signature": _l("Signature"), "admin_user": _l("Account"), "site": _l("Site")}
+TARGET_LABELS = {"signature": _l("Signature"), "admin_user": _l("Account"), "site": _l("Site"), "letter": _l("Letter")}
+#: What a timeline event is called when it has no words of its own (and the feed's categories).
+TIMELINE_KIND_LABELS = {
+    "published": _l("The letter was published"),
+    "closed": _l("Signing closed"),
+    "reopened": _l("Signing reopened"),
+    "delivered": _l("The letter was delivered"),
+    "response": _l("A response was received"),
+}
+
+#: Where a letter stands (``lifecycle.timeline.stage``).
+STAGE_LABELS = {
+    "open": _l("Open for signatures"),
+    "closed": _l("Signing closed"),
+    "delivered": _l("Delivered"),
+    "answered": _l("Answered"),
+}
+
+
+def timeline_heading(entry: timeline.Entry) -> str:
+    """An event's heading in the page's language: its own words if an admin wrote them."""
+    if entry.words is not None:
+        return entry.words.title
+    if entry.kind == "goal_reached" and entry.goal is not None:
+        # The count written as the page's language writes numbers (1,000 / 1 000 / ١٬٠٠٠).
+        words = get_translations().ungettext("Goal reached: %(num)s signature", "Goal reached: %(num)s signatures",
+                                             entry.goal)
+        return words % {"num": format_number(entry.goal)}
+    return str(TIMELINE_KIND_LABELS.get(entry.kind, entry.kind))
 
 
 @dataclass(frozen=True)
@@ -139,6 +174,8 @@ def audit_changes(before: dict | None, after: dict | None, target_type: str = "s
     if target_type == "admin_user":
         labels: dict[str, object] = dict(ACCOUNT_RECORD_LABELS)
         read = _account_value
+    elif target_type == "letter":
+        labels, read = dict(LETTER_RECORD_LABELS), _letter_value
     else:
         labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
         read = _recorded
@@ -146,6 +183,34 @@ def audit_changes(before: dict | None, after: dict | None, target_type: str = "s
     return [Change(labels.get(name, name), read(name, before[name]) if name in before else None,
                    read(name, after[name]) if name in after else None)
             for name in dict.fromkeys([*before, *after])]
+
+
+#: What an audit entry about a letter's lifecycle or timeline records.
+LETTER_RECORD_LABELS = {
+    "closes_at": _l("Closing date (UTC)"),
+    "goal": _l("Goal"),
+    "event": _l("Event number"),
+    "kind": _l("Event"),
+    "occurred_at": _l("When (UTC)"),
+    "languages": _l("Languages"),
+    "titles": _l("Headings"),
+    "link": _l("Link"),
+    "file": _l("File (SHA-256)"),
+}
+
+
+def _letter_value(name: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if name == "kind":
+        return str(TIMELINE_KIND_LABELS.get(str(value), value))
+    if name in ("closes_at", "occurred_at") and isinstance(value, str):
+        return format_datetime(dt.datetime.fromisoformat(value), "medium")
+    if name == "languages" and isinstance(value, list):
+        return ", ".join(i18n.language_name(code) for code in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{i18n.language_name(code)}: {text}" for code, text in value.items())
+    return str(value)
 
 
 def _account_value(name: str, value: object) -> str:
@@ -269,5 +334,5 @@ def init_app(app: Flask) -> None:
         link_purpose_labels=LINK_PURPOSE_LABELS, source_label=source_label,
         mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes, action_labels=ACTION_LABELS,
         target_labels=TARGET_LABELS, audit_changes=audit_changes, actor_labels=ACTOR_LABELS,
-        language_name=i18n.language_name,
+        language_name=i18n.language_name, timeline_heading=timeline_heading, stage_labels=STAGE_LABELS,
     )

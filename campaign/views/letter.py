@@ -10,12 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..publication import counts, listing
-from ..signing import rules
+from ..lifecycle import goals, timeline
 from ..web import caches, i18n, replay
 from ..web.headers import public_response
-from . import current_view, letter_route, reader_blueprint
+from . import current_view, letter_route, reader_blueprint, signing_now
 
 LATEST_ORGANISATIONS = 30
+RECENT_EVENTS = 3
 root = Blueprint("root", __name__)
 bp = reader_blueprint("letter", __name__)
 
@@ -32,16 +33,18 @@ def choose_language() -> ResponseReturnValue:
 def page() -> ResponseReturnValue:
     """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language;
     a cached answer touches neither the templates nor the database."""
-    paused = rules.signing_paused()
-    key = caches.letter_page_key(g.letter_slug, g.lang, paused)
+    view = current_view()
+    signing = signing_now(view.letter)
+    key = caches.letter_page_key(g.letter_slug, g.lang, signing)
     html = caches.get(key)
     if html is None:
-        view = current_view()
+        count = counts.published_count(view.letter.id)
         html = caches.put(key, render_template(
-            "public/letter.html", view=view, published_count=counts.published_count(view.letter.id),
+            "public/letter.html", view=view, published_count=count, progress=goals.progress(view.letter.goal, count),
+            stage=timeline.stage(view.letter), recent_events=timeline.entries(view.letter, g.lang)[:RECENT_EVENTS],
             all_letters=letters.all_letters(), share_url=i18n.absolute_url("letter.page"),
             share_title=view.text.title, drafters=listing.drafting_organisations(view.letter.id),
-            latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing_paused=paused,
+            latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing=signing,
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return shared_page_response(key, html)
 

@@ -69,6 +69,13 @@ def openapi_document(site_url: str) -> dict:
                 ],
                 "responses": {**_ok("SignatoryPage", "One page of signatories."), "400": ERROR, "404": ERROR},
             }},
+            "/letters/{slug}/timeline": {"get": {
+                "operationId": "getTimeline",
+                "summary": "What happened to the letter, newest first: published, goals reached, closed, "
+                           "reopened, delivered, answered.",
+                "parameters": [SLUG],
+                "responses": {**_ok("Timeline", "The timeline."), "404": ERROR},
+            }},
             "/letters/{slug}/history": {"get": {
                 "operationId": "getHistory", "summary": "Signatures published per day, and the running total.",
                 "parameters": [SLUG],
@@ -79,7 +86,7 @@ def openapi_document(site_url: str) -> dict:
             "Letter": {
                 "type": "object",
                 "required": ["slug", "title", "original_language", "languages", "published_on", "drafted_by",
-                             "counts", "links"],
+                             "counts", "signing", "stage", "goal", "links"],
                 "properties": {
                     "slug": {"type": "string"},
                     "title": {"type": "object", "additionalProperties": {"type": "string"},
@@ -89,6 +96,22 @@ def openapi_document(site_url: str) -> dict:
                     "published_on": {"type": "string", "format": "date"},
                     "drafted_by": {"type": "array", "items": {"type": "string"}},
                     "counts": {"$ref": "#/components/schemas/Counts"},
+                    "signing": {
+                        "type": "object", "required": ["open", "paused", "closes_at"],
+                        "properties": {
+                            "open": {"type": "boolean", "description": "Whether the letter takes signatures now."},
+                            "paused": {"type": "boolean", "description": "Signing paused for a while (every letter)."},
+                            "closes_at": {"type": ["string", "null"], "format": "date-time",
+                                          "description": "When signing closes or closed (UTC); null: no closing date."},
+                        },
+                    },
+                    "stage": {"type": "string", "enum": ["open", "closed", "delivered", "answered"]},
+                    "goal": {
+                        "type": "object", "required": ["first", "next"],
+                        "description": "Once the count reaches a goal, the next is the next of 1, 2, 5 × 10ⁿ above it.",
+                        "properties": {"first": {"type": ["integer", "null"], "minimum": 1},
+                                       "next": {"type": ["integer", "null"], "minimum": 1}},
+                    },
                     "links": {"type": "object"},
                 },
             },
@@ -141,6 +164,28 @@ def openapi_document(site_url: str) -> dict:
                     "properties": {"date": {"type": "string", "format": "date"}, "published": {"type": "integer"},
                                    "cumulative": {"type": "integer"}},
                 }}},
+            },
+            "Timeline": {
+                "type": "object", "required": ["data"],
+                "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/TimelineEvent"}}},
+            },
+            "TimelineEvent": {
+                "type": "object", "additionalProperties": False,
+                "required": ["id", "kind", "at", "goal", "texts", "link", "file"],
+                "properties": {
+                    "id": {"type": "string", "description": "Stable within the timeline (the page's anchor)."},
+                    "kind": {"type": "string",
+                             "enum": ["published", "goal_reached", "closed", "reopened", "delivered", "response"]},
+                    "at": {"type": "string", "format": "date-time"},
+                    "goal": {"type": ["integer", "null"], "description": "For goal_reached: the goal."},
+                    "texts": {"type": "object", "description": "Heading and summary by language code (for "
+                                                                 "deliveries and responses).",
+                              "additionalProperties": {"type": "object", "required": ["title", "summary"],
+                                                       "properties": {"title": {"type": "string"},
+                                                                      "summary": {"type": "string"}}}},
+                    "link": NULLABLE_STRING,
+                    "file": {**NULLABLE_STRING, "description": "A photo of the delivery, or the response as a PDF."},
+                },
             },
             "Error": {
                 "type": "object", "required": ["error"],

@@ -3,6 +3,7 @@ me") with their answers. Every page lives under its letter (see ``letter_route``
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from .. import crypto
+from ..lifecycle import closing
 from ..extensions import csrf
 from ..letters import LetterView
 from ..models import SignatureStatus, TokenPurpose, utcnow
@@ -23,7 +25,7 @@ from ..signing.tokens import TokenExpired, TokenInvalid, find_token
 from ..web import caches, i18n, limits, skeletons
 from ..web.forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..web.headers import private_response
-from . import current_view, errors, letter_route, private_page, reader_blueprint, scope_to_letter_of
+from . import current_view, errors, letter_route, private_page, reader_blueprint, scope_to_letter_of, signing_now
 
 bp = reader_blueprint("sign", __name__)
 SUBMITTED_KEY = "just_submitted"
@@ -52,7 +54,10 @@ def _blank_form_page(view: LetterView) -> Response:
 @csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
 def form() -> ResponseReturnValue:
     view = current_view()
-    if rules.signing_paused():
+    signing = signing_now(view.letter)
+    if signing.closed_at is not None:
+        return _closed_page(signing.closed_at)
+    if signing.paused:
         return private_page("public/sign_paused.html", 503, view=view)
     if request.method == "GET":
         return _blank_form_page(view)
@@ -70,12 +75,25 @@ def form() -> ResponseReturnValue:
                                                    submitted.validated_email, request.remote_addr)
         except rules.SigningPaused:
             return private_page("public/sign_paused.html", 503, view=view)
+        except closing.SigningClosed as closed:
+            return _closed_page(closed.closed_at)
         replaced = _replaced_signature(request.form.get("replaces"))
         if replaced:
             rules.drop_mistyped(view, replaced, submitted.validated_email, details_from(submitted.data))
         _remember_submission(request.form, new_signature)
         return redirect(url_for(".check_inbox"), 303)
     return private_page("public/sign.html", 422, view=view, form=submitted, failed=True)
+
+
+@bp.errorhandler(closing.SigningClosed)
+def _closed(error: closing.SigningClosed) -> ResponseReturnValue:
+    """A page of a closed letter that would have sent a new link (send again, renew)."""
+    return _closed_page(error.closed_at)
+
+
+def _closed_page(closed_at: dt.datetime) -> ResponseReturnValue:
+    """Nothing was stored: the page says so, with when signing closed and where the letter went."""
+    return private_page("public/sign_closed.html", 410, view=current_view(), closed_at=closed_at)
 
 
 def _form_again(view: LetterView, submitted: SignatureForm, notice: str, status: int = 422,

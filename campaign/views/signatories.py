@@ -16,11 +16,11 @@ from ..models import SignatureKind
 from ..publication import charts, exports
 from ..publication import counts as tallies
 from ..publication import listing as publication
-from ..signing import rules
+from ..lifecycle import closing
 from ..text import search_key
 from ..web import caches, i18n, parameters
 from ..web.headers import public_response
-from . import current_view, letter_route, reader_blueprint
+from . import current_view, letter_route, reader_blueprint, signing_now
 from .letter import shared_page_response
 
 bp = reader_blueprint("signatories", __name__)
@@ -83,18 +83,18 @@ def list_page() -> ResponseReturnValue:
     keeps them for LETTER_PAGE_CACHE_SECONDS. Searches and later pages are always fresh."""
     arguments = list_arguments(request.args)
     cacheable = not (arguments.text or arguments.after or arguments.before)
-    paused = rules.signing_paused()
+    signing = signing_now(current_view().letter)
     key = caches.list_page_key(g.letter_slug, g.lang, arguments.kind, arguments.country, arguments.sort,
-                               arguments.start, paused)
+                               arguments.start, signing)
     html = caches.get(key) if cacheable else None
     if html is None:
-        html = _list_html(arguments, paused)
+        html = _list_html(arguments, signing)
         if cacheable:
             caches.put(key, html, current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return shared_page_response(key, html) if cacheable else public_response(make_response(html))
 
 
-def _list_html(arguments: ListArguments, paused: bool) -> str:
+def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
     view = current_view()
     counts = tallies.counts(view.letter.id)
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
@@ -123,7 +123,7 @@ def _list_html(arguments: ListArguments, paused: bool) -> str:
     top = [(names[code], count) for code, count in counts.top_countries() if code in names] if first_view else []
     return render_template(
         "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
-        drafters=drafters if first_view else [], growth=growth, top_countries=top, signing_paused=paused,
+        drafters=drafters if first_view else [], growth=growth, top_countries=top, signing=signing,
         growth_chart=charts.growth_chart(growth, _("Signatures published over time"), format_decimal,
                                          lambda day: format_date(day, "medium"), rtl=rtl) if len(growth) > 1 else None,
         country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal,

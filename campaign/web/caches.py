@@ -1,6 +1,6 @@
 """What every reader gets alike, kept by each process for a few seconds; and every key it keeps.
 
-The letter page, the list's first pages, the blank sign form, a letter's text and the pause switch
+The letter page, its timeline, the list's first pages, the blank sign form, a letter's text and the pause switch
 are the same for everyone who asks within ``LETTER_PAGE_CACHE_SECONDS`` (the switch: within
 ``SIGNING_PAUSE_CACHE_SECONDS``). Each app in each process keeps its own entries; nothing personal
 goes in (no cookie, no form a person filled in). The keys are built here, in one place, and each
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flask import current_app
 
 if TYPE_CHECKING:
+    from ..lifecycle.closing import Signing
     from ..models import SignatureKind
 
 MAX_ENTRIES = 256
@@ -25,10 +26,14 @@ _lock = threading.Lock()
 T = TypeVar("T")
 
 
-def letter_page_key(slug: str | None, language: str, signing_paused: bool) -> tuple:
+def letter_page_key(slug: str | None, language: str, signing: Signing) -> tuple:
     """The rendered letter page; ``slug`` None for the featured letter at ``/<lang>/``. Its Sign
-    buttons give way to a notice while signing is paused."""
-    return ("letter-page", slug, language, signing_paused)
+    buttons give way to a notice while signing is paused or once the letter has closed."""
+    return ("letter-page", slug, language, signing)
+
+
+def timeline_key(slug: str | None, language: str, signing: Signing) -> tuple:
+    return ("timeline-page", slug, language, signing)
 
 
 def letter_view_key(slug: str | None, language: str) -> tuple:
@@ -41,9 +46,9 @@ def letter_info_key(slug: str | None) -> tuple:
 
 
 def list_page_key(slug: str | None, language: str, kind: SignatureKind | None, country: str | None, sort: str,
-                  start: str | None, signing_paused: bool) -> tuple:
+                  start: str | None, signing: Signing) -> tuple:
     """A first page of the public list (no search, no cursor; ``start``: from an initial)."""
-    return ("list-page", slug, language, kind, country, sort, start, signing_paused)
+    return ("list-page", slug, language, kind, country, sort, start, signing)
 
 
 def sign_form_key(slug: str | None, language: str) -> tuple:

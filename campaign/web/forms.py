@@ -151,7 +151,7 @@ def new_form_stamp(typed_seconds_ago: int = 0) -> str:
 
 def at_most(characters: int) -> Length:
     """A length limit whose message comes from our catalogues (WTForms' own lack some plural forms)."""
-    # TRANSLATORS: the limits are 120, 200, 254 and 500. Arabic has six forms in CLDR's order: [0] zero,
+    # TRANSLATORS: the limits are 120, 200, 254, 300, 500 and 2000. Arabic has six forms in CLDR's order: [0] zero,
     # [1] one, [2] two, [3] 3–10 (plural, genitive: أحرف), [4] 11–99 (singular, accusative: حرفًا),
     # [5] 100 and more (singular, genitive: حرف). See translations/GLOSSARY.md.
     return Length(max=characters, message=lazy_ngettext(

@@ -7,7 +7,8 @@ import pytest
 from .test_accessibility import axe_violations
 
 ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import",
-               "accounts": "/admin/accounts", "account": "/admin/accounts/2", "stats": "/admin/stats"}
+               "accounts": "/admin/accounts", "account": "/admin/accounts/2", "stats": "/admin/stats",
+               "letters": "/admin/letters", "letter": "/admin/letters/ban-biometric-surveillance"}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from ...web.forms import ImportConfirmForm, ImportForm
 from . import admin_required, bp
 
 #: The pages that take an uploaded file: their bodies may be larger than a public form's.
-UPLOAD_ENDPOINTS = frozenset({"admin.import_preview", "admin.import_commit"})
+UPLOAD_ENDPOINTS = frozenset({"admin.import_preview", "admin.import_commit", "admin.letter_event_add"})
 
 
 def allow_uploads() -> None:

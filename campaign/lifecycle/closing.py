@@ -1,0 +1,86 @@
+"""When a letter takes signatures: from its publication until its closing time, if it has one.
+
+The closing time comes from the letter's file (``closes_at``) or an admin, who may also close at
+once or reopen. Closing needs no job to run: at that moment every page and the sign form see that
+the time has passed. Links already emailed keep working: a signature made before the letter
+closed can still be confirmed until its link expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from ..extensions import db
+from ..models import AdminUser, Letter, TimelineEvent, TimelineKind, utcnow
+from ..moderation import audit
+from ..publication import counts
+from ..web import caches
+from . import goals
+
+
+class SigningClosed(Exception):
+    """The letter closed: no signature is taken (nothing is stored)."""
+
+    def __init__(self, closed_at: dt.datetime) -> None:
+        super().__init__(closed_at)
+        self.closed_at = closed_at
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Whether a page offers to sign: open, paused (every letter, for a while: the emergency
+    switch) or closed (this letter, since ``closed_at``). Hashable: pages are cached per state."""
+
+    paused: bool = False
+    closed_at: dt.datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return not self.paused and self.closed_at is None
+
+
+def signing_of(closes_at: dt.datetime | None, paused: bool, now: dt.datetime | None = None) -> Signing:
+    return Signing(paused=paused, closed_at=closes_at if has_closed(closes_at, now) else None)
+
+
+def has_closed(closes_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    return closes_at is not None and closes_at <= (now or utcnow())
+
+
+def set_closing(letter: Letter, closes_at: dt.datetime | None, actor: AdminUser | None, actor_label: str) -> None:
+    """Set or clear the closing time (now or in the past: the letter closes at once). Reopening a
+    closed letter puts its closing and its reopening on the timeline, in the audit trail too."""
+    now = utcnow()
+    before = letter.closes_at
+    if closes_at is not None and closes_at < now:
+        closes_at = now if not has_closed(before, now) else before
+    if closes_at == before:
+        return
+    reopening = has_closed(before, now) and not has_closed(closes_at, now)
+    if reopening and before is not None:
+        db.session.add(TimelineEvent(letter_id=letter.id, kind=TimelineKind.CLOSED, key=before.isoformat(),
+                                     occurred_at=before, recorded_by=actor_label))
+        db.session.add(TimelineEvent(letter_id=letter.id, kind=TimelineKind.REOPENED, key=secrets.token_hex(8),
+                                     occurred_at=now, recorded_by=actor_label))
+    letter.closes_at = closes_at
+    action = "letter.reopened" if reopening else "letter.closed" if has_closed(closes_at, now) else "letter.closing_set"
+    audit.record(actor, actor_label, action, "letter", letter.id,
+                 before={"closes_at": before.isoformat() if before else None},
+                 after={"closes_at": closes_at.isoformat() if closes_at else None})
+    db.session.commit()
+    caches.clear()  # this process at once; the others within LETTER_PAGE_CACHE_SECONDS
+
+
+def set_goal(letter: Letter, goal: int | None, actor: AdminUser | None, actor_label: str) -> None:
+    """Set the first goal (``None``: no goal shown). Goals the count already passed go on the timeline."""
+    before = letter.goal
+    if goal == before:
+        return
+    letter.goal = goal
+    audit.record(actor, actor_label, "letter.goal_set", "letter", letter.id, before={"goal": before}, after={"goal": goal})
+    db.session.flush()
+    goals.note_progress(letter.id, counts.published_count(letter.id))
+    db.session.commit()
+    caches.clear()  # this process at once; the others within LETTER_PAGE_CACHE_SECONDS

@@ -1,0 +1,126 @@
+"""Each letter's lifecycle in the browser (admins): when signing closes, reopening, the goal, and
+the deliveries and responses on its public timeline. Every change is in the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+
+from ... import letters
+from ...lifecycle import closing, goals, timeline
+from ...models import Letter, TimelineKind
+from ...publication import counts
+from ...web.forms import ButtonForm
+from ...web.letter_forms import ClosingForm, GoalForm, TimelineEventForm, timeline_event_form_class
+from . import admin_required, bp
+
+
+def _letter(slug: str) -> Letter:
+    found = letters.letter_by_slug(slug)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _event_form(letter: Letter) -> TimelineEventForm:
+    form_class = timeline_event_form_class(tuple(current_app.config["LANGUAGES"]))
+    return form_class(original=letter.original_language)
+
+
+@bp.get("/letters")
+@admin_required
+def letters_list() -> ResponseReturnValue:
+    rows = [(letter, letters.LetterInfo.of(letter)) for letter in letters.all_letters()]
+    return render_template("admin/letters.html", rows=[
+        (letter, timeline.stage(info), counts.published_count(letter.id)) for letter, info in rows])
+
+
+@bp.get("/letters/<slug:slug>")
+@admin_required
+def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, status: int = 200) -> ResponseReturnValue:
+    letter = _letter(slug)
+    info = letters.LetterInfo.of(letter)
+    count = counts.published_count(letter.id)
+    closing_form = ClosingForm(data={"closes_at": letter.closes_at.replace(tzinfo=None) if letter.closes_at else None})
+    return render_template(
+        "admin/letter.html", letter=letter, title=letters.letter_in_language(letter, letter.original_language),
+        stage=timeline.stage(info), closed=closing.has_closed(letter.closes_at), count=count,
+        progress=goals.progress(letter.goal, count), closing_form=closing_form, goal_form=GoalForm(data={"goal": letter.goal}),
+        event_form=event_form or _event_form(letter), entries=timeline.entries(info, letter.original_language),
+        button=ButtonForm(),
+    ), status
+
+
+@bp.post("/letters/<slug:slug>/closing")
+@admin_required
+def letter_closing(slug: str) -> ResponseReturnValue:
+    letter = _letter(slug)
+    form = ClosingForm()
+    action = request.form.get("action")
+    if not form.validate():
+        flash(_("The closing date was not changed: %(problem)s", problem=" ".join(map(str, form.closes_at.errors))), "error")
+    elif action == "close-now":
+        closing.set_closing(letter, dt.datetime.now(dt.timezone.utc), current_user.user, current_user.email)
+        flash(_("Signing is closed."), "success")
+    elif action == "reopen":
+        closing.set_closing(letter, None, current_user.user, current_user.email)
+        flash(_("Signing is open again."), "success")
+    else:
+        chosen = form.closes_at.data.replace(tzinfo=dt.timezone.utc) if form.closes_at.data else None
+        closing.set_closing(letter, chosen, current_user.user, current_user.email)
+        flash(_("The closing date is saved."), "success")
+    return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+
+
+@bp.post("/letters/<slug:slug>/goal")
+@admin_required
+def letter_goal(slug: str) -> ResponseReturnValue:
+    letter = _letter(slug)
+    form = GoalForm()
+    if form.validate():
+        closing.set_goal(letter, form.goal.data, current_user.user, current_user.email)
+        flash(_("The goal is saved."), "success")
+    else:
+        flash(_("The goal was not changed: %(problem)s", problem=" ".join(map(str, form.goal.errors))), "error")
+    return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+
+
+@bp.post("/letters/<slug:slug>/timeline")
+@admin_required
+def letter_event_add(slug: str) -> ResponseReturnValue:
+    """A delivery or a response. A refused form comes back as it was filled in (the file aside)."""
+    letter = _letter(slug)
+    form = _event_form(letter)
+    if not form.validate():
+        return letter_lifecycle(slug, form, 422)
+    words = {}
+    for code in form.languages:
+        title, summary = form.words_fields(code)
+        if title.data:
+            words[code] = timeline.Words(title.data, summary.data or "")
+    upload = form.file.data.read() if form.file.data else None
+    try:
+        timeline.record_event(letters.LetterInfo.of(letter), TimelineKind(form.kind.data),
+                              form.occurred_at.data.replace(tzinfo=dt.timezone.utc), words, form.link.data or None,
+                              upload, current_user.user, current_user.email)
+    except timeline.UnusableFile as problem:
+        form.file.errors = [_("Choose a photo (JPEG or PNG).") if str(problem) == "image"
+                            else _("Choose the response as a PDF file.")]
+        return letter_lifecycle(slug, form, 422)
+    flash(_("The event is on the timeline."), "success")
+    return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+
+
+@bp.post("/letters/<slug:slug>/timeline/<int:event_id>/remove")
+@admin_required
+def letter_event_remove(slug: str, event_id: int) -> ResponseReturnValue:
+    letter = _letter(slug)
+    if ButtonForm().validate() and timeline.remove_event(letters.LetterInfo.of(letter), event_id, current_user.user,
+                                                         current_user.email):
+        flash(_("The event was removed from the timeline."), "success")
+    return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)

@@ -1,0 +1,74 @@
+"""The forms of a letter's lifecycle in the admin area: closing, goal, and timeline events."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import DateTimeLocalField, IntegerField, RadioField, StringField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+
+from .forms import CampaignForm, at_most, multi_line, single_line, web_address
+
+TITLE_MAX = 300
+SUMMARY_MAX = 2000
+#: As browsers send a ``datetime-local`` field; the pages say the time is UTC.
+LOCAL_TIME = "%Y-%m-%dT%H:%M"
+
+
+class ClosingForm(CampaignForm):
+    closes_at = DateTimeLocalField(_l("Signing closes at (UTC)"), format=LOCAL_TIME, validators=[Optional()])
+
+
+class GoalForm(CampaignForm):
+    goal = IntegerField(_l("First goal (number of signatures)"), validators=[Optional(), NumberRange(min=1, max=10**9)])
+
+
+class TimelineEventForm(CampaignForm):
+    """A delivery or a response, with its words in the languages an admin writes them in. The
+    letter's original language is required: every reader without their own gets it."""
+
+    kind = RadioField(_l("What happened"), choices=[
+        SelectChoice("delivered", _l("The letter was delivered")), SelectChoice("response", _l("A response was received"))],
+        validators=[InputRequired(message=_l("Choose what happened."))])
+    occurred_at = DateTimeLocalField(_l("When (UTC)"), format=LOCAL_TIME, validators=[DataRequired()])
+    link = URLField(_l("Link (optional)"), filters=[single_line, web_address], validators=[Optional(), at_most(500)])
+    file = FileField(_l("Photo of the delivery (JPEG or PNG) or the response (PDF), optional"))
+
+    def __init__(self, *args: Any, original: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.original = original
+
+    def words_fields(self, code: str) -> tuple[Any, Any]:
+        return self[f"title_{code}"], self[f"summary_{code}"]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        title, summary = self.words_fields(self.original)
+        if not title.data and not title.errors:
+            title.errors.append(_l("Write the heading in the letter's original language: readers of every "
+                                   "other language without their own see it."))
+            valid = False
+        for code in self.languages:
+            title, summary = self.words_fields(code)
+            if summary.data and not title.data and not title.errors and code != self.original:
+                title.errors.append(_l("A summary needs its heading."))
+                valid = False
+        return valid
+
+    languages: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=4)
+def timeline_event_form_class(languages: tuple[str, ...]) -> type[TimelineEventForm]:
+    """The event form with a heading and a summary per language, in the order they are configured."""
+    fields: dict[str, Any] = {"languages": languages}
+    for code in languages:
+        fields[f"title_{code}"] = StringField(_l("Heading (to whom, where)"), filters=[single_line],
+                                              validators=[Optional(), at_most(TITLE_MAX)])
+        fields[f"summary_{code}"] = TextAreaField(_l("Summary (optional)"), filters=[multi_line],
+                                                   validators=[Optional(), at_most(SUMMARY_MAX)])
+    return type("LanguagesTimelineEventForm", (TimelineEventForm,), fields)

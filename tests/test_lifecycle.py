@@ -1,0 +1,233 @@
+"""A letter's lifecycle: it closes at its closing time (the clock is moved, nobody sleeps), refuses
+signatures with a page that says so while its list, API and links already sent keep working, is
+reopened by an admin (audit trail and timeline), and passes goals that are each recorded once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from campaign.lifecycle import closing, goals
+from campaign.models import AuditEntry, Letter, Signature, TimelineEvent, TimelineKind, utcnow
+
+from .factories import (
+    LTR_AND_RTL,
+    SHIPPED_LETTER,
+    csrf_token,
+    links_in,
+    log_in,
+    make_admin,
+    make_signature,
+    published,
+    shipped_letter,
+    sign,
+    signature_data,
+    translated,
+    write_letter_file,
+)
+
+
+def move_clock(monkeypatch, to: dt.datetime) -> None:
+    """Every rule that asks whether a letter has closed reads this clock."""
+    monkeypatch.setattr(closing, "utcnow", lambda: to)
+
+
+def close_in_an_hour(db) -> dt.datetime:
+    letter = shipped_letter()
+    letter.closes_at = utcnow().replace(microsecond=0) + dt.timedelta(hours=1)
+    db.session.commit()
+    return letter.closes_at
+
+
+def signatures() -> int:
+    from campaign.extensions import db
+
+    return db.session.scalar(select(func.count()).select_from(Signature))
+
+
+def test_series_of_goals():
+    assert [goals.next_in_series(value) for value in (0, 1, 2, 4, 5, 99, 100, 300, 999, 1000, 4999)] == \
+        [1, 2, 5, 5, 10, 100, 200, 500, 1000, 2000, 5000]
+    assert goals.goals_reached(300, 1200) == [300, 500, 1000]
+    assert goals.progress(300, 299).goal == 300
+    assert goals.progress(300, 300).goal == 500  # a bar never sits full
+    assert goals.progress(300, 499).percent == 99
+    assert goals.progress(None, 10) is None
+
+
+def test_the_letter_closes_at_its_closing_time(app, client, db, monkeypatch):
+    closes_at = close_in_an_hour(db)
+    assert sign(client).status_code == 303  # before: signing works
+    pending = db.session.scalars(select(Signature)).one()
+    assert pending.status.value == "pending"
+
+    move_clock(monkeypatch, closes_at + dt.timedelta(seconds=1))
+    page = client.get("/en/sign")
+    assert page.status_code == 410
+    html = page.get_data(as_text=True)
+    assert "Signing is closed" in html and "Nothing you sent was stored" in html
+    posted = client.post("/en/sign", data={**signature_data(email="late@example.org")})
+    assert posted.status_code == 410
+    assert signatures() == 1  # nothing stored
+
+    letter_page = client.get("/en/").get_data(as_text=True)
+    assert "Signing closed on" in letter_page and 'href="/en/sign"' not in letter_page
+    assert 'href="/en/sign"' not in client.get("/en/signatories").get_data(as_text=True)
+    counter = client.get(f"/embed/{SHIPPED_LETTER}/counter?lang=en").get_data(as_text=True)
+    assert "Signing closed on" in counter and "/sign" not in counter
+    # The list, the API, the CSV and the timeline keep working.
+    assert client.get("/en/signatories").status_code == 200
+    assert client.get(f"/en/letters/{SHIPPED_LETTER}/signatories.csv").status_code == 200
+    letter = client.get(f"/api/v1/letters/{SHIPPED_LETTER}").get_json()
+    assert letter["signing"] == {"open": False, "paused": False, "closes_at": closes_at.isoformat().replace("+00:00", "Z")}
+    assert letter["stage"] == "closed"
+    timeline = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]
+    assert [event["kind"] for event in timeline] == ["closed", "published"]
+
+
+def test_a_signature_made_before_closing_can_still_be_confirmed(app, client, db, smtp, monkeypatch):
+    closes_at = close_in_an_hour(db)
+    assert sign(client).status_code == 303
+    from campaign.mail import delivery
+
+    assert delivery.deliver_due().sent == 1
+    confirm = links_in(smtp.wait_for(1)[0].text)["confirm"]
+    move_clock(monkeypatch, closes_at + dt.timedelta(minutes=5))
+    page = client.get(confirm)
+    assert page.status_code == 200
+    token = csrf_token(client, confirm)
+    assert client.post(confirm, data={"csrf_token": token}).status_code == 303
+    assert db.session.scalars(select(Signature)).one().status.value != "pending"
+    # No new link after closing: asking for the email again gets the closed page, nothing is sent.
+    again = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/en/sign/check-your-inbox"),
+                                                     "email": signature_data()["email"]})
+    assert again.status_code == 410
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_the_closed_page_is_translated(app, client, db, monkeypatch, lang):
+    closes_at = close_in_an_hour(db)
+    move_clock(monkeypatch, closes_at + dt.timedelta(days=1))
+    html = client.get(f"/{lang}/sign").get_data(as_text=True)
+    assert translated(app, lang, "Signing is closed") in html
+    assert f'lang="{lang}"' in html
+
+
+def test_an_admin_closes_and_reopens_signing_in_the_browser(app, client, db):
+    admin = make_admin("admin@campaign.example", role="admin")
+    log_in(client, admin)
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    assert client.get(page).status_code == 200
+    token = csrf_token(client, page)
+    client.post(f"{page}/closing", data={"csrf_token": token, "action": "close-now"})
+    assert client.get("/en/sign").status_code == 410
+    client.post(f"{page}/closing", data={"csrf_token": token, "action": "reopen"})
+    assert client.get("/en/sign").status_code == 200
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "letter")).all()
+    assert actions == ["letter.closed", "letter.reopened"]
+    kinds = [event["kind"] for event in client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]]
+    assert kinds == ["reopened", "closed", "published"]
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    assert "Signing reopened" in audit and "Closing date (UTC)" in audit
+
+
+def test_moderators_cannot_change_the_lifecycle(app, client, db):
+    log_in(client, make_admin())
+    assert client.get(f"/admin/letters/{SHIPPED_LETTER}").status_code == 403
+    assert client.post(f"/admin/letters/{SHIPPED_LETTER}/closing", data={"action": "close-now"}).status_code in (400, 403)
+    assert shipped_letter().closes_at is None
+
+
+def test_a_closing_date_in_the_file_applies_and_loading_again_keeps_an_admins_change(app, db, tmp_path):
+    from campaign import letters
+
+    folder = tmp_path / "letters" / "a-letter"
+    write_letter_file(folder, "en", "A letter", "Text.", slug="a-letter", published=dt.date(2026, 1, 1),
+                      contact="a@example.org", closes_at=dt.date(2027, 3, 8), goal=300)
+    letters.load_letters(tmp_path / "letters", app.config["LANGUAGES"])
+    letter = letters.letter_by_slug("a-letter")
+    assert letter.closes_at == dt.datetime(2027, 3, 9, tzinfo=dt.timezone.utc)  # the end of that day, UTC
+    assert letter.goal == 300
+    closing.set_goal(letter, 1000, None, "test")
+    letters.load_letters(tmp_path / "letters", app.config["LANGUAGES"])
+    assert letters.letter_by_slug("a-letter").goal == 1000  # the file did not change: the admin's goal stays
+    write_letter_file(folder, "en", "A letter", "Text.", slug="a-letter", published=dt.date(2026, 1, 1),
+                      contact="a@example.org", closes_at="2027-04-01T12:00:00+02:00", goal=300)
+    letters.load_letters(tmp_path / "letters", app.config["LANGUAGES"])
+    letter = letters.letter_by_slug("a-letter")
+    assert letter.closes_at == dt.datetime(2027, 4, 1, 10, tzinfo=dt.timezone.utc)
+
+
+def test_a_closing_time_without_its_zone_is_refused(tmp_path):
+    from campaign import letters
+
+    path = write_letter_file(tmp_path / "b", "en", "B", "Text.", slug="b", published=dt.date(2026, 1, 1),
+                             contact="a@example.org", closes_at="2027-04-01T12:00:00")
+    with pytest.raises(letters.LetterFileError, match="time zone"):
+        letters.parse_letter_file(path)
+
+
+def goal_events(db) -> list[tuple[int, dt.datetime]]:
+    return db.session.execute(select(TimelineEvent.goal, TimelineEvent.occurred_at).where(
+        TimelineEvent.kind == TimelineKind.GOAL_REACHED).order_by(TimelineEvent.goal)).all()
+
+
+def test_a_goal_is_passed_once_and_the_next_one_set(app, client, db):
+    closing.set_goal(shipped_letter(), 2, None, "test")
+    published()
+    assert goal_events(db) == []
+    published()
+    assert [goal for goal, _ in goal_events(db)] == [2]
+    letter = client.get(f"/api/v1/letters/{SHIPPED_LETTER}").get_json()
+    assert letter["goal"] == {"first": 2, "next": 5}
+    page = client.get("/en/").get_data(as_text=True)
+    assert 'max="5" value="2"' in page and "Goal reached: 2 signatures" in page
+    for _ in range(3):
+        published()
+    assert [goal for goal, _ in goal_events(db)] == [2, 5]
+    # A withdrawal and a new publication pass 5 again: it is not recorded twice.
+    from campaign.signing import rules
+
+    signature = db.session.scalars(select(Signature).order_by(Signature.id)).first()
+    rules._erase_signature(signature, "signature.withdrawn")
+    db.session.commit()
+    published(email="again@example.org", organisation="Again")
+    assert [goal for goal, _ in goal_events(db)] == [2, 5]
+
+
+def test_a_goal_reached_under_concurrent_publishing_is_recorded_once(app, db, backend):
+    """Eight moderators publish at once across the goal: one event (PostgreSQL locks the letter's
+    row; SQLite serialises the writers)."""
+    from campaign.extensions import db as database
+    from campaign.moderation import decisions
+
+    closing.set_goal(shipped_letter(), 5, None, "test")
+    moderator = make_admin()
+    ids = [make_signature(status="verified").id for _ in range(8)]
+    barrier = threading.Barrier(len(ids))
+    failures = []
+
+    def publish(signature_id: int) -> None:
+        with app.app_context():
+            barrier.wait(timeout=10)
+            for _ in range(20):  # SQLite answers "database is locked" to a writer that has to wait too long
+                try:
+                    decisions.approve([signature_id], database.session.get(type(moderator), moderator.id))
+                    break
+                except Exception as error:  # noqa: BLE001
+                    database.session.rollback()
+                    failures.append(error)
+            database.session.remove()
+
+    threads = [threading.Thread(target=publish, args=(each,)) for each in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Signature).where(Signature.status == "published")) == 8
+    assert [goal for goal, _ in goal_events(db)] == [5]
+    assert db.session.scalar(select(Letter.goal_reached)) == 5

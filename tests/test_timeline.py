@@ -1,0 +1,156 @@
+"""The public timeline: deliveries and responses an admin records in several languages, shown on
+the page, in the API and in an Atom feed (checked against RFC 4287's rules), with their files."""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from campaign.models import AuditEntry, TimelineFile
+
+from .factories import LTR_AND_RTL, SHIPPED_LETTER, csrf_token, log_in, make_admin, translated
+
+ADMIN_PAGE = f"/admin/letters/{SHIPPED_LETTER}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def photo_with_a_place_in_it() -> bytes:
+    image = Image.new("RGB", (3000, 1500), (120, 30, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # the camera's maker
+    exif[0x8825] = {1: "N", 2: (46.0, 12.0, 0.0)}  # where it was taken
+    output = io.BytesIO()
+    image.save(output, "JPEG", exif=exif)
+    return output.getvalue()
+
+
+def record(client, **fields):
+    data = {"csrf_token": csrf_token(client, ADMIN_PAGE), "kind": "delivered", "occurred_at": "2026-11-20T10:30",
+            "title_en": "Handed to the UN High Commissioner for Human Rights, Geneva",
+            "summary_en": "Ten organisations handed over the letter and its 1,200 signatures.",
+            "title_ar": "سُلّمت إلى المفوض السامي لحقوق الإنسان، جنيف", "summary_ar": "سلّمت عشر منظمات الرسالة."}
+    data.update(fields)
+    return client.post(f"{ADMIN_PAGE}/timeline", data=data, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def admin_client(app, client, db):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    return client
+
+
+def test_a_delivery_in_two_languages_is_on_the_page_the_api_and_the_feed(app, admin_client, db):
+    client = admin_client
+    assert record(client, file=(io.BytesIO(photo_with_a_place_in_it()), "delivery.jpg")).status_code == 303
+    assert record(client, kind="response", occurred_at="2026-11-27T09:00", title_en="The High Commissioner answered",
+                  summary_en="A reply promising a study.", title_ar="", summary_ar="",
+                  link="www.ohchr.org/reply").status_code == 303
+
+    english = client.get("/en/timeline").get_data(as_text=True)
+    assert "Handed to the UN High Commissioner" in english and "The High Commissioner answered" in english
+    arabic = client.get("/ar/timeline").get_data(as_text=True)
+    assert "سُلّمت إلى المفوض السامي" in arabic
+    assert "The High Commissioner answered" in arabic  # the original, with a notice that it is not translated
+    assert translated(app, "ar", "Not yet written in your language: shown in %(language)s.",
+                      language="الإنجليزية") in arabic
+    french = client.get("/fr/timeline").get_data(as_text=True)
+    assert "Handed to the UN High Commissioner" in french
+
+    letter = client.get(f"/api/v1/letters/{SHIPPED_LETTER}").get_json()
+    assert letter["stage"] == "answered"
+    events = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]
+    assert [event["kind"] for event in events] == ["response", "delivered", "published"]
+    assert events[0]["link"] == "https://www.ohchr.org/reply"
+    assert set(events[1]["texts"]) == {"en", "ar"}
+    assert events[1]["texts"]["ar"]["title"].startswith("سُلّمت")
+
+    photo = client.get(events[1]["file"].removeprefix("https://campaign.example"))
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert "immutable" in photo.headers["Cache-Control"]
+    served = Image.open(io.BytesIO(photo.get_data()))
+    assert max(served.size) == 2000  # made a reasonable size
+    assert not served.getexif()  # what the camera wrote (place, maker) stayed behind
+    assert client.get(events[1]["file"].removeprefix("https://campaign.example").replace(".jpg", ".png")).status_code == 404
+
+    for lang in ("en", "ar"):
+        feed = client.get(f"/{lang}/timeline.atom")
+        assert feed.mimetype == "application/atom+xml"
+        entries = check_atom(feed.get_data())
+        assert len(entries) == 3
+    arabic_feed = client.get("/ar/timeline.atom").get_data(as_text=True)
+    assert "سُلّمت إلى المفوض السامي" in arabic_feed
+
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "letter")).all()
+    assert actions == ["timeline.recorded", "timeline.recorded"]
+
+
+def check_atom(document: bytes) -> list[ElementTree.Element]:
+    """The rules RFC 4287 states with MUST for a feed and its entries (sections 4.1.1, 4.1.2, 4.2)."""
+    root = ElementTree.fromstring(document)
+    assert root.tag == f"{ATOM}feed"
+
+    def one(parent: ElementTree.Element, name: str) -> ElementTree.Element:
+        found = parent.findall(f"{ATOM}{name}")
+        assert len(found) == 1, f"{parent.tag} needs exactly one {name}"
+        return found[0]
+
+    for name in ("id", "title", "updated"):
+        assert one(root, name).text
+    assert RFC3339.fullmatch(one(root, "updated").text)
+    assert root.findall(f"{ATOM}author"), "a feed without authors on every entry needs its own"
+    assert [link.get("href") for link in root.findall(f"{ATOM}link") if link.get("rel") == "self"]
+    alternates = {(link.get("type"), link.get("hreflang")) for link in root.findall(f"{ATOM}link")
+                  if link.get("rel", "alternate") == "alternate"}
+    assert len(alternates) == len([link for link in root.findall(f"{ATOM}link") if link.get("rel", "alternate") == "alternate"])
+    entries = root.findall(f"{ATOM}entry")
+    ids = [one(entry, "id").text for entry in entries]
+    assert len(set(ids)) == len(ids) and all(re.match(r"https?://", each) for each in ids)
+    for entry in entries:
+        assert one(entry, "title").text
+        assert RFC3339.fullmatch(one(entry, "updated").text)
+        content = entry.findall(f"{ATOM}content")
+        assert content or [link for link in entry.findall(f"{ATOM}link") if link.get("rel", "alternate") == "alternate"]
+    return entries
+
+
+def test_a_refused_event_comes_back_as_it_was_filled_in(app, admin_client, db):
+    client = admin_client
+    response = record(client, title_en="", title_ar="عنوان بالعربية")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Write the heading in the letter's original language" in html
+    assert "عنوان بالعربية" in html  # nothing typed is lost
+    wrong_file = record(client, kind="response", file=(io.BytesIO(b"not a pdf"), "reply.pdf"))
+    assert wrong_file.status_code == 422
+    assert "Choose the response as a PDF file." in wrong_file.get_data(as_text=True)
+    assert "Handed to the UN High Commissioner" in wrong_file.get_data(as_text=True)
+    assert db.session.scalar(select(TimelineFile.id)) is None
+
+
+def test_an_event_is_removed_with_a_trace(app, admin_client, db):
+    client = admin_client
+    record(client, kind="response", file=(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "reply.pdf"))
+    events = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]
+    assert events[0]["file"].endswith(".pdf")
+    pdf = client.get(events[0]["file"].removeprefix("https://campaign.example"))
+    assert pdf.mimetype == "application/pdf" and pdf.headers["Content-Disposition"].startswith("attachment")
+    event_id = events[0]["id"].split("-")[-1]
+    client.post(f"{ADMIN_PAGE}/timeline/{event_id}/remove", data={"csrf_token": csrf_token(client, ADMIN_PAGE)})
+    assert [event["kind"] for event in client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]] \
+        == ["published"]
+    removed = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "timeline.removed")).one()
+    assert removed.before["titles"]["en"].startswith("Handed to")
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_the_timeline_page_is_translated(app, client, db, lang):
+    html = client.get(f"/{lang}/timeline").get_data(as_text=True)
+    assert translated(app, lang, "Timeline") in html
+    assert translated(app, lang, "The letter was published") in html
+    assert f'lang="{lang}"' in html
