@@ -1,4 +1,4 @@
-"""``flask letters …``: load the letter folders, list them, rebuild their counts."""
+"""``flask letters …``: load the letter folders, list them, rebuild their counts, make delivery packs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from flask import current_app
 
 from .. import letters
 from ..extensions import db
-from ..publication import counts
+from ..publication import counts, pack
+from ..web import i18n
 
 
 @click.group("letters", help="Load and inspect the letters.")
@@ -51,3 +52,25 @@ def recount_command(slug: str) -> None:
     counts.rebuild_counts(letter.id)
     db.session.commit()
     click.echo(f"{slug}: {counts.published_count(letter.id):,} published")
+
+
+@letters_group.command("pack", help="Write a letter's delivery pack in one language: PDF, CSV and manifest.")
+@click.argument("slug")
+@click.option("--lang", "language", required=True, help="The pack's language (one of LANGUAGES).")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Folder to write the files to (made if missing).")
+def pack_command(slug: str, language: str, output: Path) -> None:
+    if language not in i18n.supported_codes():
+        raise click.ClickException(f"No language {language!r}; one of: {', '.join(i18n.supported_codes())}.")
+    letter = letters.letter_by_slug(slug)
+    view = letters.letter_in_language(letter, language) if letter else None
+    if view is None:
+        raise click.ClickException(f"No letter {slug!r}.")
+    try:
+        manifest = pack.write_pack(view, language, output)
+    except pack.PackMismatch as error:
+        raise click.ClickException(str(error)) from error
+    for entry in manifest["files"]:
+        click.echo(f"{output / entry['name']}  sha256 {entry['sha256']}")
+    click.echo(f"{manifest['count']['listed']:,} names listed, {manifest['count']['total']:,} signatures counted; "
+               f"version {manifest['version'][:12]}")

@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from sqlalchemy import Select
 
@@ -22,7 +22,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EMBEDDED_FORMULA = re.compile(r"([,;|\t\r\n][ \t]*)(?=[=+\-@])")
 STREAM_BATCH = 1000
 CSV_CHUNK_CHARACTERS = 64 * 1024
-
+#: The public open data's columns: the list's CSV and the delivery pack's.
+PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "role", "country", "country_name", "website", "drafter",
+                      "published_on")
 
 
 def neutralise(value: object) -> str:
@@ -58,6 +60,16 @@ def csv_chunks(header: Iterable[str], rows: Iterable[Iterable], *, neutralised: 
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue()
+
+
+def public_csv_rows(rows: Iterable[tuple], country_names: Mapping[str, str]) -> Iterator[tuple[str, ...]]:
+    """The open data's rows (``PUBLIC_CSV_COLUMNS``) from ``listing.public_rows``, every cell already
+    a safe string: only what a signer typed can start with a formula character, so only that goes
+    through ``neutralise``."""
+    names = {code: neutralise(name) for code, name in country_names.items()}
+    for kind, name, organisation, role, country, website, drafter, published_on in rows:
+        yield (kind, neutralise(name), neutralise(organisation), neutralise(role), country, names.get(country, ""),
+               neutralise(website), "yes" if drafter else "no", published_on.isoformat() if published_on else "")
 
 
 def json_lines(objects: Iterable[dict]) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, render_template, request, stream_with_context
@@ -12,8 +13,9 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from ..letters import LetterView
 from ..models import SignatureKind
-from ..publication import charts, exports
+from ..publication import charts, exports, pack
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..lifecycle import closing
@@ -24,9 +26,6 @@ from . import current_view, letter_route, reader_blueprint, signing_now
 from .letter import shared_page_response
 
 bp = reader_blueprint("signatories", __name__)
-
-PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "role", "country", "country_name", "website", "drafter",
-                      "published_on")
 
 
 @dataclass(frozen=True)
@@ -129,6 +128,7 @@ def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
         country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal,
                                            rtl=rtl) if top else None,
         query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind", "start")},
+        print_url=i18n.absolute_url("signatories.print_page"),
     )
 
 
@@ -136,34 +136,44 @@ def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
 def csv_export() -> ResponseReturnValue:
     view = current_view()
     arguments = list_arguments(request.args)
-    etag = "|".join((publication.list_version(view.letter.id), view.letter.slug, g.lang,
-                     request.query_string.decode("latin-1")))
-    response = Response(mimetype="text/csv")
-    tag = exports.version_tag(etag)
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
+    response = _streamed_list(view, "text/csv", request.query_string.decode("latin-1"))
     response.headers["Content-Disposition"] = f'attachment; filename="{view.letter.slug}-signatories.csv"'
-    if request.if_none_match.contains(tag):
-        response.status_code = 304
+    if response.status_code == 304:
         return response
     kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
     response.response = stream_with_context(exports.csv_chunks(
-        PUBLIC_CSV_COLUMNS, _public_csv_rows(view.letter.id, kinds, arguments), neutralised=True))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+        exports.PUBLIC_CSV_COLUMNS, _public_csv_rows(view.letter.id, kinds, arguments), neutralised=True))
+    return response
+
+
+@letter_route(bp, "/print", endpoint="print_page")
+def print_page() -> ResponseReturnValue:
+    """Every name on one page, for printing: the delivery pack's HTML (its PDF is made from the
+    same template), read in one snapshot and streamed."""
+    view = current_view()
+    response = _streamed_list(view, "text/html", "print|" + view.text.version)
+    if response.status_code != 304:
+        response.response = stream_with_context(pack.print_page(view))
+    return response
+
+
+def _streamed_list(view: LetterView, mimetype: str, variant: str) -> Response:
+    """A streamed answer about the list, without its body yet: cacheable, tagged with the list's
+    version, ``304`` when the reader has it already (then nothing is read)."""
+    tag = exports.version_tag("|".join((publication.list_version(view.letter.id), view.letter.slug, g.lang, variant)))
+    response = Response(mimetype=mimetype)
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
+    if request.if_none_match.contains(tag):
+        response.status_code = 304
     return response
 
 
 def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: ListArguments) -> Iterator[tuple[str, ...]]:
-    """The CSV's rows with every cell already a safe string: only what a signer typed can start
-    with a formula character, so only that goes through ``neutralise``."""
-    safe = exports.neutralise
-    names = {code: safe(name) for code, name in i18n.country_choices()}
-    for kind in kinds:
-        query = publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text)
-        for kind_name, name, organisation, role, country, website, drafter, published_on in \
-                publication.public_rows(letter_id, query):
-            yield (kind_name, safe(name), safe(organisation), safe(role), country, names.get(country, ""),
-                   safe(website), "yes" if drafter else "no", published_on.isoformat() if published_on else "")
+    rows = chain.from_iterable(
+        publication.public_rows(letter_id, publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text))
+        for kind in kinds)
+    return exports.public_csv_rows(rows, dict(i18n.country_choices()))
 
 
 @bp.app_template_filter("site_host")

@@ -117,7 +117,9 @@ def alternates() -> list[Alternate]:
     if request.url_rule is None or "lang" not in request.url_rule.arguments:
         return []
     endpoint = request.url_rule.endpoint
-    args = dict(request.view_args or {})
+    # Each alternate gives its own language. (A streamed page's context is pushed again for its body,
+    # matching the URL again: its ``view_args`` hold the language once more.)
+    args = {key: value for key, value in (request.view_args or {}).items() if key != "lang"}
     here = current_language()
     return [
         Alternate(describe(code), absolute_url(endpoint, **args, lang=code), code == here)

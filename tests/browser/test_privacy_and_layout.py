@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-PAGES = {"letter": "/{lang}/", "sign": "/{lang}/sign", "list": "/{lang}/signatories"}
+PAGES = {"letter": "/{lang}/", "sign": "/{lang}/sign", "list": "/{lang}/signatories", "print": "/{lang}/print"}
 
 
 def test_every_request_goes_to_the_site_itself(site, context_factory):

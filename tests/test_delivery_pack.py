@@ -1,0 +1,180 @@
+"""The delivery pack (``flask letters pack``, the admin download, the print page): every name, in
+every script, with counts that agree with the names, files that match their manifest, Arabic set
+right to left, nothing fetched from the network."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import update
+
+from campaign.models import PublishedTally
+
+from .factories import SHIPPED_LETTER, log_in, make_admin, published, translated, translated_plural
+
+ORGANISATIONS = ["Digital Rights Collective", "منظمة الحقوق الرقمية", "Фонд цифровых прав", "数字权利基金会",
+                 "मानव अधिकार मंच"]
+# Names without a pre-base vowel sign (ि): a PDF's text layer gives that vowel back in no order a
+# search would find, in WeasyPrint's output as in others'.
+INDIVIDUALS = [("Ana Souza", "BR"), ("سلمى خالد", "LB"), ("Ольга Петрова", "UA"), ("李明华", "CN"),
+               ("सुनीता राव", "IN"), ("Jean Dupont", "FR")]
+
+
+@pytest.fixture
+def signatories(db):
+    published(organisation=ORGANISATIONS[0], country="LB", is_drafter=True)
+    for name, country in zip(ORGANISATIONS[1:], ("EG", "RU", "CN", "IN")):
+        published(organisation=name, country=country)
+    for name, country in INDIVIDUALS:
+        published(kind="individual", name=name, organisation=None, country=country)
+    published(kind="individual", name="Counted Without Name", organisation=None, country="BR", consent_publish=False)
+
+
+def make_pack(app, tmp_path: Path, lang: str):
+    result = app.test_cli_runner().invoke(args=["letters", "pack", SHIPPED_LETTER, "--lang", lang,
+                                                "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    files = {path.suffix: path for path in (tmp_path / "out").iterdir()}
+    return files, json.loads(files[".json"].read_text(encoding="utf-8"))
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_pdf_lists_every_name_in_every_script_and_the_counts(app, db, signatories, tmp_path, lang):
+    files, manifest = make_pack(app, tmp_path, lang)
+    text = pdf_text(files[".pdf"])
+    for name in ORGANISATIONS + [name for name, _ in INDIVIDUALS]:
+        assert name in text, name
+    assert "Counted Without Name" not in text
+    total = translated_plural(app, lang, "%(num)s signature", "%(num)s signatures", 12)
+    organisations = translated_plural(app, lang, "%(num)s organisation", "%(num)s organisations", 5)
+    assert said(text, total) and said(text, organisations)
+    assert translated(app, lang, "Drafting organisations") in text
+    assert manifest["count"] == {"organisations": 5, "named_individuals": 6, "unnamed_individuals": 1, "total": 12,
+                                 "listed": 11}
+    fonts = {str(font["/BaseFont"]).split("+", 1)[-1] for page in PdfReader(files[".pdf"]).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert fonts and all(font.startswith(("Noto-", "DejaVu-")) for font in fonts), fonts  # Debian's fonts
+
+
+def said(text: str, phrase: str) -> bool:
+    """Whether the PDF's text says ``phrase``: a text layer gives a right-to-left line in the order
+    it is drawn, so "12 توقيعًا" may come back as "توقيعًا 12" (or the words run together)."""
+    words = re.sub("[\u2066-\u2069\u200e\u200f]", "", phrase).split()
+    return any(form in text for form in (" ".join(words), " ".join(reversed(words)), "".join(reversed(words))))
+
+
+def words_with_positions(path: Path) -> list[tuple[str, float, float]]:
+    """Each word poppler finds, as drawn (glyphs left to right), with its left edge and its top."""
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return [(word, float(x), float(y)) for x, y, word in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" [^>]*>([^<]*)</word>', html)]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_arabic_runs_right_to_left_and_the_arabic_pack_is_laid_out_so(app, db, signatories, tmp_path, lang):
+    files, _ = make_pack(app, tmp_path, lang)
+    words = words_with_positions(files[".pdf"])
+    # Drawn glyph by glyph from left to right, an Arabic word reads backwards, and the name's first
+    # word ("سلمى") lies to the right of its second ("خالد"): the run goes from right to left.
+    first = next((x, y) for word, x, y in words if word == "سلمى"[::-1])
+    second = next((x, y) for word, x, y in words if word == "خالد"[::-1])
+    assert first[1] == second[1] and first[0] > second[0]
+    # The entry starts at the page's start: the name right of its country in Arabic, left in English.
+    country = next((x, y) for word, x, y in words if abs(y - first[1]) < 2 and word in ("Lebanon", "لبنان"[::-1]))
+    assert (first[0] > country[0]) == (lang == "ar")
+
+
+def test_the_manifest_hashes_the_files_and_the_csv_has_the_same_entries(app, db, signatories, tmp_path):
+    files, manifest = make_pack(app, tmp_path, "es")
+    assert {entry["name"] for entry in manifest["files"]} == {files[".pdf"].name, files[".csv"].name}
+    for entry in manifest["files"]:
+        path = tmp_path / "out" / entry["name"]
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert entry["bytes"] == path.stat().st_size
+    assert manifest["language"] == "es" and manifest["letter"] == SHIPPED_LETTER
+    assert re.fullmatch(r"[0-9a-f]{64}", manifest["version"]) and manifest["made_at"]
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8"))))
+    assert rows[0]["organisation"] == ORGANISATIONS[0] and rows[0]["drafter"] == "yes"  # drafters first
+    assert {row["organisation"] for row in rows[1:5]} == set(ORGANISATIONS[1:])
+    assert sorted(row["name"] for row in rows if row["kind"] == "individual") == sorted(n for n, _ in INDIVIDUALS)
+    assert len(rows) == manifest["count"]["listed"]
+    assert all(row["country_name"] for row in rows)
+
+
+def test_a_pack_refuses_counts_that_disagree_with_its_names(app, db, signatories, tmp_path):
+    db.session.execute(update(PublishedTally).where(PublishedTally.country == "FR").values(count=2))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["letters", "pack", SHIPPED_LETTER, "--lang", "en",
+                                                "--output", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "letters recount" in result.output
+
+
+def test_the_command_refuses_an_unknown_letter_or_language(app, db, tmp_path):
+    runner = app.test_cli_runner()
+    assert "No letter" in runner.invoke(args=["letters", "pack", "nope", "--lang", "en"]).output
+    assert "No language" in runner.invoke(args=["letters", "pack", SHIPPED_LETTER, "--lang", "xx"]).output
+
+
+def test_the_print_page_lists_every_name_without_search_or_pages(app, client, db):
+    for number in range(130):
+        published(kind="individual", name=f"Person {number:03d}", organisation=None, country="BR")
+    for number in range(105):
+        published(organisation=f"Group {number:03d}", country="DE")
+    for path in (f"/en/letters/{SHIPPED_LETTER}/print", "/ar/print"):
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and response.was_streamed
+        assert all(f"Person {number:03d}" in html for number in range(130))
+        assert all(f"Group {number:03d}" in html for number in range(105))
+        assert "<form" not in html and 'rel="next"' not in html
+        again = client.get(path, headers={"If-None-Match": response.headers["ETag"].strip('"')})
+        assert again.status_code == 304
+    assert '<html lang="ar" dir="rtl">' in client.get("/ar/print").get_data(as_text=True)
+
+
+def test_the_list_page_points_to_the_print_page(app, client, db):
+    html = client.get("/en/signatories").get_data(as_text=True)
+    assert f'href="/en/print">{translated(app, "en", "Printable list")}</a>' in html
+    assert "https://campaign.example/en/print" in html  # said on paper, where the link cannot be followed
+
+
+def test_the_admin_download_needs_a_login_and_gives_the_pack(app, client, db, signatories):
+    path = f"/admin/letters/{SHIPPED_LETTER}/pack-ar.zip"
+    assert client.get(path).status_code == 302
+    log_in(client, make_admin())
+    assert f'href="{path}"' in client.get("/admin/stats").get_data(as_text=True)
+    response = client.get(path)
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as bundle:
+        names = sorted(bundle.namelist())
+        manifest = json.loads(bundle.read(f"{SHIPPED_LETTER}-ar-manifest.json"))
+        for entry in manifest["files"]:
+            assert hashlib.sha256(bundle.read(entry["name"])).hexdigest() == entry["sha256"]
+    assert names == [f"{SHIPPED_LETTER}-ar-manifest.json", f"{SHIPPED_LETTER}-ar-signatories.csv",
+                     f"{SHIPPED_LETTER}-ar-signatories.pdf"]
+    assert client.get(f"/admin/letters/{SHIPPED_LETTER}/pack-xx.zip").status_code == 404
+
+
+def test_the_pdf_fetches_nothing_but_our_own_static_files(app):
+    from campaign.publication import pack
+
+    static = Path(app.static_folder)
+    fetcher = pack.local_fetcher("https://campaign.example/static/", static)
+    assert fetcher("https://campaign.example/static/css/print.css").read()  # type: ignore[attr-defined]
+    for url in ("https://fonts.example.net/font.woff2", "https://campaign.example/static/../wsgi.py",
+                "file:///etc/passwd", "https://campaign.example.evil.example/static/css/site.css"):
+        with pytest.raises(ValueError):
+            fetcher(url)  # type: ignore[operator]
