@@ -68,9 +68,10 @@ def test_the_letter_closes_at_its_closing_time(app, client, db, monkeypatch):
     page = client.get("/en/sign")
     assert page.status_code == 410
     html = page.get_data(as_text=True)
-    assert "Signing is closed" in html and "Nothing you sent was stored" in html
+    assert "Signing is closed" in html and "Nothing you sent was stored" not in html
     posted = client.post("/en/sign", data={**signature_data(email="late@example.org")})
     assert posted.status_code == 410
+    assert "Nothing you sent was stored" in posted.get_data(as_text=True)
     assert signatures() == 1  # nothing stored
 
     letter_page = client.get("/en/").get_data(as_text=True)
@@ -124,14 +125,50 @@ def test_an_admin_closes_and_reopens_signing_in_the_browser(app, client, db):
     token = csrf_token(client, page)
     client.post(f"{page}/closing", data={"csrf_token": token, "action": "close-now"})
     assert client.get("/en/sign").status_code == 410
+    assert "Nothing you sent was stored" not in client.get("/en/sign").get_data(as_text=True)  # nothing was sent
     client.post(f"{page}/closing", data={"csrf_token": token, "action": "reopen"})
     assert client.get("/en/sign").status_code == 200
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "letter")).all()
     assert actions == ["letter.closed", "letter.reopened"]
+    # Reopened within minutes: a slip, in the audit trail but not on the public timeline.
     kinds = [event["kind"] for event in client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]]
-    assert kinds == ["reopened", "closed", "published"]
+    assert kinds == ["published"]
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "Signing reopened" in audit and "Closing date (UTC)" in audit
+
+
+def test_a_letter_closed_for_days_and_reopened_keeps_both_on_its_timeline(app, client, db):
+    letter = shipped_letter()
+    closed_at = utcnow().replace(microsecond=0) - dt.timedelta(days=3)
+    letter.closes_at = closed_at
+    db.session.commit()
+    closing_id = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"][0]["id"]
+    closing.set_closing(letter, None, None, "test")
+    events = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]
+    assert [event["kind"] for event in events] == ["reopened", "closed", "published"]
+    assert events[1]["id"] == closing_id  # the same entry for feed readers before and after
+
+
+def test_a_closing_date_in_the_past_is_refused_and_clearing_it_reopens(app, client, db):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    token = csrf_token(client, page)
+    refused = client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": "1999-01-01T00:00"},
+                          follow_redirects=True)
+    assert "Choose a time to come" in refused.get_data(as_text=True)
+    assert shipped_letter().closes_at is None
+    client.post(f"{page}/closing", data={"csrf_token": token, "action": "close-now"})
+    cleared = client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": ""},
+                          follow_redirects=True)
+    assert "Signing is open again." in cleared.get_data(as_text=True)
+    assert shipped_letter().closes_at is None
+
+
+def test_readers_see_when_signing_will_close(app, client, db):
+    letter = shipped_letter()
+    letter.closes_at = dt.datetime(2099, 3, 8, 17, 0, tzinfo=dt.timezone.utc)
+    db.session.commit()
+    assert "Signing closes on March 8, 2099 at 5:00" in client.get("/en/").get_data(as_text=True)
 
 
 def test_moderators_cannot_change_the_lifecycle(app, client, db):
@@ -188,6 +225,13 @@ def test_a_goal_is_passed_once_and_the_next_one_set(app, client, db):
     for _ in range(3):
         published()
     assert [goal for goal, _ in goal_events(db)] == [2, 5]
+    page = client.get("/en/").get_data(as_text=True)
+    letter = shipped_letter()
+    letter.closes_at = utcnow()
+    db.session.commit()
+    assert "goal__bar" not in client.get("/en/").get_data(as_text=True)  # closed: the count is final
+    letter.closes_at = None
+    db.session.commit()
     # A withdrawal and a new publication pass 5 again: it is not recorded twice.
     from campaign.signing import rules
 
@@ -196,6 +240,17 @@ def test_a_goal_is_passed_once_and_the_next_one_set(app, client, db):
     db.session.commit()
     published(email="again@example.org", organisation="Again")
     assert [goal for goal, _ in goal_events(db)] == [2, 5]
+
+
+def test_a_goal_the_count_already_passed_when_it_was_set_is_not_reached_now(app, client, db):
+    for _ in range(3):
+        published()
+    closing.set_goal(shipped_letter(), 2, None, "test")
+    assert goal_events(db) == []
+    assert client.get(f"/api/v1/letters/{SHIPPED_LETTER}").get_json()["goal"] == {"first": 2, "next": 5}
+    for _ in range(2):
+        published()
+    assert [goal for goal, _ in goal_events(db)] == [5]
 
 
 def test_a_goal_reached_under_concurrent_publishing_is_recorded_once(app, db, backend):

@@ -15,7 +15,7 @@ from campaign import create_app
 from campaign.config import ConfigError
 from campaign.crypto import generate_seal_keypair
 from campaign.extensions import db
-from campaign.models import Signature, TokenPurpose
+from campaign.models import Signature, TokenPurpose, utcnow
 from campaign.signing import rules as signing
 
 from .factories import (
@@ -27,6 +27,7 @@ from .factories import (
     make_admin,
     make_signature,
     published,
+    shipped_letter,
     sign,
 )
 from .tcp_proxy import TcpProxy
@@ -85,7 +86,8 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
                  "/es/sign", "/en/sign/check-your-inbox", "/en/sign/thank-you", "/en/sign/withdrawn",
                  "/en/sign/not-me-done", "/en/privacy", "/ar/accessibility", "/en/nope", "/ar/sign/confirm/bad-token",
                  "/embed/ban-biometric-surveillance/counter", "/api/v1/letters/ban-biometric-surveillance",
-                 "/api/v1/openapi.json", "/healthz", "/static/css/site.css", "/static/img/icon.svg", "/admin/login"):
+                 "/api/v1/openapi.json", "/healthz", "/static/css/site.css", "/static/img/icon.svg", "/admin/login",
+                 "/en/timeline", "/ar/timeline.atom", "/ar/print", "/api/v1/letters/ban-biometric-surveillance/timeline"):
         responses[path] = client.get(path)
     responses["sign-errors"] = client.post("/en/sign", data={"kind": "individual", **csrf_of(client, "/en/sign")})
     sign(client)
@@ -109,10 +111,17 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     signing.set_signing_paused(True)
     responses["paused"] = client.get("/en/sign")
     signing.set_signing_paused(False)
+    letter = shipped_letter()
+    letter.closes_at = utcnow()
+    db.session.commit()
+    responses["closed"] = client.get("/en/sign")
+    letter.closes_at = None
+    db.session.commit()
     admin = make_admin("admin@campaign.example", role="admin")
     log_in(client, admin)
     for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
-                 f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}", "/admin/stats"):
+                 f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}", "/admin/stats", "/admin/letters",
+                 "/admin/letters/ban-biometric-surveillance"):
         responses[path] = client.get(path)
     responses["account-link"] = client.post("/admin/accounts", data={
         "csrf_token": csrf_token(client, "/admin/accounts"), "email": "new@campaign.example", "role": "moderator"})

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from campaign.models import AuditEntry, TimelineFile
+from campaign.models import AuditEntry, TimelineEvent, TimelineFile
 
 from .factories import LTR_AND_RTL, SHIPPED_LETTER, csrf_token, log_in, make_admin, translated
 
@@ -72,7 +72,7 @@ def test_a_delivery_in_two_languages_is_on_the_page_the_api_and_the_feed(app, ad
 
     photo = client.get(events[1]["file"].removeprefix("https://campaign.example"))
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
-    assert "immutable" in photo.headers["Cache-Control"]
+    assert photo.headers["Cache-Control"] == "public, max-age=86400"
     served = Image.open(io.BytesIO(photo.get_data()))
     assert max(served.size) == 2000  # made a reasonable size
     assert not served.getexif()  # what the camera wrote (place, maker) stayed behind
@@ -83,6 +83,8 @@ def test_a_delivery_in_two_languages_is_on_the_page_the_api_and_the_feed(app, ad
         assert feed.mimetype == "application/atom+xml"
         entries = check_atom(feed.get_data())
         assert len(entries) == 3
+        rels = {(link.get("rel"), link.get("type")) for entry in entries for link in entry.findall(f"{ATOM}link")}
+        assert rels == {("alternate", "text/html"), ("related", None), ("enclosure", "image/jpeg")}
     arabic_feed = client.get("/ar/timeline.atom").get_data(as_text=True)
     assert "سُلّمت إلى المفوض السامي" in arabic_feed
 
@@ -133,19 +135,53 @@ def test_a_refused_event_comes_back_as_it_was_filled_in(app, admin_client, db):
     assert db.session.scalar(select(TimelineFile.id)) is None
 
 
-def test_an_event_is_removed_with_a_trace(app, admin_client, db):
+def test_an_event_is_removed_with_its_file_and_a_trace(app, admin_client, db):
     client = admin_client
-    record(client, kind="response", file=(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "reply.pdf"))
+    record(client, kind="response", link="", file=(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "reply.pdf"))
     events = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]
-    assert events[0]["file"].endswith(".pdf")
-    pdf = client.get(events[0]["file"].removeprefix("https://campaign.example"))
+    address = events[0]["file"].removeprefix("https://campaign.example")
+    pdf = client.get(address)
     assert pdf.mimetype == "application/pdf" and pdf.headers["Content-Disposition"].startswith("attachment")
-    event_id = events[0]["id"].split("-")[-1]
+    event_id = db.session.scalar(select(TimelineEvent.id))
     client.post(f"{ADMIN_PAGE}/timeline/{event_id}/remove", data={"csrf_token": csrf_token(client, ADMIN_PAGE)})
     assert [event["kind"] for event in client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]] \
         == ["published"]
+    assert client.get(address).status_code == 404  # taken down means gone from its address
+    assert db.session.scalar(select(TimelineFile.id)) is None
     removed = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "timeline.removed")).one()
     assert removed.before["titles"]["en"].startswith("Handed to")
+    assert removed.before["file"] and removed.before["summaries"]["en"].startswith("Ten organisations")
+
+
+def test_events_ids_are_never_reused(app, admin_client, db):
+    record(admin_client)
+    first = admin_client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"][0]["id"]
+    event_id = db.session.scalar(select(TimelineEvent.id))
+    admin_client.post(f"{ADMIN_PAGE}/timeline/{event_id}/remove", data={"csrf_token": csrf_token(admin_client, ADMIN_PAGE)})
+    record(admin_client)
+    second = admin_client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"][0]["id"]
+    assert first != second
+
+
+def test_a_response_needs_its_summary_and_a_link_or_pdf_and_events_need_a_sensible_date(app, admin_client, db):
+    response = record(admin_client, kind="response", summary_en="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Sum up the response" in html and "Give a link to the response" in html
+    too_late = record(admin_client, occurred_at="2099-01-01T00:00")
+    assert too_late.status_code == 422 and "between the letter" in too_late.get_data(as_text=True)
+    too_early = record(admin_client, occurred_at="1990-01-01T00:00")
+    assert too_early.status_code == 422
+
+
+def test_a_file_over_the_limit_says_so(app, admin_client, db):
+    from campaign.web.letter_forms import UPLOAD_MEGABYTES
+
+    big = io.BytesIO(b"\xff" * ((UPLOAD_MEGABYTES + 2) * 1024 * 1024))
+    response = record(admin_client, file=(big, "huge.jpg"))
+    assert response.status_code == 303
+    page = admin_client.get(ADMIN_PAGE).get_data(as_text=True)
+    assert f"The file is larger than {UPLOAD_MEGABYTES} MB, so nothing was saved." in page
 
 
 @pytest.mark.parametrize("lang", LTR_AND_RTL)

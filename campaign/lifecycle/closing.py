@@ -19,6 +19,10 @@ from ..publication import counts
 from ..web import caches
 from . import goals
 
+#: A letter reopened this soon after it closed was closed by mistake: the audit trail keeps both,
+#: the public timeline neither.
+SLIP_MINUTES = dt.timedelta(minutes=10)
+
 
 class SigningClosed(Exception):
     """The letter closed: no signature is taken (nothing is stored)."""
@@ -35,6 +39,8 @@ class Signing:
 
     paused: bool = False
     closed_at: dt.datetime | None = None
+    #: When an open letter will close (pages say so beside their Sign buttons).
+    closes_at: dt.datetime | None = None
 
     @property
     def open(self) -> bool:
@@ -42,7 +48,8 @@ class Signing:
 
 
 def signing_of(closes_at: dt.datetime | None, paused: bool, now: dt.datetime | None = None) -> Signing:
-    return Signing(paused=paused, closed_at=closes_at if has_closed(closes_at, now) else None)
+    closed = has_closed(closes_at, now)
+    return Signing(paused=paused, closed_at=closes_at if closed else None, closes_at=None if closed else closes_at)
 
 
 def has_closed(closes_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
@@ -59,7 +66,7 @@ def set_closing(letter: Letter, closes_at: dt.datetime | None, actor: AdminUser 
     if closes_at == before:
         return
     reopening = has_closed(before, now) and not has_closed(closes_at, now)
-    if reopening and before is not None:
+    if reopening and before is not None and now - before > SLIP_MINUTES:
         db.session.add(TimelineEvent(letter_id=letter.id, kind=TimelineKind.CLOSED, key=before.isoformat(),
                                      occurred_at=before, recorded_by=actor_label))
         db.session.add(TimelineEvent(letter_id=letter.id, kind=TimelineKind.REOPENED, key=secrets.token_hex(8),
@@ -74,13 +81,15 @@ def set_closing(letter: Letter, closes_at: dt.datetime | None, actor: AdminUser 
 
 
 def set_goal(letter: Letter, goal: int | None, actor: AdminUser | None, actor_label: str) -> None:
-    """Set the first goal (``None``: no goal shown). Goals the count already passed go on the timeline."""
+    """Set the first goal (``None``: no goal shown). Goals the count has already passed are not
+    "reached" now: only those the count gets to from here go on the timeline."""
     before = letter.goal
     if goal == before:
         return
     letter.goal = goal
+    passed = goals.goals_reached(goal, counts.published_count(letter.id)) if goal else []
+    if passed and (letter.goal_reached or 0) < passed[-1]:
+        letter.goal_reached = passed[-1]
     audit.record(actor, actor_label, "letter.goal_set", "letter", letter.id, before={"goal": before}, after={"goal": goal})
-    db.session.flush()
-    goals.note_progress(letter.id, counts.published_count(letter.id))
     db.session.commit()
     caches.clear()  # this process at once; the others within LETTER_PAGE_CACHE_SECONDS

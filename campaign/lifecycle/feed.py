@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from .timeline import Entry
+
+ATOM = "http://www.w3.org/2005/Atom"
 
 
 def atom(entries: list[Entry], *, title: str, language: str, page_url: str, feed_url: str, heading: Callable[[Entry], str],
@@ -29,11 +32,28 @@ def atom(entries: list[Entry], *, title: str, language: str, page_url: str, feed
         item.published(entry.at)
         item.updated(entry.at)
         item.link(href=f"{page_url}#{entry.anchor}", rel="alternate", type="text/html")
-        if entry.link:
-            item.link(href=entry.link, rel="related", title=more_label)
-        if entry.file is not None:
-            item.link(href=file_url(entry.file.name), rel="enclosure", type=entry.file.content_type)
         item.category(term=entry.kind)
         if entry.words is not None and entry.words.summary:
             item.content(entry.words.summary, type="text")
-    return feed.atom_str(pretty=True)
+    return _with_related_links(feed.atom_str(pretty=True), entries, page_url, file_url, more_label)
+
+
+def _with_related_links(document: bytes, entries: list[Entry], page_url: str, file_url: Callable[[str], str],
+                        more_label: str) -> bytes:
+    """An event's own link (``related``) and its photo or PDF (``enclosure``), added to the entries
+    feedgen wrote: feedgen 1.0 drops the ``rel`` of every link of an entry, which would make them
+    all alternates, and RFC 4287 allows one alternate per type and language."""
+    root = etree.fromstring(document)
+    by_id = {f"{page_url}#{entry.anchor}": entry for entry in entries}
+    for element in root.iterfind(f"{{{ATOM}}}entry"):
+        entry = by_id[element.findtext(f"{{{ATOM}}}id")]
+        for link in element.iterfind(f"{{{ATOM}}}link"):
+            link.set("rel", "alternate")
+            link.set("type", "text/html")
+        if entry.link:
+            etree.SubElement(element, f"{{{ATOM}}}link", href=entry.link, rel="related", title=more_label)
+        if entry.file is not None:
+            etree.SubElement(element, f"{{{ATOM}}}link", href=file_url(entry.file.name), rel="enclosure",
+                             type=entry.file.content_type)
+    etree.indent(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

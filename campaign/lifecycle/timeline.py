@@ -26,6 +26,7 @@ from ..web import caches
 from .closing import has_closed
 
 PUBLISHED = "published"
+SIGNING_KINDS = frozenset({TimelineKind.CLOSED.value, TimelineKind.REOPENED.value})
 #: What an admin may put on the timeline, and the kind of file each may carry.
 RECORDED_KINDS = {TimelineKind.DELIVERED: "image", TimelineKind.RESPONSE: "pdf"}
 PHOTO_MAX_SIDE = 2000
@@ -83,10 +84,28 @@ def entries(letter: LetterInfo, language: str, now: dt.datetime | None = None) -
     found = [_entry(event, language, letter.original_language) for event in events]
     if has_closed(letter.closes_at, now) and letter.closes_at is not None \
             and not any(event.kind is TimelineKind.CLOSED and event.occurred_at == letter.closes_at for event in events):
-        found.append(Entry(TimelineKind.CLOSED.value, letter.closes_at, f"closed-{letter.closes_at:%Y%m%d%H%M%S}"))
+        found.append(Entry(TimelineKind.CLOSED.value, letter.closes_at, closing_anchor(letter.closes_at)))
     published = dt.datetime.combine(letter.published_on, dt.time(), dt.timezone.utc)
-    found.append(Entry(PUBLISHED, published, "published"))
+    found.append(Entry(PUBLISHED, published, PUBLISHED))
     return sorted(found, key=lambda entry: (entry.at, entry.anchor), reverse=True)
+
+
+def news(entries_newest_first: list[Entry], limit: int) -> list[Entry]:
+    """What a letter page shows of its timeline: the latest events but the closings and reopenings,
+    which the page already tells in its own words (and an admin's slip would fill the space)."""
+    return [entry for entry in entries_newest_first if entry.kind not in SIGNING_KINDS][:limit]
+
+
+def closing_anchor(closes_at: dt.datetime) -> str:
+    """A closing's id on the page and in the feed: the same before and after a reopening stores it."""
+    return f"closed-{closes_at:%Y%m%d%H%M%S}"
+
+
+def _anchor(event: TimelineEvent) -> str:
+    """Stable and never reused: from what makes the event unique, not from its row number."""
+    if event.kind is TimelineKind.CLOSED:
+        return closing_anchor(event.occurred_at)
+    return f"{event.kind.value}-{event.key}"
 
 
 def _entry(event: TimelineEvent, language: str, original: str) -> Entry:
@@ -94,7 +113,7 @@ def _entry(event: TimelineEvent, language: str, original: str) -> Entry:
     text = texts.get(language) or texts.get(original)
     file = FileRef(event.file.id, event.file.sha256, event.file.content_type) if event.file else None
     return Entry(
-        event.kind.value, event.occurred_at, f"{event.kind.value}-{event.id}", goal=event.goal,
+        event.kind.value, event.occurred_at, _anchor(event), goal=event.goal,
         words=Words(text.title, text.summary) if text else None, words_language=text.language if text else None,
         in_other_language=text is not None and text.language != language, link=event.link, file=file,
         event_id=event.id, texts=tuple((code, Words(each.title, each.summary)) for code, each in sorted(texts.items())),
@@ -136,14 +155,21 @@ def record_event(letter: LetterInfo, kind: TimelineKind, occurred_at: dt.datetim
 
 
 def remove_event(letter: LetterInfo, event_id: int, actor: AdminUser | None, actor_label: str) -> bool:
-    """Take an event an admin recorded off the timeline (automatic ones stay: they happened)."""
+    """Take an event an admin recorded off the timeline (automatic ones stay: they happened), and
+    its file with it when no other event shows it: a photo taken down is gone from its address."""
     event = db.session.get(TimelineEvent, event_id)
     if event is None or event.letter_id != letter.id or event.kind not in RECORDED_KINDS:
         return False
-    texts = {text.language: text.title for text in event.texts}
+    file = event.file
     audit.record(actor, actor_label, "timeline.removed", "letter", letter.id, before={
-        "event": event.id, "kind": event.kind.value, "occurred_at": event.occurred_at.isoformat(), "titles": texts})
+        "event": event.id, "kind": event.kind.value, "occurred_at": event.occurred_at.isoformat(),
+        "titles": {text.language: text.title for text in event.texts},
+        "summaries": {text.language: text.summary for text in event.texts if text.summary},
+        "link": event.link, "file": file.sha256 if file else None})
     db.session.delete(event)
+    db.session.flush()
+    if file is not None and db.session.scalar(select(TimelineEvent.id).where(TimelineEvent.file_id == file.id)) is None:
+        db.session.delete(file)
     db.session.commit()
     caches.clear()
     return True
@@ -170,7 +196,9 @@ def _clean_photo(upload: bytes) -> tuple[bytes, str]:
                 raise UnusableFile("image")
             image.load()
             upright = ImageOps.exif_transpose(image)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:
+        raise UnusableFile("too-large") from error
+    except (UnidentifiedImageError, OSError) as error:
         raise UnusableFile("image") from error
     upright.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     output = io.BytesIO()

@@ -29,7 +29,8 @@ class Letter(Model):
     closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     #: The first goal shown beside the count; the next ones follow by rule (``lifecycle.goals``).
     goal: Mapped[int | None] = mapped_column(Integer)
-    #: The highest goal whose reaching is on the timeline: it is recorded once, whoever publishes.
+    #: The highest goal the count has passed: each goal passed by publishing is on the timeline, once,
+    #: whoever publishes; one the count had passed when an admin set the goal is not.
     goal_reached: Mapped[int | None] = mapped_column(Integer)
     #: What the letter's file said of ``closes_at`` and ``goal`` when last loaded: a file's value is
     #: applied when it changes, so loading again never undoes what an admin set in the browser.

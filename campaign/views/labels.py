@@ -194,6 +194,7 @@ LETTER_RECORD_LABELS = {
     "occurred_at": _l("When (UTC)"),
     "languages": _l("Languages"),
     "titles": _l("Headings"),
+    "summaries": _l("Summaries"),
     "link": _l("Link"),
     "file": _l("File (SHA-256)"),
 }

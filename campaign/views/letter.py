@@ -41,7 +41,7 @@ def page() -> ResponseReturnValue:
         count = counts.published_count(view.letter.id)
         html = caches.put(key, render_template(
             "public/letter.html", view=view, published_count=count, progress=goals.progress(view.letter.goal, count),
-            stage=timeline.stage(view.letter), recent_events=timeline.entries(view.letter, g.lang)[:RECENT_EVENTS],
+            stage=timeline.stage(view.letter), recent_events=timeline.news(timeline.entries(view.letter, g.lang), RECENT_EVENTS),
             all_letters=letters.all_letters(), share_url=i18n.absolute_url("letter.page"),
             share_title=view.text.title, drafters=listing.drafting_organisations(view.letter.id),
             latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing=signing,

@@ -93,7 +93,8 @@ def _closed(error: closing.SigningClosed) -> ResponseReturnValue:
 
 def _closed_page(closed_at: dt.datetime) -> ResponseReturnValue:
     """Nothing was stored: the page says so, with when signing closed and where the letter went."""
-    return private_page("public/sign_closed.html", 410, view=current_view(), closed_at=closed_at)
+    return private_page("public/sign_closed.html", 410, view=current_view(), closed_at=closed_at,
+                        posted=request.method == "POST" and request.endpoint == "sign.form")
 
 
 def _form_again(view: LetterView, submitted: SignatureForm, notice: str, status: int = 422,

@@ -19,7 +19,9 @@ from .letter import shared_page_response
 bp = reader_blueprint("timeline", __name__)
 files = Blueprint("files", __name__, url_prefix="/files")
 FILE_NAME = re.compile(r"(\d{1,12})-([0-9a-f]{16})\.(jpg|png|pdf)")
-YEAR = 365 * 24 * 3600
+#: A file's address changes with its content, but an admin may take a photo down: copies kept by
+#: proxies and browsers go within a day.
+DAY = 24 * 3600
 
 
 @letter_route(bp, "/timeline")
@@ -52,14 +54,16 @@ def atom() -> ResponseReturnValue:
 
 @files.get("/timeline/<name>")
 def timeline_file(name: str) -> ResponseReturnValue:
-    """A file's address carries its content's hash: cached for a year, never stale."""
+    """A file's address carries its content's hash, so it is never stale; it is gone (404) once its
+    event is removed."""
     match = FILE_NAME.fullmatch(name)
     found = timeline.stored_file(int(match.group(1)), match.group(2)) if match else None
     if found is None or timeline.FileRef(found.id, found.sha256, found.content_type).name != name:
         abort(404)
     response = make_response(found.data)
     response.mimetype = found.content_type
-    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    response.headers["Cache-Control"] = f"public, max-age={DAY}"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # feed readers show the photo
     response.headers["Content-Disposition"] = "inline" if found.content_type.startswith("image/") else \
         f'attachment; filename="{name}"'
     return response

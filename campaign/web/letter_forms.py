@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, IntegerField, RadioField, StringField, TextAreaField, URLField
+from wtforms import DateTimeLocalField, Field, IntegerField, RadioField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .forms import CampaignForm, at_most, multi_line, single_line, web_address
 
 TITLE_MAX = 300
 SUMMARY_MAX = 2000
+#: What an admin may upload with an event (a phone's photo is often 5 to 15 MB).
+UPLOAD_MEGABYTES = 25
 #: As browsers send a ``datetime-local`` field; the pages say the time is UTC.
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
 
 
 class ClosingForm(CampaignForm):
+    """A closing time to come; closing at once is its own button, so a mistyped year does not
+    close a letter."""
+
     closes_at = DateTimeLocalField(_l("Signing closes at (UTC)"), format=LOCAL_TIME, validators=[Optional()])
+
+    def validate_closes_at(self, field: Field) -> None:
+        if field.data and field.data.replace(tzinfo=dt.timezone.utc) <= dt.datetime.now(dt.timezone.utc):
+            raise ValidationError(_l("Choose a time to come. To close signing at once, use “Close signing now”."))
 
 
 class GoalForm(CampaignForm):
@@ -36,11 +46,19 @@ class TimelineEventForm(CampaignForm):
         validators=[InputRequired(message=_l("Choose what happened."))])
     occurred_at = DateTimeLocalField(_l("When (UTC)"), format=LOCAL_TIME, validators=[DataRequired()])
     link = URLField(_l("Link (optional)"), filters=[single_line, web_address], validators=[Optional(), at_most(500)])
-    file = FileField(_l("Photo of the delivery (JPEG or PNG) or the response (PDF), optional"))
+    file = FileField(_l("Photo of the delivery (JPEG, PNG or WebP) or the response (PDF), optional"),
+                     description=_l("At most %(megabytes)s MB.", megabytes=UPLOAD_MEGABYTES))
 
-    def __init__(self, *args: Any, original: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, original: str, published_on: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.original = original
+        self.published_on = published_on
+
+    def validate_occurred_at(self, field: Field) -> None:
+        """Between the letter's publication and tomorrow: a slip of the year would top the timeline."""
+        when = field.data.replace(tzinfo=dt.timezone.utc)
+        if when.date() < self.published_on or when > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1):
+            raise ValidationError(_l("Choose a time between the letter's publication and now."))
 
     def words_fields(self, code: str) -> tuple[Any, Any]:
         return self[f"title_{code}"], self[f"summary_{code}"]
@@ -56,6 +74,14 @@ class TimelineEventForm(CampaignForm):
             title, summary = self.words_fields(code)
             if summary.data and not title.data and not title.errors and code != self.original:
                 title.errors.append(_l("A summary needs its heading."))
+                valid = False
+        if self.kind.data == "response":
+            summary = self.words_fields(self.original)[1]
+            if not summary.data and not summary.errors:
+                summary.errors.append(_l("Sum up the response in the letter's original language."))
+                valid = False
+            if not self.link.data and not self.file.data and not self.link.errors:
+                self.link.errors.append(_l("Give a link to the response, or its PDF below."))
                 valid = False
         return valid
 

@@ -14,16 +14,19 @@ from ... import letters
 from ...moderation import imports
 from ...web import i18n
 from ...web.forms import ImportConfirmForm, ImportForm
+from ...web.letter_forms import UPLOAD_MEGABYTES
 from . import admin_required, bp
 
 #: The pages that take an uploaded file: their bodies may be larger than a public form's.
-UPLOAD_ENDPOINTS = frozenset({"admin.import_preview", "admin.import_commit", "admin.letter_event_add"})
+UPLOAD_ENDPOINTS = frozenset({"admin.import_preview", "admin.import_commit"})
 
 
 def allow_uploads() -> None:
     """Raise the body limit for the import pages only (registered before the CSRF check reads the body)."""
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+    elif request.endpoint == "admin.letter_event_add":  # a photo or a PDF, and the words around it
+        request.max_content_length = (UPLOAD_MEGABYTES + 1) * 1024 * 1024
 
 
 def _letter_choices() -> list[tuple[str, str]]:

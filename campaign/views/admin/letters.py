@@ -8,16 +8,24 @@ import datetime as dt
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from ... import letters
 from ...lifecycle import closing, goals, timeline
 from ...models import Letter, TimelineKind
 from ...publication import counts
 from ...web.forms import ButtonForm
-from ...web.letter_forms import ClosingForm, GoalForm, TimelineEventForm, timeline_event_form_class
+from ...web.letter_forms import UPLOAD_MEGABYTES, ClosingForm, GoalForm, TimelineEventForm, timeline_event_form_class
+from .. import errors
 from . import admin_required, bp
+
+FILE_PROBLEMS = {
+    "image": _l("Choose a photo (JPEG, PNG or WebP)."),
+    "too-large": _l("This photo has too many pixels: please send a smaller copy."),
+    "pdf": _l("Choose the response as a PDF file."),
+}
 
 
 def _letter(slug: str) -> Letter:
@@ -29,7 +37,7 @@ def _letter(slug: str) -> Letter:
 
 def _event_form(letter: Letter) -> TimelineEventForm:
     form_class = timeline_event_form_class(tuple(current_app.config["LANGUAGES"]))
-    return form_class(original=letter.original_language)
+    return form_class(original=letter.original_language, published_on=letter.published_on)
 
 
 @bp.get("/letters")
@@ -71,9 +79,10 @@ def letter_closing(slug: str) -> ResponseReturnValue:
         closing.set_closing(letter, None, current_user.user, current_user.email)
         flash(_("Signing is open again."), "success")
     else:
+        was_closed = closing.has_closed(letter.closes_at)
         chosen = form.closes_at.data.replace(tzinfo=dt.timezone.utc) if form.closes_at.data else None
         closing.set_closing(letter, chosen, current_user.user, current_user.email)
-        flash(_("The closing date is saved."), "success")
+        flash(_("Signing is open again.") if was_closed else _("The closing date is saved."), "success")
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
 
 
@@ -109,11 +118,21 @@ def letter_event_add(slug: str) -> ResponseReturnValue:
                               form.occurred_at.data.replace(tzinfo=dt.timezone.utc), words, form.link.data or None,
                               upload, current_user.user, current_user.email)
     except timeline.UnusableFile as problem:
-        form.file.errors = [_("Choose a photo (JPEG or PNG).") if str(problem) == "image"
-                            else _("Choose the response as a PDF file.")]
+        form.file.errors = [FILE_PROBLEMS[str(problem)]]
         return letter_lifecycle(slug, form, 422)
     flash(_("The event is on the timeline."), "success")
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A file over the limit: back to the letter's page, saying so (the body was not read, so what was
+    typed cannot come back from here; the browser's Back button keeps it)."""
+    if request.endpoint != "admin.letter_event_add" or not request.view_args:
+        return errors.render_error(error)
+    flash(_("The file is larger than %(megabytes)s MB, so nothing was saved. Go back to keep what you typed, "
+            "and choose a smaller file.", megabytes=UPLOAD_MEGABYTES), "error")
+    return redirect(url_for("admin.letter_lifecycle", slug=request.view_args["slug"]), 303)
 
 
 @bp.post("/letters/<slug:slug>/timeline/<int:event_id>/remove")
