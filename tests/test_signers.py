@@ -343,6 +343,21 @@ def test_the_queue_offers_to_tell_the_rejected_signer(app, client, db, smtp):
     assert "We could not find this organisation" in told.text and told.envelope_to == ["queue-told@example.org"]
 
 
+def test_the_signature_page_offers_to_tell_the_rejected_signer(app, client, db, smtp):
+    from .factories import csrf_token, log_in
+
+    signature = _confirmed(app, client, smtp, email="page-told@example.org")
+    log_in(client, make_admin())
+    page = f"/admin/signatures/{signature.id}"
+    assert "Tell the signer by email, with this reason" in client.get(page).get_data(as_text=True)
+    client.post("/admin/signatures/decide", data={
+        "csrf_token": csrf_token(client, page), "ids": [str(signature.id)], "decision": "reject",
+        "reason": "Not an organisation we could find", "tell_signer": "y", "back": page})
+    deliver(app)
+    told = smtp.wait_for(2)[-1]
+    assert told.message["Subject"] == "Your signature was not published" and told.envelope_to == ["page-told@example.org"]
+
+
 def test_with_both_notices_off_no_address_is_held(app, client, db, smtp):
     app.config.update(NOTIFY_SIGNER_ON_PUBLISH=False, NOTIFY_SIGNER_ON_REJECT=False)
     signature = _confirmed(app, client, smtp)
@@ -374,6 +389,29 @@ def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved
     decisions.approve([signature.id], moderator)
     listing = client.get("/en/signatories?kind=individual").get_data(as_text=True)
     assert "Amal Haddad" in listing and "Amal Hadad" not in listing
+
+
+def test_a_correction_is_settled_from_the_signature_page(app, client, db, smtp):
+    from .factories import csrf_token, log_in
+
+    signature = _confirmed(app, client, smtp, organisation="Rights Colective")
+    moderator = make_admin()
+    decisions.approve([signature.id], moderator)
+    manage = re.search(r"/en/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    page = client.get(manage).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
+    client.post(manage, data={**fields, "organisation": "Rights Collective", "name": "Amal Haddad", "country": "LB"})
+    log_in(client, moderator)
+    admin_page = f"/admin/signatures/{signature.id}"
+    html = client.get(admin_page).get_data(as_text=True)
+    assert "Apply the correction" in html and "Keep the published version" in html
+    assert "Rights Colective" in html and "Rights Collective" in html
+    client.post("/admin/signatures/decide", data={"csrf_token": csrf_token(client, admin_page),
+                                                  "ids": [str(signature.id)], "decision": "approve", "back": admin_page})
+    db.session.expire_all()
+    settled = db.session.get(Signature, signature.id)
+    assert settled.organisation == "Rights Collective" and settled.correction is None
+    assert settled.status is SignatureStatus.PUBLISHED
 
 
 def test_a_correction_set_aside_leaves_the_entry_as_it_was(app, client, db, smtp):
