@@ -427,6 +427,9 @@ def test_a_correction_set_aside_leaves_the_entry_as_it_was(app, client, db, smtp
     kept = db.session.get(Signature, signature.id)
     assert kept.organisation == "Rights Colective" and kept.status is SignatureStatus.PUBLISHED
     assert kept.correction is None
+    # The signer learns it on their own page (a correction never comes with an address to write to).
+    told = client.get(manage).get_data(as_text=True)
+    assert "The moderators did not apply your last correction" in told and "Not the organisation&#39;s name" in told
 
 
 # --- the signer's own page ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import enum
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Letter, Signature, SignatureKind, SignatureStatus, TokenPurpose, utcnow
+from ..models import AuditEntry, Letter, Signature, SignatureKind, SignatureStatus, TokenPurpose, utcnow
 from ..moderation import audit
 from ..publication import counts
 from . import rows, rules
@@ -19,6 +19,22 @@ from .tokens import find_token
 
 class SelfServiceError(Exception):
     """A change that does not apply to this signature (e.g. an organisation cannot be unnamed)."""
+
+
+def correction_set_aside(signature: Signature) -> str | None:
+    """The moderators' reason, when they set aside the signer's last correction and none waits now.
+
+    Told on the signer's own page rather than by email: a correction comes through the manage link,
+    never with the address, so there is no address to write to (and none is kept for it)."""
+    if signature.correction_at is not None:
+        return None
+    last = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.target_type == "signature", AuditEntry.target_id == signature.id,
+        AuditEntry.action.in_(["signature.correction_submitted", "signature.correction_approved",
+                               "signature.correction_rejected"])).order_by(AuditEntry.id.desc()).limit(1)).first()
+    if last is None or last.action != "signature.correction_rejected":
+        return None
+    return last.note or ""
 
 
 def signature_for(token: str) -> Signature:

@@ -39,7 +39,8 @@ def page(token: str) -> ResponseReturnValue:
     view = letters.letter_in_language(letter, g.lang) if letter else None
     return private_page("public/manage.html", 422 if request.method == "POST" else 200, signature=signature,
                         form=form, button_form=ButtonForm(), items=labels.signer_data(signature), view=view,
-                        saved=request.args.get("saved"), is_organisation=signature.kind is SignatureKind.ORGANISATION)
+                        saved=request.args.get("saved"), is_organisation=signature.kind is SignatureKind.ORGANISATION,
+                        set_aside=self_service.correction_set_aside(signature))
 
 
 @letter_route(bp, "/sign/manage/<token:token>/data.json")
