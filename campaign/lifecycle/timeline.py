@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..letters import LetterInfo
-from ..models import AdminUser, TimelineEvent, TimelineFile, TimelineKind, TimelineText, utcnow
+from ..models import AdminUser, TimelineEvent, TimelineFile, TimelineKind, TimelineText
 from ..moderation import audit
 from ..web import caches
 from .closing import has_closed

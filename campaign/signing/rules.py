@@ -16,8 +16,8 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 
 from ..crypto import client_network, digests_match, keyed_hash
 from ..extensions import db, upsert
-from ..lifecycle import closing
 from ..letters import LetterView
+from ..lifecycle import closing
 from ..mail import outbox, rendering
 from ..mail.rendering import EmailKind
 from ..models import (

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, current_app, g, make_response, redirect, 
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..publication import counts, listing
 from ..lifecycle import goals, timeline
+from ..publication import counts, listing
 from ..web import caches, i18n, replay
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint, signing_now

@@ -15,9 +15,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from .. import crypto
-from ..lifecycle import closing
 from ..extensions import csrf
 from ..letters import LetterView
+from ..lifecycle import closing
 from ..models import SignatureStatus, TokenPurpose, utcnow
 from ..signing import rules
 from ..signing.fields import FORM_CONTRACT, details_from

@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..letters import LetterView
+from ..lifecycle import closing
 from ..models import SignatureKind
 from ..publication import charts, exports, pack
 from ..publication import counts as tallies
 from ..publication import listing as publication
-from ..lifecycle import closing
 from ..text import search_key
 from ..web import caches, i18n, parameters
 from ..web.headers import public_response
