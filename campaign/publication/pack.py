@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from pypdf.generic import IndirectObject
 
 TEMPLATE = "public/print.html"
-STAMP_TEMPLATE = "public/print_stamp.html"
+STAMP_TEMPLATE = "public/_print_stamp.html"
 MANIFEST = "manifest.json"
 HASH_CHUNK = 1024 * 1024
 STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
