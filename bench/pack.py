@@ -5,7 +5,8 @@
 Seeds a scratch SQLite database (``BENCH_PACK_DATABASE`` for another) with demo signatures until
 about N are on the list by name (``flask demo seed``: 90 % published, organisations and the
 individuals who chose to be named), then runs the pack command under ``/usr/bin/time -v`` and
-prints its wall time and maximum resident set size. Results go to BENCHMARKS.md by hand.
+prints its wall time and maximum resident set size (``FLASK_PACK_PART_SIZE`` sets the entries per
+part of the PDF). Results go to BENCHMARKS.md by hand.
 """
 
 from __future__ import annotations

@@ -115,6 +115,7 @@ class DefaultConfig:
 
     LETTER_PAGE_CACHE_SECONDS = 30  # the letter page (and its count) may be this old; 0 turns it off
     SIGNING_PAUSE_CACHE_SECONDS = 2  # a pause reaches every process within this time; 0 reads it every time
+    PACK_PART_SIZE = 2000  # a delivery pack's PDF is laid out this many entries at a time (memory: BENCHMARKS.md)
     STATS_CACHE_SECONDS = 60  # the operator's dashboard may be this old (it says so); 0 turns it off
 
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"

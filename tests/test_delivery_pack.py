@@ -97,6 +97,37 @@ def test_arabic_runs_right_to_left_and_the_arabic_pack_is_laid_out_so(app, db, s
     assert (first[0] > country[0]) == (lang == "ar")
 
 
+def test_a_pdf_made_in_parts_numbers_its_pages_on_and_lists_every_name_once_in_order(app, db, tmp_path):
+    app.config["PACK_PART_SIZE"] = 9  # 6 parts: the organisations' section and Brazil go on across parts
+    published(organisation="Drafting Group", country="DE", is_drafter=True)
+    groups = [f"Group {number:02d}" for number in range(14)]
+    for name in groups:
+        published(organisation=name, country="DE")
+    people = {country: [f"Person {country} {number:02d}" for number in range(count)]
+              for country, count in (("BR", 17), ("DE", 3), ("KE", 11))}  # Brazil, Germany, Kenya: that order
+    for country, names in people.items():
+        for name in names:
+            published(kind="individual", name=name, organisation=None, country=country)
+    files, manifest = make_pack(app, tmp_path, "en")
+    assert manifest["count"]["listed"] == 46
+    reader = PdfReader(files[".pdf"])
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    title = manifest["title"]
+    assert len(pages) > 6
+    for number, text in enumerate(pages, start=1):
+        assert re.findall(r"\d+ / \d+", text) == [f"{number} / {len(pages)}"] and text.count(title) == 1, number
+    text = " ".join(pages)
+    names = ["Drafting Group", *groups, *people["BR"], *people["DE"], *people["KE"]]
+    assert [text.count(name) for name in names] == [1] * len(names)
+    assert [text.index(name) for name in names] == sorted(text.index(name) for name in names)
+    # One outline: the countries under "Individuals", each once, though Brazil began in another part.
+    outline = reader.outline
+    sections = outline[1]
+    individuals = sections[sections.index(next(item for item in sections if not isinstance(item, list)
+                                               and item.title == "Individuals")) + 1]
+    assert [item.title for item in individuals] == ["Brazil", "Germany", "Kenya"]
+
+
 def test_the_manifest_hashes_the_files_and_the_csv_has_the_same_entries(app, db, signatories, tmp_path):
     files, manifest = make_pack(app, tmp_path, "es")
     assert {entry["name"] for entry in manifest["files"]} == {files[".pdf"].name, files[".csv"].name}

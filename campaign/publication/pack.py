@@ -8,15 +8,19 @@ letter's version, the counts and the time the pack was made. The print page
 (``/<lang>/letters/<slug>/print``) is the PDF's own HTML, so a browser prints what the PDF shows.
 
 Everything a pack says is read in one transaction (``snapshot``): its counts and its names agree,
-however many moderators publish meanwhile. Rows are streamed (``yield_per``) and the HTML is
-written to a temporary file in pieces; WeasyPrint then lays the whole document out in memory (see
-BENCHMARKS.md for what that costs as the list grows).
+however many moderators publish meanwhile. Rows are streamed (``yield_per``). WeasyPrint lays a
+whole document out in memory, so the PDF is made in parts of ``PACK_PART_SIZE`` entries (the same
+template, each part a slice of the list), each written to a temporary PDF; the parts are joined
+(pypdf) and each page gets its running header and its number out of the whole (``N / total``,
+known once every part is laid out) from a blank page WeasyPrint draws with the same stylesheet.
+Memory is bounded by the part, not by the list (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import logging
 import tempfile
@@ -24,12 +28,13 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, groupby, islice
+from operator import itemgetter
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, g, stream_template
+from flask import current_app, g, render_template, stream_template
 from flask_babel import refresh
 
 from ..extensions import db
@@ -39,7 +44,12 @@ from ..web import i18n
 from . import counts as tallies
 from . import exports, listing
 
+if TYPE_CHECKING:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import IndirectObject
+
 TEMPLATE = "public/print.html"
+STAMP_TEMPLATE = "public/_print_stamp.html"
 MANIFEST = "manifest.json"
 HASH_CHUNK = 1024 * 1024
 STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
@@ -49,12 +59,33 @@ class PackMismatch(RuntimeError):
     """The list's tallies disagree with its entries: a pack would say one number and list another."""
 
 
-@dataclass(frozen=True)
-class CountryGroup:
-    """The named individuals of one country, streamed in name order."""
+@dataclass(eq=False)
+class Group:
+    """Entries under one heading: the drafting organisations, the other organisations, or the named
+    individuals of one country. ``opens``: the heading is shown here (not in an earlier part)."""
 
-    code: str
-    entries: Iterator[listing.PublicEntry]
+    country: str | None
+    opens: bool
+    entries: Iterable[listing.PublicEntry]
+
+
+@dataclass(eq=False)
+class Section:
+    """A section of the list (``kind``: drafters, organisations or individuals) and its groups;
+    ``count`` the number its heading gives, if any."""
+
+    kind: str
+    count: int | None
+    opens: bool
+    groups: Iterable[Group]
+
+
+@dataclass
+class Part:
+    """What the template shows: the letter, its facts and counts if ``first``; then ``sections``."""
+
+    first: bool
+    sections: Iterable[Section]
 
 
 @dataclass
@@ -103,16 +134,42 @@ class PackList:
         return chain(self.drafter_rows(), self.organisation_rows(), chain.from_iterable(groups))
 
     # What the template walks: the same rows as ``PublicEntry`` (the list page's entries).
-    def drafters(self) -> list[listing.PublicEntry]:
-        """The drafting organisations (a few: the letter names them, moderators mark some)."""
-        return [listing.PublicEntry(*row) for row in self.drafter_rows()]
+    def sections(self) -> Iterator[Section]:
+        """The whole list, streamed: the drafting organisations (a few: the letter names them,
+        moderators mark some), the other organisations, the named individuals by country."""
+        entries = lambda rows: (listing.PublicEntry(*row) for row in rows)  # noqa: E731
+        drafters = list(entries(self.drafter_rows()))
+        if drafters:
+            yield Section("drafters", len(drafters), True, [Group(None, True, drafters)])
+        if self.counts.organisations > len(drafters):
+            yield Section("organisations", self.counts.organisations - len(drafters), True,
+                          [Group(None, True, entries(self.organisation_rows()))])
+        if self.counts.named_individuals:
+            yield Section("individuals", None, True,
+                          (Group(code, True, entries(rows)) for code, rows in self.individual_groups()))
 
-    def organisations(self) -> Iterator[listing.PublicEntry]:
-        return (listing.PublicEntry(*row) for row in self.organisation_rows())
+    def whole(self) -> Part:
+        """The print page: the letter and every name."""
+        return Part(first=True, sections=self.sections())
 
-    def individuals_by_country(self) -> Iterator[CountryGroup]:
-        for code, rows in self.individual_groups():
-            yield CountryGroup(code, (listing.PublicEntry(*row) for row in rows))
+    def parts(self, size: int) -> Iterator[Part]:
+        """The list in parts of ``size`` entries (the first also holds the letter), each read as it
+        is needed: a part's entries are in memory, never the list's."""
+        flat = ((section, group, entry) for section in self.sections() for group in section.groups
+                for entry in group.entries)
+        last_section: Section | None = None
+        last_group: Group | None = None
+        first = True
+        while (chunk := list(islice(flat, size))) or first:
+            sections = []
+            for section, in_section in groupby(chunk, key=itemgetter(0)):
+                groups = [Group(group.country, group is not last_group, [entry for *_, entry in in_group])
+                          for group, in_group in groupby(in_section, key=itemgetter(1))]
+                sections.append(Section(section.kind, section.count, section is not last_section, groups))
+            if chunk:
+                last_section, last_group, _ = chunk[-1]
+            yield Part(first=first, sections=sections)
+            first = False
 
     def check(self) -> None:
         """After one pass over the list: raise ``PackMismatch`` unless every organisation and named
@@ -154,9 +211,9 @@ def print_page(view: LetterView) -> Iterator[str]:
         yield from print_html(pack_list(view))
 
 
-def print_html(pack: PackList) -> Iterator[str]:
-    """The print page, in pieces (the one template of the page and the PDF)."""
-    return stream_template(TEMPLATE, view=pack.view, pack=pack, counts=pack.counts,
+def print_html(pack: PackList, part: Part | None = None) -> Iterator[str]:
+    """The print page (or one ``part`` of the PDF), in pieces: the one template of both."""
+    return stream_template(TEMPLATE, view=pack.view, pack=pack, counts=pack.counts, part=part or pack.whole(),
                            country_totals=pack.counts.top_countries(limit=len(pack.counts.by_country)))
 
 
@@ -234,22 +291,19 @@ def write_pack(view: LetterView, language: str, output: Path) -> dict:
     """Write the pack of ``view`` (the letter in ``language``) into ``output``; returns the manifest.
 
     Call outside any request; the list is read in one ``snapshot``."""
-    from weasyprint import HTML
-
     output.mkdir(parents=True, exist_ok=True)
     pdf_name, csv_name, manifest_name = file_names(view.letter.slug, language)
     static_url = current_app.config["SITE_URL"] + current_app.static_url_path + "/"
     fetcher = local_fetcher(static_url, Path(current_app.static_folder or "static"))
-    with page_context(view, language) as page_url, snapshot(), tempfile.TemporaryDirectory() as scratch:
+    with page_context(view, language) as page_url, snapshot(), tempfile.TemporaryDirectory() as scratch, \
+            quiet("weasyprint"):  # its progress, and every rule of site.css it does not know
         pack = pack_list(view)
-        html_path = Path(scratch) / "print.html"
-        _write(html_path, print_html(pack))
+        pdf = PdfMaker(pack, {"base_url": page_url, "url_fetcher": fetcher}, Path(scratch))
+        pdf.render_parts(current_app.config["PACK_PART_SIZE"])
         pack.check()
         _write(output / csv_name, public_csv(pack))
         pack.check()
-        with quiet("weasyprint"):  # its progress, and every rule of site.css it does not know
-            HTML(filename=str(html_path), base_url=page_url, url_fetcher=fetcher, encoding="utf-8").write_pdf(
-                output / pdf_name)
+        pdf.join(output / pdf_name)
     manifest = {
         "letter": view.letter.slug,
         "language": language,
@@ -270,6 +324,100 @@ def write_pack(view: LetterView, language: str, output: Path) -> dict:
     (output / manifest_name).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
 
+
+
+#: The parts of a pack's PDF draw no running header nor page number: the blank page laid over each
+#: does. (``!important``: WeasyPrint puts these rules before the page's own stylesheets.)
+BARE_PAGES = "@page { @top-center { content: none !important; } @bottom-center { content: none !important; } }"
+#: The page laid over each: transparent but for its header and its number out of the whole PDF
+#: (pack.css says ``counter(pages)``, which would be the part's own count).
+STAMP = """html, body {{ background: none !important; }}
+.pack__stamp {{ visibility: hidden; margin: 0; }}
+.pack__stamp + .pack__stamp {{ break-before: page; }}
+@page :first {{ counter-set: page {first}; }}
+@page {{ @bottom-center {{ content: counter(page) " / {total}" !important; }} }}"""
+
+
+@dataclass
+class RenderedPart:
+    """One part of the PDF on disk: its pages, and the depth of its top-level bookmarks in the whole
+    outline (0, the letter's title, in the first part; then 1, a section, or 2, a country, when the
+    part begins inside the individuals)."""
+
+    path: Path
+    pages: int
+    depth: int
+
+
+class PdfMaker:
+    """A pack's PDF, made part by part (``render_parts``), then joined (``join``)."""
+
+    def __init__(self, pack: PackList, html_options: dict, scratch: Path) -> None:
+        self.pack, self.html_options, self.scratch = pack, html_options, scratch
+        self.parts: list[RenderedPart] = []
+
+    def _document(self, html: str, css: str) -> Any:
+        from weasyprint import CSS, HTML
+
+        return HTML(string=html, **self.html_options).render(stylesheets=[CSS(string=css)])
+
+    def render_parts(self, size: int) -> None:
+        """Lay out the list ``size`` entries at a time, each part to a PDF of its own."""
+        for number, part in enumerate(self.pack.parts(size)):
+            document = self._document("".join(print_html(self.pack, part)), BARE_PAGES)
+            path = self.scratch / f"part-{number:05d}.pdf"
+            document.write_pdf(path)
+            opening = next(iter(part.sections), None)
+            depth = 0 if part.first else 2 if opening and opening.kind == "individuals" and not opening.opens else 1
+            self.parts.append(RenderedPart(path, len(document.pages), depth))
+
+    def _stamps(self, first: int, count: int, total: int) -> PdfReader:
+        """``count`` blank pages numbered from ``first`` out of ``total``, with the running header."""
+        from pypdf import PdfReader
+
+        html = render_template(STAMP_TEMPLATE, view=self.pack.view, pages=count)
+        return PdfReader(io.BytesIO(self._document(html, STAMP.format(first=first, total=total))
+                                    .write_pdf()))
+
+    def join(self, target: Path) -> None:
+        """One PDF of the parts, in order: each page stamped with its header and number, the
+        parts' bookmarks in one outline, the first part's title and language."""
+        from pypdf import PdfReader, PdfWriter
+        from pypdf.generic import NameObject
+
+        writer = PdfWriter()
+        total = sum(part.pages for part in self.parts)
+        parents: dict[int, IndirectObject] = {}
+        for part in self.parts:
+            start = len(writer.pages)
+            reader = PdfReader(part.path)
+            writer.append(reader, import_outline=False)
+            stamps = self._stamps(start + 1, part.pages, total)
+            for page, stamp in zip(writer.pages[start:], stamps.pages, strict=True):
+                page.merge_page(stamp)
+                page.compress_content_streams()
+            _copy_outline(writer, reader, reader.outline, start, parents, part.depth)
+            if part is self.parts[0]:
+                writer.add_metadata(reader.metadata or {})
+                if "/Lang" in reader.root_object:
+                    writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
+        with target.open("wb") as handle:
+            writer.write(handle)
+
+
+def _copy_outline(writer: PdfWriter, reader: PdfReader, items: list, start: int, parents: dict[int, IndirectObject],
+                  depth: int) -> None:
+    """Add a part's bookmarks (``items``: each followed by the list of its children, if any) at
+    ``depth``, under the last bookmark one level up, pointing ``start`` pages further on."""
+    from pypdf.generic import Fit
+
+    for item in items:
+        if isinstance(item, list):
+            _copy_outline(writer, reader, item, start, parents, depth + 1)
+            continue
+        page = start + (reader.get_destination_page_number(item) or 0)
+        parents[depth] = writer.add_outline_item(title=item.title, page_number=page, parent=parents.get(depth - 1),
+                                                 fit=Fit.xyz(item.left, item.top))
 
 
 def write_archive(view: LetterView, language: str) -> IO[bytes]:
