@@ -391,16 +391,22 @@ def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved
     assert "Amal Haddad" in listing and "Amal Hadad" not in listing
 
 
-def test_a_correction_is_settled_from_the_signature_page(app, client, db, smtp):
-    from .factories import csrf_token, log_in
-
+def _published_then_corrected(app, client, smtp, organisation: str):
+    """"Rights Colective", published, then corrected by its signer to ``organisation`` from their page."""
     signature = _confirmed(app, client, smtp, organisation="Rights Colective")
     moderator = make_admin()
     decisions.approve([signature.id], moderator)
     manage = re.search(r"/en/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
     page = client.get(manage).get_data(as_text=True)
     fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
-    client.post(manage, data={**fields, "organisation": "Rights Collective", "name": "Amal Haddad", "country": "LB"})
+    client.post(manage, data={**fields, "organisation": organisation, "name": "Amal Haddad", "country": "LB"})
+    return signature, moderator, manage
+
+
+def test_a_correction_is_settled_from_the_signature_page(app, client, db, smtp):
+    from .factories import csrf_token, log_in
+
+    signature, moderator, manage = _published_then_corrected(app, client, smtp, "Rights Collective")
     log_in(client, moderator)
     admin_page = f"/admin/signatures/{signature.id}"
     html = client.get(admin_page).get_data(as_text=True)
@@ -415,13 +421,7 @@ def test_a_correction_is_settled_from_the_signature_page(app, client, db, smtp):
 
 
 def test_a_correction_set_aside_leaves_the_entry_as_it_was(app, client, db, smtp):
-    signature = _confirmed(app, client, smtp, organisation="Rights Colective")
-    moderator = make_admin()
-    decisions.approve([signature.id], moderator)
-    manage = re.search(r"/en/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
-    page = client.get(manage).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
-    client.post(manage, data={**fields, "organisation": "Something Else", "name": "Amal Haddad", "country": "LB"})
+    signature, moderator, manage = _published_then_corrected(app, client, smtp, "Something Else")
     decisions.reject([signature.id], moderator, "Not the organisation's name")
     db.session.expire_all()
     kept = db.session.get(Signature, signature.id)
