@@ -82,6 +82,7 @@ def test_the_letter_closes_at_its_closing_time(app, client, db, monkeypatch):
     # The list, the API, the CSV and the timeline keep working.
     assert client.get("/en/signatories").status_code == 200
     assert client.get(f"/en/letters/{SHIPPED_LETTER}/signatories.csv").status_code == 200
+    assert client.get("/en/print").status_code == 200  # the delivery pack's page
     letter = client.get(f"/api/v1/letters/{SHIPPED_LETTER}").get_json()
     assert letter["signing"] == {"open": False, "paused": False, "closes_at": closes_at.isoformat().replace("+00:00", "Z")}
     assert letter["stage"] == "closed"
