@@ -115,7 +115,9 @@ def test_a_pdf_made_in_parts_numbers_its_pages_on_and_lists_every_name_once_in_o
     title = manifest["title"]
     assert len(pages) > 6
     for number, text in enumerate(pages, start=1):
-        assert re.findall(r"\d+ / \d+", text) == [f"{number} / {len(pages)}"] and text.count(title) == 1, number
+        # The running header on every page; the first page also opens with the title itself.
+        titles = 2 if number == 1 else 1
+        assert re.findall(r"\d+ / \d+", text) == [f"{number} / {len(pages)}"] and text.count(title) == titles, number
     text = " ".join(pages)
     names = ["Drafting Group", *groups, *people["BR"], *people["DE"], *people["KE"]]
     assert [text.count(name) for name in names] == [1] * len(names)
