@@ -5,6 +5,7 @@ reopened by an admin (audit trail and timeline), and passes goals that are each 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 
 import pytest
@@ -103,10 +104,15 @@ def test_a_signature_made_before_closing_can_still_be_confirmed(app, client, db,
     token = csrf_token(client, confirm)
     assert client.post(confirm, data={"csrf_token": token}).status_code == 303
     assert db.session.scalars(select(Signature)).one().status.value != "pending"
-    # No new link after closing: asking for the email again gets the closed page, nothing is sent.
-    again = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/en/sign/check-your-inbox"),
+    # An expired link is not renewed once closed: the closed page answers, nothing is sent.
+    from campaign.models import SignatureToken, TokenPurpose
+
+    for token_row in db.session.scalars(select(SignatureToken).where(SignatureToken.purpose == TokenPurpose.CONFIRM)):
+        token_row.expires_at = utcnow() - dt.timedelta(hours=1)
+    db.session.commit()
+    renewed = client.post(f"{confirm}/renew", data={"csrf_token": csrf_token(client, "/en/sign"),
                                                      "email": signature_data()["email"]})
-    assert again.status_code == 410
+    assert renewed.status_code == 410
 
 
 @pytest.mark.parametrize("lang", LTR_AND_RTL)
@@ -136,6 +142,46 @@ def test_an_admin_closes_and_reopens_signing_in_the_browser(app, client, db):
     assert kinds == ["published"]
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "Signing reopened" in audit and "Closing date (UTC)" in audit
+
+
+def test_close_now_then_reopen_undoes_the_slip_and_keeps_the_planned_date(app, client, db):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    planned = dt.datetime(2099, 3, 8, 17, 0, tzinfo=dt.timezone.utc)
+    token = csrf_token(client, page)
+    client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": "2099-03-08T17:00"})
+    assert shipped_letter().closes_at == planned
+    client.post(f"{page}/closing", data={"csrf_token": token, "action": "close-now"})
+    assert client.get("/en/sign").status_code == 410
+    # The page after closing, as the admin's browser sends it back: the date field filled as shown.
+    form_page = client.get(page).get_data(as_text=True)
+    shown = re.search(r'name="closes_at"[^>]*value="([^"]*)"', form_page)
+    reopened = client.post(f"{page}/closing", data={"csrf_token": token, "action": "reopen",
+                                                    "closes_at": shown.group(1) if shown else ""}, follow_redirects=True)
+    assert "Signing is open again." in reopened.get_data(as_text=True)
+    assert client.get("/en/sign").status_code == 200
+    assert shipped_letter().closes_at == planned  # the slip undone, the plan kept
+
+
+def test_a_signer_gets_their_links_back_after_the_letter_closed(app, client, db, smtp, monkeypatch):
+    from campaign.mail import delivery
+
+    closes_at = close_in_an_hour(db)
+    assert sign(client, email="kept@example.org").status_code == 303
+    delivery.deliver_due()
+    confirm = links_in(smtp.wait_for(1)[0].text)["confirm"]
+    client.post(confirm, data={"csrf_token": csrf_token(client, confirm)})
+    move_clock(monkeypatch, closes_at + dt.timedelta(days=2))
+    closed_page = client.get("/en/sign").get_data(as_text=True)
+    assert "Lost the email about your signature?" in closed_page
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0  # no wait between the two emails in this test
+    answer = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/en/sign"),
+                                                      "email": "kept@example.org"})
+    assert answer.status_code == 303
+    delivery.deliver_due()
+    links = smtp.wait_for(2)[-1]
+    assert links.envelope_to == ["kept@example.org"] and "/sign/manage/" in links.text
+    assert "/sign/confirm/" not in links.text  # no new confirm link once closed
 
 
 def test_a_letter_closed_for_days_and_reopened_keeps_both_on_its_timeline(app, client, db):

@@ -72,7 +72,7 @@ def test_a_delivery_in_two_languages_is_on_the_page_the_api_and_the_feed(app, ad
 
     photo = client.get(events[1]["file"].removeprefix("https://campaign.example"))
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
-    assert photo.headers["Cache-Control"] == "public, max-age=86400"
+    assert photo.headers["Cache-Control"] == "public, max-age=3600"
     served = Image.open(io.BytesIO(photo.get_data()))
     assert max(served.size) == 2000  # made a reasonable size
     assert not served.getexif()  # what the camera wrote (place, maker) stayed behind
@@ -172,6 +172,17 @@ def test_a_response_needs_its_summary_and_a_link_or_pdf_and_events_need_a_sensib
     assert too_late.status_code == 422 and "between the letter" in too_late.get_data(as_text=True)
     too_early = record(admin_client, occurred_at="1990-01-01T00:00")
     assert too_early.status_code == 422
+
+
+def test_a_file_just_over_the_limit_comes_back_with_the_form(app, admin_client, db):
+    from campaign.web.letter_forms import UPLOAD_MEGABYTES
+
+    big = io.BytesIO(b"\xff" * (UPLOAD_MEGABYTES * 1024 * 1024 + 10))
+    response = record(admin_client, file=(big, "big.jpg"))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f"The file is larger than {UPLOAD_MEGABYTES} MB: please choose a smaller one." in html
+    assert "Handed to the UN High Commissioner" in html
 
 
 def test_a_file_over_the_limit_says_so(app, admin_client, db):

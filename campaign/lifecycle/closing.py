@@ -12,8 +12,10 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from ..extensions import db
-from ..models import AdminUser, Letter, TimelineEvent, TimelineKind, utcnow
+from ..models import AdminUser, AuditEntry, Letter, TimelineEvent, TimelineKind, utcnow
 from ..moderation import audit
 from ..publication import counts
 from ..web import caches
@@ -66,7 +68,10 @@ def set_closing(letter: Letter, closes_at: dt.datetime | None, actor: AdminUser 
     if closes_at == before:
         return
     reopening = has_closed(before, now) and not has_closed(closes_at, now)
-    if reopening and before is not None and now - before > SLIP_MINUTES:
+    slip = reopening and before is not None and now - before <= SLIP_MINUTES
+    if slip and closes_at is None:
+        closes_at = _planned_before_the_slip(letter.id, now)
+    if reopening and before is not None and not slip:
         db.session.add(TimelineEvent(letter_id=letter.id, kind=TimelineKind.CLOSED, key=before.isoformat(),
                                      occurred_at=before, recorded_by=actor_label))
         db.session.add(TimelineEvent(letter_id=letter.id, kind=TimelineKind.REOPENED, key=secrets.token_hex(8),
@@ -78,6 +83,16 @@ def set_closing(letter: Letter, closes_at: dt.datetime | None, actor: AdminUser 
                  after={"closes_at": closes_at.isoformat() if closes_at else None})
     db.session.commit()
     caches.clear()  # this process at once; the others within LETTER_PAGE_CACHE_SECONDS
+
+
+def _planned_before_the_slip(letter_id: int, now: dt.datetime) -> dt.datetime | None:
+    """The closing time to come that the last "close now" replaced, if any: undoing a slip keeps it."""
+    last = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.target_type == "letter", AuditEntry.target_id == letter_id, AuditEntry.action == "letter.closed",
+    ).order_by(AuditEntry.id.desc()).limit(1)).first()
+    planned = (last.before or {}).get("closes_at") if last is not None else None
+    when = dt.datetime.fromisoformat(planned) if isinstance(planned, str) else None
+    return when if when is not None and when > now else None
 
 
 def set_goal(letter: Letter, goal: int | None, actor: AdminUser | None, actor_label: str) -> None:

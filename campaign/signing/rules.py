@@ -192,13 +192,19 @@ def send_again(view: LetterView, language: str, address: ValidatedEmail) -> None
     """The person who just signed asks for the email again: the newest unconfirmed signature of the
     address gets a fresh link, or, all confirmed, the address gets what it has signed; within the
     pause between two emails and the day's cap, and nothing at all for an address that has not
-    signed (the page says the same either way)."""
-    _refuse_if_closed(view)
+    signed (the page says the same either way).
+
+    Once the letter has closed, no new confirm link is sent (those already sent work until they
+    expire), but a signer who lost their email still gets the links to their signatures: what is
+    held about a person stays within their reach."""
     now = utcnow()
+    closed = closing.has_closed(view.letter.closes_at)
     signed = db.session.scalars(select(Signature).where(
         Signature.letter_id == view.letter.id, Signature.email_hash == rows.email_hash(address),
     ).order_by(Signature.id.desc())).all()
-    target = next((each for each in signed if each.status is SignatureStatus.PENDING), signed[0] if signed else None)
+    confirmed = [each for each in signed if each.status is not SignatureStatus.PENDING]
+    pending = next((each for each in signed if each.status is SignatureStatus.PENDING), None)
+    target = (confirmed[0] if confirmed else None) if closed else (pending or (signed[0] if signed else None))
     if target is None or not _claim_email_slot(target.id, now) or not _allow_email_to(target.email_hash or ""):
         db.session.commit()
         return

@@ -94,7 +94,7 @@ def _closed(error: closing.SigningClosed) -> ResponseReturnValue:
 def _closed_page(closed_at: dt.datetime) -> ResponseReturnValue:
     """Nothing was stored: the page says so, with when signing closed and where the letter went."""
     return private_page("public/sign_closed.html", 410, view=current_view(), closed_at=closed_at,
-                        posted=request.method == "POST" and request.endpoint == "sign.form")
+                        posted=request.method == "POST" and request.endpoint == "sign.form", links_form=EmailForm())
 
 
 def _form_again(view: LetterView, submitted: SignatureForm, notice: str, status: int = 422,

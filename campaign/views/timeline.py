@@ -20,8 +20,8 @@ bp = reader_blueprint("timeline", __name__)
 files = Blueprint("files", __name__, url_prefix="/files")
 FILE_NAME = re.compile(r"(\d{1,12})-([0-9a-f]{16})\.(jpg|png|pdf)")
 #: A file's address changes with its content, but an admin may take a photo down: copies kept by
-#: proxies and browsers go within a day.
-DAY = 24 * 3600
+#: proxies and browsers go within an hour.
+HOUR = 3600
 
 
 @letter_route(bp, "/timeline")
@@ -62,7 +62,7 @@ def timeline_file(name: str) -> ResponseReturnValue:
         abort(404)
     response = make_response(found.data)
     response.mimetype = found.content_type
-    response.headers["Cache-Control"] = f"public, max-age={DAY}"
+    response.headers["Cache-Control"] = f"public, max-age={HOUR}"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # feed readers show the photo
     response.headers["Content-Disposition"] = "inline" if found.content_type.startswith("image/") else \
         f'attachment; filename="{name}"'

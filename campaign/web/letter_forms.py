@@ -45,7 +45,8 @@ class TimelineEventForm(CampaignForm):
         SelectChoice("delivered", _l("The letter was delivered")), SelectChoice("response", _l("A response was received"))],
         validators=[InputRequired(message=_l("Choose what happened."))])
     occurred_at = DateTimeLocalField(_l("When (UTC)"), format=LOCAL_TIME, validators=[DataRequired()])
-    link = URLField(_l("Link (optional)"), filters=[single_line, web_address], validators=[Optional(), at_most(500)])
+    link = URLField(_l("Link (required for a response)"), filters=[single_line, web_address],
+                    validators=[Optional(), at_most(500)])
     file = FileField(_l("Photo of the delivery (JPEG, PNG or WebP) or the response (PDF), optional"),
                      description=_l("At most %(megabytes)s MB.", megabytes=UPLOAD_MEGABYTES))
 
@@ -75,6 +76,13 @@ class TimelineEventForm(CampaignForm):
             if summary.data and not title.data and not title.errors and code != self.original:
                 title.errors.append(_l("A summary needs its heading."))
                 valid = False
+        upload = self.file.data
+        if upload and upload.seek(0, 2) > UPLOAD_MEGABYTES * 1024 * 1024:
+            self.file.errors = [*self.file.errors, _l("The file is larger than %(megabytes)s MB: please choose a smaller one.",
+                                                      megabytes=UPLOAD_MEGABYTES)]
+            valid = False
+        if upload:
+            upload.seek(0)
         if self.kind.data == "response":
             summary = self.words_fields(self.original)[1]
             if not summary.data and not summary.errors:
@@ -95,6 +103,6 @@ def timeline_event_form_class(languages: tuple[str, ...]) -> type[TimelineEventF
     for code in languages:
         fields[f"title_{code}"] = StringField(_l("Heading (to whom, where)"), filters=[single_line],
                                               validators=[Optional(), at_most(TITLE_MAX)])
-        fields[f"summary_{code}"] = TextAreaField(_l("Summary (optional)"), filters=[multi_line],
+        fields[f"summary_{code}"] = TextAreaField(_l("Summary"), filters=[multi_line],
                                                    validators=[Optional(), at_most(SUMMARY_MAX)])
     return type("LanguagesTimelineEventForm", (TimelineEventForm,), fields)

@@ -54,7 +54,8 @@ def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, sta
     letter = _letter(slug)
     info = letters.LetterInfo.of(letter)
     count = counts.published_count(letter.id)
-    closing_form = ClosingForm(data={"closes_at": letter.closes_at.replace(tzinfo=None) if letter.closes_at else None})
+    planned = letter.closes_at if letter.closes_at and not closing.has_closed(letter.closes_at) else None
+    closing_form = ClosingForm(data={"closes_at": planned.replace(tzinfo=None) if planned else None})
     return render_template(
         "admin/letter.html", letter=letter, title=letters.letter_in_language(letter, letter.original_language),
         stage=timeline.stage(info), closed=closing.has_closed(letter.closes_at), count=count,
@@ -68,16 +69,16 @@ def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, sta
 @admin_required
 def letter_closing(slug: str) -> ResponseReturnValue:
     letter = _letter(slug)
-    form = ClosingForm()
     action = request.form.get("action")
+    if action in ("close-now", "reopen"):  # buttons: the date field beside them is not theirs
+        if ButtonForm().validate():
+            closing.set_closing(letter, dt.datetime.now(dt.timezone.utc) if action == "close-now" else None,
+                                current_user.user, current_user.email)
+            flash(_("Signing is closed.") if action == "close-now" else _("Signing is open again."), "success")
+        return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+    form = ClosingForm()
     if not form.validate():
         flash(_("The closing date was not changed: %(problem)s", problem=" ".join(map(str, form.closes_at.errors))), "error")
-    elif action == "close-now":
-        closing.set_closing(letter, dt.datetime.now(dt.timezone.utc), current_user.user, current_user.email)
-        flash(_("Signing is closed."), "success")
-    elif action == "reopen":
-        closing.set_closing(letter, None, current_user.user, current_user.email)
-        flash(_("Signing is open again."), "success")
     else:
         was_closed = closing.has_closed(letter.closes_at)
         chosen = form.closes_at.data.replace(tzinfo=dt.timezone.utc) if form.closes_at.data else None
