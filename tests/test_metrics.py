@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -73,13 +74,16 @@ def test_metrics_add_up_every_gunicorn_worker(app, app_config, backend, tmp_path
     with gunicorn_server.running(env, tmp_path / "gunicorn.log"):
         statuses = []
         for _round in range(requests // workers):
-            # Connections opened together: a sync worker holds one until it is answered, so each
-            # of the three goes to a different worker.
+            # Connections opened together and left silent for a moment: a sync worker that accepted
+            # one waits for its request, so the others are accepted by the other workers (sending
+            # at once let a quick worker answer one and take the next from the queue).
             connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(workers)]
             for connection in connections:
                 connection.connect()
+            time.sleep(0.05)
             for connection in connections:
                 connection.request("GET", "/en/")
+            for connection in connections:
                 answer = connection.getresponse()
                 answer.read()
                 statuses.append(answer.status)
