@@ -57,6 +57,31 @@ def logged_in(site, browser):
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 @pytest.mark.parametrize("width", [360, 1280])
+def test_a_corrected_entry_reads_well_on_its_own_page(site, context_factory, screenshots, undelivered, logged_in, lang,
+                                                      width):
+    """The page of one signature whose signer corrected it: before and after, then the decisions."""
+    from sqlalchemy import select
+
+    from campaign.extensions import db
+    from campaign.models import Signature
+
+    from ..factories import translated
+
+    with site.app.app_context():
+        corrected = db.session.scalars(select(Signature).where(Signature.organisation == "Rights Colective")).one()
+    context = context_factory(viewport={"width": width, "height": 800}, locale=lang, storage_state=logged_in,
+                              extra_http_headers={"Accept-Language": lang}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{site.url}/admin/signatures/{corrected.id}")
+    assert page.get_by_role("button", name=translated(site.app, lang, "Apply the correction")).count() == 1
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the signature page is {overflow}px wider than a {width}px screen"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(screenshots / f"{lang}-admin-signature-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
 def test_admin_pages_at_phone_and_desktop_widths(site, context_factory, screenshots, undelivered, logged_in, lang,
                                                  width):
     context = context_factory(viewport={"width": width, "height": 800}, locale=lang, storage_state=logged_in,

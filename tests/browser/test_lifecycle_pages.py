@@ -70,6 +70,35 @@ def test_the_goal_bar_and_the_timeline_read_well(site, context_factory, screensh
     assert page.locator(".letter__timeline .timeline__event").count() >= 2
 
 
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_closed_sign_page_reads_well(site, context_factory, screenshots, lang, width):
+    """Signing closed: the sign form's page says so, and offers a signer their links back."""
+    from campaign.extensions import db
+    from campaign.web import caches
+
+    from ..factories import shipped_letter
+
+    with site.app.app_context():
+        shipped_letter().closes_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        db.session.commit()
+        caches.clear()  # the letter as each page sees it is kept for a while: this process forgets it now
+    try:
+        page = context_factory(viewport={"width": width, "height": 800}, bypass_csp=True).new_page()
+        response = page.goto(f"{site.url}/{lang}/sign")
+        assert response.status == 410
+        assert page.locator("form input[name=email]").count() == 1
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the closed page is {overflow}px wider than a {width}px screen"
+        assert axe_violations(page) == []
+        page.screenshot(path=str(screenshots / f"{lang}-sign-closed-{width}.png"), full_page=True)
+    finally:
+        with site.app.app_context():
+            shipped_letter().closes_at = None
+            db.session.commit()
+            caches.clear()
+
+
 @pytest.mark.parametrize("state", ["open", "closed"])
 def test_the_counter_fits_its_frame_in_every_language(site, context_factory, screenshots, milestones, state):
     from campaign.extensions import db
