@@ -8,6 +8,7 @@ timeline once, with the time it was reached, however many moderators publish at 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -60,16 +61,20 @@ def progress(first: int | None, count: int) -> Progress | None:
     return Progress(count, goal)
 
 
-def note_progress(letter_id: int, count: int) -> None:
-    """Record on the timeline each goal ``count`` has reached that is not there yet, in the
-    caller's transaction (the one that published, so the time is when the count got there).
+def note_progress(letter_id: int, published_count: Callable[[], int]) -> None:
+    """Record on the timeline each goal the published count has reached that is not there yet, in
+    the caller's transaction (the one that published, so the time is when the count got there).
+    The count is asked for only when the letter has a goal: most publications cost no sum.
 
     The letter row is locked by whoever publishes (``counts.touch``); the conditional update below
     lets only the first transaction past a goal write its event, and the unique key on events
     holds even if two got there."""
     first, recorded = db.session.execute(
         select(Letter.goal, Letter.goal_reached).where(Letter.id == letter_id)).one()
-    if not first or count < first:
+    if not first:
+        return
+    count = published_count()
+    if count < first:
         return
     reached = goals_reached(first, count)
     if recorded is not None and recorded >= reached[-1]:

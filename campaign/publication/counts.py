@@ -50,7 +50,7 @@ def _adjust(signature: Signature, delta: int) -> None:
     _upsert(PublishedDay, {"letter_id": signature.letter_id, "day": now.date()}, delta)
     touch(signature.letter_id)
     if delta > 0:
-        goals.note_progress(signature.letter_id, published_count(signature.letter_id))
+        goals.note_progress(signature.letter_id, lambda: published_count(signature.letter_id))
 
 
 def count_published(signature: Signature) -> None:

@@ -8,13 +8,13 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..lifecycle import closing, goals, timeline
+from ..lifecycle import goals, timeline
 from ..models import Letter, SignatureKind
 from ..publication import counts as tallies
 from ..publication import listing as publication
-from ..signing import rules
 from ..web import i18n, parameters
 from ..web.headers import public_response
+from . import signing_now
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -45,7 +45,7 @@ def letter(slug: str) -> ResponseReturnValue:
     found = _letter(slug)
     counts = tallies.counts(found.id)
     info = letters.LetterInfo.of(found)
-    signing = closing.signing_of(found.closes_at, rules.signing_paused())
+    signing = signing_now(info)
     progress = goals.progress(found.goal, counts.total)
     titles = {text.language: text.title for text in found.texts if text.current}
     return _json({

@@ -6,11 +6,11 @@ from flask import Blueprint, abort, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..lifecycle import closing, goals, timeline
+from ..lifecycle import goals, timeline
 from ..publication import counts
-from ..signing import rules
 from ..web import i18n, parameters
 from ..web.headers import allow_framing, public_response
+from . import signing_now
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
@@ -23,12 +23,12 @@ def counter(slug: str) -> ResponseReturnValue:
         abort(404)
     g.lang = parameters.lenient_choice(request.args, "lang", i18n.supported_codes()) or i18n.negotiate()
     view = letters.letter_in_language(found, g.lang)
+    info = letters.LetterInfo.of(found)
     count = counts.published_count(found.id)
     html = render_template("embed/counter.html", view=view, count=count, progress=goals.progress(found.goal, count),
                            letter_url=i18n.absolute_url("letter.page", lang=g.lang, slug=slug),
                            sign_url=i18n.absolute_url("sign.form", lang=g.lang, slug=slug),
-                           signing=closing.signing_of(found.closes_at, rules.signing_paused()),
-                           stage=timeline.stage(letters.LetterInfo.of(found)))
+                           signing=signing_now(info), stage=timeline.stage(info))
     response = public_response(make_response(html))
     response.vary.add("Accept-Language")
     return allow_framing(response)
