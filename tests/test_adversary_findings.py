@@ -184,3 +184,80 @@ def test_an_smtp_reply_quoting_the_address_in_any_form_is_stored_without_it(app,
         delivery.deliver_due()
     error = db.session.scalar(select(OutboxMessage.last_error))
     assert "550" in error and "enc.quote" not in error.casefold()
+
+
+def test_details_sent_again_for_a_pending_address_are_confirmed_only_by_the_newest_link(app, client, db, smtp):
+    """Anyone may type a pending signer's address with other details once the pause between emails
+    has passed: the owner clicking the first email then confirmed the stranger's words. Now the
+    earlier link expires (its page offers a fresh one, showing the new details)."""
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    sign(client, kind="individual", name="Owner Of The Address", organisation=None, website=None,
+         email="owner@example.org")
+    with app.app_context():
+        delivery.deliver_due()
+    first = links_in(smtp.wait_for(1)[0].text)["confirm"]
+    sign(client, kind="individual", name="Words Of A Stranger", organisation=None, website=None,
+         email="owner@example.org")
+    with app.app_context():
+        delivery.deliver_due()
+    second_email = smtp.wait_for(2)[1].text
+    assert "Words Of A Stranger" in second_email
+    assert _confirm(client, first).status_code == 410
+    signature = db.session.scalar(select(Signature).execution_options(populate_existing=True))
+    assert signature.status is SignatureStatus.PENDING
+    assert _confirm(client, links_in(second_email)["confirm"]).status_code == 303
+    db.session.refresh(signature)
+    assert signature.status is not SignatureStatus.PENDING and signature.name == "Words Of A Stranger"
+
+
+def _confirm(client, path):
+    """Open a confirm link and press its button, as the signer does."""
+    page = client.get(path).get_data(as_text=True)
+    return client.post(path, data=dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page)))
+
+
+def test_the_same_details_sent_again_keep_the_first_link_working(app, client, db, smtp):
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    details = {"kind": "individual", "name": "Same Person", "organisation": None, "website": None,
+               "email": "same@example.org"}
+    sign(client, **details)
+    with app.app_context():
+        delivery.deliver_due()
+    first = links_in(smtp.wait_for(1)[0].text)["confirm"]
+    sign(client, **details)
+    assert _confirm(client, first).status_code == 303
+    signature = db.session.scalar(select(Signature).execution_options(populate_existing=True))
+    assert signature.status is not SignatureStatus.PENDING
+
+
+@pytest.mark.parametrize("local_part, accepted", [("a" * 64, True), ("a" * 65, False), ("é" * 32, True),
+                                                   ("é" * 33, False)])
+def test_the_part_before_the_at_is_held_to_what_mail_servers_take(app, client, db, local_part, accepted):
+    response = sign(client, email=f"{local_part}@example.org")
+    if accepted:
+        assert response.status_code == 303
+        return
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "The part before the @ is too long" in html
+    assert f'value="{local_part}@example.org"' in html, "the address comes back to be corrected"
+
+
+def test_a_body_without_a_length_is_refused_not_cut_short(client, db):
+    """A chunked body has no Content-Length: Werkzeug read such a form only up to the size limit
+    and parsed what it had, so an oversized form was silently cut and accepted. Browsers and nginx
+    always send a length; a body without one is refused (411), in JSON under /api/."""
+    for path in ("/en/sign", "/api/v1/letters/ban-biometric-surveillance"):
+        response = client.post(path, data=b"name=x", headers={"Transfer-Encoding": "chunked",
+                                                               "Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 411, path
+    assert response.is_json and response.json["error"]["status"] == 411
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
+
+
+def test_options_is_answered_without_a_body_or_a_content_type(client, db):
+    for path in ("/api/v1/letters/ban-biometric-surveillance", "/en/"):
+        response = client.options(path)
+        assert response.status_code == 204, path
+        assert "GET" in response.headers["Allow"]
+        assert "Content-Type" not in response.headers and response.data == b""

@@ -63,3 +63,19 @@ def test_development_settings_never_override_production_ones(tmp_path, monkeypat
     assert os.environ["FLASK_MAIL_TRANSPORT"] == "console"
     assert os.environ["FLASK_SITE_URL"] == "http://127.0.0.1:5077", "a variable already set is kept"
     assert load_development_settings(tmp_path / "missing.env") is False
+
+
+def test_an_operator_makes_the_seal_keys_before_production_settings_exist(tmp_path):
+    """On a new production machine (public site, no keys yet) ``keys generate`` must run: the key it
+    prints is one of the settings without which the app refuses to start."""
+    shutil.copy(PROJECT_ROOT / "wsgi.py", tmp_path / "wsgi.py")
+    environment = {**clean_environment(), "FLASK_SITE_URL": "https://letter.example.org"}
+    refused = subprocess.run([FLASK, "--app", "wsgi", "routes"], cwd=tmp_path, env=environment,
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "FLASK_SECRET_KEY" in refused.stderr, "the app itself refuses to start"
+    made = subprocess.run([FLASK, "--app", "wsgi", "keys", "generate", "--private-key-file",
+                           str(tmp_path / "offline" / "seal.key")], cwd=tmp_path, env=environment,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    assert re.fullmatch(r"FLASK_SEAL_PUBLIC_KEY=[A-Za-z0-9+/]{43}=\n", made.stdout)
+    assert (tmp_path / "offline" / "seal.key").stat().st_mode & 0o777 == 0o600

@@ -221,10 +221,11 @@ def test_the_answer_is_the_same_for_new_pending_and_signed_addresses(app, client
 def test_a_pending_address_is_sent_its_link_again_and_a_signed_one_is_told(app, client, db, smtp):
     app.config["RESEND_COOLDOWN_SECONDS"] = 0
     sign(client)
+    deliver(app)
     sign(client, name="Amal H.")
     deliver(app)
     first, second = smtp.wait_for(2)
-    assert "confirm" in links_in(second.text)
+    assert "confirm" in links_in(second.text) and "Amal H." in second.text
     assert only_signature(db).name == "Amal H.", "a repeat while pending updates the details"
 
     signature = only_signature(db)
@@ -236,6 +237,17 @@ def test_a_pending_address_is_sent_its_link_again_and_a_signed_one_is_told(app, 
     assert third.message["Subject"] == "You have already signed"
     assert set(links_in(third.text)) == {"withdraw", "not-me"}
     assert only_signature(db).name == "Amal H.", "a confirmed signature is not changed by the form"
+
+
+def test_details_changed_before_the_first_email_left_replace_it(app, client, db, smtp):
+    """The first email, still queued, showed details that are no longer the signature's: it is
+    taken back, and only the email with the new details goes out."""
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    sign(client)
+    sign(client, name="Amal H.")
+    deliver(app)
+    assert "Amal H." in smtp.wait_for(1)[0].text
+    assert len(smtp.messages) == 1, "delivery is over: the first email never left"
 
 
 def test_at_most_three_emails_a_day_to_one_address(app, client, db, smtp):

@@ -1,13 +1,16 @@
-"""``flask`` commands for operators, one group per module, registered in one list."""
+"""``flask`` commands for operators, one group per module, registered in one list.
+
+``keys`` is not in the list: it is a plugin command (``pyproject.toml``), so that it works before
+the settings it makes exist (a Flask plugin command runs without loading the app)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import admin, demo, keys, letters, outbox, privacy, signatures, signing
+from . import admin, demo, letters, outbox, privacy, signatures, signing
 
 GROUPS = (
-    letters.letters_group, keys.keys_group, outbox.outbox_group, signing.signing_group, privacy.privacy_group,
+    letters.letters_group, outbox.outbox_group, signing.signing_group, privacy.privacy_group,
     demo.demo_group, admin.admin_group, signatures.signatures_group,
 )
 

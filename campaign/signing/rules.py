@@ -179,6 +179,8 @@ def _answer_repeat(view: LetterView, address: ValidatedEmail, row: dict, languag
         return
     recipient = rows.mailbox(address)
     if existing.status is SignatureStatus.PENDING:
+        if any(getattr(existing, name) != row[name] for name in FIELD_NAMES):
+            _retire_confirm_links(existing.id, now)
         for name in (*FIELD_NAMES, "search_text", "language"):
             setattr(existing, name, row[name])
         _queue_verification(existing.id, existing.name, recipient, language, view, now, new=False,
@@ -186,6 +188,22 @@ def _answer_repeat(view: LetterView, address: ValidatedEmail, row: dict, languag
     else:
         writes.write_mail(existing.id, _already_signed_mail(existing, recipient, language, view, now))
     db.session.commit()
+
+
+def _retire_confirm_links(signature_id: int, now: dt.datetime) -> None:
+    """The details of a pending signature were replaced (by its signer correcting them, or by
+    anyone who typed the same address): a confirm link sent before confirms only what its email
+    showed, so the earlier links expire now (their page offers a fresh link, which shows the new
+    details) and their unsent emails are taken back. Otherwise whoever sent the form last could
+    have their words confirmed by the address's owner clicking the first email."""
+    db.session.execute(
+        update(SignatureToken)
+        .where(SignatureToken.signature_id == signature_id, SignatureToken.purpose == TokenPurpose.CONFIRM,
+               SignatureToken.expires_at > now)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    outbox.discard_unsent_for(signature_id, kinds=(EmailKind.VERIFICATION, EmailKind.REMINDER))
 
 
 def send_again(view: LetterView, language: str, address: ValidatedEmail) -> None:

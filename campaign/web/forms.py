@@ -128,15 +128,26 @@ def init_app(app: Flask) -> None:
     app.jinja_env.tests["kind_help"] = lambda value: isinstance(value, KindHelp)
 
 
+LOCAL_PART_OCTETS = 64
+
+
 def checked_email(value: str) -> ValidatedEmail:
-    """One plain address, syntax only: no DNS lookups, no display name, no quoted or IP forms."""
+    """One plain address, syntax only: no DNS lookups, no display name, no quoted or IP forms.
+
+    The part before the @ is held to SMTP's 64 octets (RFC 5321 4.5.3.1.1, in UTF-8 for SMTPUTF8):
+    a longer one is refused by mail servers, so the confirm link would never arrive."""
     try:
-        return validate_email(
+        validated = validate_email(
             value, check_deliverability=False, allow_display_name=False, allow_quoted_local=False,
             allow_domain_literal=False,
         )
     except EmailNotValidError as error:
         raise ValidationError(_l("Enter a valid email address, such as name@example.org.")) from error
+    if len(validated.local_part.encode()) > LOCAL_PART_OCTETS:
+        raise ValidationError(_l(
+            "The part before the @ is too long: mail servers take at most 64 characters there "
+            "(an accented or non-Latin letter counts as two or more)."))
+    return validated
 
 
 def _form_stamper() -> URLSafeTimedSerializer:

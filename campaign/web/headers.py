@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, redirect, request
+from flask import Flask, Response, abort, current_app, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 CONTENT_SECURITY_POLICY = (
@@ -69,8 +69,29 @@ def redirect_to_https() -> WerkzeugResponse | None:
     return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)
 
 
+def refuse_bodies_without_length() -> None:
+    """A chunked body states no length: Werkzeug reads such a body only up to the size limit and
+    parses what it got, so an oversized form would be cut short silently, not refused. Browsers,
+    nginx and every client of ours send a length; a body without one gets 411."""
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        abort(411, description="Send the request body with a Content-Length.")
+
+
+def answer_options(response: Response) -> Response:
+    """Flask answers OPTIONS itself with an empty ``200 text/html``: say it is empty (204, no
+    content type), with ``Allow`` as Flask set it."""
+    if request.method == "OPTIONS" and response.status_code == 200 and not response.is_streamed \
+            and not response.get_data():
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        del response.headers["Content-Length"]
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Called before any other extension registers its own hooks, so that plain HTTP is
     redirected before CSRF checks and rate limits look at the request."""
     app.before_request(redirect_to_https)
+    app.before_request(refuse_bodies_without_length)
     app.after_request(set_security_headers)
+    app.after_request(answer_options)
