@@ -116,6 +116,7 @@ class DefaultConfig:
     LETTER_PAGE_CACHE_SECONDS = 30  # the letter page (and its count) may be this old; 0 turns it off
     SIGNING_PAUSE_CACHE_SECONDS = 2  # a pause reaches every process within this time; 0 reads it every time
     PACK_PART_SIZE = 2000  # a delivery pack's PDF is laid out this many entries at a time (memory: BENCHMARKS.md)
+    PACK_BUILD_LEASE_SECONDS = 3600  # a pack being made by a worker that died is made again after this
     STATS_CACHE_SECONDS = 60  # the operator's dashboard may be this old (it says so); 0 turns it off
 
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
@@ -248,7 +249,8 @@ def validate(config: dict) -> None:
 
 
 def _validate_outbox(config: dict) -> None:
-    for name in ("MAIL_TIMEOUT_SECONDS", "OUTBOX_LEASE_SECONDS", "OUTBOX_RECORD_RETRY_SECONDS", "OUTBOX_BATCH_SIZE"):
+    for name in ("MAIL_TIMEOUT_SECONDS", "OUTBOX_LEASE_SECONDS", "OUTBOX_RECORD_RETRY_SECONDS", "OUTBOX_BATCH_SIZE",
+                 "PACK_PART_SIZE", "PACK_BUILD_LEASE_SECONDS"):
         if not isinstance(config.get(name), (int, float)) or isinstance(config[name], bool) or config[name] <= 0:
             raise ConfigError(f"FLASK_{name} must be a positive number.")
     needed = config["MAIL_TIMEOUT_SECONDS"] + config["OUTBOX_RECORD_RETRY_SECONDS"]

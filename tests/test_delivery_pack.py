@@ -10,7 +10,6 @@ import io
 import json
 import re
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from sqlalchemy import update
 
 from campaign.models import PublishedTally
 
-from .factories import SHIPPED_LETTER, log_in, make_admin, published, translated, translated_plural
+from .factories import SHIPPED_LETTER, published, translated, translated_plural
 
 ORGANISATIONS = ["Digital Rights Collective", "منظمة الحقوق الرقمية", "Фонд цифровых прав", "数字权利基金会",
                  "मानव अधिकार मंच"]
@@ -186,23 +185,6 @@ def test_the_list_page_points_to_the_print_page(app, client, db):
     assert "https://campaign.example/en/print" in filtered  # said on paper, where the link cannot be followed
 
 
-def test_the_admin_download_needs_a_login_and_gives_the_pack(app, client, db, signatories):
-    path = f"/admin/letters/{SHIPPED_LETTER}/pack-ar.zip"
-    assert client.get(path).status_code == 302
-    log_in(client, make_admin())
-    assert f'href="{path}"' in client.get("/admin/stats").get_data(as_text=True)
-    response = client.get(path)
-    assert response.status_code == 200 and response.mimetype == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(response.get_data())) as bundle:
-        names = sorted(bundle.namelist())
-        manifest = json.loads(bundle.read(f"{SHIPPED_LETTER}-ar-manifest.json"))
-        for entry in manifest["files"]:
-            assert hashlib.sha256(bundle.read(entry["name"])).hexdigest() == entry["sha256"]
-    assert names == [f"{SHIPPED_LETTER}-ar-manifest.json", f"{SHIPPED_LETTER}-ar-signatories.csv",
-                     f"{SHIPPED_LETTER}-ar-signatories.pdf"]
-    assert client.get(f"/admin/letters/{SHIPPED_LETTER}/pack-xx.zip").status_code == 404
-
-
 def test_the_pdf_fetches_nothing_but_our_own_static_files(app):
     from campaign.publication import pack
 
@@ -213,3 +195,18 @@ def test_the_pdf_fetches_nothing_but_our_own_static_files(app):
                 "file:///etc/passwd", "https://campaign.example.evil.example/static/css/site.css"):
         with pytest.raises(ValueError):
             fetcher(url)  # type: ignore[operator]
+
+
+def test_a_layout_process_that_dies_is_reported_not_taken_for_a_pack(app, db, signatories, tmp_path, monkeypatch):
+    """The PDF is laid out in a child process (its memory goes with it): if that process is killed
+    (out of memory, say), the pack fails with a reason, and no file is left that looks like a pack."""
+    import os
+
+    from campaign import letters
+    from campaign.publication import pack
+
+    monkeypatch.setattr(pack, "lay_out", lambda *args: os._exit(9))
+    view = letters.letter_in_language(letters.letter_by_slug(SHIPPED_LETTER), "en")
+    with pytest.raises(pack.PackFailed, match="exit code 9"):
+        pack.write_pack(view, "en", tmp_path / "out")
+    assert not list((tmp_path / "out").glob("*.pdf")) and not list((tmp_path / "out").glob("*.json"))

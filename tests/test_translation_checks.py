@@ -73,6 +73,13 @@ def test_each_catalogue_picks_the_plural_form_its_language_rule_names(language):
         assert plural(count) == expected, f"{language}: {count} takes form {plural(count)}, its rule says {expected}"
 
 
+class OtherPlaceholders(dict):
+    """``num`` as given, and a stand-in for any other placeholder (a date, a name)."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
 @pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
 def test_every_plural_entry_shows_its_number_wherever_the_english_does(language):
     translations = compiled(language)
@@ -81,7 +88,7 @@ def test_every_plural_entry_shows_its_number_wherever_the_english_does(language)
         if not message.id or not isinstance(message.id, (tuple, list)) or "%(num)s" not in message.id[1]:
             continue
         for count in COUNTS:
-            rendered = translations.ngettext(message.id[0], message.id[1], count) % {"num": count, "days": 7, "count": 1}
+            rendered = translations.ngettext(message.id[0], message.id[1], count) % OtherPlaceholders(num=count)
             if count >= 3 and str(count) not in rendered:
                 missing.append((message.id[0], count, rendered))
     assert missing == []

@@ -68,7 +68,7 @@ def pack_command(slug: str, language: str, output: Path) -> None:
         raise click.ClickException(f"No letter {slug!r}.")
     try:
         manifest = pack.write_pack(view, language, output)
-    except pack.PackMismatch as error:
+    except (pack.PackMismatch, pack.PackFailed) as error:
         raise click.ClickException(str(error)) from error
     for entry in manifest["files"]:
         click.echo(f"{output / entry['name']}  sha256 {entry['sha256']}")

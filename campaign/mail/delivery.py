@@ -391,11 +391,14 @@ def deliver_due(now: dt.datetime | None = None) -> DeliveryReport:
             return total
 
 
-def run_worker(poll_seconds: float, should_stop: Callable[[], bool] = lambda: False) -> None:
-    """The long-running worker: deliver what is due, then sleep a little."""
+def run_worker(poll_seconds: float, should_stop: Callable[[], bool] = lambda: False,
+               between_batches: Callable[[], None] = lambda: None) -> None:
+    """The long-running worker: deliver what is due, do ``between_batches`` (work that must not
+    hold up the mail, such as starting a delivery pack), then sleep a little."""
     while not should_stop():
         try:
             report = deliver_due()
+            between_batches()
         except Exception:  # the worker must outlive a database restart
             db.session.rollback()
             logger.exception("outbox worker error; retrying")

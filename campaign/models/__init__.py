@@ -4,6 +4,7 @@ from .admin import AdminRole, AdminSession, AdminUser, AuditEntry, LoginThrottle
 from .base import UTCDateTime, enum_column, utcnow
 from .letters import Letter, LetterText, PublishedDay, PublishedTally
 from .operations import OutboxMessage, OutboxStatus, SiteSetting
+from .packs import PackBuild, PackStatus
 from .signatures import (
     EmailSuppression,
     HeldAddress,
@@ -16,8 +17,9 @@ from .signatures import (
 from .timeline import TimelineEvent, TimelineFile, TimelineKind, TimelineText
 
 __all__ = [
-    "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "HeldAddress", "Letter", "LetterText",
-    "LoginThrottle", "OutboxMessage", "OutboxStatus", "PublishedDay", "PublishedTally", "Signature", "SignatureKind",
-    "SignatureStatus", "SignatureToken", "SiteSetting", "TimelineEvent", "TimelineFile", "TimelineKind",
-    "TimelineText", "TokenPurpose", "UTCDateTime", "enum_column", "utcnow",
+    "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "enum_column", "HeldAddress",
+    "Letter", "LetterText", "LoginThrottle", "OutboxMessage", "OutboxStatus", "PackBuild", "PackStatus",
+    "PublishedDay", "PublishedTally", "Signature", "SignatureKind", "SignatureStatus", "SignatureToken",
+    "SiteSetting", "TimelineEvent", "TimelineFile", "TimelineKind", "TimelineText", "TokenPurpose", "UTCDateTime",
+    "utcnow",
 ]

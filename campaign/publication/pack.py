@@ -10,10 +10,11 @@ letter's version, the counts and the time the pack was made. The print page
 Everything a pack says is read in one transaction (``snapshot``): its counts and its names agree,
 however many moderators publish meanwhile. Rows are streamed (``yield_per``). WeasyPrint lays a
 whole document out in memory, so the PDF is made in parts of ``PACK_PART_SIZE`` entries (the same
-template, each part a slice of the list), each written to a temporary PDF; the parts are joined
-(pypdf) and each page gets its running header and its number out of the whole (``N / total``,
-known once every part is laid out) from a blank page WeasyPrint draws with the same stylesheet.
-Memory is bounded by the part, not by the list (see BENCHMARKS.md).
+template, each part a slice of the list), each written to a temporary PDF; each page then gets its
+running header and its number out of the whole (``N / total``, known once every part is laid out)
+from a blank page WeasyPrint draws with the same stylesheet, and the parts are joined (pypdf).
+The layout runs in a child process and the join in this one, so neither holds what the other
+needed: memory is bounded by the part, not by the list (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, groupby, islice
@@ -45,6 +47,8 @@ from . import counts as tallies
 from . import exports, listing
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import IndirectObject
 
@@ -57,6 +61,10 @@ STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"
 
 class PackMismatch(RuntimeError):
     """The list's tallies disagree with its entries: a pack would say one number and list another."""
+
+
+class PackFailed(RuntimeError):
+    """The pack's layout stopped (an error, or its process was killed)."""
 
 
 @dataclass(eq=False)
@@ -290,40 +298,89 @@ def page_context(view: LetterView, language: str) -> Iterator[str]:
 def write_pack(view: LetterView, language: str, output: Path) -> dict:
     """Write the pack of ``view`` (the letter in ``language``) into ``output``; returns the manifest.
 
-    Call outside any request; the list is read in one ``snapshot``."""
+    Call outside any request. The list is read in one ``snapshot``, laid out and stamped in a child
+    process (``lay_out``); this process joins the parts. WeasyPrint's layouts leave a heap of some
+    400 MB that Python keeps for itself, however little of it is still used: the join done after
+    them in the same process needed as much again (584 MB at 100,000 names); done beside them, each
+    process stays within its own bound (BENCHMARKS.md)."""
     output.mkdir(parents=True, exist_ok=True)
     pdf_name, csv_name, manifest_name = file_names(view.letter.slug, language)
-    static_url = current_app.config["SITE_URL"] + current_app.static_url_path + "/"
-    fetcher = local_fetcher(static_url, Path(current_app.static_folder or "static"))
-    with page_context(view, language) as page_url, snapshot(), tempfile.TemporaryDirectory() as scratch, \
-            quiet("weasyprint"):  # its progress, and every rule of site.css it does not know
-        pack = pack_list(view)
-        pdf = PdfMaker(pack, {"base_url": page_url, "url_fetcher": fetcher}, Path(scratch))
-        pdf.render_parts(current_app.config["PACK_PART_SIZE"])
-        pack.check()
-        _write(output / csv_name, public_csv(pack))
-        pack.check()
-        pdf.join(output / pdf_name)
+    with tempfile.TemporaryDirectory() as scratch:
+        laid_out = in_child_process(lay_out, view, language, Path(scratch), output / csv_name)
+        join([RenderedPart(Path(path), pages, depth) for path, pages, depth in laid_out["parts"]], output / pdf_name)
+    counts = laid_out["counts"]
     manifest = {
         "letter": view.letter.slug,
         "language": language,
         "text_language": view.text.language,
         "title": view.text.title,
         "version": view.text.version,
-        "made_at": pack.made_at.isoformat(),
-        "count": {
-            "organisations": pack.counts.organisations,
-            "named_individuals": pack.counts.named_individuals,
-            "unnamed_individuals": pack.counts.unnamed_individuals,
-            "total": pack.counts.total,
-            "listed": pack.counts.organisations + pack.counts.named_individuals,  # checked above
-        },
+        "made_at": laid_out["made_at"],
+        "count": {**counts, "listed": counts["organisations"] + counts["named_individuals"]},  # checked
         "files": [{"name": name, "sha256": sha256_of(output / name), "bytes": (output / name).stat().st_size}
                   for name in (pdf_name, csv_name)],
     }
     (output / manifest_name).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
 
+
+def lay_out(view: LetterView, language: str, scratch: Path, csv_path: Path) -> dict:
+    """Read the list in one snapshot; write the CSV, and the PDF's parts to ``scratch``, each laid
+    out and stamped; check the names against the counts. Returns the parts and the counts."""
+    static_url = current_app.config["SITE_URL"] + current_app.static_url_path + "/"
+    fetcher = local_fetcher(static_url, Path(current_app.static_folder or "static"))
+    with page_context(view, language) as page_url, snapshot(), \
+            quiet("weasyprint"):  # its progress, and every rule of site.css it does not know
+        pack = pack_list(view)
+        pdf = PdfMaker(pack, {"base_url": page_url, "url_fetcher": fetcher}, scratch)
+        pdf.render_parts(current_app.config["PACK_PART_SIZE"])
+        pack.check()
+        _write(csv_path, public_csv(pack))
+        pack.check()
+        pdf.stamp_parts()
+    return {
+        "parts": [[str(part.path), part.pages, part.depth] for part in pdf.parts],
+        "made_at": pack.made_at.isoformat(),
+        "counts": {"organisations": pack.counts.organisations, "named_individuals": pack.counts.named_individuals,
+                   "unnamed_individuals": pack.counts.unnamed_individuals, "total": pack.counts.total},
+    }
+
+
+def in_child_process(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a forked child, its memory gone with it; returns what it returned, or
+    raises ``PackMismatch`` or ``PackFailed`` for what stopped it. The child opens its own database
+    connections (none of this process's: its transaction is ended first)."""
+    db.session.rollback()
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_run_in_child, args=(sending, function, args), name="delivery-pack")
+    child.start()
+    sending.close()
+    try:
+        outcome, value = receiving.recv()
+    except EOFError:
+        outcome, value = "error", "its process ended without an answer"
+    finally:
+        receiving.close()
+        child.join()
+    if outcome == "mismatch":
+        raise PackMismatch(value)
+    if outcome != "done" or child.exitcode != 0:
+        raise PackFailed(f"the pack could not be laid out ({value}; exit code {child.exitcode})")
+    return value
+
+
+def _run_in_child(sending: Connection, function: Callable[..., Any], args: tuple) -> None:
+    db.engine.dispose(close=False)  # the parent's connections stay the parent's
+    try:
+        sending.send(("done", function(*args)))
+    except PackMismatch as mismatch:
+        sending.send(("mismatch", str(mismatch)))
+    except Exception as error:
+        logging.getLogger(__name__).exception("delivery pack layout failed")
+        sending.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        sending.close()
 
 
 #: The parts of a pack's PDF draw no running header nor page number: the blank page laid over each
@@ -350,7 +407,8 @@ class RenderedPart:
 
 
 class PdfMaker:
-    """A pack's PDF, made part by part (``render_parts``), then joined (``join``)."""
+    """A pack's PDF, laid out part by part (``render_parts``), each part then stamped
+    (``stamp_parts``); ``join`` makes them one file."""
 
     def __init__(self, pack: PackList, html_options: dict, scratch: Path) -> None:
         self.pack, self.html_options, self.scratch = pack, html_options, scratch
@@ -379,30 +437,47 @@ class PdfMaker:
         return PdfReader(io.BytesIO(self._document(html, STAMP.format(first=first, total=total))
                                     .write_pdf()))
 
-    def join(self, target: Path) -> None:
-        """One PDF of the parts, in order: each page stamped with its header and number, the
-        parts' bookmarks in one outline, the first part's title and language."""
-        from pypdf import PdfReader, PdfWriter
-        from pypdf.generic import NameObject
-
-        writer = PdfWriter()
+    def stamp_parts(self) -> None:
+        """Give each part's pages their running header and their number out of the whole: each part
+        on its own, written back to disk (a stamped page holds its merged content stream until
+        written: stamping in the joining writer kept the whole list's in memory)."""
         total = sum(part.pages for part in self.parts)
-        parents: dict[int, IndirectObject] = {}
+        first = 1
         for part in self.parts:
-            start = len(writer.pages)
-            reader = PdfReader(part.path)
-            writer.append(reader, import_outline=False)
-            stamps = self._stamps(start + 1, part.pages, total)
-            for page, stamp in zip(writer.pages[start:], stamps.pages, strict=True):
-                page.merge_page(stamp)
-                page.compress_content_streams()
-            _copy_outline(writer, reader, reader.outline, start, parents, part.depth)
-            if part is self.parts[0]:
-                writer.add_metadata(reader.metadata or {})
-                if "/Lang" in reader.root_object:
-                    writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
-        with target.open("wb") as handle:
+            self._stamp(part, first, total)
+            first += part.pages
+
+    def _stamp(self, part: RenderedPart, first: int, total: int) -> None:
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter(clone_from=PdfReader(part.path))
+        stamps = self._stamps(first, part.pages, total)
+        for page, stamp in zip(writer.pages, stamps.pages, strict=True):
+            page.merge_page(stamp)
+            page.compress_content_streams()
+        with part.path.open("wb") as handle:
             writer.write(handle)
+
+
+def join(parts: list[RenderedPart], target: Path) -> None:
+    """One PDF of the stamped parts, in order: the parts' bookmarks in one outline, the first part's
+    title and language. It copies finished pages only (see BENCHMARKS.md)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter()
+    parents: dict[int, IndirectObject] = {}
+    for part in parts:
+        start = len(writer.pages)
+        reader = PdfReader(part.path)
+        writer.append(reader, import_outline=False)
+        _copy_outline(writer, reader, reader.outline, start, parents, part.depth)
+        if part is parts[0]:
+            writer.add_metadata(reader.metadata or {})
+            if "/Lang" in reader.root_object:
+                writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
+    with target.open("wb") as handle:
+        writer.write(handle)
 
 
 def _copy_outline(writer: PdfWriter, reader: PdfReader, items: list, start: int, parents: dict[int, IndirectObject],
@@ -431,3 +506,10 @@ def write_archive(view: LetterView, language: str) -> IO[bytes]:
                 bundle.write(path, arcname=path.name)
     archive.seek(0)
     return archive
+
+
+def read_manifest(archive: IO[bytes]) -> dict:
+    """The manifest inside a pack's ZIP."""
+    with zipfile.ZipFile(archive) as bundle:
+        name = next(name for name in bundle.namelist() if name.endswith(MANIFEST))
+        return json.loads(bundle.read(name))

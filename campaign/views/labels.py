@@ -101,6 +101,7 @@ ACTION_LABELS = {
     "account.set_up": _l("Account link used"),
     "account.setup_failed": _l("Failed use of an account link"),
     "export.downloaded": _l("Signatures exported"),
+    "pack.requested": _l("Delivery pack asked for"),
     "signing.paused": _l("Signing paused"),
     "signing.resumed": _l("Signing resumed"),
     "letter.closed": _l("Signing closed"),

@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from babel import Locale
+from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_decimal, get_locale, refresh
 from markupsafe import Markup, escape
@@ -251,12 +252,22 @@ def fill_url_scope(endpoint: str, values: dict[str, Any]) -> None:
         values["slug"] = g.letter_slug
 
 
+def format_megabytes(size: int) -> str:
+    """A file's size as the reader's language writes it: in megabytes with one decimal, or in
+    kilobytes under one megabyte."""
+    locale = get_locale() or "en"
+    if size < 1_000_000:
+        return format_unit(max(1, round(size / 1000)), "digital-kilobyte", length="short", locale=locale)
+    return format_unit(size / 1_000_000, "digital-megabyte", length="short", format="#,##0.#", locale=locale)
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = language_converter(app.config["LANGUAGES"])
     app.url_value_preprocessor(forget_previous_language)
     app.url_defaults(fill_url_scope)
     babel.init_app(app, locale_selector=babel_locale_selector)
     app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.filters["format_megabytes"] = format_megabytes
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["country_options"] = country_options
     app.jinja_env.trim_blocks = True

@@ -8,7 +8,8 @@ from .test_accessibility import axe_violations
 
 ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import",
                "accounts": "/admin/accounts", "account": "/admin/accounts/2", "stats": "/admin/stats",
-               "letters": "/admin/letters", "letter": "/admin/letters/ban-biometric-surveillance"}
+               "letters": "/admin/letters", "letter": "/admin/letters/ban-biometric-surveillance",
+               "packs": "/admin/letters/ban-biometric-surveillance/packs"}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,22 @@ def undelivered(site):
     with site.app.app_context():
         admin = db.session.query(AdminUser).filter_by(email=site.moderator_email).one()
         enrolment.invite("colleague@campaign.example", AdminRole.MODERATOR, admin)
+    # and delivery packs in every state: made (English), failed (French), waiting (Arabic)
+    from campaign import letters
+    from campaign.models import PackBuild, PackStatus
+    from campaign.publication import counts, pack_builds
+
+    with site.app.app_context():
+        letter = letters.letter_by_slug("ban-biometric-surveillance")
+        counts.rebuild_counts(letter.id)  # the entries above were written past the counts
+        db.session.commit()
+        admin = db.session.query(AdminUser).filter_by(email=site.moderator_email).one()
+        pack_builds.request_build(letter, "en", admin)
+        assert pack_builds.build(pack_builds.claim_next()) is PackStatus.READY
+        db.session.add(PackBuild(letter_id=letter.id, language="fr", status=PackStatus.FAILED,
+                                 error=pack_builds.COUNTS_DISAGREE))
+        db.session.commit()
+        pack_builds.request_build(letter, "ar", admin)
 
 
 @pytest.fixture(scope="module")

@@ -39,5 +39,5 @@ def dashboard() -> ResponseReturnValue:
         chart=chart, series=series, legend_swatch=charts.legend_swatch, rate=stats.rate,
         format_percent=format_percent, format_timedelta=format_timedelta,
         language_name=lambda code: i18n.language_name(code) if code in i18n.supported_codes() else code,
-        kind_label=lambda code: KIND_LABELS.get(code, code), pack_languages=i18n.supported_codes(),
+        kind_label=lambda code: KIND_LABELS.get(code, code),
     )
