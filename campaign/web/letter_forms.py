@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateTimeLocalField, Field, IntegerField, RadioField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from .forms import CampaignForm, at_most, multi_line, single_line, web_address
 
@@ -20,13 +20,29 @@ SUMMARY_MAX = 2000
 UPLOAD_MEGABYTES = 25
 #: As browsers send a ``datetime-local`` field; the pages say the time is UTC.
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
+#: What a person may type where a browser has no date picker (the first is what the field shows).
+TYPED_TIMES = [LOCAL_TIME, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class UtcTimeField(DateTimeLocalField):
+    """A date and time in UTC. A value that is not one comes back as plain text: a ``datetime-local``
+    input would show it empty, and a refused form must give back what was typed."""
+
+    def __init__(self, label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(label, format=TYPED_TIMES, invalid_value_message=_l(
+            "Enter a date and a time, such as %(example)s.", example="2027-03-08 17:00"), **kwargs)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        if self.process_errors:
+            kwargs["type"] = "text"
+        return super().__call__(**kwargs)
 
 
 class ClosingForm(CampaignForm):
     """A closing time to come; closing at once is its own button, so a mistyped year does not
     close a letter."""
 
-    closes_at = DateTimeLocalField(_l("Signing closes at (UTC)"), format=LOCAL_TIME, validators=[Optional()])
+    closes_at = UtcTimeField(_l("Signing closes at (UTC)"), validators=[Optional()])
 
     def validate_closes_at(self, field: Field) -> None:
         if field.data and field.data.replace(tzinfo=dt.timezone.utc) <= dt.datetime.now(dt.timezone.utc):
@@ -44,7 +60,7 @@ class TimelineEventForm(CampaignForm):
     kind = RadioField(_l("What happened"), choices=[
         SelectChoice("delivered", _l("The letter was delivered")), SelectChoice("response", _l("A response was received"))],
         validators=[InputRequired(message=_l("Choose what happened."))])
-    occurred_at = DateTimeLocalField(_l("When (UTC)"), format=LOCAL_TIME, validators=[DataRequired()])
+    occurred_at = UtcTimeField(_l("When (UTC)"), validators=[InputRequired()])
     link = URLField(_l("Link (required for a response)"), filters=[single_line, web_address],
                     validators=[Optional(), at_most(500)])
     file = FileField(_l("Photo of the delivery (JPEG, PNG or WebP) or the response (PDF), optional"),
@@ -57,6 +73,8 @@ class TimelineEventForm(CampaignForm):
 
     def validate_occurred_at(self, field: Field) -> None:
         """Between the letter's publication and tomorrow: a slip of the year would top the timeline."""
+        if field.data is None:  # not a time: the field says so already
+            return
         when = field.data.replace(tzinfo=dt.timezone.utc)
         if when.date() < self.published_on or when > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1):
             raise ValidationError(_l("Choose a time between the letter's publication and now."))

@@ -4,6 +4,7 @@ the deliveries and responses on its public timeline. Every change is in the audi
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -35,9 +36,9 @@ def _letter(slug: str) -> Letter:
     return found
 
 
-def _event_form(letter: Letter) -> TimelineEventForm:
+def _event_form(letter: Letter, **options: Any) -> TimelineEventForm:
     form_class = timeline_event_form_class(tuple(current_app.config["LANGUAGES"]))
-    return form_class(original=letter.original_language, published_on=letter.published_on)
+    return form_class(original=letter.original_language, published_on=letter.published_on, **options)
 
 
 @bp.get("/letters")
@@ -50,17 +51,21 @@ def letters_list() -> ResponseReturnValue:
 
 @bp.get("/letters/<slug:slug>")
 @admin_required
-def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, status: int = 200) -> ResponseReturnValue:
+def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, closing_form: ClosingForm | None = None,
+                     goal_form: GoalForm | None = None, status: int = 200) -> ResponseReturnValue:
+    """The letter's page; a refused form comes back as it was filled in, with what is wrong."""
     letter = _letter(slug)
     info = letters.LetterInfo.of(letter)
     count = counts.published_count(letter.id)
-    planned = letter.closes_at if letter.closes_at and not closing.has_closed(letter.closes_at) else None
-    closing_form = ClosingForm(data={"closes_at": planned.replace(tzinfo=None) if planned else None})
+    if closing_form is None:
+        planned = letter.closes_at if letter.closes_at and not closing.has_closed(letter.closes_at) else None
+        closing_form = ClosingForm(formdata=None, data={"closes_at": planned.replace(tzinfo=None) if planned else None})
     return render_template(
         "admin/letter.html", letter=letter, title=letters.letter_in_language(letter, letter.original_language),
         stage=timeline.stage(info), closed=closing.has_closed(letter.closes_at), count=count,
-        progress=goals.progress(letter.goal, count), closing_form=closing_form, goal_form=GoalForm(data={"goal": letter.goal}),
-        event_form=event_form or _event_form(letter), entries=timeline.entries(info, letter.original_language),
+        progress=goals.progress(letter.goal, count), closing_form=closing_form,
+        goal_form=goal_form or GoalForm(formdata=None, data={"goal": letter.goal}),
+        event_form=event_form or _event_form(letter, formdata=None), entries=timeline.entries(info, letter.original_language),
         button=ButtonForm(),
     ), status
 
@@ -78,12 +83,11 @@ def letter_closing(slug: str) -> ResponseReturnValue:
         return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
     form = ClosingForm()
     if not form.validate():
-        flash(_("The closing date was not changed: %(problem)s", problem=" ".join(map(str, form.closes_at.errors))), "error")
-    else:
-        was_closed = closing.has_closed(letter.closes_at)
-        chosen = form.closes_at.data.replace(tzinfo=dt.timezone.utc) if form.closes_at.data else None
-        closing.set_closing(letter, chosen, current_user.user, current_user.email)
-        flash(_("Signing is open again.") if was_closed else _("The closing date is saved."), "success")
+        return letter_lifecycle(slug, closing_form=form, status=422)
+    was_closed = closing.has_closed(letter.closes_at)
+    chosen = form.closes_at.data.replace(tzinfo=dt.timezone.utc) if form.closes_at.data else None
+    closing.set_closing(letter, chosen, current_user.user, current_user.email)
+    flash(_("Signing is open again.") if was_closed else _("The closing date is saved."), "success")
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
 
 
@@ -92,11 +96,10 @@ def letter_closing(slug: str) -> ResponseReturnValue:
 def letter_goal(slug: str) -> ResponseReturnValue:
     letter = _letter(slug)
     form = GoalForm()
-    if form.validate():
-        closing.set_goal(letter, form.goal.data, current_user.user, current_user.email)
-        flash(_("The goal is saved."), "success")
-    else:
-        flash(_("The goal was not changed: %(problem)s", problem=" ".join(map(str, form.goal.errors))), "error")
+    if not form.validate():
+        return letter_lifecycle(slug, goal_form=form, status=422)
+    closing.set_goal(letter, form.goal.data, current_user.user, current_user.email)
+    flash(_("The goal is saved."), "success")
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
 
 
@@ -107,7 +110,7 @@ def letter_event_add(slug: str) -> ResponseReturnValue:
     letter = _letter(slug)
     form = _event_form(letter)
     if not form.validate():
-        return letter_lifecycle(slug, form, 422)
+        return letter_lifecycle(slug, event_form=form, status=422)
     words = {}
     for code in form.languages:
         title, summary = form.words_fields(code)
@@ -120,7 +123,7 @@ def letter_event_add(slug: str) -> ResponseReturnValue:
                               upload, current_user.user, current_user.email)
     except timeline.UnusableFile as problem:
         form.file.errors = [FILE_PROBLEMS[str(problem)]]
-        return letter_lifecycle(slug, form, 422)
+        return letter_lifecycle(slug, event_form=form, status=422)
     flash(_("The event is on the timeline."), "success")
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
 
