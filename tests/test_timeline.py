@@ -153,6 +153,54 @@ def test_an_event_is_removed_with_its_file_and_a_trace(app, admin_client, db):
     assert removed.before["file"] and removed.before["summaries"]["en"].startswith("Ten organisations")
 
 
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_removing_an_event_asks_first_and_nothing_changes_until_confirmed(app, admin_client, db, lang):
+    client = admin_client
+    headers = {"Accept-Language": lang}
+    record(client, file=(io.BytesIO(photo_with_a_place_in_it()), "delivery.jpg"))
+    event_id = db.session.scalar(select(TimelineEvent.id))
+    address = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"][0]["file"]
+    address = address.removeprefix("https://campaign.example")
+    asking_page = f"{ADMIN_PAGE}/timeline/{event_id}/remove"
+    html = client.get(ADMIN_PAGE, headers=headers).get_data(as_text=True)
+    assert f'href="{asking_page}"' in html and f'action="{asking_page}"' not in html  # a link to a page that asks
+
+    asking = client.get(asking_page, headers=headers)
+    assert asking.status_code == 200
+    question = asking.get_data(as_text=True)
+    assert translated(app, lang, "Remove this event from the timeline?") in question
+    assert "Handed to the UN High Commissioner" in question  # which event, in the letter's language
+    assert translated(app, lang, "Its photo is taken down with it.") in question
+    assert f'<a class="button button--secondary" href="{ADMIN_PAGE}">{translated(app, lang, "Cancel")}</a>' in question
+    assert client.post(asking_page).status_code == 400  # no CSRF token, nothing removed
+    assert len(client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]) == 2
+    assert client.get(address).status_code == 200
+    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "timeline.removed")) is None
+
+    removed = client.post(asking_page, data={"csrf_token": csrf_token(client, asking_page)}, headers=headers,
+                          follow_redirects=True)
+    assert translated(app, lang, "The event was removed from the timeline.") in removed.get_data(as_text=True)
+    assert [event["kind"] for event in client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]] \
+        == ["published"]
+    assert client.get(address).status_code == 404
+    assert client.get(asking_page).status_code == 404  # gone: nothing left to ask about
+
+
+def test_only_recorded_events_of_the_letter_can_be_removed(app, admin_client, db):
+    from campaign.lifecycle import closing
+
+    from .factories import published, shipped_letter
+
+    closing.set_goal(shipped_letter(), 1, None, "test")
+    published()
+    goal = db.session.scalar(select(TimelineEvent.id))
+    for path in (f"{ADMIN_PAGE}/timeline/{goal}/remove", f"{ADMIN_PAGE}/timeline/99999/remove"):
+        assert admin_client.get(path).status_code == 404, path
+    assert admin_client.post(f"{ADMIN_PAGE}/timeline/{goal}/remove",
+                             data={"csrf_token": csrf_token(admin_client, ADMIN_PAGE)}).status_code == 303
+    assert db.session.get(TimelineEvent, goal) is not None
+
+
 def test_events_ids_are_never_reused(app, admin_client, db):
     record(admin_client)
     first = admin_client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"][0]["id"]

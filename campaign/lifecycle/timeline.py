@@ -154,11 +154,26 @@ def record_event(letter: LetterInfo, kind: TimelineKind, occurred_at: dt.datetim
     return event
 
 
+def recorded_entry(letter: LetterInfo, event_id: int) -> Entry | None:
+    """An event an admin recorded on this letter's timeline, with its words in every language they
+    were written in; ``None`` for an automatic event or another letter's."""
+    event = _recorded_event(letter, event_id)
+    return _entry(event, letter.original_language, letter.original_language) if event is not None else None
+
+
+def _recorded_event(letter: LetterInfo, event_id: int) -> TimelineEvent | None:
+    event = db.session.scalars(select(TimelineEvent).where(
+        TimelineEvent.id == event_id, TimelineEvent.letter_id == letter.id,
+        TimelineEvent.kind.in_(list(RECORDED_KINDS)),
+    ).options(selectinload(TimelineEvent.texts), selectinload(TimelineEvent.file).defer(TimelineFile.data))).first()
+    return event
+
+
 def remove_event(letter: LetterInfo, event_id: int, actor: AdminUser | None, actor_label: str) -> bool:
     """Take an event an admin recorded off the timeline (automatic ones stay: they happened), and
     its file with it when no other event shows it: a photo taken down is gone from its address."""
-    event = db.session.get(TimelineEvent, event_id)
-    if event is None or event.letter_id != letter.id or event.kind not in RECORDED_KINDS:
+    event = _recorded_event(letter, event_id)
+    if event is None:
         return False
     file = event.file
     audit.record(actor, actor_label, "timeline.removed", "letter", letter.id, before={

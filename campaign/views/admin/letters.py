@@ -66,7 +66,6 @@ def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, clo
         progress=goals.progress(letter.goal, count), closing_form=closing_form,
         goal_form=goal_form or GoalForm(formdata=None, data={"goal": letter.goal}),
         event_form=event_form or _event_form(letter, formdata=None), entries=timeline.entries(info, letter.original_language),
-        button=ButtonForm(),
     ), status
 
 
@@ -75,11 +74,12 @@ def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, clo
 def letter_closing(slug: str) -> ResponseReturnValue:
     letter = _letter(slug)
     action = request.form.get("action")
-    if action in ("close-now", "reopen"):  # buttons: the date field beside them is not theirs
+    if action == "close-now":  # from a page of before the confirmation: it asks first, like the button
+        return redirect(url_for("admin.letter_close_confirm", slug=slug), 303)
+    if action == "reopen":  # a button: the date field beside it is not its own
         if ButtonForm().validate():
-            closing.set_closing(letter, dt.datetime.now(dt.timezone.utc) if action == "close-now" else None,
-                                current_user.user, current_user.email)
-            flash(_("Signing is closed.") if action == "close-now" else _("Signing is open again."), "success")
+            closing.set_closing(letter, None, current_user.user, current_user.email)
+            flash(_("Signing is open again."), "success")
         return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
     form = ClosingForm()
     if not form.validate():
@@ -88,6 +88,27 @@ def letter_closing(slug: str) -> ResponseReturnValue:
     chosen = form.closes_at.data.replace(tzinfo=dt.timezone.utc) if form.closes_at.data else None
     closing.set_closing(letter, chosen, current_user.user, current_user.email)
     flash(_("Signing is open again.") if was_closed else _("The closing date is saved."), "success")
+    return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+
+
+@bp.get("/letters/<slug:slug>/close-now")
+@admin_required
+def letter_close_confirm(slug: str) -> ResponseReturnValue:
+    """Closing at once asks first: this page changes nothing, its button does."""
+    letter = _letter(slug)
+    if closing.has_closed(letter.closes_at):
+        return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+    return render_template("admin/close_now.html", letter=letter, form=ButtonForm(),
+                           title=letters.letter_in_language(letter, letter.original_language))
+
+
+@bp.post("/letters/<slug:slug>/close-now")
+@admin_required
+def letter_close_now(slug: str) -> ResponseReturnValue:
+    letter = _letter(slug)
+    if ButtonForm().validate():
+        closing.close_now(letter, current_user.user, current_user.email)
+        flash(_("Signing is closed."), "success")
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
 
 
@@ -137,6 +158,22 @@ def upload_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     flash(_("The file is larger than %(megabytes)s MB, so nothing was saved. Go back to keep what you typed, "
             "and choose a smaller file.", megabytes=UPLOAD_MEGABYTES), "error")
     return redirect(url_for("admin.letter_lifecycle", slug=request.view_args["slug"]), 303)
+
+
+def _recorded_entry(letter: Letter, event_id: int) -> timeline.Entry:
+    entry = timeline.recorded_entry(letters.LetterInfo.of(letter), event_id)
+    if entry is None:
+        raise NotFound()
+    return entry
+
+
+@bp.get("/letters/<slug:slug>/timeline/<int:event_id>/remove")
+@admin_required
+def letter_event_remove_confirm(slug: str, event_id: int) -> ResponseReturnValue:
+    """Removing an event asks first: this page changes nothing, its button does."""
+    letter = _letter(slug)
+    return render_template("admin/remove_event.html", letter=letter, entry=_recorded_entry(letter, event_id),
+                           form=ButtonForm())
 
 
 @bp.post("/letters/<slug:slug>/timeline/<int:event_id>/remove")
