@@ -127,7 +127,8 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
                                   {"en": timeline.Words("Handed over")}, None, None, None, "test")
     for path in ("/admin/letters/ban-biometric-surveillance/close-now",
-                 f"/admin/letters/ban-biometric-surveillance/timeline/{event.id}/remove"):
+                 f"/admin/letters/ban-biometric-surveillance/timeline/{event.id}/remove",
+                 f"/admin/letters/ban-biometric-surveillance/timeline/{event.id}/edit"):
         responses[path] = client.get(path)
     responses["account-link"] = client.post("/admin/accounts", data={
         "csrf_token": csrf_token(client, "/admin/accounts"), "email": "new@campaign.example", "role": "moderator"})

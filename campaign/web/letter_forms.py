@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, Field, IntegerField, RadioField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, DateTimeLocalField, Field, IntegerField, RadioField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
@@ -65,11 +65,30 @@ class TimelineEventForm(CampaignForm):
                     validators=[Optional(), at_most(500)])
     file = FileField(_l("Photo of the delivery (JPEG, PNG or WebP) or the response (PDF), optional"),
                      description=_l("At most %(megabytes)s MB.", megabytes=UPLOAD_MEGABYTES))
+    remove_file = BooleanField(_l("Remove the current file"))
 
-    def __init__(self, *args: Any, original: str, published_on: dt.date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, original: str, published_on: dt.date, kind: str | None = None,
+                 current_file: str | None = None, **kwargs: Any) -> None:
+        """``kind`` and ``current_file`` (its content type) for an event being edited: a delivery stays
+        a delivery (its anchor says what it is), and its file stays unless replaced or removed."""
         super().__init__(*args, **kwargs)
         self.original = original
         self.published_on = published_on
+        self.fixed_kind = kind
+        self.current_file = current_file
+        if kind is not None:
+            del self["kind"]
+        if current_file is None:
+            del self["remove_file"]
+
+    @property
+    def event_kind(self) -> str | None:
+        return self.fixed_kind or self.kind.data
+
+    @property
+    def keeps_a_file(self) -> bool:
+        """A file comes with the event once saved: a new one, or the current one left in place."""
+        return bool(self.file.data) or (self.current_file is not None and not self.remove_file.data)
 
     def validate_occurred_at(self, field: Field) -> None:
         """Between the letter's publication and tomorrow: a slip of the year would top the timeline."""
@@ -101,12 +120,12 @@ class TimelineEventForm(CampaignForm):
             valid = False
         if upload:
             upload.seek(0)
-        if self.kind.data == "response":
+        if self.event_kind == "response":
             summary = self.words_fields(self.original)[1]
             if not summary.data and not summary.errors:
                 summary.errors.append(_l("Sum up the response in the letter's original language."))
                 valid = False
-            if not self.link.data and not self.file.data and not self.link.errors:
+            if not self.link.data and not self.keeps_a_file and not self.link.errors:
                 self.link.errors.append(_l("Give a link to the response, or its PDF below."))
                 valid = False
         return valid

@@ -132,12 +132,7 @@ def letter_event_add(slug: str) -> ResponseReturnValue:
     form = _event_form(letter)
     if not form.validate():
         return letter_lifecycle(slug, event_form=form, status=422)
-    words = {}
-    for code in form.languages:
-        title, summary = form.words_fields(code)
-        if title.data:
-            words[code] = timeline.Words(title.data, summary.data or "")
-    upload = form.file.data.read() if form.file.data else None
+    words, upload = _submitted(form)
     try:
         timeline.record_event(letters.LetterInfo.of(letter), TimelineKind(form.kind.data),
                               form.occurred_at.data.replace(tzinfo=dt.timezone.utc), words, form.link.data or None,
@@ -149,15 +144,29 @@ def letter_event_add(slug: str) -> ResponseReturnValue:
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
 
 
+def _submitted(form: TimelineEventForm) -> tuple[dict[str, timeline.Words], bytes | None]:
+    """An event form's words, in each language given a heading, and its file."""
+    words = {}
+    for code in form.languages:
+        title, summary = form.words_fields(code)
+        if title.data:
+            words[code] = timeline.Words(title.data, summary.data or "")
+    return words, form.file.data.read() if form.file.data else None
+
+
+#: Where a file over the limit sends the admin back to: the page of the form they sent.
+FORM_PAGES = {"admin.letter_event_add": "admin.letter_lifecycle", "admin.letter_event_save": "admin.letter_event_edit"}
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
-    """A file over the limit: back to the letter's page, saying so (the body was not read, so what was
+    """A file over the limit: back to the form's page, saying so (the body was not read, so what was
     typed cannot come back from here; the browser's Back button keeps it)."""
-    if request.endpoint != "admin.letter_event_add" or not request.view_args:
+    if request.endpoint not in FORM_PAGES or not request.view_args:
         return errors.render_error(error)
     flash(_("The file is larger than %(megabytes)s MB, so nothing was saved. Go back to keep what you typed, "
             "and choose a smaller file.", megabytes=UPLOAD_MEGABYTES), "error")
-    return redirect(url_for("admin.letter_lifecycle", slug=request.view_args["slug"]), 303)
+    return redirect(url_for(FORM_PAGES[request.endpoint], **request.view_args), 303)
 
 
 def _recorded_entry(letter: Letter, event_id: int) -> timeline.Entry:
@@ -183,4 +192,52 @@ def letter_event_remove(slug: str, event_id: int) -> ResponseReturnValue:
     if ButtonForm().validate() and timeline.remove_event(letters.LetterInfo.of(letter), event_id, current_user.user,
                                                          current_user.email):
         flash(_("The event was removed from the timeline."), "success")
+    return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
+
+
+def _edit_form(letter: Letter, entry: timeline.Entry, **options: Any) -> TimelineEventForm:
+    return _event_form(letter, kind=entry.kind, current_file=entry.file.content_type if entry.file else None, **options)
+
+
+def _as_recorded(entry: timeline.Entry) -> dict[str, object]:
+    """The edit form filled in with what the event says now."""
+    data: dict[str, object] = {"occurred_at": entry.at.replace(tzinfo=None), "link": entry.link or ""}
+    for code, words in entry.texts:
+        data[f"title_{code}"], data[f"summary_{code}"] = words.title, words.summary
+    return data
+
+
+@bp.get("/letters/<slug:slug>/timeline/<int:event_id>/edit")
+@admin_required
+def letter_event_edit(slug: str, event_id: int, form: TimelineEventForm | None = None,
+                      status: int = 200) -> ResponseReturnValue:
+    """The form that added a delivery or a response, filled in with what it says now."""
+    letter = _letter(slug)
+    entry = _recorded_entry(letter, event_id)
+    return render_template(
+        "admin/edit_event.html", letter=letter, entry=entry,
+        form=form or _edit_form(letter, entry, formdata=None, data=_as_recorded(entry)),
+    ), status
+
+
+@bp.post("/letters/<slug:slug>/timeline/<int:event_id>/edit")
+@admin_required
+def letter_event_save(slug: str, event_id: int) -> ResponseReturnValue:
+    """A refused form comes back as it was filled in (a new file aside: browsers cannot fill one in)."""
+    letter = _letter(slug)
+    form = _edit_form(letter, _recorded_entry(letter, event_id))
+    if not form.validate():
+        return letter_event_edit(slug, event_id, form, 422)
+    words, upload = _submitted(form)
+    try:
+        changed = timeline.edit_event(
+            letters.LetterInfo.of(letter), event_id, form.occurred_at.data.replace(tzinfo=dt.timezone.utc), words,
+            form.link.data or None, upload, form.current_file is not None and form.remove_file.data,
+            current_user.user, current_user.email)
+    except timeline.UnusableFile as problem:
+        form.file.errors = [FILE_PROBLEMS[str(problem)]]
+        return letter_event_edit(slug, event_id, form, 422)
+    except timeline.UnknownEvent as gone:  # removed meanwhile, by another admin
+        raise NotFound() from gone
+    flash(_("The event is saved.") if changed else _("Nothing was changed."), "success")
     return redirect(url_for("admin.letter_lifecycle", slug=slug), 303)
