@@ -55,6 +55,15 @@ def logged_in(site, browser):
     return state
 
 
+def looks_right(page, lang: str, width: int, name: str, screenshots) -> None:
+    """Laid out in the language's direction, no wider than the screen, no serious axe violation; shot."""
+    assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(screenshots / f"{lang}-admin-{name}-{width}.png"), full_page=True)
+
+
 @pytest.mark.parametrize("lang", ["en", "ar"])
 @pytest.mark.parametrize("width", [360, 1280])
 def test_a_corrected_entry_reads_well_on_its_own_page(site, context_factory, screenshots, undelivered, logged_in, lang,
@@ -74,10 +83,7 @@ def test_a_corrected_entry_reads_well_on_its_own_page(site, context_factory, scr
     page = context.new_page()
     page.goto(f"{site.url}/admin/signatures/{corrected.id}")
     assert page.get_by_role("button", name=translated(site.app, lang, "Apply the correction")).count() == 1
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the signature page is {overflow}px wider than a {width}px screen"
-    assert axe_violations(page) == []
-    page.screenshot(path=str(screenshots / f"{lang}-admin-signature-{width}.png"), full_page=True)
+    looks_right(page, lang, width, "signature", screenshots)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -227,14 +233,6 @@ def record_delivery(site, title: str = "Handed to the UN High Commissioner for H
 @pytest.fixture(scope="module")
 def delivery(site):
     return record_delivery(site)
-
-
-def looks_right(page, lang: str, width: int, name: str, screenshots) -> None:
-    assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
-    assert axe_violations(page) == []
-    page.screenshot(path=str(screenshots / f"{lang}-admin-{name}-{width}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

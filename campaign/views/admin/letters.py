@@ -1,5 +1,6 @@
 """Each letter's lifecycle in the browser (admins): when signing closes, reopening, the goal, and
-the deliveries and responses on its public timeline. Every change is in the audit trail."""
+the deliveries and responses on its public timeline (added, edited, removed). Closing at once and
+removing an event ask first, on a page that changes nothing. Every change is in the audit trail."""
 
 from __future__ import annotations
 
