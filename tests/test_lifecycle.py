@@ -130,7 +130,7 @@ def test_an_admin_closes_and_reopens_signing_in_the_browser(app, client, db):
     page = f"/admin/letters/{SHIPPED_LETTER}"
     assert client.get(page).status_code == 200
     token = csrf_token(client, page)
-    client.post(f"{page}/closing", data={"csrf_token": token, "action": "close-now"})
+    client.post(f"{page}/close-now", data={"csrf_token": token})
     assert client.get("/en/sign").status_code == 410
     assert "Nothing you sent was stored" not in client.get("/en/sign").get_data(as_text=True)  # nothing was sent
     client.post(f"{page}/closing", data={"csrf_token": token, "action": "reopen"})
@@ -144,6 +144,38 @@ def test_an_admin_closes_and_reopens_signing_in_the_browser(app, client, db):
     assert "Signing reopened" in audit and "Closing date (UTC)" in audit
 
 
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_close_now_asks_first_and_nothing_changes_until_confirmed(app, client, db, lang):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    headers = {"Accept-Language": lang}
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    html = client.get(page, headers=headers).get_data(as_text=True)
+    assert f'href="{page}/close-now"' in html and 'value="close-now"' not in html  # a link to a page that asks
+
+    asking = client.get(f"{page}/close-now", headers=headers)
+    assert asking.status_code == 200
+    question = asking.get_data(as_text=True)
+    assert translated(app, lang, "Close signing now?") in question
+    assert "calling for a global ban on biometric recognition" in question  # which letter, in its own language
+    assert re.search(r'<form method="post" class="button-row">\s*<input id="csrf_token"', question)
+    assert f'<a class="button button--secondary" href="{page}">{translated(app, lang, "Cancel")}</a>' in question
+    assert client.get(page).status_code == 200  # what Cancel leads to
+    # A page of before the confirmation posts "close-now" with the date form: it is asked too.
+    stale = client.post(f"{page}/closing", data={"csrf_token": csrf_token(client, page), "action": "close-now"})
+    assert stale.status_code == 303 and stale.headers["Location"] == f"{page}/close-now"
+    assert client.post(f"{page}/close-now").status_code == 400  # no CSRF token, no closing
+    assert shipped_letter().closes_at is None and client.get("/en/sign").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.target_type == "letter")) == 0
+
+    confirmed = client.post(f"{page}/close-now", data={"csrf_token": csrf_token(client, f"{page}/close-now")},
+                            headers=headers, follow_redirects=True)
+    assert translated(app, lang, "Signing is closed.") in confirmed.get_data(as_text=True)
+    assert client.get("/en/sign").status_code == 410
+    assert db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "letter")).all() == ["letter.closed"]
+    # Closed already: there is nothing to ask, and the page that asked has gone back to the letter's.
+    assert client.get(f"{page}/close-now").headers["Location"] == page
+
+
 def test_close_now_then_reopen_undoes_the_slip_and_keeps_the_planned_date(app, client, db):
     log_in(client, make_admin("admin@campaign.example", role="admin"))
     page = f"/admin/letters/{SHIPPED_LETTER}"
@@ -151,7 +183,7 @@ def test_close_now_then_reopen_undoes_the_slip_and_keeps_the_planned_date(app, c
     token = csrf_token(client, page)
     client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": "2099-03-08T17:00"})
     assert shipped_letter().closes_at == planned
-    client.post(f"{page}/closing", data={"csrf_token": token, "action": "close-now"})
+    client.post(f"{page}/close-now", data={"csrf_token": token})
     assert client.get("/en/sign").status_code == 410
     # The page after closing, as the admin's browser sends it back: the date field filled as shown.
     form_page = client.get(page).get_data(as_text=True)
@@ -196,15 +228,54 @@ def test_a_letter_closed_for_days_and_reopened_keeps_both_on_its_timeline(app, c
     assert events[1]["id"] == closing_id  # the same entry for feed readers before and after
 
 
+def closing_field(html: str) -> re.Match:
+    found = re.search(r'<input[^>]*name="closes_at"[^>]*>', html)
+    assert found, "the page has no closing date field"
+    return found
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+@pytest.mark.parametrize(("typed", "problem", "input_type"), [
+    ("1999-01-01T00:00", "Choose a time to come. To close signing at once, use “Close signing now”.", "datetime-local"),
+    ("next tuesday", "Enter a date and a time, such as %(example)s.", "text"),
+])
+def test_a_refused_closing_date_comes_back_in_the_field(app, client, db, lang, typed, problem, input_type):
+    """Refused, the page comes back with what was typed in the field and why, in the admin's
+    language; a value that is not a time comes back as text (a date-time input would show it empty)."""
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    planned = dt.datetime(2099, 3, 8, 17, 0, tzinfo=dt.timezone.utc)
+    letter = shipped_letter()
+    letter.closes_at = planned
+    db.session.commit()
+    refused = client.post(f"{page}/closing", data={"csrf_token": csrf_token(client, page), "action": "save",
+                                                    "closes_at": typed}, headers={"Accept-Language": lang})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    field = closing_field(html).group(0)
+    assert f'value="{typed}"' in field and f'type="{input_type}"' in field and 'aria-invalid="true"' in field
+    assert translated(app, lang, problem, example="2027-03-08 17:00") in html.replace("&#34;", '"')
+    assert shipped_letter().closes_at == planned  # nothing changed
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.target_type == "letter")) == 0
+
+
+def test_a_refused_goal_comes_back_in_the_field(app, client, db):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    refused = client.post(f"{page}/goal", data={"csrf_token": csrf_token(client, page), "goal": "-5"})
+    assert refused.status_code == 422
+    assert re.search(r'<input[^>]*name="goal"[^>]*value="-5"', refused.get_data(as_text=True))
+    assert shipped_letter().goal is None
+
+
 def test_a_closing_date_in_the_past_is_refused_and_clearing_it_reopens(app, client, db):
     log_in(client, make_admin("admin@campaign.example", role="admin"))
     page = f"/admin/letters/{SHIPPED_LETTER}"
     token = csrf_token(client, page)
-    refused = client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": "1999-01-01T00:00"},
-                          follow_redirects=True)
-    assert "Choose a time to come" in refused.get_data(as_text=True)
+    refused = client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": "1999-01-01T00:00"})
+    assert refused.status_code == 422 and "Choose a time to come" in refused.get_data(as_text=True)
     assert shipped_letter().closes_at is None
-    client.post(f"{page}/closing", data={"csrf_token": token, "action": "close-now"})
+    client.post(f"{page}/close-now", data={"csrf_token": token})
     cleared = client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": ""},
                           follow_redirects=True)
     assert "Signing is open again." in cleared.get_data(as_text=True)
@@ -222,6 +293,9 @@ def test_moderators_cannot_change_the_lifecycle(app, client, db):
     log_in(client, make_admin())
     assert client.get(f"/admin/letters/{SHIPPED_LETTER}").status_code == 403
     assert client.post(f"/admin/letters/{SHIPPED_LETTER}/closing", data={"action": "close-now"}).status_code in (400, 403)
+    assert client.get(f"/admin/letters/{SHIPPED_LETTER}/close-now").status_code == 403
+    token = csrf_token(client, "/admin/")
+    assert client.post(f"/admin/letters/{SHIPPED_LETTER}/close-now", data={"csrf_token": token}).status_code == 403
     assert shipped_letter().closes_at is None
 
 

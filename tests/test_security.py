@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from campaign import create_app
+from campaign import create_app, letters
 from campaign.config import ConfigError
 from campaign.crypto import generate_seal_keypair
 from campaign.extensions import db
-from campaign.models import Signature, TokenPurpose, utcnow
+from campaign.lifecycle import timeline
+from campaign.models import Signature, TimelineKind, TokenPurpose, utcnow
 from campaign.signing import rules as signing
 
 from .factories import (
@@ -122,6 +123,12 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
                  f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}", "/admin/stats", "/admin/letters",
                  "/admin/letters/ban-biometric-surveillance"):
+        responses[path] = client.get(path)
+    event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
+                                  {"en": timeline.Words("Handed over")}, None, None, None, "test")
+    for path in ("/admin/letters/ban-biometric-surveillance/close-now",
+                 f"/admin/letters/ban-biometric-surveillance/timeline/{event.id}/remove",
+                 f"/admin/letters/ban-biometric-surveillance/timeline/{event.id}/edit"):
         responses[path] = client.get(path)
     responses["account-link"] = client.post("/admin/accounts", data={
         "csrf_token": csrf_token(client, "/admin/accounts"), "email": "new@campaign.example", "role": "moderator"})

@@ -85,6 +85,11 @@ def set_closing(letter: Letter, closes_at: dt.datetime | None, actor: AdminUser 
     caches.clear()  # this process at once; the others within LETTER_PAGE_CACHE_SECONDS
 
 
+def close_now(letter: Letter, actor: AdminUser | None, actor_label: str) -> None:
+    """Close signing at this moment (the admin confirmed it); a letter already closed stays as it is."""
+    set_closing(letter, utcnow(), actor, actor_label)
+
+
 def _planned_before_the_slip(letter_id: int, now: dt.datetime) -> dt.datetime | None:
     """The closing time to come that the last "close now" replaced, if any: undoing a slip keeps it."""
     last = db.session.scalars(select(AuditEntry).where(

@@ -3,6 +3,7 @@ newsrooms: no account, no tracking, the same entries as the page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from feedgen.feed import FeedGenerator
@@ -24,18 +25,23 @@ def atom(entries: list[Entry], *, title: str, language: str, page_url: str, feed
     feed.author({"name": publisher})
     feed.link(href=page_url, rel="alternate", type="text/html")
     feed.link(href=feed_url, rel="self", type="application/atom+xml")
-    feed.updated(entries[0].at if entries else None)
+    feed.updated(max(map(_updated, entries)) if entries else None)
     for entry in reversed(entries):  # feedgen puts the last one added first
         item = feed.add_entry()
         item.id(f"{page_url}#{entry.anchor}")
         item.title(heading(entry))
         item.published(entry.at)
-        item.updated(entry.at)
+        item.updated(_updated(entry))
         item.link(href=f"{page_url}#{entry.anchor}", rel="alternate", type="text/html")
         item.category(term=entry.kind)
         if entry.words is not None and entry.words.summary:
             item.content(entry.words.summary, type="text")
     return _with_related_links(feed.atom_str(pretty=True), entries, page_url, file_url, more_label)
+
+
+def _updated(entry: Entry) -> dt.datetime:
+    """When the entry last changed: its event, or an admin's edit of it since (same id, new time)."""
+    return max(entry.at, entry.updated) if entry.updated else entry.at
 
 
 def _with_related_links(document: bytes, entries: list[Entry], page_url: str, file_url: Callable[[str], str],

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..letters import LetterInfo
-from ..models import AdminUser, TimelineEvent, TimelineFile, TimelineKind, TimelineText
+from ..models import AdminUser, TimelineEvent, TimelineFile, TimelineKind, TimelineText, utcnow
 from ..moderation import audit
 from ..web import caches
 from .closing import has_closed
@@ -39,6 +39,10 @@ class UnusableFile(ValueError):
 
 class MissingOriginal(ValueError):
     """An event's words are required in the letter's original language, the fallback for every reader."""
+
+
+class UnknownEvent(LookupError):
+    """No event an admin recorded has this id on this letter's timeline (removed meanwhile, or automatic)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class Entry:
     event_id: int | None = None
     #: The words in every language they were written in (the API gives them all).
     texts: tuple[tuple[str, Words], ...] = ()
+    #: When an admin last changed the event (feeds give it as ``updated``); ``None``: never.
+    updated: dt.datetime | None = None
 
 
 def entries(letter: LetterInfo, language: str, now: dt.datetime | None = None) -> list[Entry]:
@@ -117,6 +123,7 @@ def _entry(event: TimelineEvent, language: str, original: str) -> Entry:
         words=Words(text.title, text.summary) if text else None, words_language=text.language if text else None,
         in_other_language=text is not None and text.language != language, link=event.link, file=file,
         event_id=event.id, texts=tuple((code, Words(each.title, each.summary)) for code, each in sorted(texts.items())),
+        updated=event.updated_at,
     )
 
 
@@ -154,25 +161,91 @@ def record_event(letter: LetterInfo, kind: TimelineKind, occurred_at: dt.datetim
     return event
 
 
+def recorded_entry(letter: LetterInfo, event_id: int) -> Entry | None:
+    """An event an admin recorded on this letter's timeline, with its words in every language they
+    were written in; ``None`` for an automatic event or another letter's."""
+    event = _recorded_event(letter, event_id)
+    return _entry(event, letter.original_language, letter.original_language) if event is not None else None
+
+
+def _recorded_event(letter: LetterInfo, event_id: int) -> TimelineEvent | None:
+    event = db.session.scalars(select(TimelineEvent).where(
+        TimelineEvent.id == event_id, TimelineEvent.letter_id == letter.id,
+        TimelineEvent.kind.in_(list(RECORDED_KINDS)),
+    ).options(selectinload(TimelineEvent.texts), selectinload(TimelineEvent.file).defer(TimelineFile.data))).first()
+    return event
+
+
 def remove_event(letter: LetterInfo, event_id: int, actor: AdminUser | None, actor_label: str) -> bool:
     """Take an event an admin recorded off the timeline (automatic ones stay: they happened), and
     its file with it when no other event shows it: a photo taken down is gone from its address."""
-    event = db.session.get(TimelineEvent, event_id)
-    if event is None or event.letter_id != letter.id or event.kind not in RECORDED_KINDS:
+    event = _recorded_event(letter, event_id)
+    if event is None:
         return False
     file = event.file
-    audit.record(actor, actor_label, "timeline.removed", "letter", letter.id, before={
-        "event": event.id, "kind": event.kind.value, "occurred_at": event.occurred_at.isoformat(),
-        "titles": {text.language: text.title for text in event.texts},
-        "summaries": {text.language: text.summary for text in event.texts if text.summary},
-        "link": event.link, "file": file.sha256 if file else None})
+    audit.record(actor, actor_label, "timeline.removed", "letter", letter.id,
+                 before={"event": event.id, "kind": event.kind.value, **_what_it_says(event)})
     db.session.delete(event)
     db.session.flush()
-    if file is not None and db.session.scalar(select(TimelineEvent.id).where(TimelineEvent.file_id == file.id)) is None:
-        db.session.delete(file)
+    _delete_if_unshown(file)
     db.session.commit()
     caches.clear()
     return True
+
+
+def edit_event(letter: LetterInfo, event_id: int, occurred_at: dt.datetime, words: dict[str, Words], link: str | None,
+               upload: bytes | None, remove_file: bool, actor: AdminUser | None, actor_label: str) -> bool:
+    """Change what an admin recorded: its time, its words per language (a language left out loses
+    its words), its link, and its file (``upload`` replaces it, ``remove_file`` takes it off; else it
+    stays). The event keeps its id and anchor, so feed readers update the entry they have; a file it
+    no longer shows is deleted from storage. ``False`` when nothing changed (nothing is recorded)."""
+    event = _recorded_event(letter, event_id)
+    if event is None:
+        raise UnknownEvent(event_id)
+    if letter.original_language not in words:
+        raise MissingOriginal(letter.original_language)
+    before = _what_it_says(event)
+    old_file = event.file
+    if upload:
+        event.file = _stored_file(upload, RECORDED_KINDS[event.kind])
+    elif remove_file:
+        event.file = None
+    event.occurred_at, event.link = occurred_at, link
+    kept = {text.language: text for text in event.texts}
+    for code, each in words.items():
+        text = kept.get(code) or TimelineText(language=code)
+        text.title, text.summary = each.title, each.summary
+        kept[code] = text
+    event.texts = [kept[code] for code in sorted(words)]
+    after = _what_it_says(event)
+    if after == before:
+        db.session.rollback()
+        return False
+    event.updated_at = utcnow()
+    db.session.flush()
+    if old_file is not None and old_file is not event.file:
+        _delete_if_unshown(old_file)
+    changed = [name for name in after if after[name] != before[name]]
+    audit.record(actor, actor_label, "timeline.edited", "letter", letter.id,
+                 before={"event": event.id, "kind": event.kind.value, **{name: before[name] for name in changed}},
+                 after={"event": event.id, "kind": event.kind.value, **{name: after[name] for name in changed}})
+    db.session.commit()
+    caches.clear()
+    return True
+
+
+def _what_it_says(event: TimelineEvent) -> dict[str, object]:
+    """What an admin recorded, as the audit trail keeps it."""
+    return {"occurred_at": event.occurred_at.isoformat(),
+            "titles": {text.language: text.title for text in event.texts},
+            "summaries": {text.language: text.summary for text in event.texts if text.summary},
+            "link": event.link, "file": event.file.sha256 if event.file else None}
+
+
+def _delete_if_unshown(file: TimelineFile | None) -> None:
+    """A file no event shows any more is deleted: gone from its address (``404``) and from storage."""
+    if file is not None and db.session.scalar(select(TimelineEvent.id).where(TimelineEvent.file_id == file.id)) is None:
+        db.session.delete(file)
 
 
 def _stored_file(upload: bytes, expected: str) -> TimelineFile:

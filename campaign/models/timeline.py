@@ -41,6 +41,8 @@ class TimelineEvent(Model):
     file_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_files.id", ondelete="SET NULL"))
     recorded_by: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When an admin last changed what they recorded (``None``: never); feeds give it as ``updated``.
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     texts: Mapped[list[TimelineText]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="TimelineText.language")

@@ -131,6 +131,7 @@ def timeline_events(slug: str) -> ResponseReturnValue:
         "id": entry.anchor,
         "kind": entry.kind,
         "at": _time(entry.at),
+        "updated": _time(entry.updated),
         "goal": entry.goal,
         "texts": {code: {"title": words.title, "summary": words.summary} for code, words in entry.texts},
         "link": entry.link,

@@ -110,6 +110,7 @@ ACTION_LABELS = {
     "letter.goal_set": _l("Goal set"),
     "timeline.recorded": _l("Event added to the timeline"),
     "timeline.removed": _l("Event removed from the timeline"),
+    "timeline.edited": _l("Event on the timeline edited"),
 }
 #: Who acted, when it was not an account: the signer, the server's command line, a publication rule, the purge.
 ACTOR_LABELS = {
@@ -337,4 +338,5 @@ def init_app(app: Flask) -> None:
         mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes, action_labels=ACTION_LABELS,
         target_labels=TARGET_LABELS, audit_changes=audit_changes, actor_labels=ACTOR_LABELS,
         language_name=i18n.language_name, timeline_heading=timeline_heading, stage_labels=STAGE_LABELS,
+        timeline_kind_labels=TIMELINE_KIND_LABELS,
     )

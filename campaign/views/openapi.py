@@ -171,12 +171,14 @@ def openapi_document(site_url: str) -> dict:
             },
             "TimelineEvent": {
                 "type": "object", "additionalProperties": False,
-                "required": ["id", "kind", "at", "goal", "texts", "link", "file"],
+                "required": ["id", "kind", "at", "updated", "goal", "texts", "link", "file"],
                 "properties": {
                     "id": {"type": "string", "description": "Stable within the timeline (the page's anchor)."},
                     "kind": {"type": "string",
                              "enum": ["published", "goal_reached", "closed", "reopened", "delivered", "response"]},
                     "at": {"type": "string", "format": "date-time"},
+                    "updated": {"type": ["string", "null"], "format": "date-time",
+                                "description": "When an admin last edited a delivery or a response; null if never."},
                     "goal": {"type": ["integer", "null"], "description": "For goal_reached: the goal."},
                     "texts": {"type": "object", "description": "Heading and summary by language code (for "
                                                                  "deliveries and responses).",

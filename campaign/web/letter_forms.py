@@ -8,9 +8,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, Field, IntegerField, RadioField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, DateTimeLocalField, Field, IntegerField, RadioField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from .forms import CampaignForm, at_most, multi_line, single_line, web_address
 
@@ -20,13 +20,29 @@ SUMMARY_MAX = 2000
 UPLOAD_MEGABYTES = 25
 #: As browsers send a ``datetime-local`` field; the pages say the time is UTC.
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
+#: What a person may type where a browser has no date picker (the first is what the field shows).
+TYPED_TIMES = [LOCAL_TIME, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class UtcTimeField(DateTimeLocalField):
+    """A date and time in UTC. A value that is not one comes back as plain text: a ``datetime-local``
+    input would show it empty, and a refused form must give back what was typed."""
+
+    def __init__(self, label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(label, format=TYPED_TIMES, invalid_value_message=_l(
+            "Enter a date and a time, such as %(example)s.", example="2027-03-08 17:00"), **kwargs)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        if self.process_errors:
+            kwargs["type"] = "text"
+        return super().__call__(**kwargs)
 
 
 class ClosingForm(CampaignForm):
     """A closing time to come; closing at once is its own button, so a mistyped year does not
     close a letter."""
 
-    closes_at = DateTimeLocalField(_l("Signing closes at (UTC)"), format=LOCAL_TIME, validators=[Optional()])
+    closes_at = UtcTimeField(_l("Signing closes at (UTC)"), validators=[Optional()])
 
     def validate_closes_at(self, field: Field) -> None:
         if field.data and field.data.replace(tzinfo=dt.timezone.utc) <= dt.datetime.now(dt.timezone.utc):
@@ -44,19 +60,40 @@ class TimelineEventForm(CampaignForm):
     kind = RadioField(_l("What happened"), choices=[
         SelectChoice("delivered", _l("The letter was delivered")), SelectChoice("response", _l("A response was received"))],
         validators=[InputRequired(message=_l("Choose what happened."))])
-    occurred_at = DateTimeLocalField(_l("When (UTC)"), format=LOCAL_TIME, validators=[DataRequired()])
+    occurred_at = UtcTimeField(_l("When (UTC)"), validators=[InputRequired()])
     link = URLField(_l("Link (required for a response)"), filters=[single_line, web_address],
                     validators=[Optional(), at_most(500)])
     file = FileField(_l("Photo of the delivery (JPEG, PNG or WebP) or the response (PDF), optional"),
                      description=_l("At most %(megabytes)s MB.", megabytes=UPLOAD_MEGABYTES))
+    remove_file = BooleanField(_l("Remove the current file"))
 
-    def __init__(self, *args: Any, original: str, published_on: dt.date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, original: str, published_on: dt.date, kind: str | None = None,
+                 current_file: str | None = None, **kwargs: Any) -> None:
+        """``kind`` and ``current_file`` (its content type) for an event being edited: a delivery stays
+        a delivery (its anchor says what it is), and its file stays unless replaced or removed."""
         super().__init__(*args, **kwargs)
         self.original = original
         self.published_on = published_on
+        self.fixed_kind = kind
+        self.current_file = current_file
+        if kind is not None:
+            del self["kind"]
+        if current_file is None:
+            del self["remove_file"]
+
+    @property
+    def event_kind(self) -> str | None:
+        return self.fixed_kind or self.kind.data
+
+    @property
+    def keeps_a_file(self) -> bool:
+        """A file comes with the event once saved: a new one, or the current one left in place."""
+        return bool(self.file.data) or (self.current_file is not None and not self.remove_file.data)
 
     def validate_occurred_at(self, field: Field) -> None:
         """Between the letter's publication and tomorrow: a slip of the year would top the timeline."""
+        if field.data is None:  # not a time: the field says so already
+            return
         when = field.data.replace(tzinfo=dt.timezone.utc)
         if when.date() < self.published_on or when > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1):
             raise ValidationError(_l("Choose a time between the letter's publication and now."))
@@ -83,12 +120,12 @@ class TimelineEventForm(CampaignForm):
             valid = False
         if upload:
             upload.seek(0)
-        if self.kind.data == "response":
+        if self.event_kind == "response":
             summary = self.words_fields(self.original)[1]
             if not summary.data and not summary.errors:
                 summary.errors.append(_l("Sum up the response in the letter's original language."))
                 valid = False
-            if not self.link.data and not self.file.data and not self.link.errors:
+            if not self.link.data and not self.keeps_a_file and not self.link.errors:
                 self.link.errors.append(_l("Give a link to the response, or its PDF below."))
                 valid = False
         return valid

@@ -72,6 +72,15 @@ def logged_in(site, browser):
     return state
 
 
+def looks_right(page, lang: str, width: int, name: str, screenshots) -> None:
+    """Laid out in the language's direction, no wider than the screen, no serious axe violation; shot."""
+    assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(screenshots / f"{lang}-admin-{name}-{width}.png"), full_page=True)
+
+
 @pytest.mark.parametrize("lang", ["en", "ar"])
 @pytest.mark.parametrize("width", [360, 1280])
 def test_a_corrected_entry_reads_well_on_its_own_page(site, context_factory, screenshots, undelivered, logged_in, lang,
@@ -91,16 +100,13 @@ def test_a_corrected_entry_reads_well_on_its_own_page(site, context_factory, scr
     page = context.new_page()
     page.goto(f"{site.url}/admin/signatures/{corrected.id}")
     assert page.get_by_role("button", name=translated(site.app, lang, "Apply the correction")).count() == 1
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the signature page is {overflow}px wider than a {width}px screen"
-    assert axe_violations(page) == []
-    page.screenshot(path=str(screenshots / f"{lang}-admin-signature-{width}.png"), full_page=True)
+    looks_right(page, lang, width, "signature", screenshots)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 @pytest.mark.parametrize("width", [360, 1280])
-def test_admin_pages_at_phone_and_desktop_widths(site, context_factory, screenshots, undelivered, logged_in, lang,
-                                                 width):
+def test_admin_pages_at_phone_and_desktop_widths(site, context_factory, screenshots, undelivered, delivery, logged_in,
+                                                 lang, width):
     context = context_factory(viewport={"width": width, "height": 800}, locale=lang, storage_state=logged_in,
                               extra_http_headers={"Accept-Language": lang})
     page = context.new_page()
@@ -113,7 +119,8 @@ def test_admin_pages_at_phone_and_desktop_widths(site, context_factory, screensh
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_no_serious_accessibility_violation_on_the_admin_pages(site, context_factory, undelivered, logged_in, lang):
+def test_no_serious_accessibility_violation_on_the_admin_pages(site, context_factory, undelivered, delivery, logged_in,
+                                                               lang):
     page = context_factory(bypass_csp=True, locale=lang, storage_state=logged_in,
                            extra_http_headers={"Accept-Language": lang}).new_page()
     problems = {}
@@ -210,3 +217,119 @@ def test_an_account_is_created_and_enrolled_in_the_browser(site, context_factory
         person.click("main form button[type=submit]")
     assert person.url.endswith("/admin/")
     assert person.locator(".flash--success").count() == 1
+
+
+LETTER_PAGE = "/admin/letters/ban-biometric-surveillance"
+
+
+def record_delivery(site, title: str = "Handed to the UN High Commissioner for Human Rights, Geneva") -> int:
+    """A delivery with its photo, written in English and Arabic, as an admin records it."""
+    import datetime as dt
+    import io
+
+    from PIL import Image
+
+    from campaign import letters
+    from campaign.lifecycle import timeline
+    from campaign.models import TimelineKind
+
+    from ..factories import shipped_letter
+
+    photo = io.BytesIO()
+    Image.new("RGB", (900, 600), (122, 31, 43)).save(photo, "JPEG")
+    with site.app.app_context():
+        event = timeline.record_event(
+            letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED,
+            dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.timezone.utc), {
+                "en": timeline.Words(title, "Ten organisations handed over the letter and its signatures."),
+                "ar": timeline.Words("سُلّمت إلى المفوض السامي لحقوق الإنسان في جنيف", "سلّمت عشر منظمات الرسالة وتوقيعاتها."),
+            }, None, photo.getvalue(), None, "test")
+        return event.id
+
+
+@pytest.fixture(scope="module")
+def delivery(site):
+    return record_delivery(site)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_pages_that_ask_first_and_the_edit_form_read_well(site, context_factory, screenshots, logged_in, delivery,
+                                                             lang, width):
+    """Close now and Remove ask on a page of their own; Edit opens the adding form, filled in; a refused
+    edit and a refused closing date come back as typed."""
+    from ..factories import translated
+
+    page = context_factory(bypass_csp=True, viewport={"width": width, "height": 800}, locale=lang,
+                           storage_state=logged_in, extra_http_headers={"Accept-Language": lang}).new_page()
+    for name, path in (("close-now", f"{LETTER_PAGE}/close-now"), ("remove-event", f"{LETTER_PAGE}/timeline/{delivery}/remove"),
+                       ("edit-event", f"{LETTER_PAGE}/timeline/{delivery}/edit")):
+        page.goto(site.url + path)
+        looks_right(page, lang, width, name, screenshots)
+    assert page.input_value("#title_ar") == "سُلّمت إلى المفوض السامي لحقوق الإنسان في جنيف"
+    assert page.locator("#remove_file").count() == 1 and page.locator("img.event-file__photo").is_visible()
+
+    page.fill("#title_en", "")
+    page.fill("#summary_ar", "ملخص كُتب من جديد")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.locator(".error-summary").is_visible()
+    assert page.input_value("#summary_ar") == "ملخص كُتب من جديد"  # what was typed is back
+    looks_right(page, lang, width, "edit-event-refused", screenshots)
+
+    page.goto(site.url + LETTER_PAGE)
+    page.fill("#closes_at", "1999-01-01T00:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name=translated(site.app, lang, "Save the closing date")).click()
+    assert page.input_value("#closes_at") == "1999-01-01T00:00"
+    assert page.locator("#closes_at-error").is_visible()
+    looks_right(page, lang, width, "letter-closing-refused", screenshots)
+
+
+def test_asking_first_works_without_script_and_by_keyboard(site, context_factory, screenshots, logged_in):
+    """No script: Close now, then Cancel, changes nothing; an event is edited, then removed after its
+    question, each by keyboard."""
+    from campaign.extensions import db
+    from campaign.models import TimelineEvent
+
+    from ..factories import shipped_letter
+
+    event_id = record_delivery(site, "Handed to a delegation, by keyboard")
+    page = context_factory(java_script_enabled=False, viewport={"width": 1280, "height": 800},
+                           storage_state=logged_in).new_page()
+    page.goto(site.url + LETTER_PAGE)
+    tab_to(page, 'a[href$="/close-now"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/close-now")
+    tab_to(page, ".confirm-page a.button")  # Cancel
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == site.url + LETTER_PAGE
+    with site.app.app_context():
+        assert shipped_letter().closes_at is None  # asked, not confirmed: still open
+
+    tab_to(page, f'a[href$="/timeline/{event_id}/edit"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, "#title_en")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Handed to a delegation in Geneva")
+    tab_to(page, "main form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == site.url + LETTER_PAGE and page.locator(".flash--success").count() == 1
+    assert "Handed to a delegation in Geneva" in page.goto(f"{site.url}/en/timeline").text()
+
+    page.goto(site.url + LETTER_PAGE)
+    tab_to(page, f'a[href$="/timeline/{event_id}/remove"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Handed to a delegation in Geneva" in page.locator("main").inner_text()
+    page.screenshot(path=str(screenshots / "en-admin-remove-event-no-script-1280.png"))
+    tab_to(page, ".confirm-page button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == site.url + LETTER_PAGE and page.locator(".flash--success").count() == 1
+    with site.app.app_context():
+        assert db.session.get(TimelineEvent, event_id) is None

@@ -1,7 +1,7 @@
 """pack builds: delivery packs prepared in the background for admins
 
-Revision ID: 0010_pack_builds
-Revises: 0009_lifecycle
+Revision ID: 0011_pack_builds
+Revises: 0010_timeline_edits
 Create Date: 2026-11-30 19:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010_pack_builds'
-down_revision = '0009_lifecycle'
+revision = '0011_pack_builds'
+down_revision = '0010_timeline_edits'
 branch_labels = None
 depends_on = None
 
