@@ -122,7 +122,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     log_in(client, admin)
     for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
                  f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}", "/admin/stats", "/admin/letters",
-                 "/admin/letters/ban-biometric-surveillance"):
+                 "/admin/letters/ban-biometric-surveillance", "/admin/letters/ban-biometric-surveillance/packs"):
         responses[path] = client.get(path)
     event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
                                   {"en": timeline.Words("Handed over")}, None, None, None, "test")

@@ -49,8 +49,7 @@ from . import exports, listing
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import IndirectObject
+    from pypdf import PdfReader
 
 TEMPLATE = "public/print.html"
 STAMP_TEMPLATE = "public/_print_stamp.html"
@@ -461,38 +460,51 @@ class PdfMaker:
 
 def join(parts: list[RenderedPart], target: Path) -> None:
     """One PDF of the stamped parts, in order: the parts' bookmarks in one outline, the first part's
-    title and language. It copies finished pages only (see BENCHMARKS.md)."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
+    title and language.
 
-    writer = PdfWriter()
-    parents: dict[int, IndirectObject] = {}
-    for part in parts:
-        start = len(writer.pages)
-        reader = PdfReader(part.path)
-        writer.append(reader, import_outline=False)
-        _copy_outline(writer, reader, reader.outline, start, parents, part.depth)
-        if part is parts[0]:
-            writer.add_metadata(reader.metadata or {})
-            if "/Lang" in reader.root_object:
-                writer.root_object[NameObject("/Lang")] = reader.root_object["/Lang"]
-    with target.open("wb") as handle:
-        writer.write(handle)
+    Joined with qpdf (pikepdf), which reads each part's objects when it writes them: pypdf held
+    every page of the list as Python objects until the end (102 to 475 MB at 100,000 names, the
+    peak of the whole pack; see BENCHMARKS.md). pypdf still reads each part's bookmarks."""
+    import pikepdf
+    from pypdf import PdfReader
+
+    sources: list[pikepdf.Pdf] = []
+    try:
+        with pikepdf.new() as whole:
+            with whole.open_outline() as outline:
+                parents: dict[int, pikepdf.OutlineItem] = {}
+                for part in parts:
+                    start = len(whole.pages)
+                    source = pikepdf.open(part.path)  # kept open: qpdf copies its pages when saving
+                    sources.append(source)
+                    whole.pages.extend(source.pages)
+                    reader = PdfReader(part.path)
+                    _copy_outline(outline.root, reader, reader.outline, start, parents, part.depth)
+                    if part is parts[0]:
+                        for key, value in source.docinfo.items():
+                            whole.docinfo[key] = value
+                        if "/Lang" in source.Root:
+                            whole.Root.Lang = source.Root.Lang
+            whole.save(target)
+    finally:
+        for source in sources:
+            source.close()
 
 
-def _copy_outline(writer: PdfWriter, reader: PdfReader, items: list, start: int, parents: dict[int, IndirectObject],
-                  depth: int) -> None:
+def _copy_outline(root: list, reader: PdfReader, items: list, start: int, parents: dict, depth: int) -> None:
     """Add a part's bookmarks (``items``: each followed by the list of its children, if any) at
     ``depth``, under the last bookmark one level up, pointing ``start`` pages further on."""
-    from pypdf.generic import Fit
+    import pikepdf
 
     for item in items:
         if isinstance(item, list):
-            _copy_outline(writer, reader, item, start, parents, depth + 1)
+            _copy_outline(root, reader, item, start, parents, depth + 1)
             continue
         page = start + (reader.get_destination_page_number(item) or 0)
-        parents[depth] = writer.add_outline_item(title=item.title, page_number=page, parent=parents.get(depth - 1),
-                                                 fit=Fit.xyz(item.left, item.top))
+        left, top = (None if value is None else float(value) for value in (item.left, item.top))
+        bookmark = pikepdf.OutlineItem(str(item.title), page, pikepdf.PageLocation.XYZ, left=left, top=top)
+        (parents[depth - 1].children if depth - 1 in parents else root).append(bookmark)
+        parents[depth] = bookmark
 
 
 def write_archive(view: LetterView, language: str) -> IO[bytes]:
