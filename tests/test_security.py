@@ -89,6 +89,8 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
                  "/api/v1/openapi.json", "/healthz", "/static/css/site.css", "/static/img/icon.svg", "/admin/login",
                  "/en/timeline", "/ar/timeline.atom", "/ar/print", "/api/v1/letters/ban-biometric-surveillance/timeline"):
         responses[path] = client.get(path)
+    card = re.search(r'og:image" content="https://campaign\.example(/[^"]+)"', responses["/ar/"].get_data(as_text=True))
+    responses["card"] = client.get(card.group(1))
     responses["sign-errors"] = client.post("/en/sign", data={"kind": "individual", **csrf_of(client, "/en/sign")})
     sign(client)
     deliver(app)

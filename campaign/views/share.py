@@ -1,0 +1,31 @@
+"""Sharing a letter: its card, the picture other sites show with a link to it."""
+
+from __future__ import annotations
+
+from flask import current_app, make_response, redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from ..publication import cards, counts
+from . import current_view, letter_route, reader_blueprint
+
+bp = reader_blueprint("share", __name__)
+#: A card's address changes with its picture: it may be kept for good.
+FOREVER = "public, max-age=31536000, immutable"
+
+
+@letter_route(bp, "/card-<count:shown>-<digest:digest>.png", endpoint="card")
+def card(shown: int, digest: str) -> ResponseReturnValue:
+    """The letter's card as it is now. An address of an earlier card (the count has moved a step
+    since the page was read) is sent on to the current one."""
+    view = current_view()
+    current = cards.card_for(view, counts.published_count(view.letter.id))
+    if (shown, digest) != (current.shown, current.digest):
+        response = redirect(url_for(".card", shown=current.shown, digest=current.digest), 302)
+        response.headers["Cache-Control"] = current_app.config["PUBLIC_CACHE_CONTROL"]
+        return response
+    response = make_response(cards.png(current))
+    response.mimetype = "image/png"
+    response.headers["Cache-Control"] = FOREVER
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # shown by the sites it is shared on
+    return response
+
