@@ -1,10 +1,12 @@
-"""Reach without tracking (issue 22): the share card we draw, and the preview tags of the pages."""
+"""Reach without tracking (issue 22): the share card we draw, the preview tags of the pages, plain share
+links that load nothing until clicked, and the Mastodon page that never redirects anywhere."""
 
 from __future__ import annotations
 
 import io
 import re
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont, features
@@ -12,9 +14,11 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont, features
 from campaign.publication import cards, typesetting
 from campaign.web import caches
 
-from .factories import LANGUAGES, LTR_AND_RTL, SHIPPED_LETTER, publish_tally, shipped_letter, translated
+from .factories import LANGUAGES, LTR_AND_RTL, SHIPPED_LETTER, publish_tally, shipped_letter, sign, translated
+from .test_signing import deliver
 
 SITE = "https://campaign.example"
+CRLF = "\r\n"
 CARD_URL = re.compile(rf"{re.escape(SITE)}(/\w+(?:/letters/[\w-]+)?/card-(\d+)-([0-9a-f]{{16}})\.png)")
 
 
@@ -250,3 +254,111 @@ def test_open_graph_locales_name_a_territory():
 
     assert [describe(code).open_graph_locale for code in LANGUAGES] == \
         ["en_GB", "es_ES", "fr_FR", "pt_BR", "de_DE", "ar_AR"]
+
+
+# --- the share links ---------------------------------------------------------------------------------
+
+class Links(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__()
+        self.links: dict[str, str] = {}
+        self.scripts: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        classes = (attributes.get("class") or "").split()
+        network = next((name.removeprefix("share__link--") for name in classes if name.startswith("share__link--")), None)
+        if tag == "a" and network:
+            self.links[network] = attributes["href"]
+        if tag == "script":
+            self.scripts.append(attributes.get("src") or "inline")
+
+
+def expected_links(code: str, title: str) -> dict[str, str]:
+    url = f"{SITE}/{code}/"
+    return {
+        "email": f"mailto:?subject={quote(title, safe='')}&body={quote(title + CRLF * 2 + url, safe='')}",
+        "whatsapp": f"https://wa.me/?text={quote(title + ' ' + url, safe='')}",
+        "telegram": f"https://t.me/share/url?url={quote(url, safe='')}&text={quote(title, safe='')}",
+        "x": f"https://x.com/intent/tweet?text={quote(title, safe='')}&url={quote(url, safe='')}",
+        "bluesky": f"https://bsky.app/intent/compose?text={quote(title + ' ' + url, safe='')}",
+        "facebook": f"https://www.facebook.com/sharer/sharer.php?u={quote(url, safe='')}",
+        "linkedin": f"https://www.linkedin.com/sharing/share-offsite/?url={quote(url, safe='')}",
+        "mastodon": f"/{code}/share/mastodon",
+    }
+
+
+@pytest.mark.parametrize("code", LTR_AND_RTL)
+@pytest.mark.parametrize("path", ["/{code}/", "/{code}/sign/thank-you"])
+def test_share_links_are_plain_links_to_each_network_with_the_letter_address(client, db, code, path):
+    html = client.get(path.format(code=code)).get_data(as_text=True)
+    found = Links(html)
+    assert found.links == expected_links(code, shipped_view(code).text.title)
+    assert found.scripts == ["/static/js/share.js"], "our own file, no inline script"
+    share = html.split('<section class="share"', 1)[1].split("</section>", 1)[0]
+    assert "<iframe" not in share and "<img" not in share, "nothing is loaded from a network"
+    assert f'value="{SITE}/{code}/"' in share and 'readonly dir="ltr"' in share
+    assert client.get("/static/js/share.js").status_code == 200
+
+
+def test_the_thank_you_page_shares_the_letter_not_the_signer(app, client, db, smtp):
+    """The signer reaches the thank-you page through their own confirm link: nothing of it (the token,
+    their address) is in what they share."""
+    sign(client)
+    deliver(app)
+    message = smtp.wait_for(1)[0].text
+    confirm = re.search(r"https://campaign\.example(/en/sign/confirm/([\w-]+))", message)
+    page = client.get(confirm.group(1))
+    token_form = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]+)"', page.get_data(as_text=True)))
+    thanks = client.post(confirm.group(1), data=token_form, follow_redirects=True)
+    html = thanks.get_data(as_text=True)
+    assert thanks.request.path == "/en/sign/thank-you"
+    share = html.split('<section class="share"', 1)[1].split("</section>", 1)[0]
+    head = html.split("</head>", 1)[0]
+    for private in (confirm.group(2), "amal", "rights.example.org"):
+        assert private not in share and private not in head
+    assert Links(html).links == expected_links("en", shipped_view("en").text.title)
+
+
+# --- the Mastodon page ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, server", [
+    ("mastodon.social", "mastodon.social"),
+    ("  Mastodon.Social ", "mastodon.social"),
+    ("https://mastodon.social/", "mastodon.social"),
+    ("@amal@eldritch.cafe", "eldritch.cafe"),
+    ("amal@social.example.org", "social.example.org"),
+    ("mastodón.example", "xn--mastodn-q0a.example"),
+])
+def test_the_mastodon_page_gives_a_link_to_a_new_post_on_a_good_server(client, db, typed, server):
+    response = client.get("/en/share/mastodon", query_string={"instance": typed})
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert "Set-Cookie" not in response.headers and response.headers["Cache-Control"] == "no-store"
+    title = shipped_view("en").text.title
+    expected = f"https://{server}/share?text={quote(title + ' ' + SITE + '/en/', safe='')}"
+    assert f'href="{expected}"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", [
+    "", "   ", "localhost", "127.0.0.1", "[::1]", "mastodon.social:8443", "mastodon.social/@amal",
+    "https://mastodon.social/share?text=spam", "//evil.example", "https://user:pw@evil.example",
+    "javascript:alert(1)", "evil.example\\@mastodon.social", "exa mple.org", "evil.example#x", "evil.example?x=1",
+    "mastodon.social.", "-bad.example", "a" * 64 + ".example", "evil.example\u0000", "evil.example%2Fpath",
+])
+def test_the_mastodon_page_refuses_anything_but_a_host_name(client, db, typed):
+    response = client.get("/ar/share/mastodon", query_string={"instance": typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code in (400, 422) and "Location" not in response.headers
+    assert "Set-Cookie" not in response.headers
+    assert not re.search(r'href="https?://', html.split("<main", 1)[1].split("</main>", 1)[0])
+    if response.status_code == 422:
+        assert 'aria-invalid="true"' in html
+
+
+def test_the_mastodon_page_asks_first_and_sets_no_cookie(client, db):
+    response = client.get(f"/es/letters/{SHIPPED_LETTER}/share/mastodon")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert '<form method="get" action="/es/letters/ban-biometric-surveillance/share/mastodon"' in html
+    assert 'name="instance"' in html and "csrf_token" not in html

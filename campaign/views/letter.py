@@ -42,7 +42,7 @@ def page() -> ResponseReturnValue:
         html = caches.put(key, render_template(
             "public/letter.html", view=view, published_count=count, progress=goals.progress(view.letter.goal, count),
             stage=timeline.stage(view.letter), recent_events=timeline.news(timeline.entries(view.letter, g.lang), RECENT_EVENTS),
-            all_letters=letters.all_letters(), share_url=i18n.absolute_url("letter.page"), share_title=view.text.title,
+            all_letters=letters.all_letters(), share=sharing.share_of(view),
             preview=sharing.preview_of(view, count, title=view.text.title, description=view.summary,
                                        url=i18n.absolute_url("letter.page")),
             drafters=listing.drafting_organisations(view.letter.id),

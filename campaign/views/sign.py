@@ -235,8 +235,7 @@ def thank_you() -> ResponseReturnValue:
     view = current_view()
     preview = sharing.preview_of(view, counts.published_count(view.letter.id), title=view.text.title,
                                  description=view.summary, url=i18n.absolute_url("letter.page"))
-    return private_page("public/thank_you.html", view=view, share_url=i18n.absolute_url("letter.page"),
-                        share_title=view.text.title, preview=preview)
+    return private_page("public/thank_you.html", view=view, share=sharing.share_of(view), preview=preview)
 
 
 def _token_action(token: str, purpose: TokenPurpose, template: str, action: Callable[[str], object],
