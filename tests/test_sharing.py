@@ -88,7 +88,7 @@ def test_the_count_is_written_as_the_language_writes_numbers(app, client, db, co
         assert format_decimal(12000) in card.count_line
     expected = translated(app, code, "Ban Biometric Surveillance")
     assert card.site_name == expected
-    assert translated(app, code, "%(title)s — %(signatures)s", title=card.title, signatures=card.count_line) == \
+    assert translated(app, code, "%(title)s — %(count_line)s", title=card.title, count_line=card.count_line) == \
         MetaTags(client.get(f"/{code}/").get_data(as_text=True)).tags["og:image:alt"][0]
 
 

@@ -93,7 +93,7 @@ def card_for(view: LetterView, count: int) -> Card:
 def alt_text(card: Card) -> str:
     # TRANSLATORS: the text alternative of the picture shown where a link to the letter is shared: the
     # letter's title, then its count ("12,000+ signatures published").
-    return gettext("%(title)s — %(signatures)s", title=card.title, signatures=card.count_line)
+    return gettext("%(title)s — %(count_line)s", title=card.title, count_line=card.count_line)
 
 
 def png(card: Card) -> bytes:

@@ -30,7 +30,6 @@ FONT_FOLDERS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/o
 FONT_FILES = {
     "serif": {"latin": "NotoSerif-Bold.ttf", "arabic": "NotoNaskhArabic-Bold.ttf", "cjk": "NotoSerifCJK-Bold.ttc"},
     "sans-bold": {"latin": "NotoSans-Bold.ttf", "arabic": "NotoSansArabic-Bold.ttf", "cjk": "NotoSansCJK-Bold.ttc"},
-    "sans": {"latin": "NotoSans-Regular.ttf", "arabic": "NotoSansArabic-Regular.ttf", "cjk": "NotoSansCJK-Regular.ttc"},
 }
 #: Unicode scripts (as CLDR names a language's usual script) drawn with the Arabic or the CJK fonts.
 ARABIC_SCRIPTS = {"Arab"}
@@ -156,9 +155,11 @@ def runs_of(text: str, style: Style, size: int) -> tuple[Run, ...]:
             pieces[-1][1].append(character)
         else:
             pieces.append((face, [character]))
-    return tuple(Run(run_text, face, face.font.getlength(run_text, direction=style.direction,
-                                                         language=style.language))
-                 for face, characters in pieces for run_text in ["".join(characters)])
+    runs = []
+    for face, characters in pieces:
+        run_text = "".join(characters)
+        runs.append(Run(run_text, face, face.font.getlength(run_text, direction=style.direction, language=style.language)))
+    return tuple(runs)
 
 
 def _pieces_of_word(word: str, style: Style, size: int, width: float) -> list[str]:
