@@ -54,7 +54,8 @@ def assert_security_headers(response, path: str) -> None:
 
 
 class PageAudit(HTMLParser):
-    """Collects inline code, inline styles and every resource a page would load."""
+    """Collects inline code, inline styles and every resource a page would load (a script only from
+    our own static files: progressive enhancement, e.g. the share component's copy button)."""
 
     RESOURCE_ATTRIBUTES = {"script": "src", "img": "src", "iframe": "src", "link": "href", "form": "action",
                            "source": "src", "video": "src", "audio": "src", "object": "data", "embed": "src"}
@@ -63,10 +64,12 @@ class PageAudit(HTMLParser):
         super().__init__()
         self.problems: list[str] = []
         self.resources: list[str] = []
+        self.in_script = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag in ("script", "style"):
+        self.in_script = tag == "script"
+        if tag == "style" or (tag == "script" and not (attributes.get("src") or "").startswith("/static/")):
             self.problems.append(f"<{tag}> element")
         if "style" in attributes:
             self.problems.append(f"style attribute on <{tag}>")
@@ -76,6 +79,13 @@ class PageAudit(HTMLParser):
             self.resources.append(resource)
         if tag == "a" and (attributes.get("href") or "").lower().startswith("javascript:"):
             self.problems.append("javascript: link")
+
+    def handle_endtag(self, tag):
+        self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script and data.strip():
+            self.problems.append("inline code in <script>")
 
 
 def crawl(app, client, db, smtp) -> dict[str, object]:
@@ -88,8 +98,12 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
                  "/en/sign/not-me-done", "/en/privacy", "/ar/accessibility", "/en/nope", "/ar/sign/confirm/bad-token",
                  "/embed/ban-biometric-surveillance/counter", "/api/v1/letters/ban-biometric-surveillance",
                  "/api/v1/openapi.json", "/healthz", "/static/css/site.css", "/static/img/icon.svg", "/admin/login",
-                 "/en/timeline", "/ar/timeline.atom", "/ar/print", "/api/v1/letters/ban-biometric-surveillance/timeline"):
+                 "/en/timeline", "/ar/timeline.atom", "/ar/print", "/api/v1/letters/ban-biometric-surveillance/timeline",
+                 "/static/js/share.js", "/ar/share/mastodon", "/en/share/mastodon?instance=mastodon.social",
+                 "/en/share/mastodon?instance=evil.example/path"):
         responses[path] = client.get(path)
+    card = re.search(r'og:image" content="https://campaign\.example(/[^"]+)"', responses["/ar/"].get_data(as_text=True))
+    responses["card"] = client.get(card.group(1))
     responses["sign-errors"] = client.post("/en/sign", data={"kind": "individual", **csrf_of(client, "/en/sign")})
     sign(client)
     deliver(app)
@@ -184,6 +198,7 @@ def test_every_page_type_is_self_contained_and_guarded(app, app_config, client, 
 
 
 @pytest.mark.parametrize("path", ["/en/", "/en/signatories", "/en/signatories.csv", "/api/v1/openapi.json",
+                                  "/en/sign/thank-you", "/ar/share/mastodon", "/ar/share/mastodon?instance=x.example",
                                   "/embed/ban-biometric-surveillance/counter", "/en/privacy", "/en/accessibility",
                                   "/static/css/site.css", "/healthz", "/en/nope"])
 def test_readers_get_no_cookie(client, path):

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..lifecycle import goals, timeline
-from ..publication import counts, listing
+from ..publication import counts, listing, sharing
 from ..web import caches, i18n, replay
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint, signing_now
@@ -42,8 +42,10 @@ def page() -> ResponseReturnValue:
         html = caches.put(key, render_template(
             "public/letter.html", view=view, published_count=count, progress=goals.progress(view.letter.goal, count),
             stage=timeline.stage(view.letter), recent_events=timeline.news(timeline.entries(view.letter, g.lang), RECENT_EVENTS),
-            all_letters=letters.all_letters(), share_url=i18n.absolute_url("letter.page"),
-            share_title=view.text.title, drafters=listing.drafting_organisations(view.letter.id),
+            all_letters=letters.all_letters(), share=sharing.share_of(view),
+            preview=sharing.preview_of(view, count, title=view.text.title, description=view.summary,
+                                       url=i18n.absolute_url("letter.page")),
+            drafters=listing.drafting_organisations(view.letter.id),
             latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing=signing,
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return shared_page_response(key, html)

@@ -19,6 +19,7 @@ from ..extensions import csrf
 from ..letters import LetterView
 from ..lifecycle import closing
 from ..models import SignatureStatus, TokenPurpose, utcnow
+from ..publication import counts, sharing
 from ..signing import rules
 from ..signing.fields import FORM_CONTRACT, details_from
 from ..signing.tokens import TokenExpired, TokenInvalid, find_token
@@ -232,8 +233,9 @@ def renew_confirmation(token: str) -> ResponseReturnValue:
 @letter_route(bp, "/sign/thank-you")
 def thank_you() -> ResponseReturnValue:
     view = current_view()
-    return private_page("public/thank_you.html", view=view, share_url=i18n.absolute_url("letter.page"),
-                        share_title=view.text.title)
+    preview = sharing.preview_of(view, counts.published_count(view.letter.id), title=view.text.title,
+                                 description=view.summary, url=i18n.absolute_url("letter.page"))
+    return private_page("public/thank_you.html", view=view, share=sharing.share_of(view), preview=preview)
 
 
 def _token_action(token: str, purpose: TokenPurpose, template: str, action: Callable[[str], object],

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from ..letters import LetterView
 from ..lifecycle import closing
 from ..models import SignatureKind
-from ..publication import charts, exports, pack
+from ..publication import charts, exports, pack, sharing
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..text import search_key
@@ -129,6 +129,10 @@ def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
                                            rtl=rtl) if top else None,
         query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind", "start")},
         print_url=i18n.absolute_url("signatories.print_page"),
+        preview=sharing.preview_of(
+            view, counts.total, title=f'{_("Signatories")} · {view.text.title}', kind="website",
+            description=_("Who has signed the open letter: organisations and individuals."),
+            url=i18n.absolute_url("signatories.list")),
     )
 
 

@@ -62,6 +62,11 @@ def dashboard_key(letter_id: int, window: int) -> tuple:
     return ("dashboard", letter_id, window)
 
 
+def card_key(slug: str, language: str, shown: int, digest: str) -> tuple:
+    """A share card's PNG (``publication.cards``): the same picture for as long as its digest is."""
+    return ("card", slug, language, shown, digest)
+
+
 def signing_paused_key() -> tuple:
     return ("signing-paused",)
 

@@ -64,19 +64,40 @@ def web_address(value: str | None) -> str | None:
     if "://" not in value:
         value = "https://" + value
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or parts.username or parts.password or not _is_host_name(parts.hostname):
+    if parts.scheme not in ("http", "https") or parts.username or parts.password or host_name(parts.hostname) is None:
         raise ValueError(_l("Enter a web address, such as example.org."))
     return value
 
 
-def _is_host_name(host: str | None) -> bool:
+def host_name(host: str | None) -> str | None:
+    """``host`` in ASCII (IDNA 2008, UTS 46 mapping) if it is a host name on the public web: two
+    labels or more, letters, digits and hyphens only, not an IP address; else ``None``."""
     if not host:
-        return False
+        return None
     try:
-        labels = idna.encode(host, uts46=True).decode("ascii").split(".")
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
-        return False
-    return len(labels) >= 2 and not labels[-1].isdigit() and all(HOST_LABEL.fullmatch(label) for label in labels)
+        return None
+    labels = ascii_host.split(".")
+    if len(labels) < 2 or labels[-1].isdigit() or not all(HOST_LABEL.fullmatch(label) for label in labels):
+        return None
+    return ascii_host
+
+
+#: How people copy their Mastodon server: with the scheme, a trailing slash, or their whole handle.
+_TYPED_SCHEME = re.compile(r"https?://", re.IGNORECASE)
+_TYPED_HANDLE = re.compile(r"@?[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*@")
+
+
+def mastodon_server(typed: str | None) -> str | None:
+    """The host name of a Mastodon server as a reader types it ("mastodon.social",
+    "https://mastodon.social/", "@me@mastodon.social"); ``None`` for anything else: a path, a port,
+    a query, an IP address, a name without a dot."""
+    value = (typed or "").strip()
+    for prefix in (_TYPED_SCHEME, _TYPED_HANDLE):
+        found = prefix.match(value)
+        value = value[found.end():] if found else value
+    return host_name(value.removesuffix("/"))
 
 
 def multi_line(value: str | None) -> str | None:
@@ -451,6 +472,27 @@ class EditSignatureForm(CampaignForm):
 
 class ReasonForm(CampaignForm):
     reason = StringField(_l("Reason (optional)"), filters=[single_line], validators=[Optional(), at_most(500)])
+
+
+class MastodonForm(CampaignForm):
+    """The reader's Mastodon server, to give them a link that opens a post there. It is sent with
+    GET and changes nothing, so it carries no CSRF token (and the page sets no cookie)."""
+
+    class Meta(CampaignForm.Meta):
+        csrf = False
+
+    instance = StringField(
+        _l("Your Mastodon server"),
+        filters=[single_line],
+        validators=[DataRequired(message=_l("Enter the address of your Mastodon server.")), at_most(300)],
+        description=_l("The part of your handle after the second @, such as mastodon.social."),
+    )
+    server: str | None = None
+
+    def validate_instance(self, field: Field) -> None:
+        self.server = mastodon_server(field.data)
+        if self.server is None:
+            raise ValidationError(_l("This is not the address of a server. Enter only its name, such as mastodon.social."))
 
 
 class ButtonForm(CampaignForm):

@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from babel import Locale
+from babel.core import get_global
 from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_decimal, get_locale, refresh
@@ -27,6 +28,9 @@ from ..text import fold_for_sorting
 
 #: Babel locales for URL language codes whose plain code would pick another regional default.
 BABEL_LOCALES = {"pt": "pt_BR"}
+#: Open Graph names a locale language_TERRITORY: the letter's English is British, and Facebook calls
+#: Arabic ar_AR. Other languages take their Babel locale's territory, else CLDR's likeliest (es_ES).
+OPEN_GRAPH_LOCALES = {"en": "en_GB", "ar": "ar_AR"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class Language:
     babel_locale: str
     name: str  # in the language itself
     direction: str  # "ltr" or "rtl"
+    open_graph_locale: str  # og:locale, language_TERRITORY
 
 
 @cache
@@ -49,7 +54,15 @@ def describe(code: str) -> Language:
         babel_locale=babel_locale,
         name=name[:1].upper() + name[1:],
         direction="rtl" if locale.character_order == "right-to-left" else "ltr",
+        open_graph_locale=OPEN_GRAPH_LOCALES.get(code) or _with_territory(locale),
     )
+
+
+def _with_territory(locale: Locale) -> str:
+    if locale.territory:
+        return f"{locale.language}_{locale.territory}"
+    likely = Locale.parse(get_global("likely_subtags").get(locale.language, locale.language))
+    return f"{locale.language}_{likely.territory}" if likely.territory else locale.language
 
 
 def language_name(code: str) -> str:

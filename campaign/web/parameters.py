@@ -23,6 +23,8 @@ SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 SLUG_MAX_LENGTH = 100
 #: An emailed link's token: what ``secrets.token_urlsafe`` makes, with room to spare.
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{1,128}"
+#: A content digest in an address: 16 lower-case hex digits (64 bits of SHA-256).
+DIGEST_PATTERN = r"[0-9a-f]{16}"
 #: The largest id any of our tables can hold (PostgreSQL ``integer``).
 MAX_ID = 2**31 - 1
 #: Characters no one types in a search box or a filter: C0 and C1 controls, DEL, lone
@@ -53,7 +55,21 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
-CONVERTERS = {"slug": SlugConverter, "token": TokenConverter, "id": IdConverter}
+class CountConverter(IntegerConverter):
+    """A count of signatures: ASCII digits, from 0 to ``MAX_ID``."""
+
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+        super().__init__(map, min=0, max=MAX_ID)
+
+
+class DigestConverter(BaseConverter):
+    """The digest in an address that changes with its content (a share card's)."""
+
+    regex = DIGEST_PATTERN
+
+
+CONVERTERS = {"slug": SlugConverter, "token": TokenConverter, "id": IdConverter, "count": CountConverter,
+              "digest": DigestConverter}
 
 
 def text(args: MultiDict, name: str, max_length: int = 100) -> str | None:
