@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,15 @@ def test_shipped_letter_has_its_metadata():
     assert source.published == dt.date(2021, 6, 7)
     assert "Access Now" in source.drafted_by and len(source.drafted_by) == 6
     assert source.contact == "banBS@accessnow.org"
+
+
+def test_an_untranslated_letter_keeps_its_own_direction_on_a_right_to_left_page(db, app, client, tmp_path):
+    """On an Arabic page, the English original shown in place of a translation was set right to
+    left: its full stops jumped to the start of the lines (an outsider's walk-through)."""
+    original(tmp_path / "a-letter")
+    letters.load_letters(tmp_path, LANGUAGES)
+    for path in ("/ar/letters/a-letter", "/ar/letters/a-letter/print"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<html lang="ar" dir="rtl">' in html
+        assert '<div class="letter__text" lang="en" dir="ltr">' in html, path
+        assert re.search(r'<h1[^>]* lang="en" dir="ltr">', html), path

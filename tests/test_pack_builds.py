@@ -76,7 +76,10 @@ def test_an_admin_asks_for_a_pack_and_the_worker_makes_it_in_the_background(app,
     assert json.loads(ready.manifest) == manifest
     first_id = ready.id
 
+    assert "The list has changed since" not in client.get(PAGE).get_data(as_text=True)
     published(organisation="A Later Signatory", country="FR")
+    assert translated(app, "en", "The list has changed since: make a new pack to hand over the list as it is now.") \
+        in client.get(PAGE).get_data(as_text=True), "a pack older than the list says so"
     _ask(client, "ar")
     _make_with_the_worker(app)
     [newest] = _builds(db)

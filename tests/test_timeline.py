@@ -432,3 +432,19 @@ def test_the_timeline_page_is_translated(app, client, db, lang):
     assert translated(app, lang, "Timeline") in html
     assert translated(app, lang, "The letter was published") in html
     assert f'lang="{lang}"' in html
+
+
+def test_an_edit_takes_a_file_as_large_as_adding_does(app, admin_client, db):
+    """The edit form's body was held to the site's 64 KB: a real photo or PDF came back as 'larger
+    than 25 MB' and the typed words were lost (an outsider's walk-through)."""
+    record(admin_client, kind="response", link="", file=(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "reply.pdf"))
+    event_id = db.session.scalar(select(TimelineEvent.id))
+    large = b"%PDF-1.7\n" + b"0" * 300_000 + b"\n%%EOF\n"
+    assert edit(admin_client, event_id, file=(io.BytesIO(large), "reply-2.pdf")).status_code == 303
+    assert admin_client.get(file_address(admin_client)).get_data() == large
+
+
+@pytest.mark.parametrize("action", ["edit", "remove"])
+def test_an_event_id_out_of_range_is_no_page(app, admin_client, db, action):
+    assert admin_client.get(f"{ADMIN_PAGE}/timeline/99999999999999999999/{action}").status_code == 404
+    assert admin_client.post(f"{ADMIN_PAGE}/timeline/99999999999999999999/{action}").status_code in (400, 404, 405)

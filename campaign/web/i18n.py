@@ -281,6 +281,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=babel_locale_selector)
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["format_megabytes"] = format_megabytes
+    app.jinja_env.globals["text_direction"] = lambda code: describe(code).direction if code in supported_codes() else "auto"
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["country_options"] = country_options
     app.jinja_env.trim_blocks = True

@@ -99,16 +99,21 @@ def test_the_closed_sign_page_reads_well(site, context_factory, screenshots, lan
             caches.clear()
 
 
-@pytest.mark.parametrize("state", ["open", "closed"])
+@pytest.mark.parametrize("state", ["open", "closing", "closed"])
 def test_the_counter_fits_its_frame_in_every_language(site, context_factory, screenshots, milestones, state):
+    """``closing``: open, with a closing date said under the button (with the goal and the answered
+    stage of ``milestones``, it overflowed the frame)."""
     from campaign.extensions import db
+    from campaign.web import caches
 
     from ..factories import shipped_letter
 
     with site.app.app_context():
         letter = shipped_letter()
-        letter.closes_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1) if state == "closed" else None
+        now = dt.datetime.now(dt.timezone.utc)
+        letter.closes_at = {"closed": now - dt.timedelta(hours=1), "closing": now + dt.timedelta(days=98)}.get(state)
         db.session.commit()
+        caches.clear()
     try:
         page = context_factory(viewport={"width": 300, "height": 200}).new_page()
         for lang in site.app.config["LANGUAGES"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from pypdf import PdfReader
 
 
@@ -22,3 +23,18 @@ def test_chromium_prints_every_name_of_a_300_entry_list(site, context_factory):
     missing = [f"Printed {kind} {number:03d}" for kind in ("Group", "Person") for number in range(150)
                if f"Printed {kind} {number:03d}" not in text]
     assert missing == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_print_page_fits_a_phone(site, context_factory, screenshots, lang):
+    """Its table of countries was 14 px wider than a 360 px screen in English (a walk-through)."""
+    from ..factories import published
+
+    with site.app.app_context():
+        for country in ("GS", "VC", "CF", "BA", "CD"):  # long country names
+            published(organisation=f"Rights Group {country}", country=country)
+    page = context_factory(viewport={"width": 360, "height": 800}).new_page()
+    page.goto(f"{site.url}/{lang}/print")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the print page is {overflow}px wider than a 360px screen"
+    page.screenshot(path=str(screenshots / f"{lang}-print-360.png"))

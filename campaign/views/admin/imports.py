@@ -25,7 +25,7 @@ def allow_uploads() -> None:
     """Raise the body limit for the import pages only (registered before the CSRF check reads the body)."""
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
-    elif request.endpoint == "admin.letter_event_add":  # a photo or a PDF, and the words around it
+    elif request.endpoint in ("admin.letter_event_add", "admin.letter_event_save"):  # a photo or a PDF, and words
         request.max_content_length = (UPLOAD_MEGABYTES + 1) * 1024 * 1024
 
 

@@ -177,7 +177,7 @@ def _recorded_entry(letter: Letter, event_id: int) -> timeline.Entry:
     return entry
 
 
-@bp.get("/letters/<slug:slug>/timeline/<int:event_id>/remove")
+@bp.get("/letters/<slug:slug>/timeline/<id:event_id>/remove")
 @admin_required
 def letter_event_remove_confirm(slug: str, event_id: int) -> ResponseReturnValue:
     """Removing an event asks first: this page changes nothing, its button does."""
@@ -186,7 +186,7 @@ def letter_event_remove_confirm(slug: str, event_id: int) -> ResponseReturnValue
                            form=ButtonForm())
 
 
-@bp.post("/letters/<slug:slug>/timeline/<int:event_id>/remove")
+@bp.post("/letters/<slug:slug>/timeline/<id:event_id>/remove")
 @admin_required
 def letter_event_remove(slug: str, event_id: int) -> ResponseReturnValue:
     letter = _letter(slug)
@@ -208,7 +208,7 @@ def _as_recorded(entry: timeline.Entry) -> dict[str, object]:
     return data
 
 
-@bp.get("/letters/<slug:slug>/timeline/<int:event_id>/edit")
+@bp.get("/letters/<slug:slug>/timeline/<id:event_id>/edit")
 @admin_required
 def letter_event_edit(slug: str, event_id: int, form: TimelineEventForm | None = None,
                       status: int = 200) -> ResponseReturnValue:
@@ -221,7 +221,7 @@ def letter_event_edit(slug: str, event_id: int, form: TimelineEventForm | None =
     ), status
 
 
-@bp.post("/letters/<slug:slug>/timeline/<int:event_id>/edit")
+@bp.post("/letters/<slug:slug>/timeline/<id:event_id>/edit")
 @admin_required
 def letter_event_save(slug: str, event_id: int) -> ResponseReturnValue:
     """A refused form comes back as it was filled in (a new file aside: browsers cannot fill one in)."""

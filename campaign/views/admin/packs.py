@@ -4,6 +4,7 @@ background (``publication.pack_builds``), downloaded here from any app node."""
 from __future__ import annotations
 
 import io
+import json
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -45,9 +46,12 @@ def packs_page(slug: str) -> ResponseReturnValue:
     languages = [code for code in i18n.supported_codes() if letters.letter_in_language(letter, code)]
     making = any(status in (PackStatus.WAITING, PackStatus.BUILDING)
                   for by_status in builds.values() for status in by_status)
+    count = counts.published_count(letter.id)
+    outdated = {code: json.loads(by_status[PackStatus.READY].manifest or "{}").get("count", {}).get("total") != count
+                for code, by_status in builds.items() if PackStatus.READY in by_status}
     return render_template("admin/packs.html", letter=letter, languages=languages, builds=builds,
-                           PackStatus=PackStatus, count=counts.published_count(letter.id), button=ButtonForm(),
-                           making=making, problem=problem)
+                           PackStatus=PackStatus, count=count, button=ButtonForm(), making=making, problem=problem,
+                           outdated=outdated)
 
 
 @bp.post("/letters/<slug:slug>/packs")
