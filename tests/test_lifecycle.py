@@ -209,7 +209,13 @@ def test_a_signer_gets_their_links_back_after_the_letter_closed(app, client, db,
     app.config["RESEND_COOLDOWN_SECONDS"] = 0  # no wait between the two emails in this test
     answer = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/en/sign"),
                                                       "email": "kept@example.org"})
-    assert answer.status_code == 303
+    assert answer.status_code == 303 and answer.headers["Location"] == "/en/sign?links=sent"
+    told = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "we have sent it the links to its signatures" in told
+    assert "press the button to confirm" not in told  # nothing to confirm once closed
+    mistyped = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/en/sign"),
+                                                        "email": "not-an-email"})
+    assert mistyped.status_code == 422 and 'value="not-an-email"' in mistyped.get_data(as_text=True)
     delivery.deliver_due()
     links = smtp.wait_for(2)[-1]
     assert links.envelope_to == ["kept@example.org"] and "/sign/manage/" in links.text

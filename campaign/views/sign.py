@@ -95,7 +95,8 @@ def _closed(error: closing.SigningClosed) -> ResponseReturnValue:
 def _closed_page(closed_at: dt.datetime) -> ResponseReturnValue:
     """Nothing was stored: the page says so, with when signing closed and where the letter went."""
     return private_page("public/sign_closed.html", 410, view=current_view(), closed_at=closed_at,
-                        posted=request.method == "POST" and request.endpoint == "sign.form", links_form=EmailForm())
+                        posted=request.method == "POST" and request.endpoint == "sign.form", links_form=EmailForm(),
+                        links_sent=request.args.get("links") == "sent")
 
 
 def _form_again(view: LetterView, submitted: SignatureForm, notice: str, status: int = 422,
@@ -191,10 +192,17 @@ def send_again() -> ResponseReturnValue:
     answer is the same whatever the address. A GET (another language's link) lands on the page."""
     if request.method == "GET":
         return redirect(url_for(".check_inbox"), 303)
+    view = current_view()
     form = EmailForm()
+    closed_at = view.letter.closes_at if closing.has_closed(view.letter.closes_at) else None
+    if closed_at is not None and not form.validate():  # typed on the closed page: say what is wrong
+        return private_page("public/sign_closed.html", 422, view=view, closed_at=closed_at, posted=False,
+                            links_form=form)
     if form.validate() and form.validated_email is not None:
-        rules.send_again(current_view(), g.lang, form.validated_email)
+        rules.send_again(view, g.lang, form.validated_email)
         _remember_submission(request.form)
+    if closed_at is not None:  # no confirm link went out: the closed page says what did
+        return redirect(url_for(".form", links="sent"), 303)
     return redirect(url_for(".check_inbox", again=1), 303)
 
 
