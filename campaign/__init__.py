@@ -15,7 +15,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, logs
 from .config import PROJECT_ROOT, configure
 from .extensions import csrf, db, mail, migrate
-from .views import admin, api, embed, errors, labels, letter, manage, ops, pages, share, sign, signatories, timeline
+from .views import (
+    admin, api, embed, errors, labels, letter, manage, ops, pages, partner_page, share, sign, signatories, timeline,
+)
 from .views.admin import imports as admin_imports
 from .web import forms, headers, i18n, limits, metrics, parameters
 from .web.replay import ReplayMiddleware
@@ -63,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         (pages.bp, READER_PAGES),
         (timeline.bp, READER_PAGES),
         (share.bp, READER_PAGES),
+        (partner_page.bp, READER_PAGES),
         (timeline.files, None),
         (api.bp, None),
         (embed.bp, None),

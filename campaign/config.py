@@ -7,6 +7,7 @@ factory and refuses to start with a message that names the variable to set.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -118,6 +119,9 @@ class DefaultConfig:
     PACK_PART_SIZE = 2000  # a delivery pack's PDF is laid out this many entries at a time (memory: BENCHMARKS.md)
     PACK_BUILD_LEASE_SECONDS = 3600  # a pack being made by a worker that died is made again after this
     STATS_CACHE_SECONDS = 60  # the operator's dashboard may be this old (it says so); 0 turns it off
+
+    #: Origins (``https://partner.example``) whose pages may frame the embeddable sign form; none: no site.
+    EMBED_ALLOWED_ORIGINS: list[str] = []
 
     PUBLIC_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=120, stale-if-error=600"
     MAX_CONTENT_LENGTH = 64 * 1024
@@ -232,6 +236,7 @@ def validate(config: dict) -> None:
     fallbacks = config.get("SECRET_KEY_FALLBACKS") or []
     if not isinstance(fallbacks, list) or not all(isinstance(key, str) and key for key in fallbacks):
         raise ConfigError('FLASK_SECRET_KEY_FALLBACKS must be a JSON list of previous keys, e.g. ["old-key"].')
+    _validate_embed_origins(config.get("EMBED_ALLOWED_ORIGINS"))
     trusted = config.get("TRUSTED_HOSTS")
     if trusted is not None and (not isinstance(trusted, list) or not all(isinstance(h, str) for h in trusted)):
         raise ConfigError('FLASK_TRUSTED_HOSTS must be a JSON list of host names, e.g. ["letter.example.org"].')
@@ -246,6 +251,17 @@ def validate(config: dict) -> None:
         raise ConfigError("FLASK_SITE_URL must use https:// in production.")
     if config.get("DEBUG") and not _is_loopback_url(site_url):
         raise ConfigError("Debug mode is for development only: unset FLASK_DEBUG when FLASK_SITE_URL is public.")
+
+
+def _validate_embed_origins(origins: object) -> None:
+    """Each an origin exactly as browsers compare it: scheme, host and port, nothing else."""
+    example = 'e.g. ["https://partner.example.org"]'
+    if not isinstance(origins, list):
+        raise ConfigError(f"FLASK_EMBED_ALLOWED_ORIGINS must be a JSON list of origins, {example}.")
+    for origin in origins:
+        if not isinstance(origin, str) or not re.fullmatch(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?", origin):
+            raise ConfigError(f"FLASK_EMBED_ALLOWED_ORIGINS: {origin!r} is not an origin (a lower-case scheme, host and "
+                              f"optional port, no path or trailing slash), {example}.")
 
 
 def _validate_outbox(config: dict) -> None:

@@ -18,6 +18,7 @@ from campaign.extensions import db
 from campaign.lifecycle import timeline
 from campaign.models import Signature, TimelineKind, TokenPurpose, utcnow
 from campaign.signing import rules as signing
+from campaign.publication import partners
 
 from .factories import (
     PROJECT_ROOT,
@@ -117,6 +118,11 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     expire_tokens(db, TokenPurpose.WITHDRAW)
     responses["confirm-expired"] = client.get(links["confirm"])
     responses["withdraw-expired"] = client.get(links["withdraw"])
+    embedded = client.get("/embed/ban-biometric-surveillance/sign?lang=ar")
+    responses["embed-sign"] = embedded
+    stamp = re.search(r'name="started" type="hidden" value="([^"]+)"', embedded.get_data(as_text=True)).group(1)
+    responses["embed-check-inbox"] = client.post("/embed/ban-biometric-surveillance/sign?lang=ar", data={
+        "started": stamp, "kind": "individual", "name": "Framed Signer", "country": "LB", "email": "framed@example.org"})
     responses["too-large"] = client.post("/en/sign", data={"comment": "x" * 70_000})
     responses["method-not-allowed"] = client.post("/en/")
     app.config["SIGN_RATE_LIMIT"] = "1/minute"
@@ -136,8 +142,11 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     log_in(client, admin)
     for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
                  f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}", "/admin/stats", "/admin/letters",
-                 "/admin/letters/ban-biometric-surveillance", "/admin/letters/ban-biometric-surveillance/packs"):
+                 "/admin/letters/ban-biometric-surveillance", "/admin/letters/ban-biometric-surveillance/packs",
+                 "/admin/partners"):
         responses[path] = client.get(path)
+    _partner, partner_token = partners.create("Rights Network", "rights-net", admin)
+    responses["partner-page"] = app.test_client().get(f"/ar/partners/{partner_token}")
     event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
                                   {"en": timeline.Words("Handed over")}, None, None, None, "test")
     for path in ("/admin/letters/ban-biometric-surveillance/close-now",

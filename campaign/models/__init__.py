@@ -5,6 +5,7 @@ from .base import UTCDateTime, enum_column, utcnow
 from .letters import Letter, LetterText, PublishedDay, PublishedTally
 from .operations import OutboxMessage, OutboxStatus, SiteSetting
 from .packs import PackBuild, PackStatus
+from .partners import Partner
 from .signatures import (
     EmailSuppression,
     HeldAddress,
@@ -18,7 +19,7 @@ from .timeline import TimelineEvent, TimelineFile, TimelineKind, TimelineText
 
 __all__ = [
     "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "enum_column", "HeldAddress",
-    "Letter", "LetterText", "LoginThrottle", "OutboxMessage", "OutboxStatus", "PackBuild", "PackStatus",
+    "Letter", "LetterText", "LoginThrottle", "OutboxMessage", "OutboxStatus", "PackBuild", "PackStatus", "Partner",
     "PublishedDay", "PublishedTally", "Signature", "SignatureKind", "SignatureStatus", "SignatureToken",
     "SiteSetting", "TimelineEvent", "TimelineFile", "TimelineKind", "TimelineText", "TokenPurpose", "UTCDateTime",
     "utcnow",

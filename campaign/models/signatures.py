@@ -79,6 +79,8 @@ class Signature(Model):
     letter_version: Mapped[str] = mapped_column(String(64))
     client_network_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     source: Mapped[str] = mapped_column(String(300), default="form", server_default="form")
+    #: The coalition partner whose link or embedded form the signer came through (``?via=``).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"), index=True)
     import_key: Mapped[str | None] = mapped_column(String(64))
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -54,8 +54,8 @@ SIGNER_FIELDS: tuple[SignerField, ...] = tuple(
 FIELD_NAMES: tuple[str, ...] = tuple(item.name for item in SIGNER_FIELDS)
 #: What the signer (from their own page) and moderators may correct after signing.
 EDITABLE: tuple[str, ...] = tuple(item.name for item in SIGNER_FIELDS if item.editable)
-#: The sign form's public contract: partner sites post these names.
-FORM_CONTRACT: tuple[str, ...] = (*FIELD_NAMES, "email", "csrf_token")
+#: The sign form's public contract: partner sites post these names (``via``: the partner's code).
+FORM_CONTRACT: tuple[str, ...] = (*FIELD_NAMES, "email", "via", "csrf_token")
 #: The import CSV's columns: the fields, the address, and whether a drafting organisation.
 IMPORT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "email", "drafter")
 
@@ -63,7 +63,7 @@ IMPORT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "email", "drafter")
 RECORD_COLUMNS: tuple[str, ...] = (
     "status", "language", "letter_version", "is_drafter", "email_domain", "email_hash", "email_sealed",
     "client_network_hash", "source", "import_key", "created_at", "updated_at", "verified_at", "last_email_at",
-    "decided_at", "published_at", "rejection_reason", "correction", "correction_at",
+    "decided_at", "published_at", "rejection_reason", "correction", "correction_at", "partner_id",
 )
 #: Columns that describe no signer: keys, what is derived from the fields, and the moderator.
 INTERNAL_COLUMNS: tuple[str, ...] = ("id", "letter_id", "search_text", "signer_key", "decided_by_id")

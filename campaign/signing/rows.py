@@ -85,7 +85,7 @@ def apply_changes(signature: Signature, changed: dict[str, tuple[object, object]
 def signature_row(letter_id: int, details: SignatureDetails, *, status: SignatureStatus, language: str,
                   letter_version: str, source: str, now: dt.datetime, address: dict | None = None,
                   client_network_hash: str | None = None, is_drafter: bool = False,
-                  import_key: str | None = None) -> dict:
+                  import_key: str | None = None, partner_id: int | None = None) -> dict:
     """Every column of a new signature, from what the signer told us and where it comes from.
     ``address`` is ``address_columns(...)`` (or precomputed alike, as the demo seed does)."""
     organisation = details.kind is SignatureKind.ORGANISATION
@@ -105,6 +105,7 @@ def signature_row(letter_id: int, details: SignatureDetails, *, status: Signatur
         "client_network_hash": client_network_hash,
         "source": source,
         "import_key": import_key,
+        "partner_id": partner_id,
         "created_at": now,
         "updated_at": now,
         "verified_at": now if status is not SignatureStatus.PENDING else None,

@@ -96,9 +96,10 @@ def _queue_verification(signature_id: int, signer_name: str | None, recipient: s
 
 
 def submit_signature(view: LetterView, language: str, details: SignatureDetails, address: ValidatedEmail,
-                     client_address: str | None) -> int | None:
+                     client_address: str | None, *, source: str = "form", partner_id: int | None = None) -> int | None:
     """Record a signature of the letter ``view`` shows (or answer a repeat of one) and queue the
-    right email, in one transaction. Returns the new signature's id; None for a repeat."""
+    right email, in one transaction. Returns the new signature's id; None for a repeat.
+    ``source``: ``form`` or ``embed`` (a partner's page); ``partner_id``: who the signer came through."""
     if signing_paused():
         raise SigningPaused()
     _refuse_if_closed(view)
@@ -106,8 +107,9 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
     network = client_network(client_address)
     row = rows.signature_row(
         view.letter.id, details, status=SignatureStatus.PENDING, language=language,
-        letter_version=view.text.version, source="form", now=now, address=rows.address_columns(address),
+        letter_version=view.text.version, source=source, now=now, address=rows.address_columns(address),
         client_network_hash=keyed_hash(current_app.config["CLIENT_HASH_KEY"], network) if network else None,
+        partner_id=partner_id,
     )
     row["last_email_at"] = now
     signature_id = writes.insert_signature(row, now)

@@ -13,11 +13,13 @@ from ..web.headers import allow_framing, public_response
 from . import signing_now
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
+THEMES = ("light", "dark")
 
 
 @bp.get("/<slug:slug>/counter")
 def counter(slug: str) -> ResponseReturnValue:
-    """A small page partner sites may frame: the count, in the language asked for (``?lang=``)."""
+    """A small page partner sites may frame: the count, in the language asked for (``?lang=``),
+    light or dark as the reader prefers, or as the partner's page is (``?theme=light|dark``)."""
     found = letters.letter_by_slug(slug)
     if found is None:
         abort(404)
@@ -28,7 +30,11 @@ def counter(slug: str) -> ResponseReturnValue:
     html = render_template("embed/counter.html", view=view, count=count, progress=goals.progress(found.goal, count),
                            letter_url=i18n.absolute_url("letter.page", lang=g.lang, slug=slug),
                            sign_url=i18n.absolute_url("sign.form", lang=g.lang, slug=slug),
-                           signing=signing_now(info), stage=timeline.stage(info))
+                           signing=signing_now(info), stage=timeline.stage(info),
+                           theme=parameters.lenient_choice(request.args, "theme", THEMES) or "auto")
     response = public_response(make_response(html))
     response.vary.add("Accept-Language")
     return allow_framing(response)
+
+
+from . import embed_sign  # noqa: E402, F401  (its routes register on bp)

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from ..lifecycle import timeline
 from ..models import Signature
 from ..moderation import flags
+from ..publication import partners
 from ..signing.fields import FIELD_NAMES, RECORD_COLUMNS, SIGNER_FIELDS
 from ..web import i18n
 
@@ -253,6 +254,7 @@ RECORD_LABELS = {
     "rejection_reason": _l("Reason for not publishing"),
     "correction": _l("Your correction, waiting for review"),
     "correction_at": _l("Correction sent on"),
+    "partner_id": _l("Coalition partner whose link you came through"),
 }
 #: Columns only a specialist reads: shown folded away, under "Technical details".
 TECHNICAL = frozenset({"letter_version", "email_hash", "email_sealed", "client_network_hash", "import_key", "source"})
@@ -299,6 +301,8 @@ def source_label(source: str) -> str:
         return _("Added by the campaign from a list (%(where)s)", where=source.removeprefix("import:"))
     if source == "letter:drafted_by":
         return _("Named in the letter as a drafting organisation")
+    if source == "embed":
+        return _("The sign form on a partner's website")
     if source == "demo":
         return _("Demonstration data")
     return source
@@ -318,6 +322,8 @@ def _readable(name: str, value: object) -> str:
         return i18n.describe(str(value)).name
     if name == "source":
         return source_label(str(value))
+    if name == "partner_id":
+        return partners.get(int(str(value))).name
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from flask import Blueprint, Response, current_app, g, make_response, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..lifecycle import goals, timeline
 from ..publication import counts, listing, sharing
-from ..web import caches, i18n, replay
+from ..web import caches, i18n, parameters, replay, skeletons
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint, signing_now
 
@@ -32,7 +32,8 @@ def choose_language() -> ResponseReturnValue:
 @letter_route(bp, "/")
 def page() -> ResponseReturnValue:
     """The most-read page: rendered at most every LETTER_PAGE_CACHE_SECONDS per letter and language;
-    a cached answer touches neither the templates nor the database."""
+    a cached answer touches neither the templates nor the database. A partner's link
+    (``?via=<code>``) gets the same page with its Sign links carrying the code."""
     view = current_view()
     signing = signing_now(view.letter)
     key = caches.letter_page_key(g.letter_slug, g.lang, signing)
@@ -47,8 +48,10 @@ def page() -> ResponseReturnValue:
                                        url=i18n.absolute_url("letter.page")),
             drafters=listing.drafting_organisations(view.letter.id),
             latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing=signing,
+            sign_url=url_for("sign.form") + skeletons.slot("via_query"),
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
-    return shared_page_response(key, html)
+    via = parameters.partner_code(request.args.get("via"))
+    return shared_page_response(key, skeletons.fill(html, {"via_query": f"?via={via}" if via else ""}, html=True))
 
 
 def shared_page_response(key: Hashable, html: str) -> Response:

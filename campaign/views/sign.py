@@ -19,11 +19,11 @@ from ..extensions import csrf
 from ..letters import LetterView
 from ..lifecycle import closing
 from ..models import SignatureStatus, TokenPurpose, utcnow
-from ..publication import counts, sharing
+from ..publication import counts, partners, sharing
 from ..signing import rules
 from ..signing.fields import FORM_CONTRACT, details_from
 from ..signing.tokens import TokenExpired, TokenInvalid, find_token
-from ..web import caches, i18n, limits, skeletons
+from ..web import caches, i18n, limits, parameters, skeletons
 from ..web.forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
 from ..web.headers import private_response
 from . import current_view, errors, letter_route, private_page, reader_blueprint, scope_to_letter_of, signing_now
@@ -35,17 +35,18 @@ REPLACES = "replaces"
 
 def _blank_form_page(view: LetterView) -> Response:
     """The empty sign form, rendered once per letter, language and process, with slots for the only
-    parts that differ between readers: the CSRF token and the time stamp."""
+    parts that differ between readers: the CSRF token, the time stamp and the partner's code."""
     key = caches.sign_form_key(g.letter_slug, g.lang)
     skeleton = caches.get(key)
     if skeleton is None:
         form = SignatureForm()
+        form.via.data = skeletons.slot("via")
         html = render_template("public/sign.html", view=view, form=form, failed=False)
         if "csrf_token" in form:  # absent only where a test turned CSRF off
             html = html.replace(form.csrf_token.current_token, skeletons.slot("csrf_token"))
         skeleton = caches.put(key, html.replace(form.started.data, skeletons.slot("form_stamp")),
                               current_app.config["LETTER_PAGE_CACHE_SECONDS"])
-    values = {"form_stamp": new_form_stamp()}
+    values = {"form_stamp": new_form_stamp(), "via": parameters.partner_code(request.args.get("via")) or ""}
     if skeletons.slot("csrf_token") in skeleton:
         values["csrf_token"] = generate_csrf()
     return private_response(make_response(skeletons.fill(skeleton, values, html=True)))
@@ -73,12 +74,13 @@ def form() -> ResponseReturnValue:
     if submitted.validate() and submitted.validated_email is not None:
         try:
             new_signature = rules.submit_signature(view, g.lang, details_from(submitted.data),
-                                                   submitted.validated_email, request.remote_addr)
+                                                   submitted.validated_email, request.remote_addr,
+                                                   partner_id=partners.partner_id_for(submitted.via.data))
         except rules.SigningPaused:
             return private_page("public/sign_paused.html", 503, view=view)
         except closing.SigningClosed as closed:
             return _closed_page(closed.closed_at)
-        replaced = _replaced_signature(request.form.get("replaces"))
+        replaced = replaced_signature(request.form.get("replaces"))
         if replaced:
             rules.drop_mistyped(view, replaced, submitted.validated_email, details_from(submitted.data))
         _remember_submission(request.form, new_signature)
@@ -121,24 +123,30 @@ def too_many(error: HTTPException) -> ResponseReturnValue:
 
 
 def _remember_submission(typed: MultiDict[str, str], new_signature: int | None = None) -> None:
-    """What the person typed, for the next page only: the address they used, a way back to the
-    form to correct it, and a button to send the email again. It rides in their own session
-    cookie, sealed (see ``crypto.seal_for_the_browser``), is taken out by that page, and is never looked
-    up, put in a URL or written to a log.
+    """What the person typed, for the next page only (see ``submission_fields``). It rides in their
+    own session cookie, sealed (see ``crypto.seal_for_the_browser``), is taken out by that page,
+    and is never looked up, put in a URL or written to a log."""
+    session[SUBMITTED_KEY] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"],
+                                                         submission_fields(typed, new_signature))
+
+
+def submission_fields(typed: MultiDict[str, str], new_signature: int | None = None) -> dict[str, str]:
+    """What "check your inbox" needs of a submission: the address used, the rest of the form to go
+    back and correct it, and a button to send the email again.
 
     With it goes ``replaces``: which signature this submission made, sealed, for "correct it" to
     take back if the address was mistyped (see ``rules.drop_mistyped``). Every submission carries one
     of the same length, made or not (a repeat's is 0), so the page says nothing of the address."""
     fields = {name: typed.get(name, "") for name in FORM_CONTRACT if name != "csrf_token" and typed.get(name)}
-    if new_signature is None and _replaced_signature(typed.get("replaces")) is not None:
+    if new_signature is None and replaced_signature(typed.get("replaces")) is not None:
         fields[REPLACES] = typed["replaces"]  # the email sent again: the signature it is about is the same
     else:
         fields[REPLACES] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"], {
             "signature": f"{new_signature or 0:020d}", "at": int(time.time())})
-    session[SUBMITTED_KEY] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"], fields)
+    return fields
 
 
-def _replaced_signature(sealed: str | None) -> int | None:
+def replaced_signature(sealed: str | None) -> int | None:
     """The signature a "correct it" form came from, while its confirm link could still be used."""
     if not sealed or len(sealed) > 400:
         return None

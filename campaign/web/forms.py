@@ -40,7 +40,7 @@ from ..models import SignatureKind
 from ..signing.fields import FORM_CONTRACT, required_for
 from ..text import UnsafeText, clean_text
 from .i18n import country_choices, is_country
-from .parameters import as_record_id
+from .parameters import as_record_id, partner_code
 
 FORM_STAMP_SALT = "sign-form-started"
 HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -171,14 +171,15 @@ def checked_email(value: str) -> ValidatedEmail:
     return validated
 
 
-def _form_stamper() -> URLSafeTimedSerializer:
-    """Signs the time a form was shown; keys oldest to newest, so a rotated key still verifies."""
+def _form_stamper(scope: str = "") -> URLSafeTimedSerializer:
+    """Signs the time a form was shown; keys oldest to newest, so a rotated key still verifies.
+    ``scope`` binds the stamp to one form: a stamp made for one never verifies for another."""
     keys = [*current_app.config["SECRET_KEY_FALLBACKS"], current_app.config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=FORM_STAMP_SALT)
+    return URLSafeTimedSerializer(keys, salt=FORM_STAMP_SALT + scope)
 
 
-def new_form_stamp(typed_seconds_ago: int = 0) -> str:
-    return _form_stamper().dumps(int(time.time()) - typed_seconds_ago)
+def new_form_stamp(typed_seconds_ago: int = 0, scope: str = "") -> str:
+    return _form_stamper(scope).dumps(int(time.time()) - typed_seconds_ago)
 
 
 def at_most(characters: int) -> Length:
@@ -268,7 +269,12 @@ class SignatureForm(CampaignForm):
     )
     consent_updates = BooleanField(_l("Send me news about the campaign (optional)"))
     started = HiddenField()
+    #: The partner whose link or embedded form this came through (``?via=``), kept as the form goes back and forth.
+    via = HiddenField(filters=[partner_code])
     nickname = StringField(_l("Leave this field empty"), filters=[single_line])
+
+    #: Binds the time stamp to this form (see ``_form_stamper``); the embedded form sets its own.
+    stamp_scope = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -280,7 +286,7 @@ class SignatureForm(CampaignForm):
         self.validated_email: ValidatedEmail | None = None
         self._shown_at_checked: int | None = None
         if not self.started.data:
-            self.started.data = new_form_stamp()
+            self.started.data = new_form_stamp(scope=self.stamp_scope)
 
     def validate_country(self, field: Field) -> None:
         if not is_country(field.data):
@@ -316,7 +322,7 @@ class SignatureForm(CampaignForm):
     def _shown_at(self) -> int:
         """The stamp's signed time, checked once per form (the bot check and the validity check both ask)."""
         if self._shown_at_checked is None:
-            self._shown_at_checked = _form_stamper().loads(
+            self._shown_at_checked = _form_stamper(self.stamp_scope).loads(
                 self.started.data or "", max_age=current_app.config["SIGN_FORM_MAX_AGE_HOURS"] * 3600
             )
         return self._shown_at_checked
@@ -327,7 +333,8 @@ class SignatureForm(CampaignForm):
     def restamp(self, typed_already: bool = False) -> None:
         """A fresh time stamp, for a form given back because its own was missing or too old; a form
         given back already typed (to correct one field) may be sent again at once."""
-        self.started.data = new_form_stamp(current_app.config["SIGN_MIN_SECONDS"] if typed_already else 0)
+        self.started.data = new_form_stamp(current_app.config["SIGN_MIN_SECONDS"] if typed_already else 0,
+                                           scope=self.stamp_scope)
         self._shown_at_checked = None
 
     def is_trap(self) -> bool:
@@ -340,6 +347,29 @@ class SignatureForm(CampaignForm):
         minimum = current_app.config["SIGN_MIN_SECONDS"]
         elapsed = self.seconds_since_shown()
         return bool(minimum) and elapsed is not None and elapsed < minimum
+
+
+def embedded_signature_form(slug: str, **kwargs: Any) -> SignatureForm:
+    """The sign form as partner sites frame it (``/embed/<slug>/sign``): no session, so no cookie
+    and no session-bound CSRF token (browsers that block third-party cookies would break it). Its
+    anti-forgery token is the time stamp itself: signed, expiring, and bound to this letter's
+    embedded form, always required (the site's own form may be set to skip it)."""
+    return EmbeddedSignatureForm(stamp_scope=f"embed:{slug}", meta={"csrf": False}, **kwargs)
+
+
+class EmbeddedSignatureForm(SignatureForm):
+    def __init__(self, *args: Any, stamp_scope: str, **kwargs: Any) -> None:
+        self.stamp_scope = stamp_scope
+        super().__init__(*args, **kwargs)
+        #: A post must bring the stamp its page gave (the form stamps itself when none came).
+        self.stamp_sent = request.method != "POST" or bool(request.form.get("started"))
+
+    def stamp_is_valid(self) -> bool:
+        return self.stamp_sent and self.seconds_since_shown() is not None
+
+    def restamp(self, typed_already: bool = False) -> None:
+        super().restamp(typed_already)
+        self.stamp_sent = True
 
 
 class EmailForm(CampaignForm):
@@ -472,6 +502,24 @@ class EditSignatureForm(CampaignForm):
 
 class ReasonForm(CampaignForm):
     reason = StringField(_l("Reason (optional)"), filters=[single_line], validators=[Optional(), at_most(500)])
+
+
+class PartnerForm(CampaignForm):
+    """A coalition partner to credit: its name (for admins) and the code its links carry."""
+
+    name = StringField(_l("Partner's name"), filters=[single_line],
+                       validators=[DataRequired(message=_l("Enter the partner's name.")), at_most(200)])
+    code = StringField(
+        _l("Code for its links"), filters=[single_line],
+        validators=[DataRequired(message=_l("Enter a code for the partner's links."))],
+        description=_l("Lower-case letters, digits and hyphens, at most 40, such as rights-network. "
+                       "It is in the partner's links: choose one it may show."),
+    )
+
+    def validate_code(self, field: Field) -> None:
+        if field.data and partner_code(field.data) != field.data:
+            raise ValidationError(_l("Use only lower-case letters, digits and hyphens (at most 40, "
+                                     "not starting or ending with a hyphen)."))
 
 
 class MastodonForm(CampaignForm):

@@ -14,8 +14,7 @@ PERMISSIONS_POLICY = (
     "accelerometer=(), gyroscope=(), magnetometer=(), display-capture=(), interest-cohort=(), browsing-topics=()"
 )
 HSTS = "max-age=63072000; includeSubDomains"
-#: The embeddable counter is the one page other sites may frame.
-FRAMEABLE_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
+NOT_FRAMEABLE = "frame-ancestors 'none'"
 
 BASE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -28,9 +27,12 @@ BASE_HEADERS = {
 }
 
 
-def allow_framing(response: Response) -> Response:
-    """Let other sites frame this response: its policy says so, and it gets no ``X-Frame-Options``."""
-    response.headers["Content-Security-Policy"] = FRAMEABLE_POLICY
+def allow_framing(response: Response, ancestors: list[str] | None = None) -> Response:
+    """Let other sites frame this response: any (the counter), or only ``ancestors`` (origins; none
+    listed: no site). Its policy says so, and it gets no ``X-Frame-Options``."""
+    allowed = "*" if ancestors is None else " ".join(ancestors) or "'none'"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        NOT_FRAMEABLE, f"frame-ancestors {allowed}")
     return response
 
 
@@ -38,7 +40,8 @@ def set_security_headers(response: Response) -> Response:
     """Add each base header the view did not set itself (one pass over the response's headers, not
     one per header: this runs on every response)."""
     present = {name.lower() for name, _ in response.headers}
-    frameable = response.headers.get("Content-Security-Policy") == FRAMEABLE_POLICY  # see ``allow_framing``
+    policy = response.headers.get("Content-Security-Policy")
+    frameable = policy is not None and NOT_FRAMEABLE not in policy  # see ``allow_framing``
     response.headers.extend([
         (name, value) for name, value in BASE_HEADERS.items()
         if name.lower() not in present and not (frameable and name == "X-Frame-Options")

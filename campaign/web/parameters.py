@@ -25,6 +25,8 @@ SLUG_MAX_LENGTH = 100
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 #: A content digest in an address: 16 lower-case hex digits (64 bits of SHA-256).
 DIGEST_PATTERN = r"[0-9a-f]{16}"
+#: A partner's code in ``?via=``: lower-case letters and digits, hyphens inside, at most 40.
+PARTNER_CODE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 #: The largest id any of our tables can hold (PostgreSQL ``integer``).
 MAX_ID = 2**31 - 1
 #: Characters no one types in a search box or a filter: C0 and C1 controls, DEL, lone
@@ -144,3 +146,10 @@ def is_safe_text(value: str) -> bool:
 def is_record_id(value: object) -> bool:
     """Whether ``value`` (from a cursor or a form) is an int a row id can be."""
     return type(value) is int and 1 <= value <= MAX_ID
+
+
+def partner_code(value: str | None) -> str | None:
+    """A ``?via=`` code as links carry it (lower case), or None when it cannot be one: a malformed
+    code credits nobody rather than refusing a signer."""
+    code = (value or "").strip().lower()
+    return code if PARTNER_CODE.fullmatch(code) else None

@@ -140,7 +140,9 @@ def browser():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+                  "--disable-sync", "--no-first-run", "--disable-quic",
+                  # as its users increasingly run it: third-party cookies blocked (the embedded form needs none)
+                  "--test-third-party-cookie-phaseout"],
         )
         yield browser
         browser.close()

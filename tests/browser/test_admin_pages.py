@@ -9,7 +9,7 @@ from .test_accessibility import axe_violations
 ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import",
                "accounts": "/admin/accounts", "account": "/admin/accounts/2", "stats": "/admin/stats",
                "letters": "/admin/letters", "letter": "/admin/letters/ban-biometric-surveillance",
-               "packs": "/admin/letters/ban-biometric-surveillance/packs"}
+               "packs": "/admin/letters/ban-biometric-surveillance/packs", "partners": "/admin/partners"}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,13 @@ def undelivered(site):
                                  error=pack_builds.COUNTS_DISAGREE))
         db.session.commit()
         pack_builds.request_build(letter, "ar", admin)
+    # and a partner with a signature that came through it
+    from campaign.publication import partners
+
+    with site.app.app_context():
+        admin = db.session.query(AdminUser).filter_by(email=site.moderator_email).one()
+        partner, _token = partners.create("شبكة الحقوق الرقمية", "rights-net", admin)
+        make_signature(organisation="Through A Partner", partner_id=partner.id)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,189 @@
+"""The sign form partners embed (no cookie, framed only by allowed origins), credit for partners
+(``?via=``) and their private pages, and the counter's colour schemes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from campaign.config import ConfigError, configure
+from campaign.extensions import db
+from campaign.models import AuditEntry, OutboxMessage, Partner, Signature
+from campaign.publication import partners
+
+from .factories import (
+    SHIPPED_LETTER, TEST_CONFIG, csrf_token, form_fields, log_in, make_admin, make_signature, sign, signature_data,
+)
+
+EMBED = f"/embed/{SHIPPED_LETTER}/sign"
+PARTNER_SITE = "http://localhost:5999"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "EMBED_ALLOWED_ORIGINS": [PARTNER_SITE]}
+
+
+def _stamp(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(started|via)" type="hidden" value="([^"]*)"', html))
+
+
+def _partner(code: str = "rights-net", name: str = "Rights Network") -> Partner:
+    admin = make_admin(f"{code}@campaign.example", role="admin")
+    partner, _token = partners.create(name, code, admin)
+    return partner
+
+
+def test_the_embedded_form_sets_no_cookie_and_only_allowed_origins_may_frame_it(client, db):
+    page = client.get(EMBED + "?lang=ar")
+    assert page.status_code == 200
+    assert "Set-Cookie" not in page.headers
+    assert f"frame-ancestors {PARTNER_SITE}" in page.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in page.headers
+    assert page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in html and 'name="csrf_token"' not in html
+    # Every other page still refuses to be framed.
+    letter = client.get("/en/")
+    assert "frame-ancestors 'none'" in letter.headers["Content-Security-Policy"]
+    assert letter.headers["X-Frame-Options"] == "DENY"
+
+
+def test_no_origin_allowed_means_no_site_may_frame_it(app, client, db):
+    app.config["EMBED_ALLOWED_ORIGINS"] = []
+    page = client.get(EMBED)
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_signing_in_the_embedded_form_needs_no_cookie_and_credits_the_partner(client, db):
+    partner = _partner()
+    page = client.get(EMBED + "?lang=en&via=Rights-Net")
+    fields = _stamp(page.get_data(as_text=True))
+    assert fields["via"] == "rights-net"
+    client._cookies.clear()
+    answer = client.post(EMBED + "?lang=en", data={**fields, **signature_data(email="amal@rights.example.org")})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "Set-Cookie" not in answer.headers
+    html = answer.get_data(as_text=True)
+    assert "Check your inbox" in html and "amal@rights.example.org" in html
+    signature = db.session.query(Signature).one()
+    assert (signature.source, signature.partner_id) == ("embed", partner.id)
+    assert "verification" in {message.kind for message in db.session.query(OutboxMessage)}
+    # "Correct it" gives the form back, filled in, inside the frame.
+    hidden = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', html.split("Wrong address")[0]))
+    corrected = client.post(EMBED + "?lang=en", data=hidden)
+    assert corrected.status_code == 200
+    assert 'value="amal@rights.example.org"' in corrected.get_data(as_text=True)
+
+
+def test_the_embedded_form_refuses_a_missing_or_foreign_token_and_keeps_what_was_typed(client, db):
+    typed = signature_data(email="nour@example.org", organisation="Nour Collective")
+    for stamp in ({}, form_fields(client.get("/en/sign").get_data(as_text=True))):  # none; the site form's
+        answer = client.post(EMBED + "?lang=en", data={**stamp, **typed})
+        assert answer.status_code == 422
+        html = answer.get_data(as_text=True)
+        assert "Nothing is lost" in html and 'value="Nour Collective"' in html
+    assert db.session.query(Signature).count() == 0
+
+
+def test_a_closed_letter_embeds_no_form(app, client, db):
+    from campaign.lifecycle import closing
+    from campaign.models import Letter
+    import datetime as dt
+
+    letter = db.session.query(Letter).filter_by(slug=SHIPPED_LETTER).one()
+    letter.closes_at = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    db.session.commit()
+    assert closing.has_closed(letter.closes_at)
+    page = client.get(EMBED + "?lang=en")
+    assert page.status_code == 410
+    assert "Signing closed on" in page.get_data(as_text=True) and 'class="sign-form"' not in page.get_data(as_text=True)
+
+
+def test_via_on_the_site_credits_that_partner_only(client, db):
+    partner = _partner()
+    other = _partner("press-union", "Press Union")
+    letter_page = client.get("/en/?via=rights-net").get_data(as_text=True)
+    assert 'href="/en/sign?via=rights-net"' in letter_page
+    assert "via=" not in client.get("/en/").get_data(as_text=True)
+    form = client.get("/en/sign?via=rights-net").get_data(as_text=True)
+    fields = {**form_fields(form), **_stamp(form)}
+    client.post("/en/sign", data={**fields, **signature_data(email="a@one.example.org")})
+    sign(client, email="b@two.example.org", organisation="Plain Link Org")  # no via: nobody's
+    client.post("/en/sign", data={**form_fields(form), "via": "no-such-code",
+                                  **signature_data(email="c@three.example.org", organisation="Third")})
+    credited = {row.email_domain: row.partner_id for row in db.session.query(Signature)}
+    assert credited == {"one.example.org": partner.id, "two.example.org": None, "three.example.org": None}
+    assert other.id not in credited.values()
+
+
+def test_partner_counts_hold_confirmed_signatures_only_and_the_page_shows_nothing_personal(client, db):
+    from campaign.models import utcnow
+
+    partner = _partner()
+    letter_id = make_signature(status="published", partner_id=partner.id, organisation="Visible Org").letter_id
+    make_signature(status="verified", kind="individual", name="Private Person", partner_id=partner.id)
+    make_signature(status="pending", partner_id=partner.id)  # not confirmed: not counted
+    make_signature(status="rejected", partner_id=partner.id)
+    make_signature(status="published")  # nobody's
+    [totals] = [row for row in partners.totals(letter_id) if row.partner.id == partner.id]
+    assert (totals.organisations, totals.individuals) == (1, 1)
+    [day] = partners.days(partner.id, letter_id, utcnow().date())
+    assert (day.organisations, day.individuals) == (1, 1)
+
+    admin = make_admin("boss@campaign.example", role="admin")
+    log_in(client, admin)
+    made = client.post(f"/admin/partners/{partner.id}/link", data={"csrf_token": csrf_token(client, "/admin/partners")})
+    link = re.search(r'href="https://campaign\.example(/en/partners/[\w-]+)"', made.get_data(as_text=True)).group(1)
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/partners")})
+    page = client.get(link)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    assert "Rights Network" in html and "1 organisation" in html and "1 individual" in html
+    for personal in ("Visible Org", "Private Person", "@", "example"):
+        assert personal not in html.split("<main", 1)[1]
+
+    log_in(client, admin)
+    client.post(f"/admin/partners/{partner.id}/revoke", data={"csrf_token": csrf_token(client, "/admin/partners")})
+    assert client.get(link).status_code == 404
+    actions = [entry.action for entry in db.session.query(AuditEntry).filter_by(target_type="partner")]
+    assert actions == ["partner.created", "partner.link_renewed", "partner.link_revoked"]
+
+
+def test_admins_register_partners_with_a_clean_code(client, db):
+    admin = make_admin("boss@campaign.example", role="admin")
+    log_in(client, admin)
+    token = csrf_token(client, "/admin/partners")
+    created = client.post("/admin/partners", data={"csrf_token": token, "name": "Rights Network", "code": "rights-net"})
+    assert created.status_code == 201
+    assert "/en/partners/" in created.get_data(as_text=True)
+    again = client.post("/admin/partners", data={"csrf_token": token, "name": "Copycat", "code": "rights-net"})
+    assert again.status_code == 422 and "Another partner has this code" in again.get_data(as_text=True)
+    assert 'value="Copycat"' in again.get_data(as_text=True)
+    bad = client.post("/admin/partners", data={"csrf_token": token, "name": "Bad", "code": "Bad Code!"})
+    assert bad.status_code == 422 and "lower-case letters" in bad.get_data(as_text=True)
+    assert db.session.query(Partner).count() == 1
+    moderator = make_admin("mod2@campaign.example")
+    client.post("/admin/logout", data={"csrf_token": token})
+    log_in(client, moderator)
+    assert client.get("/admin/partners").status_code == 403
+
+
+@pytest.mark.parametrize("origins", [["https://partner.example/"], ["*"], "https://partner.example",
+                                     ["https://partner.example/path"]])
+def test_embed_origins_are_checked_at_start(origins):
+    from flask import Flask
+
+    with pytest.raises(ConfigError, match="FLASK_EMBED_ALLOWED_ORIGINS"):
+        configure(Flask(__name__), {**TEST_CONFIG, "EMBED_ALLOWED_ORIGINS": origins})
+
+
+def test_the_counter_follows_the_reader_or_the_partners_theme(client, db):
+    auto = client.get(f"/embed/{SHIPPED_LETTER}/counter?lang=en").get_data(as_text=True)
+    assert 'class="theme-auto"' in auto and 'content="light dark"' in auto
+    dark = client.get(f"/embed/{SHIPPED_LETTER}/counter?lang=en&theme=dark").get_data(as_text=True)
+    assert 'class="theme-dark"' in dark
+    odd = client.get(f"/embed/{SHIPPED_LETTER}/counter?lang=en&theme=%3Cscript%3E").get_data(as_text=True)
+    assert 'class="theme-auto"' in odd
