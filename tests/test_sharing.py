@@ -340,6 +340,23 @@ def test_the_mastodon_page_gives_a_link_to_a_new_post_on_a_good_server(client, d
     assert f'href="{expected}"' in response.get_data(as_text=True)
 
 
+def test_our_own_form_is_sent_on_to_the_new_post_with_a_plain_redirect(client, db):
+    """The browser marks a submission of our form ``Sec-Fetch-Site: same-origin``; a link from another
+    site (``cross-site``, or an old browser saying nothing) gets the page and its link instead."""
+    title = shipped_view("en").text.title
+    expected = f"https://social.example/share?text={quote(title + ' ' + SITE + '/en/', safe='')}"
+    asked = client.get("/en/share/mastodon")
+    assert "form-action 'self' https:" in asked.headers["Content-Security-Policy"]
+    sent = client.get("/en/share/mastodon", query_string={"instance": "social.example"},
+                      headers={"Sec-Fetch-Site": "same-origin"})
+    assert sent.status_code == 303 and sent.headers["Location"] == expected
+    assert sent.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in sent.headers
+    from_elsewhere = client.get("/en/share/mastodon", query_string={"instance": "evil.example"},
+                                headers={"Sec-Fetch-Site": "cross-site"})
+    assert from_elsewhere.status_code == 200 and "Location" not in from_elsewhere.headers
+    assert "form-action 'self';" in from_elsewhere.headers["Content-Security-Policy"]  # no form there
+
+
 @pytest.mark.parametrize("typed", [
     "", "   ", "localhost", "127.0.0.1", "[::1]", "mastodon.social:8443", "mastodon.social/@amal",
     "https://mastodon.social/share?text=spam", "//evil.example", "https://user:pw@evil.example",
