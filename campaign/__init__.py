@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, logs
 from .config import PROJECT_ROOT, configure
 from .extensions import csrf, db, mail, migrate
-from .views import admin, api, embed, errors, labels, letter, manage, ops, pages, share, sign, signatories, timeline
+from .views import admin, api, embed, errors, labels, letter, manage, ops, pages, share, sign, signatories, timeline, versions
 from .views.admin import imports as admin_imports
 from .web import forms, headers, i18n, limits, metrics, parameters
 from .web.replay import ReplayMiddleware
@@ -62,6 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         (manage.bp, READER_PAGES),
         (pages.bp, READER_PAGES),
         (timeline.bp, READER_PAGES),
+        (versions.bp, READER_PAGES),
         (share.bp, READER_PAGES),
         (timeline.files, None),
         (api.bp, None),

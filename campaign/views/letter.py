@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, make_response, redirect, 
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..lifecycle import goals, timeline
+from ..lifecycle import goals, timeline, versions
 from ..publication import counts, listing, sharing
 from ..web import caches, i18n, replay
 from ..web.headers import public_response
@@ -47,6 +47,7 @@ def page() -> ResponseReturnValue:
                                        url=i18n.absolute_url("letter.page")),
             drafters=listing.drafting_organisations(view.letter.id),
             latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing=signing,
+            status=versions.status(view.letter.id, view.text.language, view.letter.original_language),
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     return shared_page_response(key, html)
 
