@@ -155,8 +155,24 @@ def status(letter_id: int, language: str, original_language: str) -> TextStatus 
 def compare(old_title: str, old_body: str, new_title: str, new_body: str) -> Diff:
     """The word-level change from one text to another (title and body)."""
     title = _paragraphs(_segments([old_title], [new_title]))
-    body = _paragraphs(_segments(letters.text_blocks(old_body), letters.text_blocks(new_body)))
-    return Diff(title[0] if title else (), tuple(body))
+    return Diff(title[0] if title else (), tuple(_body(letters.text_blocks(old_body), letters.text_blocks(new_body))))
+
+
+def _body(old: list[str], new: list[str]) -> list[tuple[Segment, ...]]:
+    """Paragraphs first, then words: a paragraph added or removed is one run, whole, and words are
+    compared only within the paragraphs that changed (a full stop never pairs across paragraphs)."""
+    paragraphs: list[tuple[Segment, ...]] = []
+    for operation, old_start, old_end, new_start, new_end in difflib.SequenceMatcher(
+            None, old, new, autojunk=False).get_opcodes():
+        if operation == "equal":
+            paragraphs.extend((Segment(SAME, block),) for block in new[new_start:new_end])
+        elif operation == "delete":
+            paragraphs.extend((Segment(REMOVED, block),) for block in old[old_start:old_end])
+        elif operation == "insert":
+            paragraphs.extend((Segment(ADDED, block),) for block in new[new_start:new_end])
+        else:
+            paragraphs.extend(_paragraphs(_segments(old[old_start:old_end], new[new_start:new_end])))
+    return paragraphs
 
 
 def _tokens(blocks: list[str]) -> list[str]:
