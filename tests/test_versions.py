@@ -224,3 +224,29 @@ def test_the_api_lists_every_version_by_language(app, client, db, folder):
     assert newest["link"] == f"https://campaign.example/en/letters/{SLUG}/versions#v-{newest['version'][:12]}"
     assert client.get(f"/api/v1/letters/{SLUG}").json["links"]["versions"].endswith(f"/letters/{SLUG}/versions")
     assert client.get("/api/v1/letters/no-such-letter/versions").status_code == 404
+
+
+def run(kind: str, text: str, space_after: bool = False) -> versions.Segment:
+    return versions.Segment(kind, text, space_after)
+
+
+def test_paragraphs_are_compared_first_then_the_words_within_them():
+    same, added, removed = versions.SAME, versions.ADDED, versions.REMOVED
+    diff = versions.compare("T", "One two three.\n\nKeep this.\n\nGone now.\n\nLast.",
+                            "T", "One 2 three.\n\nKeep this.\n\nLast.\n\nNew paragraph.")
+    assert diff.body == (
+        (run(same, "One", True), run(removed, "two", True), run(added, "2", True), run(same, "three.")),
+        (run(same, "Keep this."),), (run(removed, "Gone now."),), (run(same, "Last."),), (run(added, "New paragraph."),),
+    )
+    assert diff.changed_paragraphs == (diff.body[0], diff.body[2], diff.body[4]) and not diff.title_changed
+    # punctuation is compared apart from its word
+    assert versions.compare("T", "A ban, now.", "T", "A ban now.").body == (
+        (run(same, "A ban", True), run(removed, ",", True), run(same, "now.")),)
+    assert versions.compare("Old title", "x", "New title", "x").title == (
+        run(removed, "Old", True), run(added, "New", True), run(same, "title"))
+    assert not versions.compare("T", "Hello **world**.\n\n- one\n- two", "T", "Hello world.\n\n* one\n* two").words_changed
+
+
+def test_text_blocks_are_what_a_reader_reads():
+    assert letters.text_blocks("# Head\n\nA *b* [c](https://x.example) `d`\nnext.\n\n1. one\n2. two") == [
+        "Head", "A b c d next.", "one", "two"]
