@@ -151,6 +151,15 @@ def test_a_translation_whose_original_changed_says_so_until_it_is_updated(app, c
     assert out_of_date_notice(app, other) in page(client, f"/{other}/letters/{SLUG}")  # still behind
 
 
+def test_letters_load_names_the_translations_left_behind(app, db, folder):
+    write_original(folder, SECOND)
+    result = app.test_cli_runner().invoke(args=["letters", "load", "--directory", str(folder.parent)])
+    assert result.exit_code == 0, result.output
+    assert f"loaded {SLUG} [en]" in result.output
+    assert f"out of date: {SLUG} [ar]" in result.output and f"out of date: {SLUG} [fr]" in result.output
+    assert f"out of date: {SHIPPED_LETTER}" not in result.output
+
+
 def test_an_original_and_its_translation_changed_together_are_in_step(app, client, db, folder):
     write_original(folder, SECOND)
     write_letter_file(folder, "ar", "رسالة", ARABIC_UPDATED, translated_from="en")
