@@ -17,6 +17,7 @@ from .config import PROJECT_ROOT, configure
 from .extensions import csrf, db, mail, migrate
 from .views import (
     admin, api, embed, errors, labels, letter, manage, ops, pages, partner_page, share, sign, signatories, timeline,
+    versions,
 )
 from .views.admin import imports as admin_imports
 from .web import forms, headers, i18n, limits, metrics, parameters
@@ -64,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         (manage.bp, READER_PAGES),
         (pages.bp, READER_PAGES),
         (timeline.bp, READER_PAGES),
+        (versions.bp, READER_PAGES),
         (share.bp, READER_PAGES),
         (partner_page.bp, READER_PAGES),
         (timeline.files, None),

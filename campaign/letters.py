@@ -187,7 +187,9 @@ def load_letters(directory: Path, languages: list[str], *, list_drafters: bool =
         _apply_file_settings(letter, original)
         db.session.flush()
 
-        for letter_file in files:
+        # The original first: a translation loaded in the same run is then newer than the original's
+        # text, which is how ``lifecycle.versions`` tells a translation that is out of date.
+        for letter_file in sorted(files, key=lambda f: f.translated_from is not None):
             texts = db.session.scalars(
                 select(LetterText).where(
                     LetterText.letter_id == letter.id, LetterText.language == letter_file.language
@@ -269,6 +271,23 @@ def _render(body: str) -> str:
 def render_markdown(body: str) -> Markup:
     """Render letter Markdown to HTML. Raw HTML in the source is escaped, never passed through."""
     return Markup(_render(body))
+
+
+def text_blocks(body: str) -> list[str]:
+    """The words of each block (paragraph, heading, list item, quoted code) as plain text, in order:
+    what a reader reads, without the Markdown around it, for comparing two versions word by word."""
+    blocks = []
+    for token in _markdown().parse(body):
+        if token.type == "inline":
+            text = "".join(child.content if child.type in ("text", "code_inline") else
+                           " " if child.type in ("softbreak", "hardbreak") else "" for child in token.children or [])
+        elif token.type in ("fence", "code_block"):
+            text = token.content
+        else:
+            continue
+        if text.split():
+            blocks.append(" ".join(text.split()))
+    return blocks
 
 
 @lru_cache(maxsize=64)

@@ -30,7 +30,7 @@ def test_the_openapi_document_is_valid(document):
     validate(document)
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {"/letters/{slug}", "/letters/{slug}/signatories", "/letters/{slug}/history",
-                                     "/letters/{slug}/timeline"}
+                                     "/letters/{slug}/timeline", "/letters/{slug}/versions"}
 
 
 def test_letter_answers_as_documented(app, client, db, document):
@@ -100,7 +100,8 @@ def test_history_answers_as_documented(app, client, db, document):
     assert today["published"] == 2 and today["cumulative"] == 2
 
 
-@pytest.mark.parametrize("path", [BASE, f"{BASE}/signatories", f"{BASE}/history", f"{BASE}/timeline", "/api/v1/openapi.json"])
+@pytest.mark.parametrize("path", [BASE, f"{BASE}/signatories", f"{BASE}/history", f"{BASE}/timeline", f"{BASE}/versions",
+                                  "/api/v1/openapi.json"])
 def test_api_is_open_cacheable_and_cookieless(app, client, db, path):
     response = client.get(path, headers={"Origin": "https://partner.example"})
     assert response.headers["Access-Control-Allow-Origin"] == "*"

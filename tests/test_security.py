@@ -107,6 +107,8 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
                  "/embed/ban-biometric-surveillance/counter", "/api/v1/letters/ban-biometric-surveillance",
                  "/api/v1/openapi.json", "/healthz", "/static/css/site.css", "/static/img/icon.svg", "/admin/login",
                  "/en/timeline", "/ar/timeline.atom", "/ar/print", "/api/v1/letters/ban-biometric-surveillance/timeline",
+                 "/ar/versions", "/en/letters/ban-biometric-surveillance/versions",
+                 "/api/v1/letters/ban-biometric-surveillance/versions",
                  "/static/js/share.js", "/ar/share/mastodon", "/en/share/mastodon?instance=mastodon.social",
                  "/en/share/mastodon?instance=evil.example/path"):
         responses[path] = client.get(path)

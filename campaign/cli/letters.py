@@ -9,6 +9,7 @@ from flask import current_app
 
 from .. import letters
 from ..extensions import db
+from ..lifecycle import versions
 from ..publication import counts, pack
 from ..web import i18n
 
@@ -32,6 +33,11 @@ def load_letters_command(directory: Path | None) -> None:
     for slug, language, version in report.texts_added:
         click.echo(f"loaded {slug} [{language}] version {version[:12]}")
     click.echo(f"{len(report.texts_added)} text(s) loaded, {report.texts_unchanged} unchanged.")
+    for letter in letters.all_letters():
+        for code in sorted({text.language for text in letter.texts} - {letter.original_language}):
+            status = versions.status(letter.id, code, letter.original_language)
+            if status and status.out_of_date:
+                click.echo(f"out of date: {letter.slug} [{code}]: its original changed after it; readers are told")
 
 
 @letters_group.command("list", help="List the letters and their current text versions.")

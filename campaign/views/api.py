@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..lifecycle import goals, timeline
+from ..lifecycle import goals, timeline, versions
 from ..models import Letter, SignatureKind
 from ..publication import counts as tallies
 from ..publication import listing as publication
@@ -75,6 +75,7 @@ def letter(slug: str) -> ResponseReturnValue:
             "timeline_atom": {code: i18n.absolute_url("timeline.atom", lang=code, slug=found.slug) for code in titles},
             "signatories": i18n.absolute_url("api.signatories", slug=found.slug),
             "history": i18n.absolute_url("api.history", slug=found.slug),
+            "versions": i18n.absolute_url("api.text_versions", slug=found.slug),
         },
     })
 
@@ -137,6 +138,30 @@ def timeline_events(slug: str) -> ResponseReturnValue:
         "link": entry.link,
         "file": i18n.absolute_url("files.timeline_file", name=entry.file.name) if entry.file else None,
     } for entry in timeline.entries(info, info.original_language)]})
+
+
+@bp.get("/letters/<slug:slug>/versions")
+def text_versions(slug: str) -> ResponseReturnValue:
+    """Every text the letter has had in each language, newest first; the original's language first."""
+    found = _letter(slug)
+    codes = sorted({text.language for text in found.texts}, key=lambda code: (code != found.original_language, code))
+    languages = []
+    for code in codes:
+        status = versions.status(found.id, code, found.original_language)
+        languages.append({
+            "language": code,
+            "original": code == found.original_language,
+            "out_of_date": bool(status and status.out_of_date),
+            "page": i18n.absolute_url("versions.page", lang=code, slug=found.slug),
+            "versions": [{
+                "version": entry.version,
+                "loaded_at": _time(entry.loaded_at),
+                "title": entry.title,
+                "current": entry.current,
+                "link": i18n.absolute_url("versions.page", lang=code, slug=found.slug, _anchor=entry.anchor),
+            } for entry in versions.history(found.id, code, compared=False)],
+        })
+    return _json({"data": languages})
 
 
 def _time(moment: dt.datetime | None) -> str | None:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, make_response, redirect, 
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..lifecycle import goals, timeline
+from ..lifecycle import goals, timeline, versions
 from ..publication import counts, listing, sharing
 from ..web import caches, i18n, parameters, replay, skeletons
 from ..web.headers import public_response
@@ -49,6 +49,7 @@ def page() -> ResponseReturnValue:
             drafters=listing.drafting_organisations(view.letter.id),
             latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing=signing,
             sign_url=url_for("sign.form") + skeletons.slot("via_query"),
+            status=versions.status(view.letter.id, view.text.language, view.letter.original_language),
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     via = parameters.partner_code(request.args.get("via"))
     return shared_page_response(key, skeletons.fill(html, {"via_query": f"?via={via}" if via else ""}, html=True))

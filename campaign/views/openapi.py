@@ -76,6 +76,13 @@ def openapi_document(site_url: str) -> dict:
                 "parameters": [SLUG],
                 "responses": {**_ok("Timeline", "The timeline."), "404": ERROR},
             }},
+            "/letters/{slug}/versions": {"get": {
+                "operationId": "getVersions",
+                "summary": "Every text of the letter in each language (its SHA-256 version), newest first; "
+                           "whether a translation is out of date (its original changed after it).",
+                "parameters": [SLUG],
+                "responses": {**_ok("Versions", "The versions by language."), "404": ERROR},
+            }},
             "/letters/{slug}/history": {"get": {
                 "operationId": "getHistory", "summary": "Signatures published per day, and the running total.",
                 "parameters": [SLUG],
@@ -187,6 +194,33 @@ def openapi_document(site_url: str) -> dict:
                                                                       "summary": {"type": "string"}}}},
                     "link": NULLABLE_STRING,
                     "file": {**NULLABLE_STRING, "description": "A photo of the delivery, or the response as a PDF."},
+                },
+            },
+            "Versions": {
+                "type": "object", "required": ["data"],
+                "properties": {"data": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["language", "original", "out_of_date", "page", "versions"],
+                    "properties": {
+                        "language": {"type": "string"},
+                        "original": {"type": "boolean", "description": "The letter's original language."},
+                        "out_of_date": {"type": "boolean", "description": "A translation whose original got a "
+                                                                          "newer text after it."},
+                        "page": {"type": "string", "description": "The history page, with each change word by word."},
+                        "versions": {"type": "array", "items": {"$ref": "#/components/schemas/TextVersion"}},
+                    },
+                }}},
+            },
+            "TextVersion": {
+                "type": "object", "additionalProperties": False,
+                "required": ["version", "loaded_at", "title", "current", "link"],
+                "properties": {
+                    "version": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                                "description": "SHA-256 of the title and text: what a signature records."},
+                    "loaded_at": {"type": "string", "format": "date-time", "description": "When it was published."},
+                    "title": {"type": "string"},
+                    "current": {"type": "boolean", "description": "The text shown now."},
+                    "link": {"type": "string", "description": "This version on the history page."},
                 },
             },
             "Error": {

@@ -1,6 +1,6 @@
 """What every reader gets alike, kept by each process for a few seconds; and every key it keeps.
 
-The letter page, its timeline, the list's first pages, the blank sign form, a letter's text and the pause switch
+The letter page, its timeline, its versions, the list's first pages, the blank sign form, a letter's text and the pause switch
 are the same for everyone who asks within ``LETTER_PAGE_CACHE_SECONDS`` (the switch: within
 ``SIGNING_PAUSE_CACHE_SECONDS``). Each app in each process keeps its own entries; nothing personal
 goes in (no cookie, no form a person filled in). The keys are built here, in one place, and each
@@ -34,6 +34,11 @@ def letter_page_key(slug: str | None, language: str, signing: Signing) -> tuple:
 
 def timeline_key(slug: str | None, language: str, signing: Signing) -> tuple:
     return ("timeline-page", slug, language, signing)
+
+
+def versions_key(slug: str | None, language: str) -> tuple:
+    """A letter's history in one language (``lifecycle.versions``): it changes only when texts load."""
+    return ("versions-page", slug, language)
 
 
 def letter_view_key(slug: str | None, language: str) -> tuple:
