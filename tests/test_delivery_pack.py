@@ -160,6 +160,15 @@ def test_the_command_refuses_an_unknown_letter_or_language(app, db, tmp_path):
     assert "No language" in runner.invoke(args=["letters", "pack", SHIPPED_LETTER, "--lang", "xx"]).output
 
 
+def test_the_command_says_when_it_cannot_write_where_it_was_told(app, db, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = app.test_cli_runner().invoke(args=["letters", "pack", SHIPPED_LETTER, "--lang", "en",
+                                                "--output", str(blocker / "pack")])
+    assert result.exit_code == 1 and f"Cannot write the pack to {blocker / 'pack'}" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_the_print_page_lists_every_name_without_search_or_pages(app, client, db):
     for number in range(130):
         published(kind="individual", name=f"Person {number:03d}", organisation=None, country="BR")

@@ -179,9 +179,10 @@ def test_close_now_asks_first_and_nothing_changes_until_confirmed(app, client, d
 def test_close_now_then_reopen_undoes_the_slip_and_keeps_the_planned_date(app, client, db):
     log_in(client, make_admin("admin@campaign.example", role="admin"))
     page = f"/admin/letters/{SHIPPED_LETTER}"
-    planned = dt.datetime(2099, 3, 8, 17, 0, tzinfo=dt.timezone.utc)
+    planned = dt.datetime(dt.date.today().year + 2, 3, 8, 17, 0, tzinfo=dt.timezone.utc)
     token = csrf_token(client, page)
-    client.post(f"{page}/closing", data={"csrf_token": token, "action": "save", "closes_at": "2099-03-08T17:00"})
+    client.post(f"{page}/closing", data={"csrf_token": token, "action": "save",
+                                         "closes_at": planned.strftime("%Y-%m-%dT%H:%M")})
     assert shipped_letter().closes_at == planned
     client.post(f"{page}/close-now", data={"csrf_token": token})
     assert client.get("/en/sign").status_code == 410
@@ -272,6 +273,32 @@ def test_a_refused_goal_comes_back_in_the_field(app, client, db):
     assert refused.status_code == 422
     assert re.search(r'<input[^>]*name="goal"[^>]*value="-5"', refused.get_data(as_text=True))
     assert shipped_letter().goal is None
+
+
+@pytest.mark.parametrize(("typed", "goal"), [("1,000", 1000), ("10 000", 10000), ("1.000.000", 1000000),
+                                             ("2\u202f500", 2500), ("750", 750)])
+def test_a_goal_typed_with_thousands_separators_is_understood(app, client, db, typed, goal):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    client.post(f"{page}/goal", data={"csrf_token": csrf_token(client, page), "goal": typed})
+    assert shipped_letter().goal == goal
+
+
+@pytest.mark.parametrize("typed", ["1,00", "1,000.5", "1,000 000", "12,34,567"])
+def test_a_goal_that_is_not_a_grouped_whole_number_is_refused(app, client, db, typed):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    refused = client.post(f"{page}/goal", data={"csrf_token": csrf_token(client, page), "goal": typed})
+    assert refused.status_code == 422 and shipped_letter().goal is None
+
+
+def test_a_closing_date_years_away_is_taken_for_a_typo(app, client, db):
+    log_in(client, make_admin("admin@campaign.example", role="admin"))
+    page = f"/admin/letters/{SHIPPED_LETTER}"
+    refused = client.post(f"{page}/closing", data={"csrf_token": csrf_token(client, page), "action": "save",
+                                                    "closes_at": "9999-01-01T00:00"})
+    assert refused.status_code == 422 and "within the next 10 years" in refused.get_data(as_text=True)
+    assert shipped_letter().closes_at is None
 
 
 def test_a_closing_date_in_the_past_is_refused_and_clearing_it_reopens(app, client, db):

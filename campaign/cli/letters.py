@@ -76,6 +76,8 @@ def pack_command(slug: str, language: str, output: Path) -> None:
         manifest = pack.write_pack(view, language, output)
     except (pack.PackMismatch, pack.PackFailed) as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:  # a folder that cannot be made or written to: say which, not a traceback
+        raise click.ClickException(f"Cannot write the pack to {output}: {error.strerror or error}.") from error
     for entry in manifest["files"]:
         click.echo(f"{output / entry['name']}  sha256 {entry['sha256']}")
     click.echo(f"{manifest['count']['listed']:,} names listed, {manifest['count']['total']:,} signatures counted; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +39,21 @@ class UtcTimeField(DateTimeLocalField):
         return super().__call__(**kwargs)
 
 
+#: Digits grouped by thousands as people type them in any of our languages: 1,000 / 1.000 / 1 000 / 1'000.
+GROUPED_DIGITS = re.compile(r"[0-9]{1,3}(?:([,. \u00a0\u202f'])[0-9]{3})(?:\1[0-9]{3})*")
+#: A closing time further away than this is a typo (a year 9999), not a plan.
+FURTHEST_CLOSING_YEARS = 10
+
+
+class GroupedIntegerField(IntegerField):
+    """A whole number, also as typed with thousands separators ("1,000", "10 000", "1.000")."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and isinstance(valuelist[0], str) and GROUPED_DIGITS.fullmatch(valuelist[0].strip()):
+            valuelist = [re.sub(r"[^0-9]", "", valuelist[0])]
+        super().process_formdata(valuelist)
+
+
 class ClosingForm(CampaignForm):
     """A closing time to come; closing at once is its own button, so a mistyped year does not
     close a letter."""
@@ -45,12 +61,15 @@ class ClosingForm(CampaignForm):
     closes_at = UtcTimeField(_l("Signing closes at (UTC)"), validators=[Optional()])
 
     def validate_closes_at(self, field: Field) -> None:
-        if field.data and field.data.replace(tzinfo=dt.timezone.utc) <= dt.datetime.now(dt.timezone.utc):
+        now = dt.datetime.now(dt.timezone.utc)
+        if field.data and field.data.replace(tzinfo=dt.timezone.utc) <= now:
             raise ValidationError(_l("Choose a time to come. To close signing at once, use “Close signing now”."))
+        if field.data and field.data.year > now.year + FURTHEST_CLOSING_YEARS:
+            raise ValidationError(_l("Choose a time within the next %(num)s years.", num=FURTHEST_CLOSING_YEARS))
 
 
 class GoalForm(CampaignForm):
-    goal = IntegerField(_l("First goal (number of signatures)"), validators=[Optional(), NumberRange(min=1, max=10**9)])
+    goal = GroupedIntegerField(_l("First goal (number of signatures)"), validators=[Optional(), NumberRange(min=1, max=10**9)])
 
 
 class TimelineEventForm(CampaignForm):
