@@ -183,6 +183,13 @@ def test_admin_posts_without_csrf_are_refused(app, client, db):
     log_in(client, user)
     for path in ("/admin/signatures/decide", "/admin/logout", "/admin/signing", "/admin/signatures/1/hide"):
         assert client.post(path, data={"ids": "1", "decision": "approve"}).status_code == 400
+    # and the page says what happened and how to go on, with a way back to the form's page
+    refused = client.post("/admin/signing", data={"paused": "1"}, headers={"Referer": "http://localhost/admin/"})
+    html = refused.get_data(as_text=True)
+    assert "This form has expired" in html and "Nothing was changed" in html
+    assert 'href="http://localhost/admin/"' in html
+    elsewhere = client.post("/admin/signing", data={"paused": "1"}, headers={"Referer": "https://evil.example/"})
+    assert "evil.example" not in elsewhere.get_data(as_text=True)
 
 
 def test_nobody_unauthenticated_reaches_any_admin_page(app, client):

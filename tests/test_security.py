@@ -154,6 +154,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
                  "/admin/letters/ban-biometric-surveillance", "/admin/letters/ban-biometric-surveillance/packs",
                  "/admin/partners"):
         responses[path] = client.get(path)
+    responses["form-expired"] = client.post("/admin/signing", data={"paused": "1"})
     _partner, partner_token = partners.create("Rights Network", "rights-net", admin)
     responses["partner-page"] = app.test_client().get(f"/ar/partners/{partner_token}")
     event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -41,6 +42,15 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
     return render_template(template, error=error), status
 
 
+def form_expired(error: CSRFError) -> ResponseReturnValue:
+    """A form whose anti-forgery token is missing or too old (open for hours, or the session ended
+    since): nothing was done, and the page says so and how to go on, in the site's own words."""
+    if request.path.startswith(API_PREFIX) or request_ctx.url_adapter is None:
+        return render_error(error)
+    back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else None
+    return render_template("errors/form_expired.html", error=error, back=back), 400
+
+
 def database_unavailable(error: OperationalError) -> Response:
     response = make_response(render_error(ServiceUnavailable()))
     response.headers.update({"Retry-After": "10", "Cache-Control": "no-store"})
@@ -53,5 +63,6 @@ def internal_error(error: Exception) -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(CSRFError, form_expired)
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(InternalServerError, internal_error)

@@ -340,3 +340,21 @@ def test_asking_first_works_without_script_and_by_keyboard(site, context_factory
     assert page.url == site.url + LETTER_PAGE and page.locator(".flash--success").count() == 1
     with site.app.app_context():
         assert db.session.get(TimelineEvent, event_id) is None
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_an_expired_form_says_so_and_how_to_go_on(site, context_factory, screenshots, logged_in, lang, width):
+    """A form sent with a token that no longer holds (open for hours, or the session ended): the page
+    says nothing changed and leads back to the form's page."""
+    from ..factories import translated
+
+    context = context_factory(viewport={"width": width, "height": 800}, locale=lang, storage_state=logged_in,
+                              extra_http_headers={"Accept-Language": lang}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{site.url}/admin/")
+    page.evaluate("document.querySelectorAll('input[name=csrf_token]').forEach(field => { field.value = 'stale'; })")
+    page.click(".admin-nav button[type=submit]")  # log out, with a token that no longer holds
+    assert page.get_by_role("heading", name=translated(site.app, lang, "This form has expired")).count() == 1
+    assert page.get_by_role("link", name=translated(site.app, lang, "Back to the page you came from")).count() == 1
+    looks_right(page, lang, width, "form-expired", screenshots)
