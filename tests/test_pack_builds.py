@@ -128,3 +128,24 @@ def test_the_worker_run_once_makes_the_packs_asked_for(app, db):
     result = app.test_cli_runner().invoke(args=["outbox", "run", "--once"])
     assert result.exit_code == 0, result.output
     assert [build.status for build in _builds(db)] == [PackStatus.READY]
+
+
+def test_two_admins_asking_at_once_get_one_pack_made(app, db, monkeypatch):
+    """Both see no pack waiting, both ask: the database keeps one, and the second gets that one."""
+    from campaign import letters
+
+    letter = letters.letter_by_slug(SHIPPED_LETTER)
+    first = pack_builds.request_build(letter, "en", make_admin("one@campaign.example", role="admin"))
+    real_pending = pack_builds._pending
+    calls = []
+
+    def blind_first(*args):  # the second admin's check ran before the first admin's commit
+        calls.append(args)
+        return None if len(calls) == 1 else real_pending(*args)
+
+    monkeypatch.setattr(pack_builds, "_pending", blind_first)
+    second = pack_builds.request_build(letter, "en", make_admin("two@campaign.example", role="admin"))
+    assert second.id == first.id and len(calls) == 2  # refused by the index, then found
+    assert [build.status for build in _builds(db, PackBuild.language == "en")] == [PackStatus.WAITING]
+    other_language = pack_builds.request_build(letter, "fr", make_admin("three@campaign.example", role="admin"))
+    assert other_language.id != first.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from ..extensions import Model
@@ -19,6 +19,9 @@ class PackStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+PENDING = "status IN ('waiting', 'building')"
+
+
 class PackBuild(Model):
     """One request for a letter's pack in one language, and, once made, the pack itself (a ZIP).
 
@@ -27,6 +30,11 @@ class PackBuild(Model):
     would give the build up to another."""
 
     __tablename__ = "pack_builds"
+    #: One pack waiting or being made per letter and language, however many admins press at once.
+    __table_args__ = (
+        Index("uq_pack_builds_pending", "letter_id", "language", unique=True,
+              postgresql_where=text(PENDING), sqlite_where=text(PENDING)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)

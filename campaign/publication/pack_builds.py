@@ -20,6 +20,7 @@ from multiprocessing.process import BaseProcess
 
 from flask import Flask, current_app
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import letters
 from ..extensions import db
@@ -36,17 +37,29 @@ GIVEN_UP, NO_TEXT, COUNTS_DISAGREE = "given-up", "no-text", "counts-disagree"
 
 
 def request_build(letter: Letter, language: str, actor: AdminUser) -> PackBuild:
-    """Ask for a pack of ``letter`` in ``language``; one already waiting or being made answers."""
-    pending = db.session.scalar(select(PackBuild).where(
-        PackBuild.letter_id == letter.id, PackBuild.language == language,
-        PackBuild.status.in_([PackStatus.WAITING, PackStatus.BUILDING])))
+    """Ask for a pack of ``letter`` in ``language``; one already waiting or being made answers
+    (two admins pressing at once: the database keeps one, ``uq_pack_builds_pending``)."""
+    pending = _pending(letter.id, language)
     if pending is not None:
         return pending
     build = PackBuild(letter_id=letter.id, language=language, requested_by=actor.email, status=PackStatus.WAITING)
     db.session.add(build)
     audit.record(actor, actor.email, "pack.requested", "letter", letter.id, after={"language": language})
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        pending = _pending(letter.id, language)
+        if pending is None:
+            raise
+        return pending
     return build
+
+
+def _pending(letter_id: int, language: str) -> PackBuild | None:
+    return db.session.scalar(select(PackBuild).where(
+        PackBuild.letter_id == letter_id, PackBuild.language == language,
+        PackBuild.status.in_([PackStatus.WAITING, PackStatus.BUILDING])))
 
 
 def builds_of(letter_id: int) -> dict[str, dict[PackStatus, PackBuild]]:
