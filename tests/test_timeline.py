@@ -88,6 +88,11 @@ def test_a_delivery_in_two_languages_is_on_the_page_the_api_and_the_feed(app, ad
         assert rels == {("alternate", "text/html"), ("related", None), ("enclosure", "image/jpeg")}
     arabic_feed = client.get("/ar/timeline.atom").get_data(as_text=True)
     assert "سُلّمت إلى المفوض السامي" in arabic_feed
+    # the response, written in English only, says so in the Arabic feed; the delivery is Arabic like the feed
+    languages = {entry.findtext(f"{ATOM}title"): entry.get("{http://www.w3.org/XML/1998/namespace}lang")
+                 for entry in check_atom(client.get("/ar/timeline.atom").get_data())}
+    assert languages["The High Commissioner answered"] == "en"
+    assert [language for title, language in languages.items() if title.startswith("سُلّمت")] == [None]
 
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "letter")).all()
     assert actions == ["timeline.recorded", "timeline.recorded"]

@@ -12,6 +12,7 @@ from lxml import etree
 from .timeline import Entry
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def atom(entries: list[Entry], *, title: str, language: str, page_url: str, feed_url: str, heading: Callable[[Entry], str],
@@ -48,11 +49,14 @@ def _with_related_links(document: bytes, entries: list[Entry], page_url: str, fi
                         more_label: str) -> bytes:
     """An event's own link (``related``) and its photo or PDF (``enclosure``), added to the entries
     feedgen wrote: feedgen 1.0 drops the ``rel`` of every link of an entry, which would make them
-    all alternates, and RFC 4287 allows one alternate per type and language."""
+    all alternates, and RFC 4287 allows one alternate per type and language. An entry whose words
+    fell back to another language says which (``xml:lang``), so readers speak it right."""
     root = etree.fromstring(document)
     by_id = {f"{page_url}#{entry.anchor}": entry for entry in entries}
     for element in root.iterfind(f"{{{ATOM}}}entry"):
         entry = by_id[element.findtext(f"{{{ATOM}}}id")]
+        if entry.in_other_language and entry.words_language:  # words not written in the feed's language
+            element.set(XML_LANG, entry.words_language)
         for link in element.iterfind(f"{{{ATOM}}}link"):
             link.set("rel", "alternate")
             link.set("type", "text/html")
