@@ -80,8 +80,10 @@ class Site:
         return Node(port, Process(name, exec_start("campaign-app.service"), self.node_environment(port, database),
                                   self.folder / f"{name}.log"))
 
-    def nginx_errors(self) -> str:
-        return (self.folder / "error.log").read_text(errors="replace")
+    def upstream_errors(self, port: int) -> int:
+        """How many times nginx failed to get an answer from the node on ``port`` (its error log)."""
+        lines = (self.folder / "error.log").read_text(errors="replace").splitlines()
+        return sum(1 for line in lines if "[error]" in line and f'upstream: "http://127.0.0.1:{port}/' in line)
 
 
 def scratch_database(name: str) -> str:

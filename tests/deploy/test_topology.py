@@ -5,14 +5,17 @@ served while no app node answers. The checks run in this order, on one topology.
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import threading
 import time
 import uuid
 
 import psycopg
 import pyotp
 
-from .conftest import Site
-from .topology import Client
+from .conftest import CACHE_SECONDS, WORKERS_PER_NODE, Site, drop_database, scratch_database
+from .topology import DEPLOY, Client, Outcome, listening, signing_load, wait_until
 
 LETTER = "ban-biometric-surveillance"
 
@@ -79,3 +82,117 @@ def test_the_whole_journey_through_nginx(site: Site):
     assert published_names(site, name.split()[-1]) == [name]
     listing = site.client().request(f"/en/signatories?kind=individual&q={name.split()[-1]}")
     assert listing.status == 200 and name in listing.body
+
+
+def stored(site: Site, names: list[str], database: str | None = None) -> set[str]:
+    with psycopg.connect((database or site.database).replace("+psycopg", "")) as connection:
+        rows = connection.execute("SELECT name FROM signatures WHERE name = ANY(%s)", (names,)).fetchall()
+    return {name for (name,) in rows}
+
+
+def wrk(url: str, seconds: int, connections: int) -> str:
+    result = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", url],
+                            capture_output=True, text=True, timeout=seconds + 60, check=True)
+    return result.stdout
+
+
+def test_a_read_spike_reaches_the_app_a_few_times_per_cache_period(site: Site):
+    path, seconds = "/en/", 10
+    before = sum(node.requests_for(path) for node in site.nodes)
+    report = wrk(site.base + path, seconds, connections=200)
+    reached = sum(node.requests_for(path) for node in site.nodes) - before
+
+    requests = int(re.search(r"(\d+) requests in", report).group(1))  # type: ignore[union-attr]
+    assert "Non-2xx" not in report and "Socket errors" not in report, report
+    periods = seconds / CACHE_SECONDS
+    print(f"read spike: {requests} requests through nginx in {seconds} s, {reached} reached the app nodes")
+    assert requests > 20 * periods  # the spike was one
+    assert reached <= 2 * (periods + 1), report  # one refresh per cache period, give or take one per node
+
+
+def test_a_rolling_deploy_under_load_fails_no_request(site: Site):
+    """``db upgrade``, then each node reloaded in turn (``systemctl reload campaign-app``: new workers
+    on the new code, the old ones finishing their requests) while people sign."""
+    outcomes: list[Outcome] = []
+    load = threading.Thread(target=lambda: outcomes.extend(signing_load(site.client, 14, 4, "Rolling")))
+    load.start()
+    time.sleep(2)
+    site.flask("db", "upgrade")
+    for node in site.nodes:
+        old = node.process.children()
+        node.process.signal_main(signal.SIGHUP)
+        wait_until(lambda node=node, old=old: not node.process.children() & old
+                   and len(node.process.children()) == WORKERS_PER_NODE, 30, "the node's new workers")
+        time.sleep(2)
+    load.join()
+
+    failed = [outcome for outcome in outcomes if not outcome.succeeded]
+    assert not failed, failed
+    accepted = [o.name for o in outcomes if o.method == "POST"]
+    print(f"rolling deploy: {len(outcomes)} requests, none failed")
+    assert len(accepted) > 20 and stored(site, accepted) == set(accepted)
+
+
+def test_a_backup_restores_into_a_new_database_that_serves_the_same_list(site: Site):
+    for number in range(3):
+        assert site.client().sign(f"Backup Person {number}", f"backup-{number}@example.org").status == 303
+    dump = subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(site.folder / "backups")], env=site.env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert "FLASK_EMAIL_HASH_KEY" in dump.stderr and "private key" in dump.stderr  # what to keep elsewhere
+    restored_name = f"{site.database.rsplit('/', 1)[1]}_restored"
+    restored = scratch_database(restored_name)
+    try:
+        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={restored.replace('+psycopg', '')}",
+                        dump.stdout.strip()], check=True, capture_output=True, timeout=120)
+        node = site.new_node(site.spare_port, "restored", restored).start()
+        try:
+            original, copy = Client(f"http://127.0.0.1:{site.nodes[1].port}", site.certificate), \
+                Client(f"http://127.0.0.1:{site.spare_port}", site.certificate)
+            for path in (f"/api/v1/letters/{LETTER}", f"/api/v1/letters/{LETTER}/signatories?kind=individual&limit=200",
+                         f"/api/v1/letters/{LETTER}/signatories?kind=organisation", "/en/signatories.csv"):
+                first, second = original.request(path), copy.request(path)
+                assert first.status == second.status == 200 and first.body == second.body, path
+            names = [f"Backup Person {number}" for number in range(3)]
+            assert stored(site, names, restored) == set(names)
+        finally:
+            node.process.stop()
+    finally:
+        drop_database(restored_name)
+
+
+def test_an_app_node_killed_under_load_loses_only_its_requests_in_flight(site: Site):
+    threads = 6
+    outcomes: list[Outcome] = []
+    load = threading.Thread(target=lambda: outcomes.extend(signing_load(site.client, 8, threads, "Killed")))
+    load.start()
+    time.sleep(3)
+    killed = site.nodes[0]
+    errors_before = site.upstream_errors(killed.port)
+    killed_at = time.monotonic()
+    killed.process.kill()
+    wait_until(lambda: not listening(killed.port), 10, "the node's port to close")
+    dead_at = time.monotonic()  # until its last worker died, the kernel still queued connections for it
+    load.join()
+
+    failed = [outcome for outcome in outcomes if not outcome.succeeded]
+    print(f"node killed: {len(outcomes)} requests, {len(failed)} failed, all POSTs under way while it died")
+    # Only requests under way while the node died; a GET is sent to the other node again by nginx.
+    assert all(o.method == "POST" and o.started <= dead_at and o.ended >= killed_at for o in failed), failed
+    assert len(failed) <= threads
+    accepted = [o.name for o in outcomes if o.method == "POST" and o.succeeded]
+    assert len(accepted) > 20 and stored(site, accepted) == set(accepted)
+    # nginx tried the dead node at most once per request that was under way, then left it alone.
+    assert site.upstream_errors(killed.port) - errors_before <= threads
+
+
+def test_readers_get_stale_pages_while_no_app_node_answers(site: Site):
+    reader = site.client()
+    fresh = reader.request("/en/privacy")
+    assert reader.request("/en/privacy").headers.get("X-Cache-Status") == "HIT"
+    for node in site.nodes:
+        node.process.kill()
+    time.sleep(2 * CACHE_SECONDS + 1)  # past max-age and stale-while-revalidate: only stale-if-error allows it
+
+    stale = reader.request("/en/privacy")
+    assert stale.status == 200 and stale.headers.get("X-Cache-Status") == "STALE" and stale.body == fresh.body
+    assert reader.request("/en/signatories?kind=individual&q=never-asked").status == 502  # nothing kept

@@ -15,10 +15,12 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -112,6 +114,11 @@ class Process:
         assert self.popen is not None
         os.killpg(self.popen.pid, number)
 
+    def signal_main(self, number: int) -> None:
+        """Signal the main process only (gunicorn's master), not its children."""
+        assert self.popen is not None
+        os.kill(self.popen.pid, number)
+
     def kill(self) -> None:
         """What a machine's sudden death does: the process and every child gone at once."""
         if self.popen is not None and self.popen.poll() is None:
@@ -180,6 +187,7 @@ class Client:
             urllib.request.HTTPSHandler(context=context), urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect)
 
     def request(self, path: str, form: dict[str, str] | None = None, timeout: float = 40) -> Answer:
+        """The answer; status 0 when no HTTP answer came at all (the connection failed or timed out)."""
         data = urllib.parse.urlencode(form).encode() if form is not None else None
         url = path if path.startswith("https://") else self.base + path
         # A browser's Referer on a same-origin POST (Flask-WTF checks it over HTTPS).
@@ -189,6 +197,8 @@ class Client:
                 return Answer(response.status, dict(response.headers), response.read().decode(errors="replace"))
         except urllib.error.HTTPError as error:
             return Answer(error.code, dict(error.headers), error.read().decode(errors="replace"))
+        except OSError as error:
+            return Answer(0, {}, str(error))
 
     def hidden(self, body: str, name: str) -> str:
         match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', body) or re.search(
@@ -196,11 +206,56 @@ class Client:
         assert match, f"no {name} in the page"
         return match.group(1)
 
-    def sign(self, name: str, email: str) -> Answer:
+    def sign(self, name: str, email: str, outcomes: list[Outcome] | None = None) -> Answer:
+        """The sign form fetched and sent, as a person does; each request's outcome added to ``outcomes``."""
+        started = time.monotonic()
         form = self.request("/en/sign")
-        assert form.status == 200, form.status
-        return self.request("/en/sign", {
+        if outcomes is not None:
+            outcomes.append(Outcome("GET", form.status, started, time.monotonic(), name))
+        if form.status != 200:
+            return form
+        started = time.monotonic()
+        answer = self.request("/en/sign", {
             "csrf_token": self.hidden(form.body, "csrf_token"), "started": self.hidden(form.body, "started"),
             "kind": "individual", "name": name, "country": "BR", "consent_publish": "y", "email": email,
         })
+        if outcomes is not None:
+            outcomes.append(Outcome("POST", answer.status, started, time.monotonic(), name))
+        return answer
+
+
+@dataclass
+class Outcome:
+    """One request of a load: what was asked, its status (0: no answer), when it was in flight."""
+
+    method: str
+    status: int
+    started: float
+    ended: float
+    name: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == (303 if self.method == "POST" else 200)
+
+
+def signing_load(client_factory: Callable[[], Client], seconds: float, threads: int, prefix: str) -> list[Outcome]:
+    """``threads`` people signing one after the other for ``seconds``, each with a fresh browser."""
+    outcomes: list[Outcome] = []
+    stop = time.monotonic() + seconds
+
+    def person(number: int) -> None:
+        count = 0
+        while time.monotonic() < stop:
+            count += 1
+            mine: list[Outcome] = []
+            client_factory().sign(f"{prefix} {number}x{count}", f"{prefix.lower()}-{number}x{count}@example.org", mine)
+            outcomes.extend(mine)  # list.extend is atomic under the GIL
+
+    workers = [threading.Thread(target=person, args=(number,)) for number in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return outcomes
 
