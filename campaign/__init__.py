@@ -17,7 +17,7 @@ from .config import PROJECT_ROOT, configure
 from .extensions import csrf, db, mail, migrate
 from .views import admin, api, embed, errors, labels, letter, manage, ops, pages, share, sign, signatories, timeline
 from .views.admin import imports as admin_imports
-from .web import forms, headers, i18n, limits, metrics, parameters
+from .web import assets, forms, headers, i18n, limits, metrics, parameters
 from .web.replay import ReplayMiddleware
 
 READER_PAGES = "/<lang:lang>"
@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.url_map.converters.update(parameters.CONVERTERS)
     i18n.init_app(app)
+    assets.init_app(app)
     forms.init_app(app)
     labels.init_app(app)
     admin.init_app(app)

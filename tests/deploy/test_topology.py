@@ -15,7 +15,7 @@ import psycopg
 import pyotp
 
 from .conftest import CACHE_SECONDS, WORKERS_PER_NODE, Site, drop_database, scratch_database
-from .topology import DEPLOY, Client, Outcome, listening, signing_load, wait_until
+from .topology import DEPLOY, ROOT, Client, Outcome, listening, signing_load, wait_until
 
 LETTER = "ban-biometric-surveillance"
 
@@ -82,6 +82,21 @@ def test_the_whole_journey_through_nginx(site: Site):
     assert published_names(site, name.split()[-1]) == [name]
     listing = site.client().request(f"/en/signatories?kind=individual&q={name.split()[-1]}")
     assert listing.status == 200 and name in listing.body
+
+
+def test_nginx_serves_the_fingerprinted_static_files_and_holds_bodies_to_the_apps_limit(site: Site):
+    reader = site.client()
+    page = reader.request("/en/")
+    stylesheet = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]+)"', page.body).group(1)  # type: ignore[union-attr]
+    answer = reader.request(stylesheet)
+    assert answer.status == 200 and answer.body == (ROOT / "static" / "css" / "site.css").read_text()
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert reader.request("/static/css/site.css").headers["Cache-Control"] == "public, max-age=3600"
+    assert not any(node.requests_for(stylesheet) for node in site.nodes)  # nginx answered alone
+
+    too_large = reader.request("/en/sign", {"name": "x" * (64 * 1024)})
+    assert too_large.status == 413 and "nginx" in too_large.body  # refused before any app node
 
 
 def stored(site: Site, names: list[str], database: str | None = None) -> set[str]:
