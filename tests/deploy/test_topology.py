@@ -99,6 +99,34 @@ def test_nginx_serves_the_fingerprinted_static_files_and_holds_bodies_to_the_app
     assert too_large.status == 413 and "nginx" in too_large.body  # refused before any app node
 
 
+def test_nginx_speaks_http2_and_caches_only_what_no_cookie_touches(site: Site):
+    head = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_version}", "--http2", "--cacert",
+                           str(site.certificate), f"{site.base}/en/"], capture_output=True, text=True, check=True)
+    assert head.stdout == "2"
+
+    reader, page = site.client(), f"/en/privacy?first={uuid.uuid4().hex}"  # a page no one asked for yet
+    assert reader.request(page).headers["X-Cache-Status"] == "MISS"
+    assert reader.request(page).headers["X-Cache-Status"] == "HIT"
+    with_cookie = reader.request("/en/sign")  # sets the form's session cookie: never kept
+    assert "Set-Cookie" in with_cookie.headers
+    assert reader.request(page).headers["X-Cache-Status"] == "BYPASS"  # this reader now has a cookie
+    for _ in range(2):
+        assert site.client().request("/en/sign").headers["X-Cache-Status"] == "MISS"
+
+
+def test_the_app_sees_the_address_nginx_saw_whatever_the_client_claims(site: Site):
+    """One hop (FLASK_PROXY_FIX_HOPS=1): an X-Forwarded-For the client forged changes nothing."""
+    names = [f"Hop {uuid.uuid4().hex[:8]}" for _ in range(2)]
+    plain, forging = site.client(), site.client()
+    forging.opener.addheaders.append(("X-Forwarded-For", "203.0.113.7"))
+    assert plain.sign(names[0], f"{names[0][4:]}@example.org").status == 303
+    assert forging.sign(names[1], f"{names[1][4:]}@example.org").status == 303
+    with psycopg.connect(site.database.replace("+psycopg", "")) as connection:
+        hashes = connection.execute("SELECT DISTINCT client_network_hash FROM signatures WHERE name = ANY(%s)",
+                                    (names,)).fetchall()
+    assert len(hashes) == 1 and hashes[0][0]  # both counted as 127.0.0.1, the address nginx saw
+
+
 def stored(site: Site, names: list[str], database: str | None = None) -> set[str]:
     with psycopg.connect((database or site.database).replace("+psycopg", "")) as connection:
         rows = connection.execute("SELECT name FROM signatures WHERE name = ANY(%s)", (names,)).fetchall()
@@ -169,6 +197,12 @@ def test_a_backup_restores_into_a_new_database_that_serves_the_same_list(site: S
                 assert first.status == second.status == 200 and first.body == second.body, path
             names = [f"Backup Person {number}" for number in range(3)]
             assert stored(site, names, restored) == set(names)
+            # The sealed addresses open with the private key kept offline, as before the dump.
+            key = site.folder / "seal-private.key"
+            key.write_text(site.seal_private_key)
+            opened = site.flask("signatures", "export", "--private-key", str(key),
+                                env={**site.env, "FLASK_SQLALCHEMY_DATABASE_URI": restored})
+            assert all(f"backup-{number}@example.org" in opened for number in range(3))
         finally:
             node.process.stop()
     finally:
@@ -201,13 +235,13 @@ def test_an_app_node_killed_under_load_loses_only_its_requests_in_flight(site: S
 
 
 def test_readers_get_stale_pages_while_no_app_node_answers(site: Site):
-    reader = site.client()
-    fresh = reader.request("/en/privacy")
-    assert reader.request("/en/privacy").headers.get("X-Cache-Status") == "HIT"
+    reader, page = site.client(), f"/en/privacy?first={uuid.uuid4().hex}"  # a page no one asked for yet
+    fresh = reader.request(page)
+    assert reader.request(page).headers.get("X-Cache-Status") == "HIT"
     for node in site.nodes:
         node.process.kill()
     time.sleep(2 * CACHE_SECONDS + 1)  # past max-age and stale-while-revalidate: only stale-if-error allows it
 
-    stale = reader.request("/en/privacy")
+    stale = reader.request(page)
     assert stale.status == 200 and stale.headers.get("X-Cache-Status") == "STALE" and stale.body == fresh.body
     assert reader.request("/en/signatories?kind=individual&q=never-asked").status == 502  # nothing kept
