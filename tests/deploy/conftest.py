@@ -167,7 +167,8 @@ def site(tmp_path_factory) -> Iterator[Site]:
     assert not missing, f"deploy/campaign.env asks for settings the topology does not set: {missing}"
     nginx = [NGINX, "-p", str(folder), "-c", str(nginx_configuration(folder, ports, certificate, key)),
              "-e", str(folder / "error.log")]
-    subprocess.run([*nginx, "-t"], check=True, capture_output=True)
+    checked = subprocess.run([*nginx, "-t"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
     site = Site(base, folder, certificate, Process("nginx", [*nginx, "-g", "daemon off;"], env, folder / "nginx.log"),
                 [], [], smtp, env, database, private_key, ports["spare"])
     try:
