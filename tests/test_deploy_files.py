@@ -52,3 +52,15 @@ def test_each_timer_starts_a_unit_that_exists():
 
 def test_the_backup_script_is_valid_shell():
     subprocess.run(["sh", "-n", str(DEPLOY / "backup.sh")], check=True)
+
+
+def test_the_readmes_sed_line_fills_every_placeholder_of_the_nginx_site():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    production = readme.split("## Production\n", 1)[1].split("\n## ", 1)[0]
+    command = next(block for block in production.split("```sh\n") if "deploy/nginx/campaign.conf >" in block)
+    substitutions = re.findall(r"-e 's\|(@[A-Z0-9_]+@)\|([^|]*)\|g?'", command)
+    site = (DEPLOY / "nginx" / "campaign.conf").read_text()
+    for placeholder, value in substitutions:
+        site = site.replace(placeholder, value)
+    code = "\n".join(line for line in site.splitlines() if not line.lstrip().startswith("#"))
+    assert substitutions and not re.findall(r"@[A-Z0-9_]+@", code)
