@@ -176,6 +176,28 @@ def test_a_rolling_deploy_under_load_fails_no_request(site: Site):
     assert len(accepted) > 20 and stored(site, accepted) == set(accepted)
 
 
+def test_a_full_restart_of_each_node_drained_first_fails_no_request(site: Site):
+    """A new Python or gunicorn needs a restart, not a reload: README's procedure marks the node
+    ``down`` in nginx first, restarts it, and puts it back; one node after the other, under load."""
+    outcomes: list[Outcome] = []
+    load = threading.Thread(target=lambda: outcomes.extend(signing_load(site.client, 14, 4, "Restart")))
+    load.start()
+    time.sleep(1)
+    for index, node in enumerate(list(site.nodes)):
+        site.drain({node.port})
+        node.process.stop()
+        site.nodes[index] = site.new_node(node.port, f"{node.process.name}-restarted").start()
+        site.drain(set())
+    load.join()
+
+    failed = [outcome for outcome in outcomes if not outcome.succeeded]
+    assert not failed, failed
+    accepted = [o.name for o in outcomes if o.method == "POST"]
+    print(f"full restarts: {len(outcomes)} requests, none failed")
+    assert len(accepted) > 20 and stored(site, accepted) == set(accepted)
+    assert all(node.requests_for("/en/sign") for node in site.nodes)  # both restarted nodes took requests
+
+
 def test_a_backup_restores_into_a_new_database_that_serves_the_same_list(site: Site):
     for number in range(3):
         assert site.client().sign(f"Backup Person {number}", f"backup-{number}@example.org").status == 303
