@@ -10,7 +10,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-smoke clean
+.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-smoke deploy-test clean
 
 all: install translations
 
@@ -92,6 +92,12 @@ bench: all
 bench-smoke: all
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	BENCH_SMOKE=1 $(BIN)/python bench/run.py
+
+# The reference deployment of deploy/ on this machine (issue 23): nginx with the shipped site file in
+# front of two app nodes, two outbox workers, PostgreSQL and Redis; a few minutes. Needs nginx (Debian).
+deploy-test: all
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || (apt-get update -qq && apt-get install -y -qq nginx)
+	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules screenshots $(CATALOGUES)

@@ -20,7 +20,7 @@ from .views import (
     versions,
 )
 from .views.admin import imports as admin_imports
-from .web import forms, headers, i18n, limits, metrics, parameters
+from .web import assets, forms, headers, i18n, limits, metrics, parameters
 from .web.replay import ReplayMiddleware
 
 READER_PAGES = "/<lang:lang>"
@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.url_map.converters.update(parameters.CONVERTERS)
     i18n.init_app(app)
+    assets.init_app(app)
     forms.init_app(app)
     labels.init_app(app)
     admin.init_app(app)

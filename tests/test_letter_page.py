@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
 
 from campaign import letters
+from campaign.config import PROJECT_ROOT
+from campaign.web import assets
 
 from .factories import LANGUAGES, LTR_AND_RTL, SHIPPED_LETTER, publish_tally, shipped_letter, translated_plural
 
@@ -63,17 +66,36 @@ def test_share_links_are_plain_links(client):
     html = client.get("/en/").get_data(as_text=True)
     share = html.split('class="share"', 1)[1].split("</section>", 1)[0]
     assert "mailto:?subject=" in share
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/share.js" defer>'] and "<iframe" not in html
+    assert re.findall(r"<script[^>]*>", html) == [f'<script src="/static/js/share.js?v={digest("js/share.js")}" defer>']
+    assert "<iframe" not in html
     assert "https://campaign.example/en/" in share
 
 
 def test_print_stylesheet_and_own_assets_only(client):
     html = client.get("/en/").get_data(as_text=True)
-    assert '<link rel="stylesheet" href="/static/css/print.css" media="print">' in html
+    assert f'<link rel="stylesheet" href="/static/css/print.css?v={digest("css/print.css")}" media="print">' in html
     sources = re.findall(r'(?:src|href)="(https?://[^"]+)"', html.split("</head>", 1)[0])
     assert all(url.startswith("https://campaign.example/") for url in sources)
     for asset in ("/static/css/site.css", "/static/css/print.css", "/static/img/icon.svg"):
         assert client.get(asset).status_code == 200
+
+
+def digest(filename: str) -> str:
+    return hashlib.sha256((PROJECT_ROOT / "static" / filename).read_bytes()).hexdigest()[:12]
+
+
+def test_static_urls_name_the_version_of_their_file(client, app, tmp_path):
+    """nginx keeps a fingerprinted file for a year (deploy/nginx/campaign.conf): its URL must change with it."""
+    html = client.get("/en/").get_data(as_text=True)
+    for filename in ("css/site.css", "css/print.css", "img/icon.svg"):
+        url = f"/static/{filename}?v={digest(filename)}"
+        assert f'"{url}"' in html
+        assert client.get(url).data == (PROJECT_ROOT / "static" / filename).read_bytes()
+    (tmp_path / "a.css").write_text("p { color: black }")
+    before = assets.file_digest(str(tmp_path), "a.css")
+    (tmp_path / "a.css").write_text("p { color: navy }")
+    assert before != assets.file_digest(str(tmp_path), "a.css") is not None
+    assert assets.file_digest(str(tmp_path), "../a.css") is None and assets.file_digest(str(tmp_path), "b.css") is None
 
 
 def test_letter_page_is_cacheable_and_sets_no_cookie(client):
