@@ -16,7 +16,20 @@ from . import cli, logs
 from .config import PROJECT_ROOT, configure
 from .extensions import csrf, db, mail, migrate
 from .views import (
-    admin, api, embed, errors, labels, letter, manage, ops, pages, partner_page, share, sign, signatories, timeline,
+    admin,
+    api,
+    embed,
+    errors,
+    labels,
+    letter,
+    manage,
+    ops,
+    pages,
+    partner_page,
+    share,
+    sign,
+    signatories,
+    timeline,
     versions,
 )
 from .views.admin import imports as admin_imports

@@ -8,12 +8,19 @@ import re
 import pytest
 
 from campaign.config import ConfigError, configure
-from campaign.extensions import db
 from campaign.models import AuditEntry, OutboxMessage, Partner, Signature
 from campaign.publication import partners
 
 from .factories import (
-    SHIPPED_LETTER, TEST_CONFIG, csrf_token, form_fields, log_in, make_admin, make_signature, sign, signature_data,
+    SHIPPED_LETTER,
+    TEST_CONFIG,
+    csrf_token,
+    form_fields,
+    log_in,
+    make_admin,
+    make_signature,
+    sign,
+    signature_data,
 )
 
 EMBED = f"/embed/{SHIPPED_LETTER}/sign"
@@ -89,9 +96,10 @@ def test_the_embedded_form_refuses_a_missing_or_foreign_token_and_keeps_what_was
 
 
 def test_a_closed_letter_embeds_no_form(app, client, db):
+    import datetime as dt
+
     from campaign.lifecycle import closing
     from campaign.models import Letter
-    import datetime as dt
 
     letter = db.session.query(Letter).filter_by(slug=SHIPPED_LETTER).one()
     letter.closes_at = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)

@@ -17,8 +17,8 @@ from campaign.crypto import generate_seal_keypair
 from campaign.extensions import db
 from campaign.lifecycle import timeline
 from campaign.models import Signature, TimelineKind, TokenPurpose, utcnow
-from campaign.signing import rules as signing
 from campaign.publication import partners
+from campaign.signing import rules as signing
 
 from .factories import (
     PROJECT_ROOT,

@@ -145,7 +145,7 @@ def test_a_translation_whose_original_changed_says_so_until_it_is_updated(app, c
     html = page(client, f"/{lang}/letters/{SLUG}")
     assert notice not in html
     newest = versions.history(letters.letter_by_slug(SLUG).id, lang)[0]
-    assert f'<p class="letter__updated">' in html and f"/versions#v-{newest.version[:12]}" in html
+    assert '<p class="letter__updated">' in html and f"/versions#v-{newest.version[:12]}" in html
     assert notice not in page(client, f"/{lang}/letters/{SLUG}/versions")
     other = "fr" if lang == "ar" else "ar"
     assert out_of_date_notice(app, other) in page(client, f"/{other}/letters/{SLUG}")  # still behind

@@ -26,6 +26,7 @@ from .. import letters
 from ..extensions import db
 from ..models import LetterText
 
+SegmentKind = Literal["same", "added", "removed"]
 SAME: Literal["same"] = "same"
 ADDED: Literal["added"] = "added"
 REMOVED: Literal["removed"] = "removed"
@@ -42,7 +43,7 @@ _PUNCTUATED = re.compile(f"([{_PUNCTUATION}]*)(.*?)([{_PUNCTUATION}]*)", re.DOTA
 class Segment:
     """A run of words that is the same in both versions, added by the newer or removed from the older."""
 
-    kind: Literal["same", "added", "removed"]
+    kind: SegmentKind
     text: str
     #: A space follows the run (outside it: an underline or a strike stops at the last word).
     space_after: bool = False
@@ -141,11 +142,11 @@ def status(letter_id: int, language: str, original_language: str) -> TextStatus 
     shown, original = current.get(language), current.get(original_language)
     if shown is None or original is None:
         return None
-    first_ids = {code: first for code, first in db.session.execute(
+    first_ids: dict[str, int] = dict(db.session.execute(
         select(LetterText.language, func.min(LetterText.id))
         .where(LetterText.letter_id == letter_id, LetterText.language.in_([language, original_language]))
         .group_by(LetterText.language)
-    )}
+    ).tuples().all())
     updated_at = shown.loaded_at if shown.id != first_ids[language] else None
     original_changed = original.id != first_ids[original_language]
     out_of_date = language != original_language and original_changed and original.id > shown.id
@@ -189,12 +190,12 @@ def _tokens(blocks: list[str]) -> list[str]:
     return tokens
 
 
-def _segments(old_blocks: list[str], new_blocks: list[str]) -> list[tuple[str, str]]:
+def _segments(old_blocks: list[str], new_blocks: list[str]) -> list[tuple[SegmentKind, str]]:
     """(kind, token) in reading order; a removed run comes before the run that replaces it."""
     old, new = _tokens(old_blocks), _tokens(new_blocks)
     matcher = difflib.SequenceMatcher(None, [token.strip() for token in old], [token.strip() for token in new],
                                       autojunk=False)
-    tagged: list[tuple[str, str]] = []
+    tagged: list[tuple[SegmentKind, str]] = []
     for operation, old_start, old_end, new_start, new_end in matcher.get_opcodes():
         if operation == "equal":
             tagged.extend((SAME, token) for token in new[new_start:new_end])
@@ -204,7 +205,7 @@ def _segments(old_blocks: list[str], new_blocks: list[str]) -> list[tuple[str, s
     return tagged
 
 
-def _paragraphs(tagged: list[tuple[str, str]]) -> list[tuple[Segment, ...]]:
+def _paragraphs(tagged: list[tuple[SegmentKind, str]]) -> list[tuple[Segment, ...]]:
     """Every block boundary of either version starts a paragraph; runs of one kind join."""
     paragraphs: list[list[Segment]] = []
     for kind, token in tagged:

@@ -114,7 +114,8 @@ def _counts_by_kind(letter_id: int, partner_id: int | None = None) -> dict[int, 
         query = query.where(Signature.partner_id == partner_id)
     by_partner: dict[int, dict[str, int]] = {}
     for found, kind, count in db.session.execute(query):
-        by_partner.setdefault(found, {})[kind.value] = count
+        if found is not None:  # always so (the query asks for credited signatures): for the type checker
+            by_partner.setdefault(found, {})[kind.value] = count
     return by_partner
 
 

@@ -50,7 +50,7 @@ def mastodon() -> ResponseReturnValue:
         return _mastodon_page(view, form, 422)
     post_url = sharing.mastodon_post_url(form.server, view)
     if request.headers.get("Sec-Fetch-Site") == "same-origin":
-        return private_response(redirect(post_url, 303))
+        return private_response(make_response(redirect(post_url, 303)))
     return private_page("public/share_mastodon.html", view=view, form=form, server=form.server, post_url=post_url)
 
 

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .test_accessibility import axe_violations
 from ..smtp_sink import free_port
+from .test_accessibility import axe_violations
 
 SLUG = "ban-biometric-surveillance"
 

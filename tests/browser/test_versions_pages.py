@@ -3,8 +3,6 @@ line and out-of-date notice, at 360 and 1280 px, in English and Arabic, clean un
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from ..factories import PROJECT_ROOT, SHIPPED_LETTER
@@ -20,7 +18,7 @@ def changed_letter(site, tmp_path_factory):
     Removed afterwards, so the other pages of the session's site are as they were."""
     from campaign import letters
     from campaign.extensions import db
-    from campaign.models import Letter, LetterText
+    from campaign.models import LetterText
     from campaign.web import caches
 
     folder = tmp_path_factory.mktemp("letters") / SLUG
