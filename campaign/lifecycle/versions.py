@@ -146,7 +146,7 @@ def status(letter_id: int, language: str, original_language: str) -> TextStatus 
         select(LetterText.language, func.min(LetterText.id))
         .where(LetterText.letter_id == letter_id, LetterText.language.in_([language, original_language]))
         .group_by(LetterText.language)
-    ).tuples().all())
+    ).all())
     updated_at = shown.loaded_at if shown.id != first_ids[language] else None
     original_changed = original.id != first_ids[original_language]
     out_of_date = language != original_language and original_changed and original.id > shown.id
