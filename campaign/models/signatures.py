@@ -66,6 +66,9 @@ class Signature(Model):
     consent_publish: Mapped[bool] = mapped_column(default=False)
     consent_updates: Mapped[bool] = mapped_column(default=False)
     is_drafter: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: An organisation that confirmed from an address on its website's domain (``signing.domains``):
+    #: set at confirmation, evaluated again when the website or the address's domain changes.
+    domain_verified: Mapped[bool] = mapped_column(default=False, server_default="0")
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     email_hash: Mapped[str | None] = mapped_column(String(64))
