@@ -3,6 +3,10 @@ and the website (never a network look-up), evaluated again when the website is c
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -99,3 +103,75 @@ def test_a_moderators_edit_of_the_website_evaluates_the_mark_again(app, client, 
     moderation.edit(signature.id, make_admin(), {"website": "https://example.org"})
     db.session.expire_all()
     assert db.session.get(Signature, signature.id).domain_verified is True
+
+
+LIST = "/en/letters/ban-biometric-surveillance/signatories"
+API = "/api/v1/letters/ban-biometric-surveillance/signatories"
+
+
+@pytest.fixture
+def two_organisations(db):
+    from .factories import published
+
+    published(organisation="Own Domain Collective", email="press@sub.example.org", website="https://example.org")
+    published(organisation="Webmail Collective", email="webmail.collective@gmail.com", website="https://example.net")
+    published(kind="individual", name="Named Person", email="person@example.org")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_list_shows_the_badge_with_its_explanation_and_filters_on_it(app, client, db, two_organisations, lang):
+    from .factories import translated
+
+    path = LIST.replace("/en/", f"/{lang}/")
+    html = client.get(path).get_data(as_text=True)
+    badge = translated(app, lang, "Verified domain")
+    entries = re.findall(r'<li class="signatory">(.*?)</li>', html, re.S)
+    own = next(entry for entry in entries if "Own Domain Collective" in entry)
+    other = next(entry for entry in entries if "Webmail Collective" in entry)
+    assert f'href="/{lang}/letters/ban-biometric-surveillance/signatories#domain-verified">{badge}</a>' in own
+    assert badge not in other
+    assert 'id="domain-verified"' in html
+    assert 'name="verified" value="1"' in html
+    only = client.get(path + "?verified=1").get_data(as_text=True)
+    assert "Own Domain Collective" in only and "Webmail Collective" not in only and "Named Person" not in only
+    assert 'name="verified" value="1" checked' in only
+
+
+def test_the_api_and_the_csv_carry_the_field_and_the_api_filters(app, client, db, two_organisations):
+    entries = {entry["organisation"]: entry["verified"] for entry in client.get(API).json["data"]}
+    assert entries == {"Own Domain Collective": True, "Webmail Collective": False}
+    assert [entry["organisation"] for entry in client.get(API + "?verified=1").json["data"]] == ["Own Domain Collective"]
+    assert client.get(API + "?verified=yes").status_code == 400
+    people = client.get(API + "?kind=individual").json["data"]
+    assert [entry["verified"] for entry in people] == [False]
+    rows = list(csv.DictReader(io.StringIO(client.get(LIST + ".csv").get_data(as_text=True))))
+    assert {row["organisation"] or row["name"]: row["verified"] for row in rows} == {
+        "Own Domain Collective": "yes", "Webmail Collective": "no", "Named Person": "no"}
+    only = list(csv.DictReader(io.StringIO(client.get(LIST + ".csv?verified=1").get_data(as_text=True))))
+    assert [row["organisation"] for row in only] == ["Own Domain Collective"]
+
+
+def test_the_pack_carries_the_mark_in_its_csv_and_its_pages(app, client, db, two_organisations, tmp_path):
+    from .test_delivery_pack import make_pack
+
+    files, _ = make_pack(app, tmp_path, "en")
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8"))))
+    assert {row["organisation"] or row["name"]: row["verified"] for row in rows} == {
+        "Own Domain Collective": "yes", "Webmail Collective": "no", "Named Person": "no"}
+    printed = client.get("/en/letters/ban-biometric-surveillance/print").get_data(as_text=True)
+    own = re.search(r'<li class="signatory">[^\n]*Own Domain Collective[^\n]*</li>', printed).group(0)
+    other = re.search(r'<li class="signatory">[^\n]*Webmail Collective[^\n]*</li>', printed).group(0)
+    assert '<span class="signatory__verified">Verified domain</span>' in own and "Verified domain" not in other
+
+
+def test_the_queue_filters_on_the_mark(app, client, db):
+    from .factories import log_in
+
+    make_signature(organisation="Own Domain Collective", email="press@example.org", website="https://example.org")
+    make_signature(organisation="Webmail Collective", email="collective@outlook.com", website="https://example.net")
+    assert log_in(client, make_admin("queue@campaign.example")).status_code == 302
+    everyone = client.get("/admin/").get_data(as_text=True)
+    assert "Own Domain Collective" in everyone and "Webmail Collective" in everyone
+    only = client.get("/admin/?verified=1").get_data(as_text=True)
+    assert "Own Domain Collective" in only and "Webmail Collective" not in only
+    assert 'name="verified" value="1" checked' in only

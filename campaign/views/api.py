@@ -90,7 +90,8 @@ def _list_query() -> tuple[publication.ListQuery, int]:
     limit = parameters.number(args, "limit", 1, MAX_LIMIT) or publication.PAGE_SIZE
     query = publication.ListQuery(kind=kind, country=country, text=parameters.text(args, "q"), sort=sort,
                                   cursor=parameters.text(args, "cursor", publication.MAX_CURSOR_LENGTH),
-                                  backwards=direction == "prev")
+                                  backwards=direction == "prev",
+                                  verified=parameters.choice(args, "verified", ("0", "1"), "0") == "1")
     return query, limit
 
 

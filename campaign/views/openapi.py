@@ -6,6 +6,9 @@ from functools import lru_cache
 
 COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2 code"}
 NULLABLE_STRING = {"type": ["string", "null"]}
+VERIFIED = ("An organisation that confirmed its signature from an email address on its website's domain "
+            "(or a subdomain of it). Compared from what we hold, never looked up; a webmail or free-hosting "
+            "domain never counts. Always false for individuals.")
 
 
 def _parameter(name: str, description: str, schema: dict, required: bool = False, location: str = "query") -> dict:
@@ -59,6 +62,8 @@ def openapi_document(site_url: str) -> dict:
                     _parameter("country", "Only this country.", COUNTRY),
                     _parameter("q", "Name or organisation contains this text (case and accents ignored).",
                                {"type": "string", "maxLength": 100}),
+                    _parameter("verified", "1: only organisations verified by their own domain.",
+                               {"type": "string", "enum": ["0", "1"], "default": "0"}),
                     _parameter("sort", "name (A to Z, default) or date (newest first).",
                                {"type": "string", "enum": ["name", "date"], "default": "name"}),
                     _parameter("cursor", "next_cursor or prev_cursor of a previous page.", {"type": "string"}),
@@ -135,7 +140,8 @@ def openapi_document(site_url: str) -> dict:
             },
             "Signatory": {
                 "type": "object", "additionalProperties": False,
-                "required": ["kind", "name", "organisation", "role", "country", "website", "drafter", "published_on"],
+                "required": ["kind", "name", "organisation", "role", "country", "website", "drafter", "published_on",
+                             "verified"],
                 "properties": {
                     "kind": {"type": "string", "enum": ["organisation", "individual"]},
                     "name": {**NULLABLE_STRING, "description": "An individual's name; null for organisations."},
@@ -146,6 +152,7 @@ def openapi_document(site_url: str) -> dict:
                     "website": NULLABLE_STRING,
                     "drafter": {"type": "boolean", "description": "One of the organisations that drafted the letter."},
                     "published_on": {"type": ["string", "null"], "format": "date"},
+                    "verified": {"type": "boolean", "description": VERIFIED},
                 },
             },
             "SignatoryPage": {

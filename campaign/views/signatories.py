@@ -37,10 +37,11 @@ class ListArguments:
     after: str | None
     before: str | None
     start: str | None = None
+    verified: bool = False  # only organisations verified by their own domain
 
     @property
     def filtered(self) -> bool:
-        return bool(self.country or self.text)
+        return bool(self.country or self.text or self.verified)
 
 
 def list_arguments(args: MultiDict[str, str]) -> ListArguments:
@@ -56,6 +57,7 @@ def list_arguments(args: MultiDict[str, str]) -> ListArguments:
         after=parameters.text(args, "after", publication.MAX_CURSOR_LENGTH),
         before=parameters.text(args, "before", publication.MAX_CURSOR_LENGTH),
         start=search_key(parameters.text(args, "start", 8))[:1] or None,
+        verified=parameters.lenient_choice(args, "verified", ("1",)) == "1",
     )
 
 
@@ -68,12 +70,19 @@ class Section:
 
 
 def _section_count(counts: tallies.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
-    if arguments.text:
+    if arguments.text or arguments.verified:
         return None
     if arguments.country:
         group = counts.by_country.get(arguments.country, {"organisations": 0, "individuals": 0})
         return group["organisations" if kind is SignatureKind.ORGANISATION else "individuals"]
     return counts.organisations if kind is SignatureKind.ORGANISATION else counts.individuals
+
+
+def _kinds(arguments: ListArguments) -> list[SignatureKind]:
+    """The sections asked for: only organisations can be verified by their domain."""
+    if arguments.verified:
+        return [SignatureKind.ORGANISATION]
+    return [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
 
 
 @letter_route(bp, "/signatories", endpoint="list")
@@ -84,7 +93,7 @@ def list_page() -> ResponseReturnValue:
     cacheable = not (arguments.text or arguments.after or arguments.before)
     signing = signing_now(current_view().letter)
     key = caches.list_page_key(g.letter_slug, g.lang, arguments.kind, arguments.country, arguments.sort,
-                               arguments.start, signing)
+                               arguments.start, signing, arguments.verified)
     html = caches.get(key) if cacheable else None
     if html is None:
         html = _list_html(arguments, signing)
@@ -96,7 +105,7 @@ def list_page() -> ResponseReturnValue:
 def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
     view = current_view()
     counts = tallies.counts(view.letter.id)
-    kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
+    kinds = _kinds(arguments)
     first_view = not arguments.filtered and not arguments.after and not arguments.before and not arguments.start
     # Unfiltered, the drafting organisations are listed apart (above, on the first page) and the
     # organisations' section neither shows nor counts them.
@@ -109,6 +118,7 @@ def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
             kind=kind, country=arguments.country, text=arguments.text, sort=arguments.sort,
             cursor=(arguments.before or arguments.after) if paging else None,
             backwards=paging and bool(arguments.before), start=arguments.start if paging else None,
+            verified=arguments.verified,
         )
         count = _section_count(counts, kind, arguments)
         if count is not None and kind is SignatureKind.ORGANISATION and drafters:
@@ -144,7 +154,7 @@ def csv_export() -> ResponseReturnValue:
     response.headers["Content-Disposition"] = f'attachment; filename="{view.letter.slug}-signatories.csv"'
     if response.status_code == 304:
         return response
-    kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
+    kinds = _kinds(arguments)
     response.response = stream_with_context(exports.csv_chunks(
         exports.PUBLIC_CSV_COLUMNS, _public_csv_rows(view.letter.id, kinds, arguments), neutralised=True))
     return response
@@ -175,7 +185,8 @@ def _streamed_list(view: LetterView, mimetype: str, variant: str) -> Response:
 
 def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: ListArguments) -> Iterator[tuple[str, ...]]:
     rows = chain.from_iterable(
-        publication.public_rows(letter_id, publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text))
+        publication.public_rows(letter_id, publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text,
+                                                                 verified=arguments.verified))
         for kind in kinds)
     return exports.public_csv_rows(rows, dict(i18n.country_choices()))
 
