@@ -30,7 +30,7 @@ def test_the_openapi_document_is_valid(document):
     validate(document)
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {"/letters/{slug}", "/letters/{slug}/signatories", "/letters/{slug}/history",
-                                     "/letters/{slug}/timeline"}
+                                     "/letters/{slug}/timeline", "/letters/{slug}/changes"}
 
 
 def test_letter_answers_as_documented(app, client, db, document):

@@ -48,13 +48,13 @@ def confirmed(app, client, db, smtp, manage_link, **overrides) -> tuple[str, Sig
     return link, db.session.scalar(select(Signature))
 
 
-def test_an_organisation_confirming_from_a_subdomain_of_its_site_is_verified(app, client, db, smtp, manage_link):
+def test_an_organisation_confirming_from_a_subdomain_of_its_site_is_verified(app, client, db, smtp, manage_link):  # noqa: F811
     _, signature = confirmed(app, client, db, smtp, manage_link, email="press@sub.example.org",
                              website="https://example.org")
     assert signature.domain_verified is True
 
 
-def test_an_organisation_confirming_from_webmail_is_not(app, client, db, smtp, manage_link):
+def test_an_organisation_confirming_from_webmail_is_not(app, client, db, smtp, manage_link):  # noqa: F811
     _, signature = confirmed(app, client, db, smtp, manage_link, email="collective@gmail.com",
                              website="https://example.org")
     assert signature.domain_verified is False
@@ -69,7 +69,7 @@ def test_no_mark_before_confirmation_and_none_for_individuals(app, client, db):
                           website="https://example.net").domain_verified is True
 
 
-def test_a_correction_by_the_signer_before_publication_evaluates_the_mark_again(app, client, db, smtp, manage_link):
+def test_a_correction_by_the_signer_before_publication_evaluates_the_mark_again(app, client, db, smtp, manage_link):  # noqa: F811
     link, signature = confirmed(app, client, db, smtp, manage_link, email="press@example.org",
                                 website="https://example.org")
     assert signature.domain_verified is True
@@ -83,7 +83,7 @@ def test_a_correction_by_the_signer_before_publication_evaluates_the_mark_again(
     assert db.session.scalar(select(Signature)).domain_verified is True
 
 
-def test_a_published_correction_changes_the_mark_only_once_approved(app, client, db, smtp, manage_link):
+def test_a_published_correction_changes_the_mark_only_once_approved(app, client, db, smtp, manage_link):  # noqa: F811
     link, _ = confirmed(app, client, db, smtp, manage_link, email="press@example.org", website="https://example.org")
     publish_all(db)
     form = {"csrf_token": csrf_of(client, link)["csrf_token"], "organisation": "Digital Rights Collective",

@@ -104,11 +104,11 @@ class ListPage:
     previous_cursor: str | None
 
 
-def _encode_cursor(values: list) -> str:
+def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None, sort: str) -> tuple[str | dt.datetime, int] | None:
+def decode_cursor(cursor: str | None, sort: str) -> tuple[str | dt.datetime, int] | None:
     """The (sort value, id) a cursor points after; ``None`` for anything malformed.
 
     Cursors come back from readers, so they are decoded as hostile input: an id outside what
@@ -202,7 +202,7 @@ def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE, *, draft
     column = Signature.search_text if query.sort == "name" else Signature.published_at
     ascending = (query.sort == "name") != query.backwards
     statement = public_query(letter_id, query, include_drafters=query.filtered or not drafters_apart)
-    position = _decode_cursor(query.cursor, query.sort)
+    position = decode_cursor(query.cursor, query.sort)
     if position is None and query.start and query.sort == "name" and not query.backwards:
         position = (query.start, 0)
     if position is not None:
@@ -219,8 +219,8 @@ def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE, *, draft
     has_previous = (position is not None) if not query.backwards else more
     return ListPage(
         entries=[PublicEntry.of(row) for row in rows],
-        next_cursor=_encode_cursor([_sort_value(last, query.sort), last.id]) if last and has_next else None,
-        previous_cursor=_encode_cursor([_sort_value(first, query.sort), first.id]) if first and has_previous else None,
+        next_cursor=encode_cursor([_sort_value(last, query.sort), last.id]) if last and has_next else None,
+        previous_cursor=encode_cursor([_sort_value(first, query.sort), first.id]) if first and has_previous else None,
     )
 
 

@@ -35,6 +35,18 @@ ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$r
 
 @lru_cache(maxsize=4)
 def openapi_document(site_url: str) -> dict:
+    document = _document(site_url)
+    schemas = document["components"]["schemas"]
+    signatory = schemas["Signatory"]
+    # A change is an organisation's entry as the list gives it, and when it was published.
+    schemas["OrganisationChange"] = {
+        **signatory, "required": [*signatory["required"], "published_at"],
+        "properties": {**signatory["properties"], "published_at": {"type": "string", "format": "date-time"}},
+    }
+    return document
+
+
+def _document(site_url: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -73,6 +85,25 @@ def openapi_document(site_url: str) -> dict:
                                                               "default": 100}),
                 ],
                 "responses": {**_ok("SignatoryPage", "One page of signatories."), "400": ERROR, "404": ERROR},
+            }},
+            "/letters/{slug}/changes": {"get": {
+                "operationId": "listChanges",
+                "summary": "What is new on the list, oldest first: the organisations published since a time, a "
+                           "page at a time (cursor pagination), and how many individuals were published in the "
+                           "same span. The counts of consecutive pages add up. An entry taken off the list is no "
+                           "longer listed; a restored one keeps its first publication time. The same changes, a "
+                           "day at a time, are in the Atom feed /{lang}/letters/{slug}/changes.atom.",
+                "parameters": [
+                    SLUG,
+                    _parameter("since", "Only what was published at or after this time (RFC 3339, e.g. "
+                                        "2026-11-30T12:00:00Z); from the first publication when absent.",
+                               {"type": "string", "format": "date-time"}),
+                    _parameter("cursor", "next_cursor of a previous page (then since is not needed).",
+                               {"type": "string"}),
+                    _parameter("limit", "Organisations per page.", {"type": "integer", "minimum": 1, "maximum": 500,
+                                                                    "default": 100}),
+                ],
+                "responses": {**_ok("ChangesPage", "One page of changes."), "400": ERROR, "404": ERROR},
             }},
             "/letters/{slug}/timeline": {"get": {
                 "operationId": "getTimeline",
@@ -162,6 +193,19 @@ def openapi_document(site_url: str) -> dict:
                     "next_cursor": NULLABLE_STRING,
                     "prev_cursor": NULLABLE_STRING,
                     "links": {"type": "object", "properties": {"next": NULLABLE_STRING, "prev": NULLABLE_STRING}},
+                },
+            },
+            "ChangesPage": {
+                "type": "object", "required": ["data", "individuals", "until", "next_cursor", "links"],
+                "properties": {
+                    "data": {"type": "array", "items": {"$ref": "#/components/schemas/OrganisationChange"}},
+                    "individuals": {"type": "integer", "minimum": 0,
+                                    "description": "Individuals (named or counted only) published after the "
+                                                   "page's start, up to until (or now, on the last page)."},
+                    "until": {"type": ["string", "null"], "format": "date-time",
+                              "description": "Where this page ends and the next starts; null on the last page."},
+                    "next_cursor": NULLABLE_STRING,
+                    "links": {"type": "object", "properties": {"next": NULLABLE_STRING}},
                 },
             },
             "History": {

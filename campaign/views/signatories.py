@@ -9,14 +9,14 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, get_translations
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..letters import LetterView
-from ..lifecycle import closing
+from ..lifecycle import closing, feed
 from ..models import SignatureKind
-from ..publication import charts, exports, pack, sharing
+from ..publication import changes, charts, exports, pack, sharing
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..text import search_key
@@ -189,6 +189,51 @@ def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: List
                                                                  verified=arguments.verified))
         for kind in kinds)
     return exports.public_csv_rows(rows, dict(i18n.country_choices()))
+
+
+@letter_route(bp, "/changes.atom", endpoint="changes_atom")
+def changes_atom() -> ResponseReturnValue:
+    """The list's change feed: a day's new organisations (name, country, website) and how many
+    individuals, for the days with publications in the month up to the latest. Kept per process
+    for as long as the list does not change (its version is in the key)."""
+    view = current_view()
+    key = caches.changes_feed_key(g.letter_slug, g.lang, publication.list_version(view.letter.id))
+    body = caches.get(key)
+    if body is None:
+        body = caches.put(key, feed.changes_atom(
+            changes.recent_days(view.letter.id), title=_("New signatories: %(title)s", title=view.text.title),
+            language=g.lang, page_url=i18n.absolute_url("signatories.list"),
+            feed_url=i18n.absolute_url("signatories.changes_atom"), publisher=current_app.config["SITE_NAME"],
+            heading=_day_heading, summary=_day_summary,
+        ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    response = make_response(body)
+    response.mimetype = "application/atom+xml"
+    return public_response(response)
+
+
+def _day_heading(day: changes.Day) -> str:
+    return _("Signed on %(date)s", date=format_date(day.day, "long"))
+
+
+def _day_summary(day: changes.Day) -> str:
+    """A day's changes as plain text: the organisations, one a line, then the individuals' count."""
+    translations = get_translations()
+    lines = []
+    if day.organisations:
+        lines.append(translations.ungettext("%(num)s new organisation:", "%(num)s new organisations:",
+                                            len(day.organisations)) % {"num": format_decimal(len(day.organisations))})
+        for change in day.organisations:
+            entry = change.entry
+            parts = [entry.organisation or "", f"({i18n.country_name(entry.country)})"]
+            if entry.website:
+                parts.append(entry.website)
+            if entry.verified:
+                parts.append("· " + _("Verified domain"))
+            lines.append("– " + " ".join(parts))
+    if day.individuals:
+        lines.append(translations.ungettext("%(num)s new individual", "%(num)s new individuals", day.individuals)
+                     % {"num": format_decimal(day.individuals)})
+    return "\n".join(lines)
 
 
 @bp.app_template_filter("site_host")

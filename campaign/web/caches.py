@@ -32,6 +32,11 @@ def letter_page_key(slug: str | None, language: str, signing: Signing) -> tuple:
     return ("letter-page", slug, language, signing)
 
 
+def changes_feed_key(slug: str | None, language: str, version: str) -> tuple:
+    """The list's change feed as of the list's ``version`` (``listing.list_version``)."""
+    return ("changes-feed", slug, language, version)
+
+
 def timeline_key(slug: str | None, language: str, signing: Signing) -> tuple:
     return ("timeline-page", slug, language, signing)
 
