@@ -15,6 +15,7 @@ from campaign.moderation import decisions as moderation
 from campaign.signing.domains import address_on_website
 
 from .factories import make_admin, make_signature
+from .test_migrations import empty_database_url  # noqa: F401  (a fixture)
 from .test_self_service import manage_link, publish_all  # noqa: F401  (a fixture)
 from .test_signing import csrf_of
 
@@ -175,3 +176,55 @@ def test_the_queue_filters_on_the_mark(app, client, db):
     only = client.get("/admin/?verified=1").get_data(as_text=True)
     assert "Own Domain Collective" in only and "Webmail Collective" not in only
     assert 'name="verified" value="1" checked' in only
+
+
+def test_an_imported_organisation_is_never_marked_it_confirmed_nothing(app, db, tmp_path):
+    path = tmp_path / "endorsers.csv"
+    path.write_text("kind,name,organisation,role,country,city,website,email,comment,consent_publish,consent_updates,"
+                    "drafter\norganisation,,Imported Collective,,GB,,https://example.org,press@example.org,,yes,,\n",
+                    encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["signatures", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    signature = db.session.scalar(select(Signature).where(Signature.organisation == "Imported Collective"))
+    assert signature.source.startswith("import:") and signature.domain_verified is False
+    moderation.edit(signature.id, make_admin(), {"website": "https://www.example.org"})
+    db.session.expire_all()
+    assert db.session.get(Signature, signature.id).domain_verified is False
+
+
+def test_the_migration_marks_the_organisations_confirmed_before_it_by_the_same_rule(empty_database_url):  # noqa: F811
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from campaign import create_app
+    from campaign.extensions import db as database
+
+    from .factories import TEST_CONFIG
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    rows = [(1, "verified", "form", "sub.example.org", "https://example.org"),  # marked
+            (2, "published", "form", "gmail.com", "https://example.org"),
+            (3, "published", "import:endorsers.csv:2", "example.org", "https://example.org"),
+            (4, "pending", "form", "example.org", "https://example.org"),
+            (5, "published", "form", "example.org.evil.com", "https://example.org")]
+    with app.app_context():
+        upgrade(revision="0011_pack_builds")
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO letters (id, slug, original_language, published_on, contact, drafted_by, created_at, "
+                "updated_at) VALUES (1, 'l', 'en', '2026-01-01', 'c@example.org', '[]', '2026-01-01', '2026-01-01')"))
+            for identifier, status, source, domain, website in rows:
+                connection.execute(text(
+                    "INSERT INTO signatures (id, letter_id, kind, status, organisation, country, email_hash, "
+                    "email_domain, website, language, letter_version, consent_publish, consent_updates, is_drafter, "
+                    "source, created_at, updated_at, search_text) VALUES (:id, 1, 'organisation', :status, 'Org', "
+                    "'BR', :hash, :domain, :website, 'en', 'v', true, false, false, :source, '2026-01-01', "
+                    "'2026-01-01', 'org')"),
+                    {"id": identifier, "status": status, "hash": f"h{identifier}", "domain": domain,
+                     "website": website, "source": source})
+        upgrade()
+        with database.engine.connect() as connection:
+            marked = connection.execute(text("SELECT id FROM signatures WHERE domain_verified ORDER BY id")).scalars()
+            marked = list(marked)
+        database.engine.dispose()
+    assert marked == [1]

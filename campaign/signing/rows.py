@@ -67,19 +67,24 @@ def signer_key(kind: SignatureKind, organisation: str | None) -> str:
     return "individual" if kind is not SignatureKind.ORGANISATION else "organisation:" + search_key(organisation)
 
 
-def domain_verified(kind: SignatureKind, status: SignatureStatus, email_domain: str | None,
+#: Where a signature comes from when its signer confirmed it by the link sent to its address.
+CONFIRMED_BY_LINK_SOURCE = "form"
+
+
+def domain_verified(kind: SignatureKind, status: SignatureStatus, source: str, email_domain: str | None,
                     website: str | None) -> bool:
-    """Whether a signature is marked verified by its domain: an organisation, confirmed (by its
-    link, or added confirmed by the campaign), from an address on its website's domain."""
+    """Whether a signature is marked verified by its domain: an organisation that confirmed by the
+    link sent to its address, from an address on its website's domain. An imported entry is never
+    marked: the campaign typed its address, nobody showed they receive mail there."""
     return kind is SignatureKind.ORGANISATION and status is not SignatureStatus.PENDING \
-        and address_on_website(email_domain, website)
+        and source == CONFIRMED_BY_LINK_SOURCE and address_on_website(email_domain, website)
 
 
 def mark_domain(signature: Signature) -> None:
     """Set (or clear) the mark from what the signature holds now: at confirmation, and after a
     correction of its website."""
-    signature.domain_verified = domain_verified(signature.kind, signature.status, signature.email_domain,
-                                                signature.website)
+    signature.domain_verified = domain_verified(signature.kind, signature.status, signature.source,
+                                                signature.email_domain, signature.website)
 
 
 def apply_changes(signature: Signature, changed: dict[str, tuple[object, object]]) -> None:
@@ -114,7 +119,7 @@ def signature_row(letter_id: int, details: SignatureDetails, *, status: Signatur
         "website": details.website if organisation else None,
         "consent_publish": details.consent_publish or organisation,
         "is_drafter": is_drafter and organisation,
-        "domain_verified": domain_verified(details.kind, status, (address or NO_ADDRESS)["email_domain"],
+        "domain_verified": domain_verified(details.kind, status, source, (address or NO_ADDRESS)["email_domain"],
                                            details.website if organisation else None),
         "search_text": search_text_for(details.kind, details.name, details.organisation),
         "signer_key": signer_key(details.kind, details.organisation),

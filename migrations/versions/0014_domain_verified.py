@@ -1,6 +1,6 @@
 """domain verified: an organisation confirmed from an address on its website's domain
 
-The mark of signatures confirmed before this migration is filled here by the same rule the
+The mark of signatures confirmed by their link (``source = 'form'``) before this migration is filled here by the same rule the
 application applies at confirmation (``campaign.signing.domains``, standard library and ``idna``
 only), from the columns kept already: no look-up leaves the server.
 
@@ -27,7 +27,7 @@ def upgrade():
     connection = op.get_bind()
     candidates = connection.execute(sa.text(
         "SELECT id, email_domain, website FROM signatures WHERE kind = 'organisation' AND status <> 'pending' "
-        "AND email_domain IS NOT NULL AND website IS NOT NULL"
+        "AND source = 'form' AND email_domain IS NOT NULL AND website IS NOT NULL"
     ))
     verified = [{"id": row.id} for row in candidates if address_on_website(row.email_domain, row.website)]
     if verified:
