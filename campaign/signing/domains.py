@@ -22,21 +22,25 @@ from urllib.parse import urlsplit
 
 import idna
 
-#: Hosts where anyone can have a mailbox or a website: a website on one of them (or under one of
-#: them, like ``someone.github.io``) shows nothing about who owns an address. Kept short: the list
-#: names the common webmail and free-hosting services; one missing here would only mark verified an
-#: organisation whose site and address share such a host, which its moderators can see.
-SHARED_HOSTS: frozenset[str] = frozenset({
-    # webmail
+#: Big public mail providers, where anyone can have a mailbox. Also what the moderators' "many
+#: signatures from one domain" warning leaves out (``moderation.flags``): many from them is normal.
+WEBMAIL_DOMAINS: frozenset[str] = frozenset({
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
     "ymail.com", "aol.com", "icloud.com", "me.com", "mac.com", "proton.me", "protonmail.com", "pm.me",
     "tutanota.com", "tuta.io", "gmx.com", "gmx.net", "gmx.de", "web.de", "mail.com", "mail.ru",
     "yandex.com", "yandex.ru", "zoho.com", "posteo.de", "riseup.net", "disroot.org", "qq.com", "163.com",
-    # free hosting
+    "orange.fr", "free.fr", "uol.com.br",
+})
+#: Services where anyone can have a website (often under their own subdomain, ``someone.github.io``).
+FREE_HOSTING_DOMAINS: frozenset[str] = frozenset({
     "github.io", "gitlab.io", "codeberg.page", "wordpress.com", "blogspot.com", "wixsite.com",
     "weebly.com", "tumblr.com", "medium.com", "substack.com", "netlify.app", "vercel.app",
-    "pages.dev", "sites.google.com", "google.com", "facebook.com", "linktr.ee", "carrd.co",
+    "pages.dev", "google.com", "facebook.com", "linktr.ee", "carrd.co",
 })
+#: Hosts shared by unrelated people: a website on one of them (or under one of them) shows nothing
+#: about who owns an address there, so it never verifies. Kept short on purpose: one missing here
+#: would only mark an organisation whose site and address share such a host, which moderators see.
+SHARED_HOSTS: frozenset[str] = WEBMAIL_DOMAINS | FREE_HOSTING_DOMAINS
 
 
 def ascii_host(host: str | None) -> str | None:
