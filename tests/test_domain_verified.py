@@ -163,6 +163,7 @@ def test_the_pack_carries_the_mark_in_its_csv_and_its_pages(app, client, db, two
     own = re.search(r'<li class="signatory">[^\n]*Own Domain Collective[^\n]*</li>', printed).group(0)
     other = re.search(r'<li class="signatory">[^\n]*Webmail Collective[^\n]*</li>', printed).group(0)
     assert '<span class="signatory__verified">Verified domain</span>' in own and "Verified domain" not in other
+    assert "<strong>Verified domain:</strong> the organisation confirmed its signature" in printed  # explained
 
 
 def test_the_queue_filters_on_the_mark(app, client, db):
