@@ -68,6 +68,10 @@ def test_the_list_page_points_to_the_feed(app, client, db, two_days):
     html = client.get("/en/letters/ban-biometric-surveillance/signatories").get_data(as_text=True)
     assert '<link rel="alternate" type="application/atom+xml" href="/en/letters/ban-biometric-surveillance/changes.atom"' in html
     assert 'href="/en/letters/ban-biometric-surveillance/changes.atom" type="application/atom+xml"' in html
+    featured = client.get("/en/changes.atom")  # the featured letter's short address, like its other pages
+    assert featured.status_code == 200
+    assert [entry.findtext(f"{ATOM}content") for entry in check_atom(featured.get_data())] == \
+        [entry.findtext(f"{ATOM}content") for entry in check_atom(client.get(FEED.format(lang="en")).get_data())]
 
 
 def test_an_empty_list_gives_a_valid_empty_feed(app, client, db):
