@@ -190,7 +190,7 @@ def drain_rate(dsn: str, env: dict, workers: int, logs: Path, limit_seconds: int
 
 def page_urls(dsn: str, base: str) -> dict[str, str]:
     """First, middle and last page of the individuals list (name order), by the same cursors the site makes."""
-    from campaign.publication.listing import _encode_cursor
+    from campaign.publication.listing import encode_cursor
 
     with psycopg.connect(dsn) as connection:
         total = connection.execute(
@@ -201,10 +201,10 @@ def page_urls(dsn: str, base: str) -> dict[str, str]:
             text, identifier = connection.execute(
                 "SELECT search_text, id FROM signatures WHERE status = 'published' AND kind = 'individual' "
                 "AND consent_publish ORDER BY search_text, id OFFSET %s LIMIT 1", (max(offset - 1, 0),)).fetchone()
-            return _encode_cursor([text, identifier])
+            return encode_cursor([text, identifier])
 
         middle, last = cursor_at(total // 2), cursor_at(max(total - 100, 1))
-    start = _encode_cursor(["", 0])  # before the first row: the first page, but past the per-process cache
+    start = encode_cursor(["", 0])  # before the first row: the first page, but past the per-process cache
     return {
         "list first": f"{base}/en/signatories?kind=individual&after={start}",
         "list middle": f"{base}/en/signatories?kind=individual&after={middle}",

@@ -30,7 +30,8 @@ def test_the_openapi_document_is_valid(document):
     validate(document)
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {"/letters/{slug}", "/letters/{slug}/signatories", "/letters/{slug}/history",
-                                     "/letters/{slug}/timeline", "/letters/{slug}/versions"}
+                                     "/letters/{slug}/timeline", "/letters/{slug}/versions",
+                                     "/letters/{slug}/changes"}
 
 
 def test_letter_answers_as_documented(app, client, db, document):
@@ -54,7 +55,8 @@ def test_signatories_answer_as_documented_with_public_fields_only(app, client, d
     check(document, organisations, "SignatoryPage")
     [entry] = organisations.json["data"]
     assert entry == {"kind": "organisation", "name": None, "organisation": "Public Org", "role": None, "country": "BR",
-                     "website": "https://public.example", "drafter": False, "published_on": entry["published_on"]}
+                     "website": "https://public.example", "drafter": False, "published_on": entry["published_on"],
+                     "verified": False}
     text = organisations.get_data(as_text=True) + client.get(f"{BASE}/signatories?kind=individual").get_data(as_text=True)
     for private in ("Contact Person", "private.example", "private", "Unnamed Person"):
         assert private not in text

@@ -52,7 +52,8 @@ def test_queue_shows_verified_entries_oldest_first_with_every_field(app, db, log
     assert html.index("First Org") < html.index("Second Person")
     for value in ("Director", "Recife", "https://first.example", "Please list us", "first.example"):
         assert value in html
-    assert f'value="{first.id}"' in html and f'value="{second.id}"' in html and f'value="{pending.id}"' not in html
+    assert f'name="ids" value="{first.id}"' in html and f'name="ids" value="{second.id}"' in html \
+        and f'name="ids" value="{pending.id}"' not in html
 
 
 def test_approve_publishes_counts_and_is_audited(app, db, logged_in, moderator):

@@ -1,5 +1,6 @@
-"""The timeline as an Atom feed (RFC 4287), one per letter and language, for feed readers and
-newsrooms: no account, no tracking, the same entries as the page."""
+"""Atom feeds (RFC 4287), one per letter and language, for feed readers and newsrooms: no account,
+no tracking. The timeline (the same entries as its page) and the list's changes (each day's new
+organisations and how many individuals) share the feed's head, written here once."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from ..publication.changes import Day
 from .timeline import Entry
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -19,14 +21,8 @@ def atom(entries: list[Entry], *, title: str, language: str, page_url: str, feed
          file_url: Callable[[str], str], more_label: str, publisher: str) -> bytes:
     """``entries`` newest first; ``heading`` names an entry in ``language``. Each entry's id is
     the page's address with the entry's anchor, stable for as long as the event is on the timeline."""
-    feed = FeedGenerator()
-    feed.id(feed_url)
-    feed.title(title)
-    feed.language(language)
-    feed.author({"name": publisher})
-    feed.link(href=page_url, rel="alternate", type="text/html")
-    feed.link(href=feed_url, rel="self", type="application/atom+xml")
-    feed.updated(max(map(_updated, entries)) if entries else None)
+    feed = _feed(title=title, language=language, page_url=page_url, feed_url=feed_url, publisher=publisher,
+                 updated=max(map(_updated, entries)) if entries else None)
     for entry in reversed(entries):  # feedgen puts the last one added first
         item = feed.add_entry()
         item.id(f"{page_url}#{entry.anchor}")
@@ -38,6 +34,38 @@ def atom(entries: list[Entry], *, title: str, language: str, page_url: str, feed
         if entry.words is not None and entry.words.summary:
             item.content(entry.words.summary, type="text")
     return _with_related_links(feed.atom_str(pretty=True), entries, page_url, file_url, more_label)
+
+
+def _feed(*, title: str, language: str, page_url: str, feed_url: str, publisher: str,
+          updated: dt.datetime | None) -> FeedGenerator:
+    """A feed's head: its id is its own address, its alternate the page it follows."""
+    feed = FeedGenerator()
+    feed.id(feed_url)
+    feed.title(title)
+    feed.language(language)
+    feed.author({"name": publisher})
+    feed.link(href=page_url, rel="alternate", type="text/html")
+    feed.link(href=feed_url, rel="self", type="application/atom+xml")
+    feed.updated(updated)
+    return feed
+
+
+def changes_atom(days: list[Day], *, title: str, language: str, page_url: str, feed_url: str, publisher: str,
+                 heading: Callable[[Day], str], summary: Callable[[Day], str]) -> bytes:
+    """One entry per day with publications (``days`` newest first), ``heading`` and ``summary``
+    in ``language``. An entry's id is the list's address and its day: a day's entry keeps its id
+    and is updated as more signatures of that day are published."""
+    feed = _feed(title=title, language=language, page_url=page_url, feed_url=feed_url, publisher=publisher,
+                 updated=days[0].last if days else None)
+    for day in reversed(days):  # feedgen puts the last one added first
+        item = feed.add_entry()
+        item.id(f"{page_url}#published-{day.day.isoformat()}")
+        item.title(heading(day))
+        item.published(day.first)
+        item.updated(day.last)
+        item.link(href=page_url, rel="alternate", type="text/html")
+        item.content(summary(day), type="text")
+    return feed.atom_str(pretty=True)
 
 
 def _updated(entry: Entry) -> dt.datetime:

@@ -66,6 +66,10 @@ class Signature(Model):
     consent_publish: Mapped[bool] = mapped_column(default=False)
     consent_updates: Mapped[bool] = mapped_column(default=False)
     is_drafter: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: An organisation that confirmed by its link from an address on its website's domain
+    #: (``signing.domains``, ``signing.rows.domain_verified``): set at confirmation, evaluated again
+    #: when its website is corrected; never for an imported entry.
+    domain_verified: Mapped[bool] = mapped_column(default=False, server_default="0")
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     email_hash: Mapped[str | None] = mapped_column(String(64))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from ..extensions import db
 from ..mail import outbox
 from ..models import Signature, SignatureKind, SignatureStatus, utcnow
+from ..signing.domains import WEBMAIL_DOMAINS
 from ..text import script_of, search_key
 
 ALREADY_PUBLISHED = "organisation_already_published"
@@ -23,12 +24,9 @@ BUSY_DOMAIN = "many_from_domain"
 MIXED_SCRIPTS = "mixed_scripts"
 UNDELIVERED_EMAIL = "undelivered_email"
 
-#: Big public mail providers: many signatures from them are normal, so they never count as a busy domain.
-PUBLIC_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
-    "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "yandex.ru", "mail.ru",
-    "qq.com", "163.com", "aol.com", "riseup.net", "tutanota.com", "orange.fr", "free.fr", "uol.com.br",
-})
+#: Big public mail providers: many signatures from them are normal, so they never count as a busy
+#: domain. The one list of them, kept with the rule of verified domains.
+PUBLIC_MAIL_DOMAINS = WEBMAIL_DOMAINS
 
 
 def _site_domain(url: str | None) -> str | None:

@@ -20,6 +20,7 @@ class QueueFilter:
     language: str | None = None
     text: str | None = None
     letter_id: int | None = None
+    domain_verified: bool = False  # only organisations that confirmed from their website's domain
 
 
 @dataclass
@@ -49,6 +50,8 @@ def filtered(filters: QueueFilter) -> Select[Signature]:
         query = query.where(Signature.country == filters.country.upper())
     if filters.language:
         query = query.where(Signature.language == filters.language)
+    if filters.domain_verified:
+        query = query.where(Signature.domain_verified.is_(True))
     if filters.letter_id is not None:
         query = query.where(Signature.letter_id == filters.letter_id)
     if filters.text and search_key(filters.text):

@@ -48,6 +48,8 @@ class PublicEntry:
     website: str | None  # organisations only
     drafter: bool
     published_on: dt.date | None
+    #: An organisation that confirmed from an address on its website's domain (``signing.domains``).
+    verified: bool = False
 
     @classmethod
     def of(cls, signature: Signature) -> PublicEntry:
@@ -57,6 +59,7 @@ class PublicEntry:
             kind=signature.kind.value, name=name, organisation=organisation, role=role, country=signature.country,
             website=website, drafter=signature.is_drafter,
             published_on=signature.published_at.date() if signature.published_at else None,
+            verified=signature.domain_verified,
         )
 
     def as_dict(self) -> dict:
@@ -64,6 +67,7 @@ class PublicEntry:
             "kind": self.kind, "name": self.name, "organisation": self.organisation, "role": self.role,
             "country": self.country, "website": self.website, "drafter": self.drafter,
             "published_on": self.published_on.isoformat() if self.published_on else None,
+            "verified": self.verified,
         }
 
 
@@ -86,10 +90,11 @@ class ListQuery:
     cursor: str | None = None
     backwards: bool = False
     start: str | None = None  # by name: from the first entry at or after this (folded) text
+    verified: bool = False  # only organisations verified by their own domain
 
     @property
     def filtered(self) -> bool:
-        return bool(self.country or (self.text and search_key(self.text)))
+        return bool(self.country or self.verified or (self.text and search_key(self.text)))
 
 
 @dataclass
@@ -99,11 +104,11 @@ class ListPage:
     previous_cursor: str | None
 
 
-def _encode_cursor(values: list) -> str:
+def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None, sort: str) -> tuple[str | dt.datetime, int] | None:
+def decode_cursor(cursor: str | None, sort: str) -> tuple[str | dt.datetime, int] | None:
     """The (sort value, id) a cursor points after; ``None`` for anything malformed.
 
     Cursors come back from readers, so they are decoded as hostile input: an id outside what
@@ -144,6 +149,8 @@ def public_query(letter_id: int, query: ListQuery, *, include_drafters: bool = T
         statement = statement.where(Signature.is_drafter.is_(False))
     if query.country:
         statement = statement.where(Signature.country == query.country)
+    if query.verified:
+        statement = statement.where(Signature.domain_verified.is_(True))
     if query.text and search_key(query.text):
         statement = statement.where(Signature.search_text.contains(search_key(query.text), autoescape=True))
     return statement
@@ -195,7 +202,7 @@ def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE, *, draft
     column = Signature.search_text if query.sort == "name" else Signature.published_at
     ascending = (query.sort == "name") != query.backwards
     statement = public_query(letter_id, query, include_drafters=query.filtered or not drafters_apart)
-    position = _decode_cursor(query.cursor, query.sort)
+    position = decode_cursor(query.cursor, query.sort)
     if position is None and query.start and query.sort == "name" and not query.backwards:
         position = (query.start, 0)
     if position is not None:
@@ -212,30 +219,31 @@ def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE, *, draft
     has_previous = (position is not None) if not query.backwards else more
     return ListPage(
         entries=[PublicEntry.of(row) for row in rows],
-        next_cursor=_encode_cursor([_sort_value(last, query.sort), last.id]) if last and has_next else None,
-        previous_cursor=_encode_cursor([_sort_value(first, query.sort), first.id]) if first and has_previous else None,
+        next_cursor=encode_cursor([_sort_value(last, query.sort), last.id]) if last and has_next else None,
+        previous_cursor=encode_cursor([_sort_value(first, query.sort), first.id]) if first and has_previous else None,
     )
 
 
 def public_rows(letter_id: int, query: ListQuery, *, drafters: bool | None = None) -> Iterator[tuple]:
     """Every entry of one kind matching the query, streamed in name order, for the open-data CSV:
-    ``(kind, name, organisation, role, country, website, drafter, published_on)``, public fields only
+    ``(kind, name, organisation, role, country, website, drafter, published_on, verified)``, public fields only
     (the fields of ``PublicEntry``, in its order). ``drafters``: only the drafting organisations
     (``True``), all but them (``False``), or all (``None``).
 
     Plain tuples from the public columns, through a server-side cursor on PostgreSQL: a million
     rows are read in seconds and in constant memory."""
     columns = (Signature.name, Signature.organisation, Signature.role, Signature.country, Signature.website,
-               Signature.is_drafter, Signature.published_at)
+               Signature.is_drafter, Signature.published_at, Signature.domain_verified)
     entries = public_query(letter_id, query, include_drafters=drafters is not False)
     if drafters:
         entries = entries.where(Signature.is_drafter.is_(True))
     statement = entries.with_only_columns(*columns).order_by(Signature.search_text, Signature.id)
     rows = db.session.execute(statement.execution_options(yield_per=2000, stream_results=True))
     kind = query.kind.value
-    for name, affiliation, role, country, website, drafter, published_at in rows:
+    for name, affiliation, role, country, website, drafter, published_at, verified in rows:
         name, affiliation, role, website = public_fields(query.kind, name, affiliation, role, website)
-        yield kind, name, affiliation, role, country, website, drafter, published_at.date() if published_at else None
+        yield (kind, name, affiliation, role, country, website, drafter,
+               published_at.date() if published_at else None, verified)
 
 
 def list_version(letter_id: int) -> str:

@@ -61,7 +61,7 @@ IMPORT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "email", "drafter")
 
 #: What we record about a signature beside what the signer told us: all of it is the signer's data.
 RECORD_COLUMNS: tuple[str, ...] = (
-    "status", "language", "letter_version", "is_drafter", "email_domain", "email_hash", "email_sealed",
+    "status", "language", "letter_version", "is_drafter", "domain_verified", "email_domain", "email_hash", "email_sealed",
     "client_network_hash", "source", "import_key", "created_at", "updated_at", "verified_at", "last_email_at",
     "decided_at", "published_at", "rejection_reason", "correction", "correction_at", "partner_id",
 )
@@ -69,7 +69,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
 INTERNAL_COLUMNS: tuple[str, ...] = ("id", "letter_id", "search_text", "signer_key", "decided_by_id")
 #: The admin exports: ids, the fields, and what moderators may see of the record (no hashes).
 ADMIN_COLUMNS: tuple[str, ...] = (
-    "id", "letter_id", "status", *FIELD_NAMES, "email_domain", "is_drafter", "language", "letter_version",
+    "id", "letter_id", "status", *FIELD_NAMES, "email_domain", "domain_verified", "is_drafter", "language", "letter_version",
     "source", "created_at", "verified_at", "published_at", "rejection_reason",
 )
 

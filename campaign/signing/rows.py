@@ -20,6 +20,7 @@ from ..models import Signature, SignatureKind, SignatureStatus
 from ..publication import counts
 from ..publication.listing import search_text_for
 from ..text import search_key
+from .domains import address_on_website
 from .fields import FIELD_NAMES, SignatureDetails
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
@@ -66,6 +67,26 @@ def signer_key(kind: SignatureKind, organisation: str | None) -> str:
     return "individual" if kind is not SignatureKind.ORGANISATION else "organisation:" + search_key(organisation)
 
 
+#: Where a signature comes from when its signer confirmed it by the link sent to its address.
+CONFIRMED_BY_LINK_SOURCE = "form"
+
+
+def domain_verified(kind: SignatureKind, status: SignatureStatus, source: str, email_domain: str | None,
+                    website: str | None) -> bool:
+    """Whether a signature is marked verified by its domain: an organisation that confirmed by the
+    link sent to its address, from an address on its website's domain. An imported entry is never
+    marked: the campaign typed its address, nobody showed they receive mail there."""
+    return kind is SignatureKind.ORGANISATION and status is not SignatureStatus.PENDING \
+        and source == CONFIRMED_BY_LINK_SOURCE and address_on_website(email_domain, website)
+
+
+def mark_domain(signature: Signature) -> None:
+    """Set (or clear) the mark from what the signature holds now: at confirmation, and after a
+    correction of its website."""
+    signature.domain_verified = domain_verified(signature.kind, signature.status, signature.source,
+                                                signature.email_domain, signature.website)
+
+
 def apply_changes(signature: Signature, changed: dict[str, tuple[object, object]]) -> None:
     """Write corrected fields (``{name: (old, new)}``, from ``fields.corrections``) into a signature,
     keeping its search text and, when it is published, the public counts right."""
@@ -76,6 +97,7 @@ def apply_changes(signature: Signature, changed: dict[str, tuple[object, object]
     for name, (_, value) in changed.items():
         setattr(signature, name, value)
     signature.search_text = search_text_for(signature.kind, signature.name, signature.organisation)
+    mark_domain(signature)
     if moves:
         counts.count_published(signature)
     elif published:
@@ -97,6 +119,8 @@ def signature_row(letter_id: int, details: SignatureDetails, *, status: Signatur
         "website": details.website if organisation else None,
         "consent_publish": details.consent_publish or organisation,
         "is_drafter": is_drafter and organisation,
+        "domain_verified": domain_verified(details.kind, status, source, (address or NO_ADDRESS)["email_domain"],
+                                           details.website if organisation else None),
         "search_text": search_text_for(details.kind, details.name, details.organisation),
         "signer_key": signer_key(details.kind, details.organisation),
         **(address or NO_ADDRESS),

@@ -281,6 +281,7 @@ def confirm(token: str) -> Signature:
             raise TokenExpired()
         signature.status = SignatureStatus.VERIFIED
         signature.verified_at = now
+        rows.mark_domain(signature)
         notices.take_back_reminder(signature.id)
         decisions.publish_by_rule(signature)
     found.used_at = found.used_at or now

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from .. import letters
 from ..lifecycle import goals, timeline, versions
 from ..models import Letter, SignatureKind
+from ..publication import changes
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..web import i18n, parameters
@@ -76,6 +77,9 @@ def letter(slug: str) -> ResponseReturnValue:
             "signatories": i18n.absolute_url("api.signatories", slug=found.slug),
             "history": i18n.absolute_url("api.history", slug=found.slug),
             "versions": i18n.absolute_url("api.text_versions", slug=found.slug),
+            "changes": i18n.absolute_url("api.changes_since", slug=found.slug),
+            "changes_atom": {code: i18n.absolute_url("signatories.changes_atom", lang=code, slug=found.slug)
+                             for code in titles},
         },
     })
 
@@ -91,7 +95,8 @@ def _list_query() -> tuple[publication.ListQuery, int]:
     limit = parameters.number(args, "limit", 1, MAX_LIMIT) or publication.PAGE_SIZE
     query = publication.ListQuery(kind=kind, country=country, text=parameters.text(args, "q"), sort=sort,
                                   cursor=parameters.text(args, "cursor", publication.MAX_CURSOR_LENGTH),
-                                  backwards=direction == "prev")
+                                  backwards=direction == "prev",
+                                  verified=parameters.choice(args, "verified", ("0", "1"), "0") == "1")
     return query, limit
 
 
@@ -112,6 +117,34 @@ def signatories(slug: str) -> ResponseReturnValue:
         "next_cursor": page.next_cursor,
         "prev_cursor": page.previous_cursor,
         "links": {"next": link(page.next_cursor, "next"), "prev": link(page.previous_cursor, "prev")},
+    })
+
+
+@bp.get("/letters/<slug:slug>/changes")
+def changes_since(slug: str) -> ResponseReturnValue:
+    """What is new on the list, oldest first: the organisations published at or after ``since`` (or
+    after ``cursor``, the previous page's end), and the individuals published in the same span."""
+    found = _letter(slug)
+    args = request.args
+    limit = parameters.number(args, "limit", 1, MAX_LIMIT) or publication.PAGE_SIZE
+    cursor = parameters.text(args, "cursor", publication.MAX_CURSOR_LENGTH)
+    since = parameters.moment(args, "since")
+    if cursor is not None:
+        start = changes.Position.from_cursor(cursor)
+        if start is None:
+            abort(400, description="cursor: the next_cursor of a previous page.")
+    else:
+        start = changes.Position.since(since) if since else None
+    page = changes.changes_after(found.id, start, limit)
+    next_cursor = page.end.cursor() if page.end else None
+    return _json({
+        "data": [{**change.entry.as_dict(), "published_at": _time(change.published_at)}
+                 for change in page.organisations],
+        "individuals": page.individuals,
+        "until": _time(page.end.at) if page.end else None,
+        "next_cursor": next_cursor,
+        "links": {"next": i18n.absolute_url("api.changes_since", slug=slug, cursor=next_cursor, limit=limit)
+                  if next_cursor else None},
     })
 
 

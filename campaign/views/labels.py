@@ -239,6 +239,7 @@ RECORD_LABELS = {
     "language": _l("Language you signed in"),
     "letter_version": _l("Version of the text you signed"),
     "is_drafter": _l("Drafting organisation"),
+    "domain_verified": _l("Confirmed from an address on the website's domain"),
     "email_domain": _l("Domain of your email address"),
     "email_hash": _l("Keyed fingerprint of your address"),
     "email_sealed": _l("Your address, encrypted"),

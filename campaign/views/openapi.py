@@ -6,6 +6,9 @@ from functools import lru_cache
 
 COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2 code"}
 NULLABLE_STRING = {"type": ["string", "null"]}
+VERIFIED = ("An organisation that confirmed its signature from an email address on its website's domain "
+            "(or a subdomain of it). Compared from what we hold, never looked up; a webmail or free-hosting "
+            "domain never counts. Always false for individuals.")
 
 
 def _parameter(name: str, description: str, schema: dict, required: bool = False, location: str = "query") -> dict:
@@ -32,6 +35,18 @@ ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$r
 
 @lru_cache(maxsize=4)
 def openapi_document(site_url: str) -> dict:
+    document = _document(site_url)
+    schemas = document["components"]["schemas"]
+    signatory = schemas["Signatory"]
+    # A change is an organisation's entry as the list gives it, and when it was published.
+    schemas["OrganisationChange"] = {
+        **signatory, "required": [*signatory["required"], "published_at"],
+        "properties": {**signatory["properties"], "published_at": {"type": "string", "format": "date-time"}},
+    }
+    return document
+
+
+def _document(site_url: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -59,6 +74,8 @@ def openapi_document(site_url: str) -> dict:
                     _parameter("country", "Only this country.", COUNTRY),
                     _parameter("q", "Name or organisation contains this text (case and accents ignored).",
                                {"type": "string", "maxLength": 100}),
+                    _parameter("verified", "1: only organisations verified by their own domain.",
+                               {"type": "string", "enum": ["0", "1"], "default": "0"}),
                     _parameter("sort", "name (A to Z, default) or date (newest first).",
                                {"type": "string", "enum": ["name", "date"], "default": "name"}),
                     _parameter("cursor", "next_cursor or prev_cursor of a previous page.", {"type": "string"}),
@@ -68,6 +85,25 @@ def openapi_document(site_url: str) -> dict:
                                                               "default": 100}),
                 ],
                 "responses": {**_ok("SignatoryPage", "One page of signatories."), "400": ERROR, "404": ERROR},
+            }},
+            "/letters/{slug}/changes": {"get": {
+                "operationId": "listChanges",
+                "summary": "What is new on the list, oldest first: the organisations published since a time, a "
+                           "page at a time (cursor pagination), and how many individuals were published in the "
+                           "same span. The counts of consecutive pages add up. An entry taken off the list is no "
+                           "longer listed; a restored one keeps its first publication time. The same changes, a "
+                           "day at a time, are in the Atom feed /{lang}/letters/{slug}/changes.atom.",
+                "parameters": [
+                    SLUG,
+                    _parameter("since", "Only what was published at or after this time (RFC 3339, e.g. "
+                                        "2026-11-30T12:00:00Z); from the first publication when absent.",
+                               {"type": "string", "format": "date-time"}),
+                    _parameter("cursor", "next_cursor of a previous page (then since is not needed).",
+                               {"type": "string"}),
+                    _parameter("limit", "Organisations per page.", {"type": "integer", "minimum": 1, "maximum": 500,
+                                                                    "default": 100}),
+                ],
+                "responses": {**_ok("ChangesPage", "One page of changes."), "400": ERROR, "404": ERROR},
             }},
             "/letters/{slug}/timeline": {"get": {
                 "operationId": "getTimeline",
@@ -142,7 +178,8 @@ def openapi_document(site_url: str) -> dict:
             },
             "Signatory": {
                 "type": "object", "additionalProperties": False,
-                "required": ["kind", "name", "organisation", "role", "country", "website", "drafter", "published_on"],
+                "required": ["kind", "name", "organisation", "role", "country", "website", "drafter", "published_on",
+                             "verified"],
                 "properties": {
                     "kind": {"type": "string", "enum": ["organisation", "individual"]},
                     "name": {**NULLABLE_STRING, "description": "An individual's name; null for organisations."},
@@ -153,6 +190,7 @@ def openapi_document(site_url: str) -> dict:
                     "website": NULLABLE_STRING,
                     "drafter": {"type": "boolean", "description": "One of the organisations that drafted the letter."},
                     "published_on": {"type": ["string", "null"], "format": "date"},
+                    "verified": {"type": "boolean", "description": VERIFIED},
                 },
             },
             "SignatoryPage": {
@@ -162,6 +200,19 @@ def openapi_document(site_url: str) -> dict:
                     "next_cursor": NULLABLE_STRING,
                     "prev_cursor": NULLABLE_STRING,
                     "links": {"type": "object", "properties": {"next": NULLABLE_STRING, "prev": NULLABLE_STRING}},
+                },
+            },
+            "ChangesPage": {
+                "type": "object", "required": ["data", "individuals", "until", "next_cursor", "links"],
+                "properties": {
+                    "data": {"type": "array", "items": {"$ref": "#/components/schemas/OrganisationChange"}},
+                    "individuals": {"type": "integer", "minimum": 0,
+                                    "description": "Individuals (named or counted only) published after the "
+                                                   "page's start, up to until (or now, on the last page)."},
+                    "until": {"type": ["string", "null"], "format": "date-time",
+                              "description": "Where this page ends and the next starts; null on the last page."},
+                    "next_cursor": NULLABLE_STRING,
+                    "links": {"type": "object", "properties": {"next": NULLABLE_STRING}},
                 },
             },
             "History": {

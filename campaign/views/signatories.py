@@ -9,14 +9,14 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, get_translations
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..letters import LetterView
-from ..lifecycle import closing
+from ..lifecycle import closing, feed
 from ..models import SignatureKind
-from ..publication import charts, exports, pack, sharing
+from ..publication import changes, charts, exports, pack, sharing
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..text import search_key
@@ -37,10 +37,11 @@ class ListArguments:
     after: str | None
     before: str | None
     start: str | None = None
+    verified: bool = False  # only organisations verified by their own domain
 
     @property
     def filtered(self) -> bool:
-        return bool(self.country or self.text)
+        return bool(self.country or self.text or self.verified)
 
 
 def list_arguments(args: MultiDict[str, str]) -> ListArguments:
@@ -56,6 +57,7 @@ def list_arguments(args: MultiDict[str, str]) -> ListArguments:
         after=parameters.text(args, "after", publication.MAX_CURSOR_LENGTH),
         before=parameters.text(args, "before", publication.MAX_CURSOR_LENGTH),
         start=search_key(parameters.text(args, "start", 8))[:1] or None,
+        verified=parameters.lenient_choice(args, "verified", ("1",)) == "1",
     )
 
 
@@ -68,12 +70,19 @@ class Section:
 
 
 def _section_count(counts: tallies.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
-    if arguments.text:
+    if arguments.text or arguments.verified:
         return None
     if arguments.country:
         group = counts.by_country.get(arguments.country, {"organisations": 0, "individuals": 0})
         return group["organisations" if kind is SignatureKind.ORGANISATION else "individuals"]
     return counts.organisations if kind is SignatureKind.ORGANISATION else counts.individuals
+
+
+def _kinds(arguments: ListArguments) -> list[SignatureKind]:
+    """The sections asked for: only organisations can be verified by their domain."""
+    if arguments.verified:
+        return [SignatureKind.ORGANISATION]
+    return [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
 
 
 @letter_route(bp, "/signatories", endpoint="list")
@@ -84,7 +93,7 @@ def list_page() -> ResponseReturnValue:
     cacheable = not (arguments.text or arguments.after or arguments.before)
     signing = signing_now(current_view().letter)
     key = caches.list_page_key(g.letter_slug, g.lang, arguments.kind, arguments.country, arguments.sort,
-                               arguments.start, signing)
+                               arguments.start, signing, arguments.verified)
     html = caches.get(key) if cacheable else None
     if html is None:
         html = _list_html(arguments, signing)
@@ -96,7 +105,7 @@ def list_page() -> ResponseReturnValue:
 def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
     view = current_view()
     counts = tallies.counts(view.letter.id)
-    kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
+    kinds = _kinds(arguments)
     first_view = not arguments.filtered and not arguments.after and not arguments.before and not arguments.start
     # Unfiltered, the drafting organisations are listed apart (above, on the first page) and the
     # organisations' section neither shows nor counts them.
@@ -109,6 +118,7 @@ def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
             kind=kind, country=arguments.country, text=arguments.text, sort=arguments.sort,
             cursor=(arguments.before or arguments.after) if paging else None,
             backwards=paging and bool(arguments.before), start=arguments.start if paging else None,
+            verified=arguments.verified,
         )
         count = _section_count(counts, kind, arguments)
         if count is not None and kind is SignatureKind.ORGANISATION and drafters:
@@ -144,7 +154,7 @@ def csv_export() -> ResponseReturnValue:
     response.headers["Content-Disposition"] = f'attachment; filename="{view.letter.slug}-signatories.csv"'
     if response.status_code == 304:
         return response
-    kinds = [arguments.kind] if arguments.kind else [SignatureKind.ORGANISATION, SignatureKind.INDIVIDUAL]
+    kinds = _kinds(arguments)
     response.response = stream_with_context(exports.csv_chunks(
         exports.PUBLIC_CSV_COLUMNS, _public_csv_rows(view.letter.id, kinds, arguments), neutralised=True))
     return response
@@ -175,9 +185,55 @@ def _streamed_list(view: LetterView, mimetype: str, variant: str) -> Response:
 
 def _public_csv_rows(letter_id: int, kinds: list[SignatureKind], arguments: ListArguments) -> Iterator[tuple[str, ...]]:
     rows = chain.from_iterable(
-        publication.public_rows(letter_id, publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text))
+        publication.public_rows(letter_id, publication.ListQuery(kind=kind, country=arguments.country, text=arguments.text,
+                                                                 verified=arguments.verified))
         for kind in kinds)
     return exports.public_csv_rows(rows, dict(i18n.country_choices()))
+
+
+@letter_route(bp, "/changes.atom", endpoint="changes_atom")
+def changes_atom() -> ResponseReturnValue:
+    """The list's change feed: a day's new organisations (name, country, website) and how many
+    individuals, for the days with publications in the month up to the latest. Kept per process
+    for as long as the list does not change (its version is in the key)."""
+    view = current_view()
+    key = caches.changes_feed_key(g.letter_slug, g.lang, publication.list_version(view.letter.id))
+    body = caches.get(key)
+    if body is None:
+        body = caches.put(key, feed.changes_atom(
+            changes.recent_days(view.letter.id), title=_("New signatories: %(title)s", title=view.text.title),
+            language=g.lang, page_url=i18n.absolute_url("signatories.list"),
+            feed_url=i18n.absolute_url("signatories.changes_atom"), publisher=current_app.config["SITE_NAME"],
+            heading=_day_heading, summary=_day_summary,
+        ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    response = make_response(body)
+    response.mimetype = "application/atom+xml"
+    return public_response(response)
+
+
+def _day_heading(day: changes.Day) -> str:
+    return _("Signed on %(date)s", date=format_date(day.day, "long"))
+
+
+def _day_summary(day: changes.Day) -> str:
+    """A day's changes as plain text: the organisations, one a line, then the individuals' count."""
+    translations = get_translations()
+    lines = []
+    if day.organisations:
+        lines.append(translations.ungettext("%(num)s new organisation:", "%(num)s new organisations:",
+                                            len(day.organisations)) % {"num": format_decimal(len(day.organisations))})
+        for change in day.organisations:
+            entry = change.entry
+            parts = [entry.organisation or "", f"({i18n.country_name(entry.country)})"]
+            if entry.website:
+                parts.append(entry.website)
+            if entry.verified:
+                parts.append("· " + _("Verified domain"))
+            lines.append("– " + " ".join(parts))
+    if day.individuals:
+        lines.append(translations.ungettext("%(num)s new individual", "%(num)s new individuals", day.individuals)
+                     % {"num": format_decimal(day.individuals)})
+    return "\n".join(lines)
 
 
 @bp.app_template_filter("site_host")

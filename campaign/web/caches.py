@@ -32,6 +32,11 @@ def letter_page_key(slug: str | None, language: str, signing: Signing) -> tuple:
     return ("letter-page", slug, language, signing)
 
 
+def changes_feed_key(slug: str | None, language: str, version: str) -> tuple:
+    """The list's change feed as of the list's ``version`` (``listing.list_version``)."""
+    return ("changes-feed", slug, language, version)
+
+
 def timeline_key(slug: str | None, language: str, signing: Signing) -> tuple:
     return ("timeline-page", slug, language, signing)
 
@@ -51,9 +56,10 @@ def letter_info_key(slug: str | None) -> tuple:
 
 
 def list_page_key(slug: str | None, language: str, kind: SignatureKind | None, country: str | None, sort: str,
-                  start: str | None, signing: Signing) -> tuple:
-    """A first page of the public list (no search, no cursor; ``start``: from an initial)."""
-    return ("list-page", slug, language, kind, country, sort, start, signing)
+                  start: str | None, signing: Signing, verified: bool = False) -> tuple:
+    """A first page of the public list (no search, no cursor; ``start``: from an initial;
+    ``verified``: only organisations verified by their own domain)."""
+    return ("list-page", slug, language, kind, country, sort, start, signing, verified)
 
 
 def sign_form_key(slug: str | None, language: str) -> tuple:

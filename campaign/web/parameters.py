@@ -10,6 +10,7 @@ bound everything else.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import overload
@@ -95,6 +96,20 @@ def number(args: MultiDict, name: str, minimum: int, maximum: int) -> int | None
     if not minimum <= parsed <= maximum:
         raise BadParameter(name, f"a whole number from {minimum} to {maximum}")
     return parsed
+
+
+def moment(args: MultiDict, name: str) -> dt.datetime | None:
+    """A time as RFC 3339 (``2026-11-30T12:00:00Z``; without an offset, UTC); ``None`` when absent."""
+    value = args.get(name, "")
+    if value == "":
+        return None
+    try:
+        if len(value) > 40 or not value.isascii():
+            raise ValueError(value)
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise BadParameter(name, "a time as RFC 3339, e.g. 2026-11-30T12:00:00Z") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
 
 
 def record_id(args: MultiDict, name: str) -> int | None:

@@ -38,6 +38,7 @@ def queue_filter_from_args() -> review_queue.QueueFilter:
         country=country if is_country(country) else None,
         language=parameters.lenient_choice(args, "language", supported_codes()),
         text=parameters.text(args, "q", 200),
+        domain_verified=parameters.lenient_choice(args, "verified", ("1",)) == "1",
     )
 
 
