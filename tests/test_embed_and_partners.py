@@ -87,12 +87,25 @@ def test_signing_in_the_embedded_form_needs_no_cookie_and_credits_the_partner(cl
 
 def test_the_embedded_form_refuses_a_missing_or_foreign_token_and_keeps_what_was_typed(client, db):
     typed = signature_data(email="nour@example.org", organisation="Nour Collective")
-    for stamp in ({}, form_fields(client.get("/en/sign").get_data(as_text=True))):  # none; the site form's
+    valid = _stamp(client.get(EMBED + "?lang=en").get_data(as_text=True))["started"]
+    for stamp in ({}, {"started": "forged"}, form_fields(client.get("/en/sign").get_data(as_text=True)),
+                  {"started": [valid, "garbage"]}):  # none; not ours; the site form's; repeated
         answer = client.post(EMBED + "?lang=en", data={**stamp, **typed})
         assert answer.status_code == 422
         html = answer.get_data(as_text=True)
+        assert "We could not check that this form came from our page" in html, stamp
         assert "Nothing is lost" in html and 'value="Nour Collective"' in html
     assert db.session.query(Signature).count() == 0
+
+
+def test_an_embedded_form_open_too_long_says_so(app, client, db, monkeypatch):
+    import time
+
+    stamp = _stamp(client.get(EMBED + "?lang=en").get_data(as_text=True))["started"]
+    later = time.time() + app.config["SIGN_FORM_MAX_AGE_HOURS"] * 3600 + 60
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    answer = client.post(EMBED + "?lang=en", data={"started": stamp, **signature_data()})
+    assert answer.status_code == 422 and "This form was open for a long time" in answer.get_data(as_text=True)
 
 
 def test_a_closed_letter_embeds_no_form(app, client, db):
@@ -143,8 +156,13 @@ def test_partner_counts_hold_confirmed_signatures_only_and_the_page_shows_nothin
 
     admin = make_admin("boss@campaign.example", role="admin")
     log_in(client, admin)
+    asked = client.get(f"/admin/partners/{partner.id}/link")  # asks first: the partner's link stops working
+    assert "stops working at once" in asked.get_data(as_text=True)
     made = client.post(f"/admin/partners/{partner.id}/link", data={"csrf_token": csrf_token(client, "/admin/partners")})
-    link = re.search(r'href="https://campaign\.example(/en/partners/[\w-]+)"', made.get_data(as_text=True)).group(1)
+    assert made.status_code == 303
+    shown = client.get("/admin/partners").get_data(as_text=True)
+    link = re.search(r'href="https://campaign\.example(/en/partners/[\w-]+)"', shown).group(1)
+    assert "/en/partners/" not in client.get("/admin/partners").get_data(as_text=True)  # shown once: a reload makes none
     client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/partners")})
     page = client.get(link)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
@@ -165,8 +183,8 @@ def test_admins_register_partners_with_a_clean_code(client, db):
     log_in(client, admin)
     token = csrf_token(client, "/admin/partners")
     created = client.post("/admin/partners", data={"csrf_token": token, "name": "Rights Network", "code": "rights-net"})
-    assert created.status_code == 201
-    assert "/en/partners/" in created.get_data(as_text=True)
+    assert created.status_code == 303
+    assert "/en/partners/" in client.get("/admin/partners").get_data(as_text=True)
     again = client.post("/admin/partners", data={"csrf_token": token, "name": "Copycat", "code": "rights-net"})
     assert again.status_code == 422 and "Another partner has this code" in again.get_data(as_text=True)
     assert 'value="Copycat"' in again.get_data(as_text=True)
@@ -186,6 +204,16 @@ def test_embed_origins_are_checked_at_start(origins):
 
     with pytest.raises(ConfigError, match="FLASK_EMBED_ALLOWED_ORIGINS"):
         configure(Flask(__name__), {**TEST_CONFIG, "EMBED_ALLOWED_ORIGINS": origins})
+
+
+def test_a_partner_keeps_its_credit_when_the_reader_changes_language_or_comes_by_its_counter(client, db):
+    letter = client.get("/en/?via=rights-net").get_data(as_text=True)
+    assert 'href="https://campaign.example/ar/?via=rights-net" hreflang="ar"' in letter  # the language switcher
+    form = client.get("/en/sign?via=rights-net").get_data(as_text=True)
+    assert 'href="https://campaign.example/ar/sign?via=rights-net" hreflang="ar"' in form
+    assert 'href="https://campaign.example/ar/sign" hreflang="ar"' in client.get("/en/sign").get_data(as_text=True)
+    counter = client.get(f"/embed/{SHIPPED_LETTER}/counter?lang=es&via=rights-net").get_data(as_text=True)
+    assert f"/es/letters/{SHIPPED_LETTER}/sign?via=rights-net" in counter
 
 
 def test_the_counter_follows_the_reader_or_the_partners_theme(client, db):

@@ -63,3 +63,12 @@ def test_timestamps_and_ordinary_numbers_survive_redaction():
     line = "sent 12 messages at 06:09:28, version 1.2 of 2026-11-22"
     assert redact(line) == line
     assert re.fullmatch(r"\[ip\]", redact("2001:db8::7"))
+
+
+def test_a_partners_private_link_is_not_written_to_the_log():
+    from campaign.logs import redact
+
+    line = '127.0.0.1 - - "GET /ar/partners/KZ35nw1MabcDEF_-x HTTP/1.1" 200 and "POST /admin/partners/3/link HTTP/1.1"'
+    redacted = redact(line)
+    assert "KZ35nw1M" not in redacted and "/ar/partners/[token]" in redacted
+    assert "/admin/partners/3/link" in redacted  # an admin's page names no secret

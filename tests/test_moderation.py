@@ -306,3 +306,23 @@ def test_pending_signatures_are_not_open_to_moderators(app, db, logged_in):
 def test_waiting_count_counts_verified_entries(app, db):
     make_signature()
     assert queue.waiting_count() == 1
+
+
+def test_every_action_the_audit_trail_records_has_words_for_it():
+    """The audit page names each action in the reader's language: an action recorded anywhere in the
+    code without a label would show as its raw key ("partner.created")."""
+    import ast
+
+    from campaign.views.labels import ACTION_LABELS
+
+    from .factories import PROJECT_ROOT
+
+    recorded = set()
+    for path in (PROJECT_ROOT / "campaign").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "audit":
+                recorded |= {arg.value for arg in node.args if isinstance(arg, ast.Constant)
+                             and isinstance(arg.value, str) and re.fullmatch(r"[a-z_]+\.[a-z_]+", arg.value)}
+    assert len(recorded) > 20
+    assert sorted(recorded - set(ACTION_LABELS)) == []

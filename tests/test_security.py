@@ -155,7 +155,9 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
                  "/admin/partners"):
         responses[path] = client.get(path)
     responses["form-expired"] = client.post("/admin/signing", data={"paused": "1"})
-    _partner, partner_token = partners.create("Rights Network", "rights-net", admin)
+    partner, partner_token = partners.create("Rights Network", "rights-net", admin)
+    responses["partner-new-link"] = client.get(f"/admin/partners/{partner.id}/link")
+    responses["partner-revoke"] = client.get(f"/admin/partners/{partner.id}/revoke")
     responses["partner-page"] = app.test_client().get(f"/ar/partners/{partner_token}")
     event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
                                   {"en": timeline.Words("Handed over")}, None, None, None, "test")

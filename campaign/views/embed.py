@@ -27,9 +27,11 @@ def counter(slug: str) -> ResponseReturnValue:
     view = letters.letter_in_language(found, g.lang)
     info = letters.LetterInfo.of(found)
     count = counts.published_count(found.id)
+    via = parameters.partner_code(request.args.get("via"))  # a partner's counter credits the partner
     html = render_template("embed/counter.html", view=view, count=count, progress=goals.progress(found.goal, count),
                            letter_url=i18n.absolute_url("letter.page", lang=g.lang, slug=slug),
-                           sign_url=i18n.absolute_url("sign.form", lang=g.lang, slug=slug),
+                           sign_url=i18n.absolute_url("sign.form", lang=g.lang, slug=slug,
+                                                      **({"via": via} if via else {})),
                            signing=signing_now(info), stage=timeline.stage(info),
                            theme=parameters.lenient_choice(request.args, "theme", THEMES) or "auto")
     response = public_response(make_response(html))

@@ -74,9 +74,10 @@ def sign(slug: str) -> ResponseReturnValue:
         return _form_page(view, submitted)
     if submitted.is_trap():
         return _check_inbox(view, None)
-    if not submitted.stamp_is_valid():
+    if not submitted.stamp_is_valid():  # too old, or missing or not ours (a copy of the form on another site)
+        notice = "stale" if submitted.stamp_sent and submitted.stamp_expired() else "unchecked"
         submitted.restamp()
-        return _form_page(view, submitted, 422, "stale")
+        return _form_page(view, submitted, 422, notice)
     if submitted.came_back_too_fast():
         return _form_page(view, submitted, 422, "too-fast")
     if not submitted.validate() or submitted.validated_email is None:

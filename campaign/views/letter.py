@@ -48,7 +48,7 @@ def page() -> ResponseReturnValue:
                                        url=i18n.absolute_url("letter.page")),
             drafters=listing.drafting_organisations(view.letter.id),
             latest=listing.latest_organisations(view.letter.id, LATEST_ORGANISATIONS), signing=signing,
-            sign_url=url_for("sign.form") + skeletons.slot("via_query"),
+            sign_url=url_for("sign.form") + skeletons.slot("via_query"), via_query=skeletons.slot("via_query"),
             status=versions.status(view.letter.id, view.text.language, view.letter.original_language),
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     via = parameters.partner_code(request.args.get("via"))

@@ -41,12 +41,14 @@ def _blank_form_page(view: LetterView) -> Response:
     if skeleton is None:
         form = SignatureForm()
         form.via.data = skeletons.slot("via")
-        html = render_template("public/sign.html", view=view, form=form, failed=False)
+        html = render_template("public/sign.html", view=view, form=form, failed=False,
+                               via_query=skeletons.slot("via_query"))
         if "csrf_token" in form:  # absent only where a test turned CSRF off
             html = html.replace(form.csrf_token.current_token, skeletons.slot("csrf_token"))
         skeleton = caches.put(key, html.replace(form.started.data, skeletons.slot("form_stamp")),
                               current_app.config["LETTER_PAGE_CACHE_SECONDS"])
-    values = {"form_stamp": new_form_stamp(), "via": parameters.partner_code(request.args.get("via")) or ""}
+    via = parameters.partner_code(request.args.get("via")) or ""
+    values = {"form_stamp": new_form_stamp(), "via": via, "via_query": f"?via={via}" if via else ""}
     if skeletons.slot("csrf_token") in skeleton:
         values["csrf_token"] = generate_csrf()
     return private_response(make_response(skeletons.fill(skeleton, values, html=True)))

@@ -18,7 +18,7 @@ from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     EmailField,
@@ -281,7 +281,8 @@ class SignatureForm(CampaignForm):
         source = kwargs.get("formdata")
         if source is None and has_request_context() and request.method == "POST":
             source = request.form
-        self.repeated_fields = [name for name in FORM_CONTRACT if source is not None and len(source.getlist(name)) > 1]
+        self.repeated_fields = [name for name in (*FORM_CONTRACT, "started")
+                                if source is not None and len(source.getlist(name)) > 1]
         self.country.choices = country_select_choices()
         self.validated_email: ValidatedEmail | None = None
         self._shown_at_checked: int | None = None
@@ -330,6 +331,16 @@ class SignatureForm(CampaignForm):
     def stamp_is_valid(self) -> bool:
         return not current_app.config["SIGN_MIN_SECONDS"] or self.seconds_since_shown() is not None
 
+    def stamp_expired(self) -> bool:
+        """The stamp is ours but too old (the form was open for long), as opposed to missing or not ours."""
+        try:
+            self._shown_at()
+        except SignatureExpired:
+            return True
+        except BadSignature:
+            return False
+        return False
+
     def restamp(self, typed_already: bool = False) -> None:
         """A fresh time stamp, for a form given back because its own was missing or too old; a form
         given back already typed (to correct one field) may be sent again at once."""
@@ -365,7 +376,7 @@ class EmbeddedSignatureForm(SignatureForm):
         self.stamp_sent = request.method != "POST" or bool(request.form.get("started"))
 
     def stamp_is_valid(self) -> bool:
-        return self.stamp_sent and self.seconds_since_shown() is not None
+        return self.stamp_sent and not self.repeated_fields and self.seconds_since_shown() is not None
 
     def restamp(self, typed_already: bool = False) -> None:
         super().restamp(typed_already)

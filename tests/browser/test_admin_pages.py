@@ -9,7 +9,8 @@ from .test_accessibility import axe_violations
 ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit", "import": "/admin/import",
                "accounts": "/admin/accounts", "account": "/admin/accounts/2", "stats": "/admin/stats",
                "letters": "/admin/letters", "letter": "/admin/letters/ban-biometric-surveillance",
-               "packs": "/admin/letters/ban-biometric-surveillance/packs", "partners": "/admin/partners"}
+               "packs": "/admin/letters/ban-biometric-surveillance/packs", "partners": "/admin/partners",
+               "partner-link": "/admin/partners/1/link"}  # the first partner: made by ``undelivered`` below
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def undelivered(site):
 
     with site.app.app_context():
         admin = db.session.query(AdminUser).filter_by(email=site.moderator_email).one()
-        partner, _token = partners.create("شبكة الحقوق الرقمية", "rights-net", admin)
+        partner, _token = partners.create("شبكة الحقوق الرقمية", "haqq", admin)
         make_signature(organisation="Through A Partner", partner_id=partner.id)
 
 
