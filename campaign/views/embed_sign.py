@@ -11,8 +11,6 @@ tab: those pages refuse to be framed.
 
 from __future__ import annotations
 
-import math
-
 from flask import Response, current_app, g, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
@@ -112,7 +110,5 @@ def too_many(error: HTTPException) -> ResponseReturnValue:
     if request.endpoint != "embed.sign" or slug is None:
         return errors.render_error(error)
     view = _scope(slug)
-    seconds = limits.retry_after_seconds() or 60
-    response = _form_page(view, embedded_signature_form(slug), 429, "too-many", max(1, math.ceil(seconds / 60)))
-    response.headers["Retry-After"] = str(seconds)
-    return response
+    retry = limits.retry_after()
+    return retry.stamp(_form_page(view, embedded_signature_form(slug), 429, "too-many", retry.minutes))

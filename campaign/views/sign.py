@@ -4,7 +4,6 @@ me") with their answers. Every page lives under its letter (see ``letter_route``
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from collections.abc import Callable
 
@@ -104,13 +103,11 @@ def _closed_page(closed_at: dt.datetime) -> ResponseReturnValue:
 
 
 def _form_again(view: LetterView, submitted: SignatureForm, notice: str, status: int = 422,
-                retry_seconds: int | None = None, retry_minutes: int | None = None) -> ResponseReturnValue:
+                retry: limits.RetryAfter | None = None) -> ResponseReturnValue:
     """The form as the person filled it in, with a word on why it came back: nothing typed is lost."""
     response = make_response(render_template("public/sign.html", view=view, form=submitted, failed=True,
-                                             notice=notice, retry_minutes=retry_minutes), status)
-    if retry_seconds is not None:
-        response.headers["Retry-After"] = str(retry_seconds)
-    return private_response(response)
+                                             notice=notice, retry_minutes=retry.minutes if retry else None), status)
+    return private_response(retry.stamp(response) if retry else response)
 
 
 @bp.errorhandler(429)
@@ -119,9 +116,7 @@ def too_many(error: HTTPException) -> ResponseReturnValue:
     with when to send it again; the other limited pages get the plain page."""
     if request.endpoint != "sign.form":
         return errors.render_error(error)
-    seconds = limits.retry_after_seconds() or 60
-    minutes = max(1, math.ceil(seconds / 60))
-    return _form_again(current_view(), SignatureForm(), "too-many", 429, seconds, minutes)
+    return _form_again(current_view(), SignatureForm(), "too-many", 429, limits.retry_after())
 
 
 def _remember_submission(typed: MultiDict[str, str], new_signature: int | None = None) -> None:

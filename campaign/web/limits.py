@@ -13,11 +13,13 @@ address, each lets through at most 1/N of a limit, so together they stay within 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import cast
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask.typing import RouteCallable
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
@@ -77,10 +79,26 @@ def _limit(setting: str) -> Callable[[], str]:
     return limit
 
 
-def retry_after_seconds() -> int | None:
-    """When the limit this request broke lets it through again, in seconds from now."""
+@dataclass(frozen=True)
+class RetryAfter:
+    """When the limit a request broke lets it through again: seconds for ``Retry-After``, whole
+    minutes (at least one) for the sentence the person reads."""
+
+    seconds: int
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.seconds / 60))
+
+    def stamp(self, response: Response) -> Response:
+        response.headers["Retry-After"] = str(self.seconds)
+        return response
+
+
+def retry_after() -> RetryAfter:
+    """For the limit this request broke (a minute when the limiter cannot tell)."""
     current = _limiter().current_limit
-    return max(1, int(current.reset_at - time.time())) if current is not None else None
+    return RetryAfter(max(1, int(current.reset_at - time.time())) if current is not None else 60)
 
 
 def hit(limit: str, *keys: str) -> bool:
