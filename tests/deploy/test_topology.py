@@ -168,12 +168,7 @@ def test_a_rolling_deploy_under_load_fails_no_request(site: Site):
                    and len(node.process.children()) == WORKERS_PER_NODE, 30, "the node's new workers")
         time.sleep(2)
     load.join()
-
-    failed = [outcome for outcome in outcomes if not outcome.succeeded]
-    assert not failed, failed
-    accepted = [o.name for o in outcomes if o.method == "POST"]
-    print(f"rolling deploy: {len(outcomes)} requests, none failed")
-    assert len(accepted) > 20 and stored(site, accepted) == set(accepted)
+    assert_none_failed_and_all_stored(site, outcomes, "rolling deploy")
 
 
 def test_a_full_restart_of_each_node_drained_first_fails_no_request(site: Site):
@@ -189,12 +184,7 @@ def test_a_full_restart_of_each_node_drained_first_fails_no_request(site: Site):
         site.nodes[index] = site.new_node(node.port, f"{node.process.name}-restarted").start()
         site.drain(set())
     load.join()
-
-    failed = [outcome for outcome in outcomes if not outcome.succeeded]
-    assert not failed, failed
-    accepted = [o.name for o in outcomes if o.method == "POST"]
-    print(f"full restarts: {len(outcomes)} requests, none failed")
-    assert len(accepted) > 20 and stored(site, accepted) == set(accepted)
+    assert_none_failed_and_all_stored(site, outcomes, "full restarts")
     assert all(node.requests_for("/en/sign") for node in site.nodes)  # both restarted nodes took requests
 
 
@@ -267,3 +257,12 @@ def test_readers_get_stale_pages_while_no_app_node_answers(site: Site):
     stale = reader.request(page)
     assert stale.status == 200 and stale.headers.get("X-Cache-Status") == "STALE" and stale.body == fresh.body
     assert reader.request("/en/signatories?kind=individual&q=never-asked").status == 502  # nothing kept
+
+
+def assert_none_failed_and_all_stored(site: Site, outcomes: list[Outcome], what: str) -> None:
+    """No request of the load failed, and every signature it sent is stored."""
+    failed = [outcome for outcome in outcomes if not outcome.succeeded]
+    assert not failed, failed
+    accepted = [o.name for o in outcomes if o.method == "POST"]
+    print(f"{what}: {len(outcomes)} requests, none failed")
+    assert len(accepted) > 20 and stored(site, accepted) == set(accepted)
