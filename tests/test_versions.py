@@ -113,10 +113,19 @@ def out_of_date_notice(app, lang: str) -> str:
 
 
 def translated_language_name(app, lang: str) -> str:
-    """English's name in ``lang`` (الإنجليزية), as a page in that language says it."""
+    """English's name in ``lang`` (الإنجليزية), as a page in that language says it within a sentence."""
     with app.test_request_context():
         g.lang = lang
-        return language_name("en")
+        return language_name("en", in_sentence=True)
+
+
+def test_a_language_named_within_a_sentence_keeps_the_case_of_its_reader_s_language(app):
+    """"en anglais", "auf Englisch": only a label (a table heading, a choice) starts with a capital."""
+    with app.test_request_context():
+        for lang, in_sentence, label in [("fr", "anglais", "Anglais"), ("es", "inglés", "Inglés"),
+                                         ("de", "Englisch", "Englisch"), ("en", "English", "English")]:
+            g.lang = lang
+            assert (language_name("en", in_sentence=True), language_name("en")) == (in_sentence, label)
 
 
 @pytest.mark.parametrize("lang", ["ar", "fr"])

@@ -65,12 +65,13 @@ def _with_territory(locale: Locale) -> str:
     return f"{locale.language}_{likely.territory}" if likely.territory else locale.language
 
 
-def language_name(code: str) -> str:
+def language_name(code: str, *, in_sentence: bool = False) -> str:
     """A language's name in the language of the page (in Arabic: الإسبانية, not Español), for lists
-    and tables read in one language; the language switch keeps each name in its own language."""
+    and tables read in one language; the language switch keeps each name in its own language.
+    Capitalised as a label; ``in_sentence`` keeps the language's own case ("en anglais", "auf Englisch")."""
     reader = Locale.parse(describe(current_language()).babel_locale)
     name = Locale.parse(describe(code).babel_locale).get_display_name(reader) or code
-    return name[:1].upper() + name[1:]
+    return name if in_sentence else name[:1].upper() + name[1:]
 
 
 def supported_codes() -> list[str]:

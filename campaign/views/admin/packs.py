@@ -63,7 +63,7 @@ def pack_request(slug: str) -> ResponseReturnValue:
     if ButtonForm().validate():
         pack_builds.request_build(letter, code, current_user.user)
         flash(_("The pack in %(language)s is being made. This page shows when it is ready.",
-                language=i18n.language_name(code)), "success")
+                language=i18n.language_name(code, in_sentence=True)), "success")
     return redirect(url_for("admin.packs_page", slug=slug), 303)
 
 
@@ -75,7 +75,7 @@ def pack_download(slug: str, code: str) -> ResponseReturnValue:
         abort(404)
     ready = pack_builds.ready_archive(letter.id, code)
     if ready is None or ready.archive is None:
-        flash(_("No pack in %(language)s has been made yet: make one below.", language=i18n.language_name(code)),
+        flash(_("No pack in %(language)s has been made yet: make one below.", language=i18n.language_name(code, in_sentence=True)),
               "error")
         return redirect(url_for("admin.packs_page", slug=slug), 303)
     stamp = ready.finished_at.strftime("%Y%m%d-%H%M") if ready.finished_at else str(ready.id)
