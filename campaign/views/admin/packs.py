@@ -75,8 +75,8 @@ def pack_download(slug: str, code: str) -> ResponseReturnValue:
         abort(404)
     ready = pack_builds.ready_archive(letter.id, code)
     if ready is None or ready.archive is None:
-        flash(_("No pack in %(language)s has been made yet: make one below.", language=i18n.language_name(code, in_sentence=True)),
-              "error")
+        flash(_("No pack in %(language)s has been made yet: make one below.",
+                language=i18n.language_name(code, in_sentence=True)), "error")
         return redirect(url_for("admin.packs_page", slug=slug), 303)
     stamp = ready.finished_at.strftime("%Y%m%d-%H%M") if ready.finished_at else str(ready.id)
     return send_file(io.BytesIO(ready.archive), mimetype="application/zip", as_attachment=True,
