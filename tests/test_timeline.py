@@ -97,6 +97,12 @@ def test_a_delivery_in_two_languages_is_on_the_page_the_api_and_the_feed(app, ad
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "letter")).all()
     assert actions == ["timeline.recorded", "timeline.recorded"]
 
+    # the admin's list says what each event is and shows what it carries, under the words they wrote
+    listed = unescape(client.get(ADMIN_PAGE).get_data(as_text=True).split('id="events-heading"', 1)[1])
+    assert "The letter was delivered" in listed and "A response was received" in listed
+    assert events[1]["file"].removeprefix("https://campaign.example") in listed
+    assert 'href="https://www.ohchr.org/reply"' in listed
+
 
 def check_atom(document: bytes) -> list[ElementTree.Element]:
     """The rules RFC 4287 states with MUST for a feed and its entries (sections 4.1.1, 4.1.2, 4.2)."""
