@@ -68,8 +68,15 @@ def security_event(event: str, **details: object) -> None:
     logging.getLogger(SECURITY_LOGGER).warning("%s %s", event, fields)
 
 
+#: Libraries that log their routine steps at INFO (WeasyPrint's every layout step, pikepdf's start):
+#: a pack made by the outbox worker would fill the operator's log with them. Their warnings stay.
+QUIET_LIBRARY_LOGGERS = ("weasyprint.progress", "pikepdf._core", "fontTools")
+
+
 def init_app(app: Flask) -> None:
     logging.setLogRecordFactory(_redacting_factory)
+    for name in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()

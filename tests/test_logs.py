@@ -72,3 +72,11 @@ def test_a_partners_private_link_is_not_written_to_the_log():
     redacted = redact(line)
     assert "KZ35nw1M" not in redacted and "/ar/partners/[token]" in redacted
     assert "/admin/partners/3/link" in redacted  # an admin's page names no secret
+
+
+def test_libraries_routine_steps_stay_out_of_the_log_and_their_warnings_do_not(app):
+    """A pack's layout logs every WeasyPrint step at INFO; the operator's log keeps only warnings."""
+    for name in ("weasyprint.progress", "pikepdf._core"):
+        chatty = logging.getLogger(name)
+        assert not chatty.isEnabledFor(logging.INFO) and chatty.isEnabledFor(logging.WARNING)
+    assert logging.getLogger("campaign").isEnabledFor(logging.INFO)
