@@ -79,4 +79,3 @@ def test_libraries_routine_steps_stay_out_of_the_log_and_their_warnings_do_not(a
     for name in ("weasyprint.progress", "pikepdf._core"):
         chatty = logging.getLogger(name)
         assert not chatty.isEnabledFor(logging.INFO) and chatty.isEnabledFor(logging.WARNING)
-    assert logging.getLogger("campaign").isEnabledFor(logging.INFO)
