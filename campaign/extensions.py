@@ -44,8 +44,8 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
-def upsert(table: Table | type[Base]) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT for the session's database that can take ``ON CONFLICT``: PostgreSQL and SQLite
-    both have it, each through its own dialect's construct."""
-    dialect = db.session.get_bind().dialect.name
+def upsert(table: Table | type[Base], dialect: str | None = None) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for the session's database (or the ``dialect`` named) that can take ``ON CONFLICT``:
+    PostgreSQL and SQLite both have it, each through its own dialect's construct."""
+    dialect = dialect or db.session.get_bind().dialect.name
     return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
