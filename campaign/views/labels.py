@@ -215,7 +215,7 @@ def _letter_value(name: str, value: object) -> str:
     if name in ("closes_at", "occurred_at") and isinstance(value, str):
         return format_datetime(dt.datetime.fromisoformat(value), "medium")
     if name == "languages" and isinstance(value, list):
-        return ", ".join(i18n.language_name(code) for code in value)
+        return i18n.list_of([i18n.language_name(code) for code in value])
     if isinstance(value, dict):
         return "; ".join(f"{i18n.language_name(code)}: {text}" for code, text in value.items())
     return str(value)
@@ -351,3 +351,4 @@ def init_app(app: Flask) -> None:
         language_name=i18n.language_name, timeline_heading=timeline_heading, stage_labels=STAGE_LABELS,
         timeline_kind_labels=TIMELINE_KIND_LABELS,
     )
+    app.jinja_env.filters["language_name"] = i18n.language_name

@@ -15,6 +15,7 @@ from typing import Any
 
 from babel import Locale
 from babel.core import get_global
+from babel.lists import format_list
 from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_decimal, get_locale, refresh
@@ -275,6 +276,11 @@ def format_megabytes(size: int) -> str:
     return format_unit(size / 1_000_000, "digital-megabyte", length="short", format="#,##0.#", locale=locale)
 
 
+def list_of(items: list[str]) -> str:
+    """Items joined as the reader's language joins them ("Arabic and English", «العربية والإنجليزية»)."""
+    return format_list(items, locale=get_locale() or "en")
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = language_converter(app.config["LANGUAGES"])
     app.url_value_preprocessor(forget_previous_language)
@@ -282,6 +288,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=babel_locale_selector)
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["format_megabytes"] = format_megabytes
+    app.jinja_env.filters["list_of"] = list_of
     app.jinja_env.globals["text_direction"] = lambda code: describe(code).direction if code in supported_codes() else "auto"
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["country_options"] = country_options
