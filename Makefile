@@ -10,7 +10,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-smoke deploy-test clean
+.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-smoke bench-servers deploy-test clean
 
 all: install translations
 
@@ -88,6 +88,12 @@ test-fast: all lint
 bench: all
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.servers
+
+# gunicorn against granian's WSGI mode on the same load (issue 23); part of make bench.
+bench-servers: all
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.servers
 
 bench-smoke: all
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -36,7 +36,7 @@ function response(status, headers, body)
   if status == 200 then
     local token = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
     local stamp = body:match('name="started" type="hidden" value="([^"]+)"')
-    local set = headers["Set-Cookie"]
+    local set = headers["Set-Cookie"] or headers["set-cookie"]  -- hyper (granian) writes header names in lower case
     if token and stamp and set then
       last = last + 1
       forms[last] = {token = token, stamp = stamp, cookie = set:match("^([^;]+)")}
