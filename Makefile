@@ -10,7 +10,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-smoke bench-servers deploy-test clean
+.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-smoke bench-servers bench-capacity deploy-test clean
 
 all: install translations
 
@@ -89,6 +89,12 @@ bench: all
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
 	$(BIN)/python -m bench.servers
+	$(BIN)/python -m bench.capacity
+
+# CPU per signature and per page by part of the stack, PostgreSQL's ceiling for our write (issue 23).
+bench-capacity: all
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.capacity
 
 # gunicorn against granian's WSGI mode on the same load (issue 23); part of make bench.
 bench-servers: all
