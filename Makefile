@@ -74,7 +74,7 @@ run: letters
 
 # ruff over the code and tests, mypy over the package (every function annotated): part of make test.
 lint: install
-	$(BIN)/ruff check campaign tests bench migrations wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check campaign tests bench migrations tools wsgi.py gunicorn.conf.py
 	$(BIN)/mypy
 
 test: all lint node_modules/.installed
