@@ -19,6 +19,7 @@ from campaign.publication import snapshots
 from campaign.web import caches
 
 from .factories import LTR_AND_RTL, TEST_CONFIG, make_admin, published, shipped_letter
+from .test_api import check, document  # noqa: F401  (a fixture)
 from .test_self_service import manage_link, publish_all  # noqa: F401  (a fixture)
 from .test_signing import csrf_of
 from .test_verify_snapshot import PUBLIC_KEY, SEED, verifier
@@ -244,8 +245,12 @@ def test_the_public_key_is_published_at_a_well_known_address(app, client):
     assert response.get_data(as_text=True) == PUBLIC_KEY + "\n" and "Set-Cookie" not in response.headers
 
 
-def test_changes_since_a_snapshot(app, client, db, entries):
+def test_changes_since_a_snapshot(app, client, db, entries, document):  # noqa: F811
     publish_snapshot(app)
+    check(document, client.get(f"{API}/snapshots"), "SnapshotList")
+    check(document, client.get(f"{API}/snapshots/1"), "Snapshot")
+    check(document, client.get(f"{API}/entries/{entries[0].public_id}/proof"), "Proof")
+    check(document, client.get(f"{API}/changes?since_snapshot=1"), "ChangesPage")
     assert client.get(f"{API}/changes?since_snapshot=1").get_json()["data"] == []
     published(organisation="After The Snapshot", country="DE")
     published(kind="individual", name="Later Person", country="DE")

@@ -50,6 +50,8 @@ class PublicEntry:
     published_on: dt.date | None
     #: An organisation that confirmed from an address on its website's domain (``signing.domains``).
     verified: bool = False
+    #: Names the entry in the signed snapshots (``snapshots``): a journalist asks for its proof by it.
+    public_id: str = ""
 
     @classmethod
     def of(cls, signature: Signature) -> PublicEntry:
@@ -59,7 +61,7 @@ class PublicEntry:
             kind=signature.kind.value, name=name, organisation=organisation, role=role, country=signature.country,
             website=website, drafter=signature.is_drafter,
             published_on=signature.published_at.date() if signature.published_at else None,
-            verified=signature.domain_verified,
+            verified=signature.domain_verified, public_id=signature.public_id,
         )
 
     def as_dict(self) -> dict:
@@ -67,7 +69,7 @@ class PublicEntry:
             "kind": self.kind, "name": self.name, "organisation": self.organisation, "role": self.role,
             "country": self.country, "website": self.website, "drafter": self.drafter,
             "published_on": self.published_on.isoformat() if self.published_on else None,
-            "verified": self.verified,
+            "verified": self.verified, "public_id": self.public_id,
         }
 
 
