@@ -262,3 +262,20 @@ def test_changes_since_a_snapshot(app, client, db, entries, document):  # noqa: 
     single = client.get(f"{API}/snapshots/1").get_json()
     assert single["statement"] == snapshot["statement"] and single["signature"] == snapshot["signature"]
     assert client.get(f"{API}/snapshots/2").status_code == 404
+
+
+def test_the_delivery_pack_carries_the_latest_snapshot(app, client, db, entries, tmp_path):
+    from .test_delivery_pack import make_pack, pdf_text
+
+    files, manifest = make_pack(app, tmp_path / "before", "en")
+    assert manifest["snapshot"] is None and "snapshot" not in pdf_text(files[".pdf"]).lower()
+    publish_snapshot(app)
+    files, manifest = make_pack(app, tmp_path / "after", "en")
+    latest = snapshots.latest(shipped_letter().id)
+    assert manifest["snapshot"] == {"number": 1, "time": manifest["snapshot"]["time"], "count": 5, "root": latest.root,
+                                    "statement_hash": latest.statement_hash, "signature": latest.signature}
+    text = pdf_text(files[".pdf"]).replace(" ", "")
+    assert latest.root in text and latest.signature in text
+    assert f"https://campaign.example/api/v1/letters/{SLUG}/snapshots" in text and "tools/verify_snapshot.py" in text
+    listed = chain(client)["data"][0]
+    assert listed["root"] == manifest["snapshot"]["root"] and listed["signature"] == manifest["snapshot"]["signature"]

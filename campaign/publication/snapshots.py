@@ -261,6 +261,13 @@ def signed(snapshot: Snapshot) -> dict:
     return {"statement": json.loads(snapshot.statement), "signature": snapshot.signature}
 
 
+def summary(snapshot: Snapshot) -> dict:
+    """What the delivery pack carries of a snapshot (its manifest and its PDF): enough to check it
+    against the list of snapshots, and its statement's signature."""
+    return {"number": snapshot.number, "time": _time(snapshot.created_at), "count": snapshot.count,
+            "root": snapshot.root, "statement_hash": snapshot.statement_hash, "signature": snapshot.signature}
+
+
 def feed_position(snapshot: Snapshot) -> Position | None:
     """Where the change feed stood at the snapshot; ``None``: nothing was published yet."""
     return Position(snapshot.feed_at, snapshot.feed_id) if snapshot.feed_at and snapshot.feed_id is not None else None
