@@ -99,7 +99,7 @@ def leaf_of(record: dict, salt: bytes) -> bytes:
     return merkle.leaf_hash(salt + canonical(record))
 
 
-def _listed(letter_id: int) -> tuple[ColumnElement[bool], ...]:
+def listed(letter_id: int) -> tuple[ColumnElement[bool], ...]:
     """On the public list: published, and an organisation or a named individual."""
     return (Signature.letter_id == letter_id, Signature.status == SignatureStatus.PUBLISHED,
             or_(Signature.kind == SignatureKind.ORGANISATION, Signature.consent_publish.is_(True)))
@@ -107,7 +107,7 @@ def _listed(letter_id: int) -> tuple[ColumnElement[bool], ...]:
 
 def _entries(letter_id: int) -> Iterator[tuple[str, bytes]]:
     """(public id, leaf hash) of every listed entry, in public id order, streamed."""
-    statement = select(*ENTRY_COLUMNS).where(*_listed(letter_id)).order_by(Signature.public_id)
+    statement = select(*ENTRY_COLUMNS).where(*listed(letter_id)).order_by(Signature.public_id)
     previous = ""
     for *columns, salt in db.session.execute(statement.execution_options(yield_per=STREAM_BATCH, stream_results=True)):
         public_id = columns[0]
@@ -323,7 +323,7 @@ def proof(letter: Letter, public_id: str) -> Proof:
     snapshot = latest(letter.id)
     if snapshot is None:
         raise NoProof("no snapshot of this letter yet")
-    row = db.session.execute(select(*ENTRY_COLUMNS).where(*_listed(letter.id), Signature.public_id == public_id)).first()
+    row = db.session.execute(select(*ENTRY_COLUMNS).where(*listed(letter.id), Signature.public_id == public_id)).first()
     if row is None:
         raise NoProof("no entry with this public id on the list")
     *columns, salt = row
