@@ -279,3 +279,30 @@ def test_the_delivery_pack_carries_the_latest_snapshot(app, client, db, entries,
     assert f"https://campaign.example/api/v1/letters/{SLUG}/snapshots" in text and "tools/verify_snapshot.py" in text
     listed = chain(client)["data"][0]
     assert listed["root"] == manifest["snapshot"]["root"] and listed["signature"] == manifest["snapshot"]["signature"]
+
+
+def test_many_runs_and_batches_give_proofs_that_verify(app, client, db, monkeypatch):
+    """Small runs and read batches, so that publishing streams several batches while it writes, and
+    proofs read nodes from several runs (a million entries do the same with the real sizes)."""
+    monkeypatch.setattr(snapshots, "CHUNK", 4)
+    monkeypatch.setattr(snapshots, "STREAM_BATCH", 3)
+    entries = [published(organisation=f"Organisation {number}", country="DE") for number in range(23)]
+    publish_snapshot(app)
+    first = snapshots.latest(shipped_letter().id)
+    assert first.count == 23 and db.session.scalar(
+        select(func.count()).select_from(SnapshotChunk).where(SnapshotChunk.snapshot_id == first.id,
+                                                              SnapshotChunk.level == snapshots.IDS)) == 6
+    for entry in entries:
+        assert verifier.verify_proof(proof_of(client, entry), KEY)
+    admin = make_admin("many@campaign.example")
+    for entry in entries[::5]:
+        moderation.hide(entry.id, admin, "test")
+    for number in range(4):
+        published(kind="individual", name=f"Person {number}", country="FR")
+    publish_snapshot(app)
+    second = snapshots.latest(shipped_letter().id)
+    assert (second.count, second.added, second.removed) == (22, 4, 5)
+    for entry in entries:
+        assert client.get(f"{API}/entries/{entry.public_id}/proof").status_code == (404 if entry in entries[::5] else 200)
+    assert all(verifier.verify_proof(proof_of(client, entry), KEY) for entry in entries if entry not in entries[::5])
+    assert verifier.verify_chain(chain(client), KEY).startswith("verified: 2 snapshots")
