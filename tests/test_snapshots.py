@@ -237,6 +237,8 @@ def test_the_snapshots_page_lists_each_snapshot(app, client, db, entries, lang):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
     assert snapshot.root in html and snapshot.signature in html and PUBLIC_KEY in html
+    listing = client.get(f"/{lang}/letters/{SLUG}/signatories").get_data(as_text=True)
+    assert f'href="/{lang}/letters/{SLUG}/snapshots"' in listing, "the list links to its snapshots"
 
 
 def test_the_public_key_is_published_at_a_well_known_address(app, client):
