@@ -113,6 +113,13 @@ class PackList:
     def letter_id(self) -> int:
         return self.view.letter.id
 
+    @property
+    def snapshot_time(self) -> dt.datetime | None:
+        """When the latest signed snapshot was taken, for the page to write in its language."""
+        if self.signed_snapshot is None:
+            return None
+        return dt.datetime.fromisoformat(self.signed_snapshot["time"].replace("Z", "+00:00"))
+
     def _rows(self, query: listing.ListQuery, drafters: bool | None = None) -> Iterator[tuple]:
         for row in listing.public_rows(self.letter_id, query, drafters=drafters):
             self.listed[row[0]] += 1
