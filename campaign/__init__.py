@@ -32,6 +32,7 @@ from .views import (
     timeline,
     versions,
 )
+from .views import snapshots as snapshot_pages
 from .views.admin import imports as admin_imports
 from .web import assets, forms, headers, i18n, limits, metrics, parameters
 from .web.replay import ReplayMiddleware
@@ -82,6 +83,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         (versions.bp, READER_PAGES),
         (share.bp, READER_PAGES),
         (partner_page.bp, READER_PAGES),
+        (snapshot_pages.bp, READER_PAGES),
+        (snapshot_pages.well_known, None),
         (timeline.files, None),
         (api.bp, None),
         (embed.bp, None),

@@ -17,7 +17,7 @@ from babel import Locale, UnknownLocaleError
 from dotenv import dotenv_values
 from flask import Flask
 
-from .crypto import generate_seal_keypair, parse_public_key
+from .crypto import generate_seal_keypair, load_signing_key, parse_public_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,8 @@ class DefaultConfig:
     EMAIL_HASH_KEY: str | None = None
     CLIENT_HASH_KEY: str | None = None
     SEAL_PUBLIC_KEY: str | None = None
+    #: The Ed25519 key that signs the list's snapshots (``keys generate-signing``); none: no snapshots.
+    SNAPSHOT_SIGNING_KEY_FILE: str | None = None
 
     CONFIRM_TOKEN_HOURS = 72
     MANAGE_TOKEN_DAYS = 30
@@ -198,6 +200,7 @@ def validate(config: dict) -> None:
             "No FLASK_SEAL_PUBLIC_KEY: run `flask --app wsgi keys generate`, keep the private key offline "
             "and set FLASK_SEAL_PUBLIC_KEY to the public one."
         )
+    _validate_signing_key(config.get("SNAPSHOT_SIGNING_KEY_FILE"))
     if not config.get("ADMIN_REQUIRE_TOTP") and not config.get("DEBUG"):
         raise ConfigError("FLASK_ADMIN_REQUIRE_TOTP may be turned off only in debug mode.")
     if config.get("MAIL_TRANSPORT") not in ("smtp", "console"):
@@ -251,6 +254,19 @@ def validate(config: dict) -> None:
         raise ConfigError("FLASK_SITE_URL must use https:// in production.")
     if config.get("DEBUG") and not _is_loopback_url(site_url):
         raise ConfigError("Debug mode is for development only: unset FLASK_DEBUG when FLASK_SITE_URL is public.")
+
+
+def _validate_signing_key(path: object) -> None:
+    """If set, the snapshot signing key file must be readable and hold a key (never the seal key)."""
+    if not path:
+        return
+    try:
+        load_signing_key(Path(str(path)))
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"FLASK_SNAPSHOT_SIGNING_KEY_FILE: {path} is not a readable snapshot signing key ({error}); "
+            "make one with `flask --app wsgi keys generate-signing --private-key-file PATH`."
+        ) from error
 
 
 def _validate_embed_origins(origins: object) -> None:

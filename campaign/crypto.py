@@ -12,10 +12,12 @@ import hmac
 import ipaddress
 import json
 import secrets
+from pathlib import Path
 
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.secret import SecretBox
+from nacl.signing import SigningKey
 
 TOKEN_BYTES = 32
 
@@ -58,6 +60,25 @@ def generate_seal_keypair() -> tuple[str, str]:
         base64.b64encode(bytes(private.public_key)).decode("ascii"),
         base64.b64encode(bytes(private)).decode("ascii"),
     )
+
+
+def generate_signing_key() -> tuple[str, str]:
+    """A new Ed25519 (public key, private seed) for signing the list's snapshots, both base64.
+    Its own key: never the one that seals addresses."""
+    key = SigningKey.generate()
+    return base64.b64encode(bytes(key.verify_key)).decode("ascii"), base64.b64encode(bytes(key)).decode("ascii")
+
+
+def load_signing_key(path: Path) -> SigningKey:
+    """The key in a file as ``keys generate-signing`` writes it; ValueError if it holds none."""
+    seed = base64.b64decode(path.read_text(encoding="utf-8").strip(), validate=True)
+    if len(seed) != 32:
+        raise ValueError("not a base64 32-byte Ed25519 seed")
+    return SigningKey(seed)
+
+
+def signing_public_key(key: SigningKey) -> str:
+    return base64.b64encode(bytes(key.verify_key)).decode("ascii")
 
 
 def parse_public_key(encoded: str) -> PublicKey:

@@ -31,7 +31,9 @@ def test_the_openapi_document_is_valid(document):
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {"/letters/{slug}", "/letters/{slug}/signatories", "/letters/{slug}/history",
                                      "/letters/{slug}/timeline", "/letters/{slug}/versions",
-                                     "/letters/{slug}/changes"}
+                                     "/letters/{slug}/changes", "/letters/{slug}/snapshots",
+                                     "/letters/{slug}/snapshots/{number}",
+                                     "/letters/{slug}/entries/{public_id}/proof"}
 
 
 def test_letter_answers_as_documented(app, client, db, document):
@@ -56,7 +58,8 @@ def test_signatories_answer_as_documented_with_public_fields_only(app, client, d
     [entry] = organisations.json["data"]
     assert entry == {"kind": "organisation", "name": None, "organisation": "Public Org", "role": None, "country": "BR",
                      "website": "https://public.example", "drafter": False, "published_on": entry["published_on"],
-                     "verified": False}
+                     "verified": False, "public_id": entry["public_id"]}
+    assert len(entry["public_id"]) == 32 and int(entry["public_id"], 16) >= 0
     text = organisations.get_data(as_text=True) + client.get(f"{BASE}/signatories?kind=individual").get_data(as_text=True)
     for private in ("Contact Person", "private.example", "private", "Unnamed Person"):
         assert private not in text

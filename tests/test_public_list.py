@@ -209,7 +209,7 @@ def test_csv_has_public_fields_only_and_is_formula_safe(app, client, db):
     for private in ("Secret Contact", "leak@example.org", "secret", "Unnamed Person"):
         assert private not in text
     assert set(rows[0]) == {"kind", "name", "organisation", "role", "country", "country_name", "website",
-                            "drafter", "published_on", "verified"}
+                            "drafter", "published_on", "verified", "public_id"}
 
 
 def test_csv_answers_conditional_requests(app, client, db):

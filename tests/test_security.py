@@ -109,6 +109,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
                  "/en/timeline", "/ar/timeline.atom", "/ar/print", "/api/v1/letters/ban-biometric-surveillance/timeline",
                  "/ar/versions", "/en/letters/ban-biometric-surveillance/versions",
                  "/api/v1/letters/ban-biometric-surveillance/versions",
+                 "/ar/letters/ban-biometric-surveillance/snapshots", "/api/v1/letters/ban-biometric-surveillance/snapshots",
                  "/static/js/share.js", "/ar/share/mastodon", "/en/share/mastodon?instance=mastodon.social",
                  "/en/share/mastodon?instance=evil.example/path"):
         responses[path] = client.get(path)

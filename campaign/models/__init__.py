@@ -15,12 +15,13 @@ from .signatures import (
     SignatureToken,
     TokenPurpose,
 )
+from .snapshots import Snapshot, SnapshotChunk
 from .timeline import TimelineEvent, TimelineFile, TimelineKind, TimelineText
 
 __all__ = [
     "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "enum_column", "HeldAddress",
     "Letter", "LetterText", "LoginThrottle", "OutboxMessage", "OutboxStatus", "PackBuild", "PackStatus", "Partner",
     "PublishedDay", "PublishedTally", "Signature", "SignatureKind", "SignatureStatus", "SignatureToken",
-    "SiteSetting", "TimelineEvent", "TimelineFile", "TimelineKind", "TimelineText", "TokenPurpose", "UTCDateTime",
-    "utcnow",
+    "SiteSetting", "Snapshot", "SnapshotChunk", "TimelineEvent", "TimelineFile", "TimelineKind", "TimelineText",
+    "TokenPurpose", "UTCDateTime", "utcnow",
 ]

@@ -71,6 +71,12 @@ class Signature(Model):
     #: when its website is corrected; never for an imported entry.
     domain_verified: Mapped[bool] = mapped_column(default=False, server_default="0")
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Random and stable: names the entry in the signed snapshots and their proofs
+    #: (``publication.snapshots``); safe to publish, it tells nothing of the signer.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: Random bytes hashed into the entry's leaf of each snapshot, so that a leaf reveals nothing
+    #: of the entry without them; deleted with the entry, the old snapshots still verify.
+    snapshot_salt: Mapped[bytes] = mapped_column(LargeBinary)
 
     email_hash: Mapped[str | None] = mapped_column(String(64))
     #: Who signs with this address: "individual", or "organisation:" and the organisation's folded

@@ -24,7 +24,7 @@ STREAM_BATCH = 1000
 CSV_CHUNK_CHARACTERS = 64 * 1024
 #: The public open data's columns: the list's CSV and the delivery pack's.
 PUBLIC_CSV_COLUMNS = ("kind", "name", "organisation", "role", "country", "country_name", "website", "drafter",
-                      "published_on", "verified")
+                      "published_on", "verified", "public_id")
 
 
 def neutralise(value: object) -> str:
@@ -67,10 +67,10 @@ def public_csv_rows(rows: Iterable[tuple], country_names: Mapping[str, str]) -> 
     a safe string: only what a signer typed can start with a formula character, so only that goes
     through ``neutralise``."""
     names = {code: neutralise(name) for code, name in country_names.items()}
-    for kind, name, organisation, role, country, website, drafter, published_on, verified in rows:
+    for kind, name, organisation, role, country, website, drafter, published_on, verified, public_id in rows:
         yield (kind, neutralise(name), neutralise(organisation), neutralise(role), country, names.get(country, ""),
                neutralise(website), "yes" if drafter else "no", published_on.isoformat() if published_on else "",
-               "yes" if verified else "no")
+               "yes" if verified else "no", public_id)
 
 
 def json_lines(objects: Iterable[dict]) -> Iterator[str]:

@@ -50,6 +50,8 @@ class PublicEntry:
     published_on: dt.date | None
     #: An organisation that confirmed from an address on its website's domain (``signing.domains``).
     verified: bool = False
+    #: Names the entry in the signed snapshots (``snapshots``): a journalist asks for its proof by it.
+    public_id: str = ""
 
     @classmethod
     def of(cls, signature: Signature) -> PublicEntry:
@@ -59,7 +61,7 @@ class PublicEntry:
             kind=signature.kind.value, name=name, organisation=organisation, role=role, country=signature.country,
             website=website, drafter=signature.is_drafter,
             published_on=signature.published_at.date() if signature.published_at else None,
-            verified=signature.domain_verified,
+            verified=signature.domain_verified, public_id=signature.public_id,
         )
 
     def as_dict(self) -> dict:
@@ -67,7 +69,7 @@ class PublicEntry:
             "kind": self.kind, "name": self.name, "organisation": self.organisation, "role": self.role,
             "country": self.country, "website": self.website, "drafter": self.drafter,
             "published_on": self.published_on.isoformat() if self.published_on else None,
-            "verified": self.verified,
+            "verified": self.verified, "public_id": self.public_id,
         }
 
 
@@ -226,24 +228,24 @@ def list_page(letter_id: int, query: ListQuery, limit: int = PAGE_SIZE, *, draft
 
 def public_rows(letter_id: int, query: ListQuery, *, drafters: bool | None = None) -> Iterator[tuple]:
     """Every entry of one kind matching the query, streamed in name order, for the open-data CSV:
-    ``(kind, name, organisation, role, country, website, drafter, published_on, verified)``, public fields only
+    ``(kind, name, organisation, role, country, website, drafter, published_on, verified, public_id)``, public fields only
     (the fields of ``PublicEntry``, in its order). ``drafters``: only the drafting organisations
     (``True``), all but them (``False``), or all (``None``).
 
     Plain tuples from the public columns, through a server-side cursor on PostgreSQL: a million
     rows are read in seconds and in constant memory."""
     columns = (Signature.name, Signature.organisation, Signature.role, Signature.country, Signature.website,
-               Signature.is_drafter, Signature.published_at, Signature.domain_verified)
+               Signature.is_drafter, Signature.published_at, Signature.domain_verified, Signature.public_id)
     entries = public_query(letter_id, query, include_drafters=drafters is not False)
     if drafters:
         entries = entries.where(Signature.is_drafter.is_(True))
     statement = entries.with_only_columns(*columns).order_by(Signature.search_text, Signature.id)
     rows = db.session.execute(statement.execution_options(yield_per=2000, stream_results=True))
     kind = query.kind.value
-    for name, affiliation, role, country, website, drafter, published_at, verified in rows:
+    for name, affiliation, role, country, website, drafter, published_at, verified, public_id in rows:
         name, affiliation, role, website = public_fields(query.kind, name, affiliation, role, website)
         yield (kind, name, affiliation, role, country, website, drafter,
-               published_at.date() if published_at else None, verified)
+               published_at.date() if published_at else None, verified, public_id)
 
 
 def list_version(letter_id: int) -> str:

@@ -44,7 +44,7 @@ from ..letters import LetterView
 from ..models import Signature, SignatureKind, utcnow
 from ..web import i18n
 from . import counts as tallies
-from . import exports, listing
+from . import exports, listing, snapshots
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -105,11 +105,20 @@ class PackList:
     view: LetterView
     counts: tallies.Counts
     made_at: dt.datetime
+    #: The latest signed snapshot of the list (``snapshots.summary``), printed and in the manifest.
+    signed_snapshot: dict | None = None
     listed: dict[str, int] = field(default_factory=lambda: {"organisation": 0, "individual": 0})
 
     @property
     def letter_id(self) -> int:
         return self.view.letter.id
+
+    @property
+    def snapshot_time(self) -> dt.datetime | None:
+        """When the latest signed snapshot was taken, for the page to write in its language."""
+        if self.signed_snapshot is None:
+            return None
+        return dt.datetime.fromisoformat(self.signed_snapshot["time"].replace("Z", "+00:00"))
 
     def _rows(self, query: listing.ListQuery, drafters: bool | None = None) -> Iterator[tuple]:
         for row in listing.public_rows(self.letter_id, query, drafters=drafters):
@@ -209,7 +218,9 @@ def snapshot() -> Iterator[None]:
 
 def pack_list(view: LetterView) -> PackList:
     """The pack's list of ``view``'s letter; call inside ``snapshot``."""
-    return PackList(view=view, counts=tallies.counts(view.letter.id), made_at=utcnow())
+    latest = snapshots.latest(view.letter.id)
+    return PackList(view=view, counts=tallies.counts(view.letter.id), made_at=utcnow(),
+                    signed_snapshot=snapshots.summary(latest) if latest else None)
 
 
 def print_page(view: LetterView) -> Iterator[str]:
@@ -316,6 +327,7 @@ def write_pack(view: LetterView, language: str, output: Path) -> dict:
         "version": view.text.version,
         "made_at": laid_out["made_at"],
         "count": {**counts, "listed": counts["organisations"] + counts["named_individuals"]},  # checked
+        "snapshot": laid_out["snapshot"],
         "files": [{"name": name, "sha256": sha256_of(output / name), "bytes": (output / name).stat().st_size}
                   for name in (pdf_name, csv_name)],
     }
@@ -340,6 +352,7 @@ def lay_out(view: LetterView, language: str, scratch: Path, csv_path: Path) -> d
     return {
         "parts": [[str(part.path), part.pages, part.depth] for part in pdf.parts],
         "made_at": pack.made_at.isoformat(),
+        "snapshot": pack.signed_snapshot,
         "counts": {"organisations": pack.counts.organisations, "named_individuals": pack.counts.named_individuals,
                    "unnamed_individuals": pack.counts.unnamed_individuals, "total": pack.counts.total},
     }

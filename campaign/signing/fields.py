@@ -64,6 +64,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "status", "language", "letter_version", "is_drafter", "domain_verified", "email_domain", "email_hash", "email_sealed",
     "client_network_hash", "source", "import_key", "created_at", "updated_at", "verified_at", "last_email_at",
     "decided_at", "published_at", "rejection_reason", "correction", "correction_at", "partner_id",
+    "public_id", "snapshot_salt",
 )
 #: Columns that describe no signer: keys, what is derived from the fields, and the moderator.
 INTERNAL_COLUMNS: tuple[str, ...] = ("id", "letter_id", "search_text", "signer_key", "decided_by_id")

@@ -10,6 +10,7 @@ status the row starts in.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import unicodedata
 
 from email_validator import ValidatedEmail
@@ -123,6 +124,8 @@ def signature_row(letter_id: int, details: SignatureDetails, *, status: Signatur
                                            details.website if organisation else None),
         "search_text": search_text_for(details.kind, details.name, details.organisation),
         "signer_key": signer_key(details.kind, details.organisation),
+        "public_id": secrets.token_hex(16),
+        "snapshot_salt": secrets.token_bytes(32),
         **(address or NO_ADDRESS),
         "language": language,
         "letter_version": letter_version,

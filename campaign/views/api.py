@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from .. import letters
 from ..lifecycle import goals, timeline, versions
 from ..models import Letter, SignatureKind
-from ..publication import changes
+from ..publication import changes, snapshots
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..web import i18n, parameters
@@ -129,10 +129,16 @@ def changes_since(slug: str) -> ResponseReturnValue:
     limit = parameters.number(args, "limit", 1, MAX_LIMIT) or publication.PAGE_SIZE
     cursor = parameters.text(args, "cursor", publication.MAX_CURSOR_LENGTH)
     since = parameters.moment(args, "since")
+    since_snapshot = parameters.number(args, "since_snapshot", 1, parameters.MAX_ID)
     if cursor is not None:
         start = changes.Position.from_cursor(cursor)
         if start is None:
             abort(400, description="cursor: the next_cursor of a previous page.")
+    elif since_snapshot is not None:
+        snapshot = snapshots.by_number(found.id, since_snapshot)
+        if snapshot is None:
+            abort(400, description="since_snapshot: the number of one of the letter's snapshots.")
+        start = snapshots.feed_position(snapshot)
     else:
         start = changes.Position.since(since) if since else None
     page = changes.changes_after(found.id, start, limit)
@@ -146,6 +152,45 @@ def changes_since(slug: str) -> ResponseReturnValue:
         "links": {"next": i18n.absolute_url("api.changes_since", slug=slug, cursor=next_cursor, limit=limit)
                   if next_cursor else None},
     })
+
+
+def _snapshot(snapshot: snapshots.Snapshot, slug: str) -> dict:
+    return {
+        "number": snapshot.number, "time": _time(snapshot.created_at), "count": snapshot.count,
+        "added": snapshot.added, "removed": snapshot.removed, "root": snapshot.root,
+        "statement_hash": snapshot.statement_hash, **snapshots.signed(snapshot),
+        "links": {"self": i18n.absolute_url("api.snapshot", slug=slug, number=snapshot.number),
+                  "changes_since": i18n.absolute_url("api.changes_since", slug=slug, since_snapshot=snapshot.number)},
+    }
+
+
+@bp.get("/letters/<slug:slug>/snapshots")
+def snapshot_list(slug: str) -> ResponseReturnValue:
+    """Every signed snapshot of the list, oldest first: what ``tools/verify_snapshot.py chain`` checks."""
+    found = _letter(slug)
+    return _json({"public_key": snapshots.public_key(),
+                  "data": [_snapshot(snapshot, slug) for snapshot in snapshots.all_of(found.id)]})
+
+
+@bp.get("/letters/<slug:slug>/snapshots/<id:number>")
+def snapshot(slug: str, number: int) -> ResponseReturnValue:
+    found = snapshots.by_number(_letter(slug).id, number)
+    if found is None:
+        abort(404, description="No snapshot with this number.")
+    return _json(_snapshot(found, slug))
+
+
+@bp.get("/letters/<slug:slug>/entries/<public_id>/proof")
+def entry_proof(slug: str, public_id: str) -> ResponseReturnValue:
+    """A published entry's inclusion proof in the latest snapshot (``tools/verify_snapshot.py proof``)."""
+    found = _letter(slug)
+    if not snapshots.is_public_id(public_id):
+        abort(404, description="No entry with this public id.")
+    try:
+        proof = snapshots.proof(found, public_id)
+    except snapshots.NoProof as error:
+        abort(404, description=f"No proof: {error}.")
+    return _json(proof.document)
 
 
 @bp.get("/letters/<slug:slug>/history")

@@ -260,11 +260,14 @@ RECORD_LABELS = {
     "correction": _l("Your correction, waiting for review"),
     "correction_at": _l("Correction sent on"),
     "partner_id": _l("Coalition partner whose link you came through"),
+    "public_id": _l("Public id of your entry in the signed snapshots"),
+    "snapshot_salt": _l("Random salt that hides your entry in the signed snapshots"),
 }
 #: Columns only a specialist reads: shown folded away, under "Technical details".
-TECHNICAL = frozenset({"letter_version", "email_hash", "email_sealed", "client_network_hash", "import_key", "source"})
+TECHNICAL = frozenset({"letter_version", "email_hash", "email_sealed", "client_network_hash", "import_key", "source",
+                       "public_id", "snapshot_salt"})
 #: Values that are codes rather than words: shown in a fixed-width font, left to right.
-CODES = frozenset({"letter_version", "email_hash", "client_network_hash", "import_key"})
+CODES = frozenset({"letter_version", "email_hash", "client_network_hash", "import_key", "public_id", "snapshot_salt"})
 
 
 @dataclass(frozen=True)
@@ -329,6 +332,8 @@ def _readable(name: str, value: object) -> str:
         return source_label(str(value))
     if name == "partner_id":
         return partners.get(int(str(value))).name
+    if name == "snapshot_salt" and isinstance(value, bytes):
+        return value.hex()
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, g, redirect, request, url_for
+from flask import Response, abort, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import letters
 from ..models import Signature, SignatureKind
+from ..publication import snapshots
 from ..signing import self_service
 from ..signing.fields import EDITABLE
 from ..signing.tokens import TokenExpired, TokenInvalid
@@ -40,7 +41,24 @@ def page(token: str) -> ResponseReturnValue:
     return private_page("public/manage.html", 422 if request.method == "POST" else 200, signature=signature,
                         form=form, button_form=ButtonForm(), items=labels.signer_data(signature), view=view,
                         saved=request.args.get("saved"), is_organisation=signature.kind is SignatureKind.ORGANISATION,
-                        set_aside=self_service.correction_set_aside(signature))
+                        set_aside=self_service.correction_set_aside(signature),
+                        proof_ready=letter is not None and snapshots.has_proof(letter, signature.public_id))
+
+
+@letter_route(bp, "/sign/manage/<token:token>/proof.json")
+def proof(token: str) -> ResponseReturnValue:
+    """The signer's inclusion proof in the latest snapshot, to check with ``tools/verify_snapshot.py``."""
+    signature = _signature(token)
+    letter = self_service.letter_of(signature)
+    try:
+        found = snapshots.proof(letter, signature.public_id) if letter else None
+    except snapshots.NoProof:
+        found = None
+    if found is None:
+        abort(404)
+    response = Response(json.dumps(found.document, ensure_ascii=False, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-signature-proof.json"'
+    return private_response(response)
 
 
 @letter_route(bp, "/sign/manage/<token:token>/data.json")

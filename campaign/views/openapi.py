@@ -37,6 +37,7 @@ ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$r
 def openapi_document(site_url: str) -> dict:
     document = _document(site_url)
     schemas = document["components"]["schemas"]
+    _add_snapshots(document)
     signatory = schemas["Signatory"]
     # A change is an organisation's entry as the list gives it, and when it was published.
     schemas["OrganisationChange"] = {
@@ -44,6 +45,92 @@ def openapi_document(site_url: str) -> dict:
         "properties": {**signatory["properties"], "published_at": {"type": "string", "format": "date-time"}},
     }
     return document
+
+
+HEX = {"type": "string", "pattern": "^[0-9a-f]*$"}
+PUBLIC_ID = ("The entry's public id: random, stable, names it in the signed snapshots; "
+             "/letters/{slug}/entries/{public_id}/proof gives its inclusion proof.")
+
+
+def _add_snapshots(document: dict) -> None:
+    """The signed snapshots of the list (``publication.snapshots``), their proofs, and the change list
+    since a snapshot."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    signatory = schemas["Signatory"]
+    signatory["required"].append("public_id")
+    signatory["properties"]["public_id"] = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": PUBLIC_ID}
+    paths["/letters/{slug}/changes"]["get"]["parameters"].insert(2, _parameter(
+        "since_snapshot", "Only what was published after the snapshot with this number (its place in the change "
+                          "list: the latest publication when it was signed).", {"type": "integer", "minimum": 1}))
+    number = _parameter("number", "The snapshot's number, from 1.", {"type": "integer", "minimum": 1}, True, "path")
+    public_id = _parameter("public_id", PUBLIC_ID, {"type": "string"}, True, "path")
+    paths["/letters/{slug}/snapshots"] = {"get": {
+        "operationId": "listSnapshots",
+        "summary": "Every signed snapshot of the public list, oldest first, and the key that signs them. Check "
+                   "them with tools/verify_snapshot.py chain: each is signed, and each names the one before it.",
+        "parameters": [SLUG],
+        "responses": {**_ok("SnapshotList", "The snapshots."), "404": ERROR},
+    }}
+    paths["/letters/{slug}/snapshots/{number}"] = {"get": {
+        "operationId": "getSnapshot", "summary": "One snapshot and its signed statement.",
+        "parameters": [SLUG, number],
+        "responses": {**_ok("Snapshot", "The snapshot."), "404": ERROR},
+    }}
+    paths["/letters/{slug}/entries/{public_id}/proof"] = {"get": {
+        "operationId": "getProof",
+        "summary": "A published entry's inclusion proof in the latest snapshot: the entry, its salt, its leaf's "
+                   "index, the audit path (RFC 6962) and the signed statement. Check it with "
+                   "tools/verify_snapshot.py proof. 404 when the entry is not on the list, or not (or not as it "
+                   "is now) in the latest snapshot.",
+        "parameters": [SLUG, public_id],
+        "responses": {**_ok("Proof", "The proof."), "404": ERROR},
+    }}
+    statement = {
+        "type": "object", "description": "Exactly what was signed (Ed25519, over the canonical JSON: keys sorted, "
+                                         "no spaces, UTF-8).",
+        "required": ["format", "letter", "number", "time", "count", "root", "added", "removed", "versions",
+                     "previous"],
+        "properties": {
+            "format": {"type": "string"}, "letter": {"type": "string"}, "number": {"type": "integer", "minimum": 1},
+            "time": {"type": "string", "format": "date-time"}, "count": {"type": "integer", "minimum": 0},
+            "root": HEX, "added": {"type": "integer", "minimum": 0}, "removed": {"type": "integer", "minimum": 0},
+            "versions": {"type": "object", "additionalProperties": {"type": "array", "items": HEX},
+                         "description": "Every version of the letter's text by language, oldest first."},
+            "previous": {"type": ["string", "null"], "description": "SHA-256 of the previous snapshot's statement."},
+        },
+    }
+    schemas["SignedStatement"] = statement
+    schemas["Snapshot"] = {
+        "type": "object",
+        "required": ["number", "time", "count", "added", "removed", "root", "statement_hash", "statement", "signature",
+                     "links"],
+        "properties": {
+            "number": {"type": "integer", "minimum": 1}, "time": {"type": "string", "format": "date-time"},
+            "count": {"type": "integer", "minimum": 0, "description": "Entries on the public list."},
+            "added": {"type": "integer", "minimum": 0, "description": "Entries not in the snapshot before."},
+            "removed": {"type": "integer", "minimum": 0,
+                        "description": "Entries of the snapshot before no longer on the list (counted, never named)."},
+            "root": HEX, "statement_hash": HEX, "statement": {"$ref": "#/components/schemas/SignedStatement"},
+            "signature": HEX, "links": {"type": "object"},
+        },
+    }
+    schemas["SnapshotList"] = {
+        "type": "object", "required": ["public_key", "data"],
+        "properties": {"public_key": {**NULLABLE_STRING, "description": "The Ed25519 signing key, base64."},
+                       "data": {"type": "array", "items": {"$ref": "#/components/schemas/Snapshot"}}},
+    }
+    schemas["Proof"] = {
+        "type": "object", "required": ["format", "entry", "salt", "leaf_index", "audit_path", "snapshot"],
+        "properties": {
+            "format": {"type": "string"},
+            "entry": {"type": "object", "description": "The entry's public fields as its leaf holds them."},
+            "salt": HEX, "leaf_index": {"type": "integer", "minimum": 0},
+            "audit_path": {"type": "array", "items": HEX},
+            "snapshot": {"type": "object", "required": ["statement", "signature"],
+                         "properties": {"statement": {"$ref": "#/components/schemas/SignedStatement"},
+                                        "signature": HEX}},
+        },
+    }
 
 
 def _document(site_url: str) -> dict:

@@ -46,6 +46,11 @@ def versions_key(slug: str | None, language: str) -> tuple:
     return ("versions-page", slug, language)
 
 
+def snapshots_key(slug: str | None, language: str) -> tuple:
+    """A letter's signed snapshots in one language: a new one comes once a day, from the timer."""
+    return ("snapshots-page", slug, language)
+
+
 def letter_view_key(slug: str | None, language: str) -> tuple:
     """A letter's text in one language, as plain values."""
     return ("letter-view", slug, language)

@@ -1,0 +1,189 @@
+"""The standalone verifier (``tools/verify_snapshot.py``) and the tree it checks, on fixed inputs.
+
+The known answers below let another implementation be checked against ours: the RFC 6962 roots
+of Certificate Transparency's reference test, and a whole snapshot (fixed entries, salts and
+signing key → fixed leaves, root, statement and signature)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import importlib.util
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+from nacl.signing import SigningKey
+
+from campaign.publication import merkle, snapshots
+
+from .factories import PROJECT_ROOT
+
+TOOL = PROJECT_ROOT / "tools" / "verify_snapshot.py"
+_spec = importlib.util.spec_from_file_location("verify_snapshot", TOOL)
+assert _spec and _spec.loader
+verifier = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(verifier)
+
+# Certificate Transparency's reference inputs and the RFC 6962 roots of their first 1 to 8 leaves.
+CT_LEAVES = [b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43", bytes(range(0x50, 0x58)),
+             bytes(range(0x60, 0x70))]
+CT_ROOTS = [
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+
+# A snapshot of three entries: the key's seed is the bytes 0..31, entry i's salt 32 bytes of i + 1.
+SEED = bytes(range(32))
+PUBLIC_KEY = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
+ENTRIES = [
+    {"id": "00" * 16, "kind": "organisation", "name": None, "organisation": "Digital Rights Collective", "role": None,
+     "country": "DE", "website": "https://drc.example", "drafter": True, "published_on": "2026-11-02",
+     "verified": True, "letter_version": "a" * 64},
+    {"id": "11" * 16, "kind": "individual", "name": "Ana Souza", "organisation": None, "role": "Researcher",
+     "country": "BR", "website": None, "drafter": False, "published_on": "2026-11-03", "verified": False,
+     "letter_version": "a" * 64},
+    {"id": "22" * 16, "kind": "individual", "name": "سارة", "organisation": "Université de Tunis", "role": None,
+     "country": "TN", "website": None, "drafter": False, "published_on": "2026-11-04", "verified": False,
+     "letter_version": "b" * 64},
+]
+SALTS = [bytes([1]) * 32, bytes([2]) * 32, bytes([3]) * 32]
+LEAVES = ["847d059dccacd114cab3df32eecf141a769cf8c7303d5b8bbad7b42b50ab7076",
+          "70626c532f602760c611d6ebfd3a6405b2879731ee65b8857381e1975193db9d",
+          "9198395742cdd40c0913e0f5ce8b1ae1d518bb71f460592f6e192b12919845a5"]
+ROOT = "173203fb2c5bc90324609bd65d1bde58905665763070cc58195938257c5b423e"
+STATEMENT = {"format": "campaign-snapshot/1", "letter": "example-letter", "number": 1, "time": "2026-12-01T00:00:00Z",
+             "count": 3, "root": ROOT, "added": 3, "removed": 0, "versions": {"en": ["a" * 64, "b" * 64]},
+             "previous": None}
+CANONICAL = ('{"added":3,"count":3,"format":"campaign-snapshot/1","letter":"example-letter","number":1,"previous":null,'
+             f'"removed":0,"root":"{ROOT}","time":"2026-12-01T00:00:00Z","versions":{{"en":["{"a" * 64}","{"b" * 64}"]}}}}')
+SIGNATURE = ("8a2ba311af5a20481782269981152b0fd514bd81241693d9d78e53ae332c82f0"
+             "2db389611b63440015742a0d9690b8d224170aa126e5890c78884a72b4ff8706")
+STATEMENT_HASH = "303d410f2e137f232785bf65b858f67f6b876c9dece14c75c1eba896d240a4cf"
+
+
+def test_rfc6962_roots_of_the_reference_leaves():
+    assert merkle.root_of([]) == hashlib.sha256(b"").digest()
+    for size, expected in enumerate(CT_ROOTS, start=1):
+        assert merkle.root_of(merkle.leaf_hash(leaf) for leaf in CT_LEAVES[:size]).hex() == expected
+
+
+def test_the_known_snapshot_hashes_and_signs_as_written():
+    leaves = [snapshots.leaf_of(entry, salt) for entry, salt in zip(ENTRIES, SALTS)]
+    assert [leaf.hex() for leaf in leaves] == LEAVES
+    assert [verifier.entry_leaf(entry, salt).hex() for entry, salt in zip(ENTRIES, SALTS)] == LEAVES
+    assert merkle.root_of(leaves).hex() == ROOT
+    assert snapshots.canonical(STATEMENT).decode() == CANONICAL == verifier.canonical(STATEMENT).decode()
+    key = SigningKey(SEED)
+    assert key.sign(CANONICAL.encode()).signature.hex() == SIGNATURE
+    assert snapshots.statement_hash(STATEMENT) == STATEMENT_HASH == verifier.statement_hash(STATEMENT)
+    assert verifier.load_key(PUBLIC_KEY).encode() == bytes(key.verify_key)
+
+
+def _audit_path(leaves: list[bytes], index: int) -> list[str]:
+    nodes: dict = {}
+    builder = merkle.Builder(lambda level, position, node: nodes.__setitem__((level, position), node))
+    for leaf in leaves:
+        builder.add(leaf)
+    return [merkle.fold([nodes[node] for node in merkle.range_nodes(start, end)]).hex()
+            for start, end in merkle.audit_ranges(index, len(leaves))]
+
+
+def known_proof(index: int) -> dict:
+    leaves = [bytes.fromhex(leaf) for leaf in LEAVES]
+    return {"format": "campaign-proof/1", "entry": ENTRIES[index], "salt": SALTS[index].hex(), "leaf_index": index,
+            "audit_path": _audit_path(leaves, index), "snapshot": {"statement": STATEMENT, "signature": SIGNATURE}}
+
+
+def test_known_audit_paths():
+    assert known_proof(0)["audit_path"] == [LEAVES[1], LEAVES[2]]
+    assert known_proof(2)["audit_path"] == [merkle.node_hash(*(bytes.fromhex(leaf) for leaf in LEAVES[:2])).hex()]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_the_verifier_accepts_each_known_proof(index):
+    message = verifier.verify_proof(known_proof(index), verifier.load_key(PUBLIC_KEY))
+    assert message.startswith(f"verified: entry {ENTRIES[index]['id']} is leaf {index} of 3")
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda proof: proof["entry"].__setitem__("name", "Ana Sousa"), "entry not in tree: root differs"),
+    (lambda proof: proof["entry"].__setitem__("drafter", True), "entry not in tree: root differs"),
+    (lambda proof: proof.__setitem__("salt", "00" * 32), "entry not in tree: root differs"),
+    (lambda proof: proof.__setitem__("leaf_index", 0), "entry not in tree: root differs"),
+    (lambda proof: proof["audit_path"].pop(), "entry not in tree: root differs"),
+    (lambda proof: proof["snapshot"]["statement"].__setitem__("count", 4), "snapshot 1: signature does not match"),
+    (lambda proof: proof["snapshot"]["statement"].__setitem__("root", "00" * 32), "signature does not match"),
+])
+def test_the_verifier_names_what_fails_in_a_changed_proof(change, reason):
+    proof = copy.deepcopy(known_proof(1))
+    change(proof)
+    with pytest.raises(verifier.Failed, match=reason):
+        verifier.verify_proof(proof, verifier.load_key(PUBLIC_KEY))
+
+
+def test_a_proof_signed_by_another_key_fails():
+    other = verifier.load_key(base64.b64encode(bytes(SigningKey(bytes(32)).verify_key)).decode())
+    with pytest.raises(verifier.Failed, match="signature does not match"):
+        verifier.verify_proof(known_proof(0), other)
+
+
+def _chain(length: int) -> list[dict]:
+    key, chain, previous, count = SigningKey(SEED), [], None, 0
+    rng = random.Random(7)
+    for number in range(1, length + 1):
+        added, removed = rng.randint(0, 5), rng.randint(0, min(count, 2))
+        count += added - removed
+        statement = {**STATEMENT, "number": number, "count": count, "added": added, "removed": removed,
+                     "root": hashlib.sha256(bytes([number])).hexdigest(),
+                     "previous": snapshots.statement_hash(previous) if previous else None}
+        chain.append({"statement": statement, "signature": key.sign(snapshots.canonical(statement)).signature.hex()})
+        previous = statement
+    return chain
+
+
+def test_the_verifier_checks_a_chain_and_says_where_it_breaks():
+    key = verifier.load_key(PUBLIC_KEY)
+    assert verifier.verify_chain({"data": _chain(3)}, key).startswith("verified: 3 snapshots")
+    missing = _chain(3)
+    del missing[1]
+    with pytest.raises(verifier.Failed, match="chain broken at snapshot 2"):
+        verifier.verify_chain({"data": missing}, key)
+    edited = _chain(3)
+    edited[0]["statement"]["count"] += 1  # and signed again by the key's holder: the next one still breaks
+    edited[0]["signature"] = SigningKey(SEED).sign(snapshots.canonical(edited[0]["statement"])).signature.hex()
+    with pytest.raises(verifier.Failed, match="chain broken at snapshot 2"):
+        verifier.verify_chain({"data": edited}, key)
+    forged = _chain(3)
+    forged[2]["statement"]["root"] = "00" * 32
+    with pytest.raises(verifier.Failed, match="snapshot 3: signature does not match"):
+        verifier.verify_chain({"data": forged}, key)
+
+
+def test_the_command_line_exit_codes(tmp_path):
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(PUBLIC_KEY + "\n")
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(known_proof(2), ensure_ascii=False))
+    changed = known_proof(2)
+    changed["entry"]["country"] = "EG"
+    bad.write_text(json.dumps(changed))
+
+    def run(*arguments):
+        return subprocess.run([sys.executable, str(TOOL), *arguments], capture_output=True, text=True, check=False)
+
+    accepted = run("proof", str(good), "--key", str(key_file))
+    assert accepted.returncode == 0 and "verified" in accepted.stdout
+    refused = run("proof", str(bad), "--key", PUBLIC_KEY)
+    assert refused.returncode == 1 and "FAILED: entry not in tree: root differs" in refused.stderr
+    unreadable = run("chain", str(good), "--key", PUBLIC_KEY)
+    assert unreadable.returncode == 2 and "cannot read" in unreadable.stderr

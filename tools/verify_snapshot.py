@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Check a signatory list's signed snapshots without trusting the site that serves them.
+
+Needs Python 3.9+ and PyNaCl (``pip install pynacl``), nothing else. Get the site's snapshot
+signing key once, from somewhere you trust (``/.well-known/snapshot-signing-key``, the README of
+the campaign, a printed delivery pack), then:
+
+    verify_snapshot.py proof PROOF.json --key KEY       an entry is in a signed snapshot
+    verify_snapshot.py chain SNAPSHOTS.json --key KEY   every snapshot is signed, none removed or edited
+
+KEY is the base64 public key or a file holding it. PROOF.json is an entry's proof (the signer's
+page, or ``/api/v1/letters/SLUG/entries/PUBLIC_ID/proof``); SNAPSHOTS.json the list of snapshots
+(``/api/v1/letters/SLUG/snapshots``). Exit status: 0 verified, 1 verification failed (the reason is
+printed), 2 the input could not be read.
+
+The hashing is RFC 6962's (leaf SHA-256(0x00 || data), node SHA-256(0x01 || left || right)); a
+leaf's data is the entry's 32-byte salt followed by the entry as canonical JSON (keys sorted, no
+spaces, UTF-8); a signature is Ed25519 over the statement as canonical JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+
+class Failed(Exception):
+    """Verification failed: the message says how."""
+
+
+class Unreadable(Exception):
+    """The input is not a proof or a snapshot list."""
+
+
+def canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def statement_hash(statement: dict) -> str:
+    return hashlib.sha256(canonical(statement)).hexdigest()
+
+
+def entry_leaf(entry: dict, salt: bytes) -> bytes:
+    return leaf_hash(salt + canonical(entry))
+
+
+def root_from_path(leaf: bytes, index: int, size: int, path: list) -> bytes | None:
+    """RFC 9162, 2.1.3.2: the root an audit path leads to; None if it cannot fit the tree."""
+    if not 0 <= index < size:
+        return None
+    fn, sn, node = index, size - 1, leaf
+    for sibling in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            node = node_hash(sibling, node)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            node = node_hash(node, sibling)
+        fn >>= 1
+        sn >>= 1
+    return node if sn == 0 else None
+
+
+def load_key(text: str) -> VerifyKey:
+    path = Path(text)
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+    try:
+        return VerifyKey(base64.b64decode(text.strip(), validate=True))
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise Unreadable("the key is not a base64 Ed25519 public key") from error
+
+
+def _hex(value: object, what: str) -> bytes:
+    try:
+        return bytes.fromhex(value) if isinstance(value, str) else bytes.fromhex("x")
+    except ValueError as error:
+        raise Unreadable(f"{what} is not hexadecimal") from error
+
+
+def check_signature(key: VerifyKey, signed: dict) -> dict:
+    """The statement of a signed snapshot ``{"statement": …, "signature": …}`` if the key signed it."""
+    statement = signed.get("statement")
+    if not isinstance(statement, dict):
+        raise Unreadable("no statement")
+    try:
+        key.verify(canonical(statement), _hex(signed.get("signature"), "the signature"))
+    except (BadSignatureError, ValueError) as error:
+        raise Failed(f"snapshot {statement.get('number')}: signature does not match") from error
+    return statement
+
+
+def verify_proof(proof: dict, key: VerifyKey) -> str:
+    """That the proof's entry is in its signed snapshot; what to print if so."""
+    if not isinstance(proof, dict) or not isinstance(proof.get("entry"), dict) or not isinstance(proof.get("snapshot"), dict):
+        raise Unreadable("not a proof: it needs an entry and a snapshot")
+    statement = check_signature(key, proof["snapshot"])
+    index, size, path = proof.get("leaf_index"), statement.get("count"), proof.get("audit_path")
+    if not isinstance(index, int) or not isinstance(size, int) or not isinstance(path, list):
+        raise Unreadable("not a proof: it needs a leaf_index, an audit_path and a count")
+    leaf = entry_leaf(proof["entry"], _hex(proof.get("salt"), "the salt"))
+    root = root_from_path(leaf, index, size, [_hex(node, "the audit path") for node in path])
+    if root is None or root.hex() != statement.get("root"):
+        raise Failed("entry not in tree: root differs")
+    return (f"verified: entry {proof['entry'].get('id')} is leaf {index} of {size} in snapshot "
+            f"{statement.get('number')} of {statement.get('letter')} ({statement.get('time')})")
+
+
+def verify_chain(document: object, key: VerifyKey) -> str:
+    """That every snapshot of the list is signed and each names the one before it."""
+    items = document.get("data") if isinstance(document, dict) else document
+    if not isinstance(items, list) or not items:
+        raise Unreadable("not a snapshot list: it needs a non-empty list under \"data\"")
+    previous: dict | None = None
+    for signed in sorted(items, key=lambda item: item.get("statement", {}).get("number", 0)):
+        if not isinstance(signed, dict):
+            raise Unreadable("not a snapshot list")
+        statement = check_signature(key, signed)
+        number = statement.get("number")
+        expected = 1 if previous is None else previous["number"] + 1
+        if number != expected:
+            raise Failed(f"chain broken at snapshot {expected}: it is missing")
+        if statement.get("previous") != (statement_hash(previous) if previous else None):
+            raise Failed(f"chain broken at snapshot {number}: the snapshot before it was changed")
+        expected_count = previous["count"] + statement.get("added", 0) - statement.get("removed", 0) if previous else None
+        if previous is not None and statement.get("count") != expected_count:
+            raise Failed(f"chain broken at snapshot {number}: its counts do not add up")
+        previous = statement
+    assert previous is not None
+    return (f"verified: {len(items)} snapshots of {previous.get('letter')}, chained and signed; the latest, "
+            f"number {previous['number']}, holds {previous['count']} entries, root {previous['root']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=("proof", "chain"), help="proof: an entry's proof; chain: a snapshot list")
+    parser.add_argument("file", type=Path, help="the JSON file downloaded from the site")
+    parser.add_argument("--key", required=True, help="the site's snapshot signing key (base64), or a file holding it")
+    arguments = parser.parse_args(argv)
+    try:
+        key = load_key(arguments.key)
+        document = json.loads(arguments.file.read_text(encoding="utf-8"))
+        print(verify_proof(document, key) if arguments.what == "proof" else verify_chain(document, key))
+    except Failed as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        return 1
+    except (Unreadable, OSError, ValueError) as error:
+        print(f"cannot read: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
