@@ -285,3 +285,49 @@ def test_a_changed_text_drafts_a_notice_that_after_approval_reaches_the_previous
     assert f"{SITE}/en/letters/{SLUG}/versions#v-{notice.new_version[:12]}" in message.text
     assert re.search(rf"{SITE}/en/letters/{SLUG}/sign/withdraw/[\w-]+", message.text) or \
         re.search(rf"{SITE}/en/sign/withdraw/[\w-]+", message.text)
+
+
+# --- in the browser's pages -------------------------------------------------------------------
+
+
+def test_admins_compose_preview_and_approve_in_the_pages_and_a_moderator_cannot(app, db, admins, smtp):
+    from .factories import csrf_token, log_in
+
+    author, second = admins
+    client = app.test_client()
+    log_in(client, author)
+    token = csrf_token(client, "/admin/updates")
+    created = client.post("/admin/updates", data={"csrf_token": token, "letter": shipped_letter().slug})
+    assert created.status_code == 303
+    edit = created.headers["Location"]
+    assert client.get(edit).status_code == 200
+    saved = client.post(edit, data={"csrf_token": token, "subject": "News", "body": "We met the **ministry**."})
+    assert saved.status_code == 303
+    page_path = saved.headers["Location"]
+    page = client.get(page_path)
+    html = page.get_data(as_text=True)
+    assert "frame-src 'self'" in page.headers["Content-Security-Policy"]
+    preview_path = re.search(r'<iframe[^>]+src="([^"]+)"', html).group(1)
+    preview = client.get(preview_path)
+    assert "<strong>ministry</strong>" in preview.get_data(as_text=True)
+    assert "sandbox" in preview.headers["Content-Security-Policy"]
+    assert "We met the **ministry**." in html  # the plain text, as it is sent
+    update_id = int(page_path.rstrip("/").rsplit("/", 1)[1])
+    assert client.post(f"/admin/updates/{update_id}/test", data={"csrf_token": token}).status_code == 303
+    delivery.deliver_due()
+    assert [message.envelope_to[0] for message in smtp.messages] == [author.email]
+    client.post(f"/admin/updates/{update_id}/ask", data={"csrf_token": token})
+    assert "/approve" not in client.get(page_path).get_data(as_text=True)  # not for its author
+    client.post(f"/admin/updates/{update_id}/approve", data={"csrf_token": token})
+    assert db.session.get(Update, update_id).status is UpdateStatus.AWAITING
+
+    other = app.test_client()
+    log_in(other, second)
+    assert f"/admin/updates/{update_id}/approve" in other.get(page_path).get_data(as_text=True)
+    other.post(f"/admin/updates/{update_id}/approve", data={"csrf_token": csrf_token(other, page_path)})
+    database.session.expire_all()
+    assert db.session.get(Update, update_id).status is UpdateStatus.APPROVED
+
+    moderator_client = app.test_client()
+    log_in(moderator_client, make_admin("moderator@campaign.example"))
+    assert moderator_client.get("/admin/updates").status_code == 403

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
@@ -35,6 +37,7 @@ def send_command(update_id: int, key_file: Path) -> None:
     try:
         report = updates.queue(update_id, private_key)
     except updates.UpdateError as error:
-        raise click.ClickException(str(error)) from error
+        with force_locale(current_app.config["DEFAULT_LANGUAGE"]):  # its words are translatable, for the pages
+            raise click.ClickException(str(error)) from error
     click.echo(f"update {update_id}: queued {report.queued}, held back {report.held_back} "
                f"(mailed an update less than FLASK_UPDATES_MIN_DAYS ago: run again later), skipped {report.skipped}")

@@ -92,7 +92,7 @@ class SendReport:
 
 def _require_admin(actor: AdminUser) -> None:
     if actor.role is not AdminRole.ADMIN:
-        raise UpdateError("Only admins write and approve updates.")
+        raise UpdateError(_l("Only admins write and approve updates."))
 
 
 def create(letter: Letter, actor: AdminUser) -> Update:
@@ -110,7 +110,7 @@ def save_text(update: Update, language: str, subject: str, body: str, actor: Adm
     draft: what the approver sees is what goes."""
     _require_admin(actor)
     if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING):
-        raise UpdateError("An approved update can no longer be changed.")
+        raise UpdateError(_l("An approved update can no longer be changed."))
     text = next((text for text in update.texts if text.language == language), None)
     if text is None:
         text = UpdateText(language=language, subject=subject, body=body)
@@ -129,9 +129,9 @@ def ask_approval(update: Update, actor: AdminUser) -> None:
     _require_admin(actor)
     letter = db.session.get(Letter, update.letter_id)
     if update.status is not UpdateStatus.DRAFT:
-        raise UpdateError("Only a draft can be sent for approval.")
+        raise UpdateError(_l("Only a draft can be sent for approval."))
     if letter is None or not any(text.language == _fallback_language(update, letter) for text in update.texts):
-        raise UpdateError("Write the update in the letter's original language first.")
+        raise UpdateError(_l("Write the update in the letter's original language first."))
     update.status = UpdateStatus.AWAITING
     audit.record(actor, actor.email, "update.approval_asked", "update", update.id)
     db.session.commit()
@@ -141,9 +141,9 @@ def approve(update: Update, actor: AdminUser) -> None:
     """A second admin's approval: never the author's own."""
     _require_admin(actor)
     if update.status is not UpdateStatus.AWAITING:
-        raise UpdateError("Only an update awaiting approval can be approved.")
+        raise UpdateError(_l("Only an update awaiting approval can be approved."))
     if update.author_id is not None and update.author_id == actor.id:
-        raise UpdateError("Another admin must approve what you wrote.")
+        raise UpdateError(_l("Another admin must approve what you wrote."))
     update.status = UpdateStatus.APPROVED
     update.approver_id = actor.id
     update.approved_at = utcnow()
@@ -201,7 +201,7 @@ def skeleton(update: Update, language: str) -> tuple[str, str, str]:
     assert letter is not None
     text = _text_for(update, letter, language)
     if text is None:
-        raise UpdateError("The update has no text in the letter's original language.")
+        raise UpdateError(_l("The update has no text in the letter's original language."))
     described = i18n.describe(language)
     context: dict[str, object] = {
         "update": update, "text": text, "body_html": body_html(text.body), "email_language": described,
@@ -280,9 +280,9 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
     committing per batch. Safe to run again: whoever has a ledger row is skipped."""
     update = db.session.get(Update, update_id)
     if update is None:
-        raise UpdateError(f"No update {update_id}.")
+        raise UpdateError(_l("No update %(id)s.", id=update_id))
     if update.status not in (UpdateStatus.APPROVED, UpdateStatus.SENDING, UpdateStatus.SENT):
-        raise UpdateError("The update is not approved: a second admin must approve it in the browser first.")
+        raise UpdateError(_l("The update is not approved: a second admin must approve it in the browser first."))
     update.status = UpdateStatus.SENDING
     db.session.commit()
     now = utcnow()
