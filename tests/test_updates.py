@@ -230,8 +230,10 @@ def test_one_address_signing_twice_gets_the_update_once(app, db, smtp, admins, k
     assert [message.envelope_to[0] for message in smtp.messages] == ["both@example.org"]
 
 
-def test_the_outbox_sends_verification_mail_before_a_mailing(app, db, smtp, admins, key_file):
-    app.config["OUTBOX_BATCH_SIZE"] = 1
+@pytest.mark.parametrize("batch_size", [1, 10])
+def test_the_outbox_sends_verification_mail_before_a_mailing(app, db, smtp, admins, key_file, batch_size):
+    """Claimed first, and first within a batch that holds both."""
+    app.config["OUTBOX_BATCH_SIZE"] = batch_size
     for number in range(3):
         make_signature(email=f"reader{number}@example.org", consent_updates=True)
     update = approved_update(admins, {"en": NEWS["en"]})
@@ -240,7 +242,14 @@ def test_the_outbox_sends_verification_mail_before_a_mailing(app, db, smtp, admi
                    queue_url=f"{SITE}/admin/queue")
     database.session.commit()
     delivery.deliver_batch()
-    assert [message.envelope_to[0] for message in smtp.messages] == ["moderator@campaign.example"]
+    assert smtp.messages[0].envelope_to == ["moderator@campaign.example"]
+    assert len(smtp.messages) == min(batch_size, 4)
+
+
+def test_the_stop_token_is_left_out_of_the_log():
+    from campaign.logs import redact
+
+    assert redact("POST /ar/updates/stop/AbC-123_xyz HTTP/1.1") == "POST /ar/updates/stop/[token] HTTP/1.1"
 
 
 # --- change notices ---------------------------------------------------------------------------

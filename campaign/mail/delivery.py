@@ -278,14 +278,15 @@ def claim_due(now: dt.datetime, limit: int) -> list[ClaimedMessage]:
         .values(next_attempt_at=now + lease, attempts=table.c.attempts + 1)
         .returning(table.c.id, table.c.recipient, table.c.subject, table.c.body_text, table.c.body_html,
                    table.c.message_id, table.c.attempts, table.c.created_at, table.c.list_unsubscribe,
-                   table.c.recipient_box)
+                   table.c.priority, table.c.recipient_box)
     )
     rows = db.session.execute(statement).all()
     db.session.commit()
     key = current_app.config["EMAIL_HASH_KEY"]
-    return sorted((ClaimedMessage(*row[:-1]) if row[-1] is None
-                   else ClaimedMessage(row[0], crypto.release_held(key, row[-1]) or "", *row[2:-1])
-                   for row in rows), key=lambda message: message.id)
+    # Sent in the claim's order: a confirmation link claimed with bulk mail still goes first.
+    return [ClaimedMessage(*row[:-2]) if row.recipient_box is None
+            else ClaimedMessage(row.id, crypto.release_held(key, row.recipient_box) or "", *row[2:-2])
+            for row in sorted(rows, key=lambda row: (row.priority, row.id))]
 
 
 def _write(statement: Executable) -> None:
