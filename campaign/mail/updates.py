@@ -34,8 +34,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import Exists, Select, exists, func, insert, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, exists, insert, select
 
 from .. import crypto
 from ..extensions import db
@@ -253,15 +252,19 @@ def recipients(update: Update) -> Select:
     return query.where(Signature.language == update.language, Signature.letter_version == update.previous_version)
 
 
-def _had(update_id: int | None, since: dt.datetime | None) -> Exists:
-    """A ledger row for the signature's address (any of its signatures): of this update, or of any
-    news sent since ``since``."""
-    other = aliased(Signature)
-    query = select(UpdateDelivery.signature_id).join(other, other.id == UpdateDelivery.signature_id).where(
-        other.email_hash == Signature.email_hash)
-    if update_id is not None:
-        return exists(query.where(UpdateDelivery.update_id == update_id))
-    return exists(query.where(UpdateDelivery.news.is_(True), UpdateDelivery.created_at > since))
+def _addresses_with(update_id: int, hashes: set[str], since: dt.datetime | None = None) -> set[str]:
+    """Of the addresses ``hashes``, those with a ledger row (from any of their signatures): of this
+    update, or (``since``) of another news update sent since then. One indexed query per batch."""
+    if not hashes:
+        return set()
+    query = select(Signature.email_hash).join(UpdateDelivery, UpdateDelivery.signature_id == Signature.id).where(
+        Signature.email_hash.in_(hashes))
+    if since is None:
+        query = query.where(UpdateDelivery.update_id == update_id)
+    else:
+        query = query.where(UpdateDelivery.update_id != update_id, UpdateDelivery.news.is_(True),
+                            UpdateDelivery.created_at > since)
+    return set(db.session.scalars(query))
 
 
 def _batches(query: Select, size: int) -> Iterator[list]:
@@ -287,17 +290,24 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
     db.session.commit()
     now = utcnow()
     news = update.kind is UpdateKind.NEWS
-    candidates = recipients(update).where(~_had(update.id, None))
+    # Who has a ledger row for this update is skipped by its key; an address that had it through
+    # another of its signatures, or had news within the minimum days, by one query per batch.
+    candidates = recipients(update).where(~exists(select(UpdateDelivery.signature_id).where(
+        UpdateDelivery.update_id == update.id, UpdateDelivery.signature_id == Signature.id)))
+    cutoff = now - dt.timedelta(days=current_app.config["UPDATES_MIN_DAYS"]) if news else None
     report = SendReport()
-    if news:
-        cutoff = now - dt.timedelta(days=current_app.config["UPDATES_MIN_DAYS"])
-        report.held_back = db.session.scalar(
-            select(func.count()).select_from(candidates.where(_had(None, cutoff)).subquery())) or 0
-        candidates = candidates.where(~_had(None, cutoff))
     skeletons_by_language: dict[str, tuple[str, str, str]] = {}
     for rows in _batches(candidates, batch_size):
-        messages, ledger, token_rows, seen = [], [], [], set()
+        hashes = {row.email_hash for row in rows if row.email_hash}
+        seen = _addresses_with(update.id, hashes)
+        recent = _addresses_with(update.id, hashes, cutoff) if cutoff is not None else set()
+        messages: list[dict] = []
+        ledger: list[dict] = []
+        token_rows: list[dict] = []
         for row in rows:
+            if row.email_hash in recent:
+                report.held_back += 1
+                continue
             if row.email_hash in seen:
                 report.skipped += 1
                 continue

@@ -65,6 +65,8 @@ def upgrade():
     with op.batch_alter_table('update_deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_update_deliveries_signature_id_created_at', ['signature_id', 'created_at'],
                               unique=False)
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.create_index('ix_signatures_email_hash', ['email_hash'], unique=False)
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('priority', sa.SmallInteger(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('list_unsubscribe', sa.String(length=500), nullable=True))
@@ -79,6 +81,8 @@ def downgrade():
         batch_op.create_index('ix_outbox_messages_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
         batch_op.drop_column('list_unsubscribe')
         batch_op.drop_column('priority')
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.drop_index('ix_signatures_email_hash')
     with op.batch_alter_table('update_deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_update_deliveries_signature_id_created_at')
     op.drop_table('update_deliveries')
