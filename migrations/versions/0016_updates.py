@@ -1,7 +1,7 @@
 """updates: campaign news and change notices to signers, and the outbox's priority
 
-Revision ID: 0015_updates
-Revises: 0014_domain_verified
+Revision ID: 0016_updates
+Revises: 0015_snapshots
 Create Date: 2026-12-01 03:50:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0015_updates'
-down_revision = '0014_domain_verified'
+revision = '0016_updates'
+down_revision = '0015_snapshots'
 branch_labels = None
 depends_on = None
 
