@@ -10,7 +10,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-snapshots bench-smoke bench-servers bench-capacity deploy-test clean
+.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-snapshots bench-smoke bench-servers bench-capacity bench-updates deploy-test clean
 
 all: install translations
 
@@ -91,6 +91,7 @@ bench: all
 	$(BIN)/python -m bench.servers
 	$(BIN)/python -m bench.capacity
 	$(MAKE) bench-snapshots
+	$(MAKE) bench-updates
 
 # CPU per signature and per page by part of the stack, PostgreSQL's ceiling for our write (issue 23).
 bench-capacity: all
@@ -109,6 +110,10 @@ bench-snapshots: all
 bench-smoke: all
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	BENCH_SMOKE=1 $(BIN)/python bench/run.py
+
+# Queuing a campaign update for 100,000 signers and the outbox's rate on it (issue 20), in BENCHMARKS.md.
+bench-updates: all
+	$(BIN)/python bench/updates.py 100000
 
 # The reference deployment of deploy/ on this machine (issue 23): nginx with the shipped site file in
 # front of two app nodes, two outbox workers, PostgreSQL and Redis; a few minutes. Needs nginx (Debian).

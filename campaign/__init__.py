@@ -30,6 +30,7 @@ from .views import (
     sign,
     signatories,
     timeline,
+    updates,
     versions,
 )
 from .views import snapshots as snapshot_pages
@@ -81,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         (pages.bp, READER_PAGES),
         (timeline.bp, READER_PAGES),
         (versions.bp, READER_PAGES),
+        (updates.bp, READER_PAGES),
         (share.bp, READER_PAGES),
         (partner_page.bp, READER_PAGES),
         (snapshot_pages.bp, READER_PAGES),

@@ -68,6 +68,7 @@ class DefaultConfig:
     CONFIRM_TOKEN_HOURS = 72
     MANAGE_TOKEN_DAYS = 30
     SUPPRESSION_DAYS = 30
+    UPDATES_MIN_DAYS = 7  # at least this many days between two campaign updates to one signer
     SIGN_MIN_SECONDS = 3
     SIGN_FORM_MAX_AGE_HOURS = 24
     # Per client address: a whole room on one network (a launch event, an office, a carrier's shared
@@ -243,6 +244,8 @@ def validate(config: dict) -> None:
     trusted = config.get("TRUSTED_HOSTS")
     if trusted is not None and (not isinstance(trusted, list) or not all(isinstance(h, str) for h in trusted)):
         raise ConfigError('FLASK_TRUSTED_HOSTS must be a JSON list of host names, e.g. ["letter.example.org"].')
+    if not isinstance(config.get("UPDATES_MIN_DAYS"), int) or config["UPDATES_MIN_DAYS"] < 0:
+        raise ConfigError("FLASK_UPDATES_MIN_DAYS must be a whole number of days (0: no minimum).")
     for name in ("RETENTION_UNVERIFIED_DAYS", "RETENTION_REJECTED_DAYS", "RETENTION_CLIENT_HASH_DAYS"):
         if not isinstance(config.get(name), int) or config[name] < 1:
             raise ConfigError(f"FLASK_{name} must be a whole number of days, at least 1.")

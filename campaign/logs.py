@@ -21,7 +21,8 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tupl
 SECURITY_LOGGER = "campaign.security"
 FORMAT = "%(asctime)sZ %(levelname)s %(name)s: %(message)s"
 
-TOKEN_IN_PATH = re.compile(r"(/sign/(?:confirm|withdraw|not-me|manage)/|/admin/setup/|/[a-z]{2}/partners/)[A-Za-z0-9_\-]+")
+TOKEN_IN_PATH = re.compile(
+    r"(/sign/(?:confirm|withdraw|not-me|manage)/|/updates/stop/|/admin/setup/|/[a-z]{2}/partners/)[A-Za-z0-9_\-]+")
 EMAIL = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[^\s@<>\"'(),;:]{2,}")
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"

@@ -13,10 +13,11 @@ from sqlalchemy.exc import OperationalError
 
 from campaign import create_app, letters
 from campaign.config import ConfigError
-from campaign.crypto import generate_seal_keypair
+from campaign.crypto import generate_seal_keypair, new_token, token_digest
 from campaign.extensions import db
 from campaign.lifecycle import timeline
-from campaign.models import Signature, TimelineKind, TokenPurpose, utcnow
+from campaign.mail import updates
+from campaign.models import Signature, TimelineKind, TokenPurpose, UpdateDelivery, utcnow
 from campaign.publication import partners
 from campaign.signing import rules as signing
 
@@ -52,10 +53,16 @@ HEADERS = {
 FORMS_LEAD_TO_HTTPS = ("/ar/share/mastodon", "/en/share/mastodon?instance=evil.example/path")
 
 
+#: Pages whose policy adds to the site's: an update's page frames its own email preview.
+POLICY_ADDITIONS = {"update-page": "; frame-src 'self'"}
+
+
 def assert_security_headers(response, path: str) -> None:
     for name, value in HEADERS.items():
         if name == "Content-Security-Policy" and path in FORMS_LEAD_TO_HTTPS:
             value = value.replace("form-action 'self'", "form-action 'self' https:")
+        if name == "Content-Security-Policy":
+            value += POLICY_ADDITIONS.get(path, "")
         assert response.headers.get(name) == value, (path, name)
     assert "camera=()" in response.headers["Permissions-Policy"] and "geolocation=()" in response.headers["Permissions-Policy"]
     assert response.headers.get("Cross-Origin-Resource-Policy") in ("same-origin", "cross-origin")
@@ -160,6 +167,16 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     responses["partner-new-link"] = client.get(f"/admin/partners/{partner.id}/link")
     responses["partner-revoke"] = client.get(f"/admin/partners/{partner.id}/revoke")
     responses["partner-page"] = app.test_client().get(f"/ar/partners/{partner_token}")
+    update = updates.create(shipped_letter(), admin)
+    updates.save_text(update, "en", "News", "We met the **ministry**.", admin)
+    for path in ("/admin/updates", f"/admin/updates/{update.id}/ar"):
+        responses[path] = client.get(path)
+    responses["update-page"] = client.get(f"/admin/updates/{update.id}")
+    stop = new_token()
+    db.session.add(UpdateDelivery(update_id=update.id, signature_id=queued, stop_hash=token_digest(stop)))
+    db.session.commit()
+    responses["updates-stop"] = app.test_client().get(f"/en/updates/stop/{stop}")
+    responses["updates-stopped"] = app.test_client().post(f"/en/updates/stop/{stop}")
     event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
                                   {"en": timeline.Words("Handed over")}, None, None, None, "test")
     for path in ("/admin/letters/ban-biometric-surveillance/close-now",

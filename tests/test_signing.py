@@ -286,18 +286,18 @@ def test_the_signature_write_keeps_the_default_of_a_column_added_later(app, clie
     fills: the write must apply its default (a hand-kept column list once dropped it, and the
     signer got "check your inbox" while nothing was stored)."""
     table = OutboxMessage.__table__
-    column = Column("priority", Integer, nullable=False, default=5)
-    db.session.execute(text("ALTER TABLE outbox_messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 0"))
+    column = Column("added_later", Integer, nullable=False, default=5)
+    db.session.execute(text("ALTER TABLE outbox_messages ADD COLUMN added_later INTEGER NOT NULL DEFAULT 0"))
     db.session.commit()
     table.append_column(column)
     try:
         assert sign(client).status_code == 303
-        assert set(db.session.execute(text("SELECT priority FROM outbox_messages")).scalars()) == {5}
+        assert set(db.session.execute(text("SELECT added_later FROM outbox_messages")).scalars()) == {5}
         assert only_signature(db) is not None
     finally:
         table._columns.remove(column)
         db.session.rollback()
-        db.session.execute(text("ALTER TABLE outbox_messages DROP COLUMN priority"))
+        db.session.execute(text("ALTER TABLE outbox_messages DROP COLUMN added_later"))
         db.session.commit()
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import admin, demo, letters, outbox, privacy, signatures, signing, snapshots
+from . import admin, demo, letters, outbox, privacy, signatures, signing, snapshots, updates
 
 GROUPS = (
     letters.letters_group, outbox.outbox_group, signing.signing_group, privacy.privacy_group,
     demo.demo_group, admin.admin_group, signatures.signatures_group, snapshots.snapshots_group,
+    updates.updates_group,
 )
 
 

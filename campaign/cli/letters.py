@@ -10,6 +10,7 @@ from flask import current_app
 from .. import letters
 from ..extensions import db
 from ..lifecycle import versions
+from ..mail import updates
 from ..publication import counts, pack
 from ..web import i18n
 
@@ -33,6 +34,9 @@ def load_letters_command(directory: Path | None) -> None:
     for slug, language, version in report.texts_added:
         click.echo(f"loaded {slug} [{language}] version {version[:12]}")
     click.echo(f"{len(report.texts_added)} text(s) loaded, {report.texts_unchanged} unchanged.")
+    for notice in updates.draft_change_notices(report.texts_added):
+        click.echo(f"change notice {notice.id} [{notice.language}] for the signers of the previous text: "
+                   "awaits an admin's approval, then `flask updates send`")
     for letter in letters.all_letters():
         for code in sorted({text.language for text in letter.texts} - {letter.original_language}):
             status = versions.status(letter.id, code, letter.original_language)

@@ -17,11 +17,12 @@ from .signatures import (
 )
 from .snapshots import Snapshot, SnapshotChunk
 from .timeline import TimelineEvent, TimelineFile, TimelineKind, TimelineText
+from .updates import Update, UpdateDelivery, UpdateKind, UpdateStatus, UpdateText
 
 __all__ = [
     "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailSuppression", "enum_column", "HeldAddress",
     "Letter", "LetterText", "LoginThrottle", "OutboxMessage", "OutboxStatus", "PackBuild", "PackStatus", "Partner",
     "PublishedDay", "PublishedTally", "Signature", "SignatureKind", "SignatureStatus", "SignatureToken",
     "SiteSetting", "Snapshot", "SnapshotChunk", "TimelineEvent", "TimelineFile", "TimelineKind", "TimelineText",
-    "TokenPurpose", "UTCDateTime", "utcnow",
+    "TokenPurpose", "Update", "UpdateDelivery", "UpdateKind", "UpdateStatus", "UpdateText", "UTCDateTime", "utcnow",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -26,7 +26,8 @@ class OutboxMessage(Model):
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),)
+    # The worker claims by priority first (transactional mail before bulk), then by due time.
+    __table_args__ = (Index("ix_outbox_messages_status_priority_next_attempt_at", "status", "priority", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -43,6 +44,10 @@ class OutboxMessage(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: 0 for a message to one person about their own action (sent first), 1 for bulk (updates).
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    #: A bulk message's one-click unsubscribe URL (RFC 8058), erased with the recipient once sent.
+    list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
 
 
 class SiteSetting(Model):

@@ -49,6 +49,8 @@ class Signature(Model):
         Index("ix_signatures_letter_id_created_at", "letter_id", "created_at", "language", "kind", "status", "verified_at"),
         Index("ix_signatures_letter_id_verified_at", "letter_id", "verified_at"),
         Index("ix_signatures_letter_id_decided_at", "letter_id", "decided_at", "verified_at"),
+        # One address's signatures (``mail.updates``: an update once per address, the minimum days).
+        Index("ix_signatures_email_hash", "email_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,12 +30,13 @@ class TokenExpired(Exception):
     """Past its time."""
 
 
-def new_links(language: str, now: dt.datetime, *, confirm: bool) -> tuple[dict[str, str], list[dict]]:
-    """Fresh links for an email (a confirm link too, when ``confirm``), and the rows that store
-    only their hashes."""
+def new_links(language: str, now: dt.datetime, *, confirm: bool,
+              purposes: tuple[TokenPurpose, ...] = LONG_LIVED) -> tuple[dict[str, str], list[dict]]:
+    """Fresh links for an email (a confirm link too, when ``confirm``; the long-lived ``purposes``),
+    and the rows that store only their hashes."""
     config = current_app.config
     links, rows = {}, []
-    for purpose in ((TokenPurpose.CONFIRM, *LONG_LIVED) if confirm else LONG_LIVED):
+    for purpose in ((TokenPurpose.CONFIRM, *purposes) if confirm else purposes):
         lifetime = dt.timedelta(hours=config["CONFIRM_TOKEN_HOURS"]) if purpose is TokenPurpose.CONFIRM \
             else dt.timedelta(days=config["MANAGE_TOKEN_DAYS"])
         token = new_token()

@@ -68,6 +68,9 @@ MAIL_KIND_LABELS = {
     "published": _l("On the list"),
     "rejected": _l("Not published"),
     "digest": _l("Review digest"),
+    "news": _l("Campaign update"),
+    "change-notice": _l("Notice of a changed text"),
+    "update-test": _l("Test of an update"),
 }
 
 
@@ -116,6 +119,14 @@ ACTION_LABELS = {
     "timeline.recorded": _l("Event added to the timeline"),
     "timeline.removed": _l("Event removed from the timeline"),
     "timeline.edited": _l("Event on the timeline edited"),
+    "update.created": _l("Update started"),
+    "update.text_saved": _l("Update written"),
+    "update.approval_asked": _l("Update sent for approval"),
+    "update.approved": _l("Update approved"),
+    "update.test_sent": _l("Test of an update sent"),
+    "update.sent": _l("Update queued to its signers"),
+    "update.change_notice_drafted": _l("Notice of a changed text drafted"),
+    "update.stopped_by_signer": _l("Signer stopped the campaign news"),
 }
 #: Who acted, when it was not an account: the signer, the server's command line, a publication rule, the purge.
 ACTOR_LABELS = {
@@ -126,7 +137,14 @@ ACTOR_LABELS = {
     "purge": _l("Automatic deletion"),
     "unknown account": _l("Unknown account"),
 }
-TARGET_LABELS = {"signature": _l("Signature"), "admin_user": _l("Account"), "site": _l("Site"), "letter": _l("Letter")}
+TARGET_LABELS = {"signature": _l("Signature"), "admin_user": _l("Account"), "site": _l("Site"), "letter": _l("Letter"),
+                 "update": _l("Update")}
+#: The kinds and states of updates to signers (``models.updates``).
+UPDATE_KIND_LABELS = {"news": _l("Campaign update"), "change-notice": _l("Notice of a changed text")}
+UPDATE_STATUS_LABELS = {
+    "draft": _l("Draft"), "awaiting": _l("Awaiting approval"), "approved": _l("Approved, not sent yet"),
+    "sending": _l("Being queued"), "sent": _l("Queued to its signers"),
+}
 #: What a timeline event is called when it has no words of its own (and the feed's categories).
 TIMELINE_KIND_LABELS = {
     "published": _l("The letter was published"),
@@ -354,6 +372,7 @@ def init_app(app: Flask) -> None:
         mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes, action_labels=ACTION_LABELS,
         target_labels=TARGET_LABELS, audit_changes=audit_changes, actor_labels=ACTOR_LABELS,
         language_name=i18n.language_name, timeline_heading=timeline_heading, stage_labels=STAGE_LABELS,
-        timeline_kind_labels=TIMELINE_KIND_LABELS,
+        timeline_kind_labels=TIMELINE_KIND_LABELS, update_kind_labels=UPDATE_KIND_LABELS,
+        update_status_labels=UPDATE_STATUS_LABELS, supported_languages=i18n.supported_codes,
     )
     app.jinja_env.filters["language_name"] = i18n.language_name

@@ -554,6 +554,16 @@ class MastodonForm(CampaignForm):
             raise ValidationError(_l("This is not the address of a server. Enter only its name, such as mastodon.social."))
 
 
+class UpdateTextForm(CampaignForm):
+    """An update in one language: its subject and its Markdown body (links and images are not
+    rendered in the email: it links to nothing but the site)."""
+
+    subject = StringField(_l("Subject"), filters=[single_line],
+                          validators=[DataRequired(message=_l("Enter a subject.")), at_most(200)])
+    body = TextAreaField(_l("Message (Markdown: paragraphs, **bold**, *italics*, lists)"), filters=[multi_line],
+                         validators=[DataRequired(message=_l("Write the message.")), at_most(20000)])
+
+
 class ButtonForm(CampaignForm):
     """A form that is only a button and its CSRF token: e.g. confirming, so link scanners that
     merely open a page change nothing."""

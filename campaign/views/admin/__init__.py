@@ -98,6 +98,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
-from . import account_pages, auth, imports, letters, manage, packs, partners, queue, stats  # noqa: E402, F401  (their routes register on bp)
+from . import account_pages, auth, imports, letters, manage, packs, partners, queue, stats, updates  # noqa: E402, F401  (their routes register on bp)
 
 

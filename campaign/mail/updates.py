@@ -1,0 +1,410 @@
+"""Campaign updates and change notices: written and approved in the browser, queued where the
+private key lives.
+
+The rules, and where they hold:
+
+- **Two people see every mass email.** An update goes draft → awaiting → approved; ``approve``
+  refuses its own author (and anyone but an admin), and each step is in the audit trail.
+- **Addresses stay sealed until the moment of sending.** The server cannot open them: ``queue``
+  is run by ``flask updates send ID --private-key FILE`` where the key lives; it opens each address
+  in memory, writes one outbox row (erased once sent, as all mail is) and its ledger row
+  (``UpdateDelivery``) in one transaction per batch. The key is never stored.
+- **Each signer once.** The ledger's primary key is (update, signature), and a signer whose address
+  already had this update (from another of their signatures of the letter) is skipped: a resumed
+  run queues only whom the interrupted one had not.
+- **Only who asked, not too often.** News goes to confirmed signatures (verified or published) that
+  asked for it and have not stopped it; an address mailed an update within ``UPDATES_MIN_DAYS``
+  is held back (counted, and reached by running the send again later). A change notice is
+  transactional: every confirmed signer of the changed text, whatever their news choice.
+- **Nothing that watches.** The Markdown is rendered without links or images; the only links are
+  the site's own (the letter, the versions page, manage, withdraw, and the one-click stop).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import make_msgid
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import Select, exists, insert, select
+
+from .. import crypto
+from ..extensions import db
+from ..lifecycle import versions
+from ..models import (
+    AdminRole,
+    AdminUser,
+    Letter,
+    OutboxMessage,
+    Signature,
+    SignatureStatus,
+    SignatureToken,
+    TokenPurpose,
+    Update,
+    UpdateDelivery,
+    UpdateKind,
+    UpdateStatus,
+    UpdateText,
+    utcnow,
+)
+from ..moderation import audit
+from ..signing import tokens
+from ..web import i18n, skeletons
+
+BATCH_SIZE = 1000
+#: A change notice's words until an admin edits them (extracted here, translated when drafted).
+CHANGE_NOTICE_BODY = _l(
+    "The text of the letter you signed has changed since you signed it. The link below shows every word that "
+    "changed. Your signature stays on the new text; if you no longer agree with it, you can withdraw it with "
+    "the link at the end of this email.")
+BULK_PRIORITY = 1
+#: Confirmed signatures, not turned down by a moderator: whom updates and notices are for.
+CONFIRMED = (SignatureStatus.VERIFIED, SignatureStatus.PUBLISHED)
+#: The per-recipient links of each kind of update (the stop link of news is not a signature token).
+LINK_PURPOSES = {
+    UpdateKind.NEWS: (TokenPurpose.MANAGE,),
+    UpdateKind.CHANGE_NOTICE: (TokenPurpose.WITHDRAW, TokenPurpose.MANAGE),
+}
+
+
+class UpdateError(Exception):
+    """A step the update's state or the acting admin does not allow; the message says why."""
+
+
+@dataclass
+class SendReport:
+    queued: int = 0
+    held_back: int = 0  # mailed an update within UPDATES_MIN_DAYS: not this time
+    skipped: int = 0  # a signature whose address had this update already, or unreadable
+
+
+# --- composing and approving ----------------------------------------------------------------
+
+
+def _require_admin(actor: AdminUser) -> None:
+    if actor.role is not AdminRole.ADMIN:
+        raise UpdateError(_l("Only admins write and approve updates."))
+
+
+def create(letter: Letter, actor: AdminUser) -> Update:
+    _require_admin(actor)
+    update = Update(letter_id=letter.id, kind=UpdateKind.NEWS, status=UpdateStatus.DRAFT, author_id=actor.id)
+    db.session.add(update)
+    db.session.flush()
+    audit.record(actor, actor.email, "update.created", "update", update.id)
+    db.session.commit()
+    return update
+
+
+def save_text(update: Update, language: str, subject: str, body: str, actor: AdminUser) -> None:
+    """Write (or rewrite) the update in one language. An update asked for approval goes back to
+    draft: what the approver sees is what goes."""
+    _require_admin(actor)
+    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING):
+        raise UpdateError(_l("An approved update can no longer be changed."))
+    text = next((text for text in update.texts if text.language == language), None)
+    if text is None:
+        text = UpdateText(language=language, subject=subject, body=body)
+        update.texts.append(text)
+    else:
+        text.subject, text.body = subject, body
+    if update.status is UpdateStatus.AWAITING:
+        update.status = UpdateStatus.DRAFT
+    if update.author_id is None:  # a change notice drafted by ``letters load``: its editor is its author
+        update.author_id = actor.id
+    audit.record(actor, actor.email, "update.text_saved", "update", update.id, after={"language": language})
+    db.session.commit()
+
+
+def ask_approval(update: Update, actor: AdminUser) -> None:
+    _require_admin(actor)
+    letter = db.session.get(Letter, update.letter_id)
+    if update.status is not UpdateStatus.DRAFT:
+        raise UpdateError(_l("Only a draft can be sent for approval."))
+    if letter is None or not any(text.language == _fallback_language(update, letter) for text in update.texts):
+        raise UpdateError(_l("Write the update in the letter's original language first."))
+    update.status = UpdateStatus.AWAITING
+    audit.record(actor, actor.email, "update.approval_asked", "update", update.id)
+    db.session.commit()
+
+
+def approve(update: Update, actor: AdminUser) -> None:
+    """A second admin's approval: never the author's own."""
+    _require_admin(actor)
+    if update.status is not UpdateStatus.AWAITING:
+        raise UpdateError(_l("Only an update awaiting approval can be approved."))
+    if update.author_id is not None and update.author_id == actor.id:
+        raise UpdateError(_l("Another admin must approve what you wrote."))
+    update.status = UpdateStatus.APPROVED
+    update.approver_id = actor.id
+    update.approved_at = utcnow()
+    audit.record(actor, actor.email, "update.approved", "update", update.id)
+    db.session.commit()
+
+
+def send_test(update: Update, actor: AdminUser) -> None:
+    """The update in each of its languages to the admin's own address, now (links are examples)."""
+    _require_admin(actor)
+    letter = db.session.get(Letter, update.letter_id)
+    assert letter is not None
+    for text in update.texts:
+        subject, body_text, body_html = preview(update, text.language)
+        db.session.execute(insert(OutboxMessage.__table__), [{
+            "kind": "update-test", "recipient": actor.email, "subject": subject, "body_text": body_text,
+            "body_html": body_html, "message_id": _message_id(), "next_attempt_at": utcnow(),
+        }])
+    audit.record(actor, actor.email, "update.test_sent", "update", update.id)
+    db.session.commit()
+
+
+# --- the email ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    """CommonMark without raw HTML, links or images: an update links to nothing but the site."""
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).disable(["link", "image", "autolink"])
+
+
+def body_html(body: str) -> Markup:
+    return Markup(_markdown().render(body))
+
+
+def _fallback_language(update: Update, letter: Letter) -> str:
+    return update.language or letter.original_language
+
+
+def _text_for(update: Update, letter: Letter, language: str) -> UpdateText | None:
+    """The update in ``language``, or in its fallback (the letter's original) when not written in it."""
+    by_language = {text.language: text for text in update.texts}
+    return by_language.get(language) or by_language.get(_fallback_language(update, letter))
+
+
+def _links(kind: UpdateKind) -> tuple[str, ...]:
+    names = {TokenPurpose.MANAGE: "manage_url", TokenPurpose.WITHDRAW: "withdraw_url"}
+    return (*(names[purpose] for purpose in LINK_PURPOSES[kind]), *(("stop_url",) if kind is UpdateKind.NEWS else ()))
+
+
+def skeleton(update: Update, language: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of the update for a signer whose language is ``language``, with a slot
+    for each of their own links (filled per signer by ``skeletons.fill``)."""
+    letter = db.session.get(Letter, update.letter_id)
+    assert letter is not None
+    text = _text_for(update, letter, language)
+    if text is None:
+        raise UpdateError(_l("The update has no text in the letter's original language."))
+    described = i18n.describe(language)
+    context: dict[str, object] = {
+        "update": update, "text": text, "body_html": body_html(text.body), "email_language": described,
+        "text_language": i18n.describe(text.language), "subject": text.subject,
+        "not_in_language": text.language != language,
+        "letter_title": _letter_title(letter, language),
+        "letter_url": i18n.absolute_url("letter.page", lang=language, slug=letter.slug),
+        "versions_url": _versions_url(update, letter) if update.kind is UpdateKind.CHANGE_NOTICE else None,
+        **{name: skeletons.slot(name) for name in _links(update.kind)},
+    }
+    environment = current_app.jinja_env
+    with force_locale(described.babel_locale):
+        return (text.subject, environment.get_template("email/update.txt").render(context),
+                environment.get_template("email/update.html").render(context))
+
+
+def preview(update: Update, language: str) -> tuple[str, str, str]:
+    """The update as a signer of ``language`` would read it, with example links."""
+    subject, text, html = skeleton(update, language)
+    examples = {name: i18n.absolute_url("updates.stop", lang=language, token="example")
+                if name == "stop_url" else current_app.config["SITE_URL"] + "/…" for name in _links(update.kind)}
+    return subject, skeletons.fill(text, examples, html=False), skeletons.fill(html, examples, html=True)
+
+
+def _letter_title(letter: Letter, language: str) -> str:
+    titles = {text.language: text.title for text in letter.texts if text.current}
+    return titles.get(language) or titles.get(letter.original_language) or letter.slug
+
+
+def _versions_url(update: Update, letter: Letter) -> str:
+    language = update.language or letter.original_language
+    url = i18n.absolute_url("versions.page", lang=language, slug=letter.slug)
+    return f"{url}#{versions.anchor(update.new_version)}" if update.new_version else url
+
+
+def _message_id() -> str:
+    return make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname)
+
+
+# --- queuing, with the private key ----------------------------------------------------------
+
+
+def recipients(update: Update) -> Select:
+    """Who the update is for, before the ledger and the minimum days."""
+    query = select(Signature.id, Signature.language, Signature.email_hash, Signature.email_sealed).where(
+        Signature.letter_id == update.letter_id, Signature.status.in_(CONFIRMED), Signature.email_sealed.is_not(None))
+    if update.kind is UpdateKind.NEWS:
+        return query.where(Signature.consent_updates.is_(True))
+    return query.where(Signature.language == update.language, Signature.letter_version == update.previous_version)
+
+
+def _addresses_with(update_id: int, hashes: set[str], since: dt.datetime | None = None) -> set[str]:
+    """Of the addresses ``hashes``, those with a ledger row (from any of their signatures): of this
+    update, or (``since``) of another news update sent since then. Two queries, each led by an index
+    whatever the planner's statistics (a join let it walk the whole ledger for each batch)."""
+    if not hashes:
+        return set()
+    signatures = {row.id: row.email_hash for row in db.session.execute(
+        select(Signature.id, Signature.email_hash).where(Signature.email_hash.in_(hashes)))}
+    query = select(UpdateDelivery.signature_id).where(UpdateDelivery.signature_id.in_(list(signatures)))
+    if since is None:
+        query = query.where(UpdateDelivery.update_id == update_id)
+    else:
+        query = query.where(UpdateDelivery.update_id != update_id, UpdateDelivery.news.is_(True),
+                            UpdateDelivery.created_at > since)
+    return {signatures[signature_id] for signature_id in db.session.scalars(query)}
+
+
+def _batches(query: Select, size: int) -> Iterator[list]:
+    """Keyset pages by signature id: each page one short query, memory flat however many signers."""
+    last = 0
+    while True:
+        rows = db.session.execute(query.where(Signature.id > last).order_by(Signature.id).limit(size)).all()
+        if not rows:
+            return
+        yield list(rows)
+        last = rows[-1].id
+
+
+def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> SendReport:
+    """Open each recipient's address with ``private_key`` and queue their message and ledger row,
+    committing per batch. Safe to run again: whoever has a ledger row is skipped."""
+    update = db.session.get(Update, update_id)
+    if update is None:
+        raise UpdateError(_l("No update %(id)s.", id=update_id))
+    if update.status not in (UpdateStatus.APPROVED, UpdateStatus.SENDING, UpdateStatus.SENT):
+        raise UpdateError(_l("The update is not approved: a second admin must approve it in the browser first."))
+    update.status = UpdateStatus.SENDING
+    db.session.commit()
+    now = utcnow()
+    news = update.kind is UpdateKind.NEWS
+    # Who has a ledger row for this update is skipped by its key; an address that had it through
+    # another of its signatures, or had news within the minimum days, by one query per batch.
+    candidates = recipients(update).where(~exists(select(UpdateDelivery.signature_id).where(
+        UpdateDelivery.update_id == update.id, UpdateDelivery.signature_id == Signature.id)))
+    cutoff = now - dt.timedelta(days=current_app.config["UPDATES_MIN_DAYS"]) if news else None
+    report = SendReport()
+    skeletons_by_language: dict[str, tuple[str, str, str]] = {}
+    for rows in _batches(candidates, batch_size):
+        hashes = {row.email_hash for row in rows if row.email_hash}
+        seen = _addresses_with(update.id, hashes)
+        recent = _addresses_with(update.id, hashes, cutoff) if cutoff is not None else set()
+        messages: list[dict] = []
+        ledger: list[dict] = []
+        token_rows: list[dict] = []
+        for row in rows:
+            if row.email_hash in recent:
+                report.held_back += 1
+                continue
+            if row.email_hash in seen:
+                report.skipped += 1
+                continue
+            seen.add(row.email_hash)
+            try:
+                address = crypto.unseal(private_key, row.email_sealed)
+            except Exception:  # noqa: BLE001  (sealed to another key: counted, the rest goes on)
+                report.skipped += 1
+                continue
+            if row.language not in skeletons_by_language:
+                skeletons_by_language[row.language] = skeleton(update, row.language)
+            subject, text, html = skeletons_by_language[row.language]
+            links, new_tokens = tokens.new_links(row.language, now, confirm=False, purposes=LINK_PURPOSES[update.kind])
+            token_rows += [{**token, "signature_id": row.id} for token in new_tokens]
+            stop_hash = None
+            if news:
+                stop = crypto.new_token()
+                stop_hash = crypto.token_digest(stop)
+                links["stop_url"] = i18n.absolute_url("updates.stop", lang=row.language, token=stop)
+            messages.append({
+                "kind": update.kind.value, "signature_id": row.id, "recipient": address, "subject": subject,
+                "body_text": skeletons.fill(text, links, html=False), "body_html": skeletons.fill(html, links, html=True),
+                "message_id": _message_id(), "next_attempt_at": now, "priority": BULK_PRIORITY,
+                "list_unsubscribe": links.get("stop_url"),
+            })
+            ledger.append({"update_id": update.id, "signature_id": row.id, "news": news, "stop_hash": stop_hash,
+                           "created_at": now})
+        if messages:
+            db.session.execute(insert(OutboxMessage.__table__), messages)
+            db.session.execute(insert(SignatureToken.__table__), token_rows)
+            db.session.execute(insert(UpdateDelivery.__table__), ledger)
+        db.session.commit()
+        report.queued += len(messages)
+    update.status = UpdateStatus.SENT
+    update.sent_at = utcnow()
+    audit.record(None, "cli", "update.sent", "update", update.id,
+                 after={"queued": report.queued, "held_back": report.held_back})
+    db.session.commit()
+    return report
+
+
+# --- stopping -------------------------------------------------------------------------------
+
+
+def stop(token: str) -> bool:
+    """One-click unsubscribe: the signer of the update this token came with wants no more news.
+    False when the token is unknown (or its signature withdrawn since)."""
+    if not token or len(token) > 128:
+        return False
+    delivery = db.session.scalar(select(UpdateDelivery).where(UpdateDelivery.stop_hash == crypto.token_digest(token)))
+    if delivery is None:
+        return False
+    signature = db.session.get(Signature, delivery.signature_id)
+    if signature is not None and signature.consent_updates:
+        signature.consent_updates = False
+        audit.record(None, "signer", "update.stopped_by_signer", "signature", signature.id)
+    db.session.commit()
+    return True
+
+
+def known(token: str) -> bool:
+    return bool(token) and len(token) <= 128 and db.session.scalar(
+        select(UpdateDelivery.signature_id).where(UpdateDelivery.stop_hash == crypto.token_digest(token))) is not None
+
+
+# --- change notices -------------------------------------------------------------------------
+
+
+def draft_change_notices(added: list[tuple[str, str, str]]) -> list[Update]:
+    """After ``letters load``: for each new text of a language whose previous text has confirmed
+    signers, a change-notice draft (its words written for the admin to edit), awaiting approval."""
+    drafts = []
+    for slug, language, version in added:
+        letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
+        if letter is None:
+            continue
+        history = versions.history(letter.id, language)
+        position = next((index for index, entry in enumerate(history) if entry.version == version), None)
+        if position is None or position + 1 >= len(history):  # newest first: the one before is next
+            continue
+        previous = history[position + 1].version
+        has_signers = db.session.scalar(select(Signature.id).where(
+            Signature.letter_id == letter.id, Signature.language == language, Signature.letter_version == previous,
+            Signature.status.in_(CONFIRMED), Signature.email_sealed.is_not(None)).limit(1))
+        if has_signers is None:
+            continue
+        update = Update(letter_id=letter.id, kind=UpdateKind.CHANGE_NOTICE, status=UpdateStatus.AWAITING,
+                        language=language, previous_version=previous, new_version=version)
+        with force_locale(i18n.describe(language).babel_locale):
+            update.texts.append(UpdateText(language=language, subject=gettext("The letter you signed has changed"),
+                                           body=str(CHANGE_NOTICE_BODY)))
+        db.session.add(update)
+        db.session.flush()
+        audit.record(None, "cli", "update.change_notice_drafted", "update", update.id, after={"language": language})
+        drafts.append(update)
+    db.session.commit()
+    return drafts
+

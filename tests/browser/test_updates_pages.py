@@ -1,0 +1,127 @@
+"""Campaign updates in the browser (issue 20): an admin writes one, previews it as the email reads,
+asks for approval; a second admin approves it; a signer's one-click unsubscribe page. In English and
+Arabic, at phone and desktop widths, with axe (the preview frame included)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pyotp
+import pytest
+
+from .conftest import MODERATOR_PASSWORD
+from .test_accessibility import axe_violations
+
+SECOND = "second.admin@campaign.example"
+
+
+def storage_after_login(browser, url: str, email: str, code: str) -> dict:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{url}/admin/login")
+    page.fill("#email", email)
+    page.fill("#password", MODERATOR_PASSWORD)
+    page.fill("#code", code)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/admin/")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture(scope="module")
+def authors(site, browser):
+    """The cookies of the site's admin (the author) and of a second admin (the approver)."""
+    from campaign.models import AdminRole
+    from campaign.moderation import accounts
+
+    with site.app.app_context():
+        second = accounts.create_admin(SECOND, MODERATOR_PASSWORD, AdminRole.ADMIN)
+        secret = second.totp_secret
+    code = pyotp.TOTP(secret).at(dt.datetime.now(dt.timezone.utc))
+    return (storage_after_login(browser, site.url, site.moderator_email, site.totp()),
+            storage_after_login(browser, site.url, SECOND, code))
+
+
+def press(page, name: str) -> None:
+    """Click a button below the preview frame, scrolled to first: Chromium's own scrolling of the
+    click into view moves the framed document too, and the click then lands off the button."""
+    button = page.get_by_role("button", name=name)
+    button.scroll_into_view_if_needed()
+    button.click()
+
+
+def looks_right(page, lang: str, width: int, name: str, screenshots) -> None:
+    assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(screenshots / f"{lang}-{name}-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_an_update_is_written_previewed_and_approved_by_a_second_admin(site, context_factory, screenshots, authors,
+                                                                      lang, width):
+    from ..factories import translated
+
+    author, approver = authors
+    options = {"viewport": {"width": width, "height": 800}, "locale": lang, "bypass_csp": True,
+               "extra_http_headers": {"Accept-Language": lang}}
+    page = context_factory(storage_state=author, **options).new_page()
+    page.goto(f"{site.url}/admin/updates")
+    looks_right(page, lang, width, "admin-updates", screenshots)
+    with page.expect_navigation():
+        page.get_by_role("button", name=translated(site.app, lang, "Write an update")).click()
+    page.fill("#subject", "News from the campaign" if lang == "en" else "أخبار الحملة")
+    page.fill("#body", "We met the **ministry**.\n\n- a list\n- of two" if lang == "en" else "التقينا **بالوزارة**.")
+    looks_right(page, lang, width, "admin-update-edit", screenshots)
+    page.get_by_role("button", name=translated(site.app, lang, "Save and preview")).click()
+    page.wait_for_url(re.compile(r".*/admin/updates/\d+$"), wait_until="domcontentloaded")
+    frame = page.frame_locator("iframe.update-preview__frame")
+    assert frame.locator("strong").first.inner_text() in ("ministry", "بالوزارة")
+    press(page, translated(site.app, lang, "Ask for approval"))
+    page.wait_for_load_state("domcontentloaded")
+    page.get_by_text(translated(site.app, lang, "Another admin must approve it.")).wait_for()
+    assert page.get_by_role("button", name=translated(site.app, lang, "Approve")).count() == 0
+    looks_right(page, lang, width, "admin-update-preview", screenshots)
+
+    second = context_factory(storage_state=approver, **options).new_page()
+    second.goto(page.url)
+    press(second, translated(site.app, lang, "Approve"))
+    second.get_by_text(translated(site.app, lang, "Approved, not sent yet")).wait_for()
+    assert translated(site.app, lang, "Approved, not sent yet") in second.locator("main").inner_text()
+    looks_right(second, lang, width, "admin-update-approved", screenshots)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_one_click_unsubscribe_page(site, context_factory, screenshots, lang, width):
+    from campaign import crypto
+    from campaign.extensions import db
+    from campaign.models import Update, UpdateDelivery, UpdateKind, UpdateStatus
+
+    from ..factories import make_signature, shipped_letter, translated
+
+    token = crypto.new_token()
+    with site.app.app_context():
+        signature = make_signature(organisation=f"Unsubscribing {lang} {width}", consent_updates=True)
+        update = Update(letter_id=shipped_letter().id, kind=UpdateKind.NEWS, status=UpdateStatus.SENT)
+        db.session.add(update)
+        db.session.flush()
+        db.session.add(UpdateDelivery(update_id=update.id, signature_id=signature.id, stop_hash=crypto.token_digest(token)))
+        db.session.commit()
+        signature_id = signature.id
+    page = context_factory(viewport={"width": width, "height": 800}, locale=lang, bypass_csp=True,
+                           extra_http_headers={"Accept-Language": lang}).new_page()
+    page.goto(f"{site.url}/{lang}/updates/stop/{token}")
+    looks_right(page, lang, width, "updates-stop", screenshots)
+    with page.expect_navigation():
+        page.get_by_role("button", name=translated(site.app, lang, "Unsubscribe")).click()
+    assert translated(site.app, lang, "You are unsubscribed") in page.locator("h1").inner_text()
+    looks_right(page, lang, width, "updates-stopped", screenshots)
+    with site.app.app_context():
+        from campaign.models import Signature
+
+        assert db.session.get(Signature, signature_id).consent_updates is False

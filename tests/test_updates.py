@@ -1,0 +1,342 @@
+"""Campaign updates to signers who asked for news, and notices when a signed text changes (issue 20):
+composed and approved by two admins, queued with the private key where it lives, sent by the outbox
+with a one-click unsubscribe, each signer once, never more often than the minimum days."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, select
+
+from campaign import letters
+from campaign.crypto import generate_seal_keypair
+from campaign.extensions import db as database
+from campaign.mail import delivery, outbox, updates
+from campaign.mail.rendering import EmailKind
+from campaign.models import AuditEntry, Signature, Update, UpdateKind, UpdateStatus
+
+from .factories import LANGUAGES, make_admin, make_signature, shipped_letter, translated, write_letter_file
+
+SITE = "https://campaign.example"
+
+
+@pytest.fixture
+def seal_keys():
+    return generate_seal_keypair()
+
+
+@pytest.fixture
+def app_config(app_config, seal_keys):
+    return {**app_config, "SEAL_PUBLIC_KEY": seal_keys[0]}
+
+
+@pytest.fixture
+def key_file(tmp_path, seal_keys) -> Path:
+    path = tmp_path / "private.key"
+    path.write_text(seal_keys[1])
+    return path
+
+
+@pytest.fixture
+def admins(db):
+    return make_admin("author@campaign.example", role="admin"), make_admin("second@campaign.example", role="admin")
+
+
+def approved_update(admins, texts: dict[str, tuple[str, str]]) -> Update:
+    author, second = admins
+    update = updates.create(shipped_letter(), author)
+    for language, (subject, body) in texts.items():
+        updates.save_text(update, language, subject, body, author)
+    updates.ask_approval(update, author)
+    updates.approve(update, second)
+    return update
+
+
+NEWS = {"en": ("News from the campaign", "We met the **ministry**.\n\n![pixel](https://tracker.example/p.gif) "
+                                         "[a link](https://elsewhere.example/)"),
+        "es": ("Noticias de la campaña", "Nos reunimos con el **ministerio**.")}
+
+
+def send(app, update_id: int, key_file: Path):
+    result = app.test_cli_runner().invoke(args=["updates", "send", str(update_id), "--private-key", str(key_file)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def unsubscribe(message) -> str:
+    """The List-Unsubscribe header (a long one is folded on the wire)."""
+    return str(message.message["List-Unsubscribe"]).strip()
+
+
+def received(smtp) -> dict[str, object]:
+    return {message.envelope_to[0]: message for message in smtp.messages}
+
+
+def test_an_update_in_two_languages_reaches_exactly_the_signers_who_asked_each_in_their_language(
+        app, db, smtp, admins, key_file, seal_keys):
+    make_signature(email="en.news@example.org", consent_updates=True)
+    make_signature(email="es.news@example.org", consent_updates=True, language="es")
+    make_signature(email="fr.news@example.org", consent_updates=True, language="fr")
+    make_signature(email="published.news@example.org", consent_updates=True, status="published")
+    make_signature(email="no.news@example.org", consent_updates=False)
+    make_signature(email="pending.news@example.org", consent_updates=True, status="pending")
+    make_signature(email="rejected.news@example.org", consent_updates=True, status="rejected")
+    update = approved_update(admins, NEWS)
+
+    assert "queued 4, held back 0" in send(app, update.id, key_file)
+    delivery.deliver_due()
+    mail = received(smtp)
+    assert set(mail) == {"en.news@example.org", "es.news@example.org", "fr.news@example.org",
+                         "published.news@example.org"}
+    assert mail["en.news@example.org"].message["Subject"] == "News from the campaign"
+    assert "We met the <strong>ministry</strong>." in mail["en.news@example.org"].html
+    assert mail["es.news@example.org"].message["Subject"] == "Noticias de la campaña"
+    assert "Nos reunimos con el <strong>ministerio</strong>." in mail["es.news@example.org"].html
+    french = mail["fr.news@example.org"]
+    assert french.message["Subject"] == "News from the campaign"  # the original, with a line saying so
+    notice = translated(app, "fr", "This update was not written in your language; here it is in %(language)s.",
+                        language="English")
+    assert notice in french.text
+    for message in mail.values():
+        headers = message.message
+        assert re.fullmatch(rf"<{SITE}/\w+/updates/stop/[\w-]+>", unsubscribe(message))
+        assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert headers["Precedence"] == "bulk" and headers["Auto-Submitted"] == "auto-generated"
+        stop_url = unsubscribe(message)[1:-1]
+        assert stop_url in message.text and stop_url in message.html  # a visible link too
+        assert "<img" not in message.html and "tracker.example" not in re.findall(r'href="([^"]+)"', message.html)
+        for link in re.findall(r'(?:href|src)="([^"]+)"', message.html) + re.findall(r"https?://\S+", message.text):
+            if link.startswith(SITE):
+                assert re.match(rf"{SITE}/\w+(/letters/[\w-]+)?(/|/updates/stop/[\w-]+|/sign/manage/[\w-]+)?$",
+                                link), link
+            else:  # the text of the body, as the admin wrote it, is not a link the email makes
+                assert link.startswith("https://tracker.example") or link.startswith("https://elsewhere.example")
+        assert 'href="https://tracker' not in message.html and 'href="https://elsewhere' not in message.html
+
+    # The database after sending holds no address and no key.
+    dump = database_dump()
+    for address in mail:
+        assert address not in dump
+    assert seal_keys[1] not in dump
+    entries = {entry.action for entry in db.session.scalars(select(AuditEntry))}
+    assert {"update.created", "update.approval_asked", "update.approved", "update.sent"} <= entries
+
+
+def database_dump() -> str:
+    """Every value of every table, as text."""
+    metadata = MetaData()
+    metadata.reflect(bind=database.engine)
+    values = []
+    for table in metadata.sorted_tables:
+        for row in database.session.execute(select(table)):
+            values += [value.decode("latin-1") if isinstance(value, bytes) else str(value) for value in row]
+    return "\n".join(values)
+
+
+def test_the_author_cannot_approve_their_own_update_nor_a_moderator_write_one(app, db, admins):
+    author, _second = admins
+    update = updates.create(shipped_letter(), author)
+    updates.save_text(update, "en", *NEWS["en"], author)
+    updates.ask_approval(update, author)
+    with pytest.raises(updates.UpdateError):
+        updates.approve(update, author)
+    with pytest.raises(updates.UpdateError):
+        updates.create(shipped_letter(), make_admin("moderator@campaign.example"))
+    assert update.status is UpdateStatus.AWAITING
+
+
+def test_an_update_not_approved_is_not_sent(app, db, admins, key_file):
+    make_signature(email="en.news@example.org", consent_updates=True)
+    author, _second = admins
+    update = updates.create(shipped_letter(), author)
+    updates.save_text(update, "en", *NEWS["en"], author)
+    result = app.test_cli_runner().invoke(args=["updates", "send", str(update.id), "--private-key", str(key_file)])
+    assert result.exit_code != 0 and "not approved" in result.output
+    assert db.session.scalar(select(database.func.count()).select_from(Update)) == 1
+    assert outbox.health().waiting == 0
+
+
+def test_one_click_unsubscribe_by_a_bare_post_stops_the_next_update(app, client, db, smtp, admins, key_file):
+    app.config["UPDATES_MIN_DAYS"] = 0
+    make_signature(email="stays@example.org", consent_updates=True)
+    leaving = make_signature(email="leaves@example.org", consent_updates=True)
+    first = approved_update(admins, {"en": NEWS["en"]})
+    send(app, first.id, key_file)
+    delivery.deliver_due()
+    stop_url = unsubscribe(received(smtp)["leaves@example.org"])[1:-1]
+    path = stop_url.removeprefix(SITE)
+    page = client.get(path)
+    assert page.status_code == 200 and "<form method=\"post\"" in page.get_data(as_text=True)
+    # What a mail provider sends (RFC 8058): no session, no form token, no login.
+    response = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert db.session.get(Signature, leaving.id).consent_updates is False
+    assert client.post(f"{SITE}/en/updates/stop/not-a-real-token").status_code == 404
+
+    smtp.messages.clear()
+    second = approved_update(admins, {"en": ("Second news", "More.")})
+    send(app, second.id, key_file)
+    delivery.deliver_due()
+    assert set(received(smtp)) == {"stays@example.org"}
+
+
+def test_a_second_update_within_the_minimum_days_is_held_back(app, db, smtp, admins, key_file):
+    make_signature(email="had.news@example.org", consent_updates=True)
+    first = approved_update(admins, {"en": NEWS["en"]})
+    send(app, first.id, key_file)
+    make_signature(email="new.signer@example.org", consent_updates=True)
+    second = approved_update(admins, {"en": ("Second news", "More.")})
+    assert "queued 1, held back 1" in send(app, second.id, key_file)
+    delivery.deliver_due()
+    subjects = [(message.envelope_to[0], message.message["Subject"]) for message in smtp.messages]
+    assert sorted(subjects) == [("had.news@example.org", "News from the campaign"),
+                                ("new.signer@example.org", "Second news")]
+
+
+def test_an_interrupted_send_resumed_sends_nobody_twice(app, db, smtp, admins, key_file, seal_keys, monkeypatch):
+    for number in range(5):
+        make_signature(email=f"signer{number}@example.org", consent_updates=True)
+    update = approved_update(admins, {"en": NEWS["en"]})
+    calls = {"n": 0}
+    original = updates.crypto.unseal
+
+    def dies_on_the_fourth(key: str, box: bytes) -> str:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt  # the operator's ^C, or a lost connection, mid-batch
+        return original(key, box)
+
+    monkeypatch.setattr(updates.crypto, "unseal", dies_on_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        updates.queue(update.id, seal_keys[1], batch_size=2)
+    database.session.rollback()
+    assert outbox.health().waiting == 2  # the first batch, committed with its ledger
+    monkeypatch.setattr(updates.crypto, "unseal", original)
+    assert "queued 3" in send(app, update.id, key_file)
+    assert "queued 0" in send(app, update.id, key_file)  # and again: nothing more
+    delivery.deliver_due()
+    recipients = sorted(message.envelope_to[0] for message in smtp.messages)
+    assert recipients == sorted(f"signer{number}@example.org" for number in range(5))
+
+
+def test_one_address_signing_twice_gets_the_update_once(app, db, smtp, admins, key_file):
+    make_signature(email="both@example.org", consent_updates=True, kind="individual")
+    make_signature(email="both@example.org", consent_updates=True, kind="organisation")
+    update = approved_update(admins, {"en": NEWS["en"]})
+    send(app, update.id, key_file)
+    delivery.deliver_due()
+    assert [message.envelope_to[0] for message in smtp.messages] == ["both@example.org"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 10])
+def test_the_outbox_sends_verification_mail_before_a_mailing(app, db, smtp, admins, key_file, batch_size):
+    """Claimed first, and first within a batch that holds both."""
+    app.config["OUTBOX_BATCH_SIZE"] = batch_size
+    for number in range(3):
+        make_signature(email=f"reader{number}@example.org", consent_updates=True)
+    update = approved_update(admins, {"en": NEWS["en"]})
+    send(app, update.id, key_file)
+    outbox.enqueue(EmailKind.DIGEST, "moderator@campaign.example", "en", count=1,
+                   queue_url=f"{SITE}/admin/queue")
+    database.session.commit()
+    delivery.deliver_batch()
+    assert smtp.messages[0].envelope_to == ["moderator@campaign.example"]
+    assert len(smtp.messages) == min(batch_size, 4)
+
+
+def test_the_stop_token_is_left_out_of_the_log():
+    from campaign.logs import redact
+
+    assert redact("POST /ar/updates/stop/AbC-123_xyz HTTP/1.1") == "POST /ar/updates/stop/[token] HTTP/1.1"
+
+
+# --- change notices ---------------------------------------------------------------------------
+
+SLUG = "a-letter"
+
+
+def write_original(folder: Path, body: str) -> None:
+    write_letter_file(folder, "en", "A letter", body, published="2024-01-02", contact="letter@example.org")
+
+
+def test_a_changed_text_drafts_a_notice_that_after_approval_reaches_the_previous_versions_signers(
+        app, client, db, smtp, admins, key_file, tmp_path):
+    folder = tmp_path / SLUG
+    write_original(folder, "We call for a ban on facial recognition.")
+    write_letter_file(folder, "es", "Una carta", "Pedimos prohibir el reconocimiento facial.", translated_from="en")
+    letters.load_letters(folder.parent, LANGUAGES)
+    letter = letters.letter_by_slug(SLUG)
+    signed = {text.language: text.version for text in letter.texts if text.current}
+    make_signature(email="signed.en@example.org", letter_id=letter.id, letter_version=signed["en"])
+    make_signature(email="es.signer@example.org", letter_id=letter.id, letter_version=signed["es"], language="es")
+
+    write_original(folder, "We call for a complete ban on facial recognition.")
+    result = app.test_cli_runner().invoke(args=["letters", "load", "--directory", str(folder.parent)])
+    assert result.exit_code == 0, result.output
+    assert "change notice" in result.output and "awaits" in result.output
+    notice = db.session.scalar(select(Update).where(Update.kind == UpdateKind.CHANGE_NOTICE))
+    assert notice.language == "en" and notice.previous_version == signed["en"]
+    versions_page = client.get(f"/en/letters/{SLUG}/versions").get_data(as_text=True)
+    assert "<ins>complete</ins>" in re.sub(r'<span class="visually-hidden"[^>]*>[^<]*</span>', "", versions_page)
+    make_signature(email="signed.later@example.org", letter_id=letter.id,
+                   letter_version=[t.version for t in letter.texts if t.current and t.language == "en"][0])
+
+    result = app.test_cli_runner().invoke(args=["updates", "send", str(notice.id), "--private-key", str(key_file)])
+    assert result.exit_code != 0  # not approved yet
+    updates.approve(notice, admins[1])
+    send(app, notice.id, key_file)
+    delivery.deliver_due()
+    [message] = smtp.messages
+    assert message.envelope_to == ["signed.en@example.org"]  # whatever their news choice (they chose none)
+    assert message.message["List-Unsubscribe"] is None  # transactional: nothing to unsubscribe from
+    assert f"{SITE}/en/letters/{SLUG}/versions#v-{notice.new_version[:12]}" in message.text
+    assert re.search(rf"{SITE}/en/letters/{SLUG}/sign/withdraw/[\w-]+", message.text) or \
+        re.search(rf"{SITE}/en/sign/withdraw/[\w-]+", message.text)
+
+
+# --- in the browser's pages -------------------------------------------------------------------
+
+
+def test_admins_compose_preview_and_approve_in_the_pages_and_a_moderator_cannot(app, db, admins, smtp):
+    from .factories import csrf_token, log_in
+
+    author, second = admins
+    client = app.test_client()
+    log_in(client, author)
+    token = csrf_token(client, "/admin/updates")
+    created = client.post("/admin/updates", data={"csrf_token": token, "letter": shipped_letter().slug})
+    assert created.status_code == 303
+    edit = created.headers["Location"]
+    assert client.get(edit).status_code == 200
+    saved = client.post(edit, data={"csrf_token": token, "subject": "News", "body": "We met the **ministry**."})
+    assert saved.status_code == 303
+    page_path = saved.headers["Location"]
+    page = client.get(page_path)
+    html = page.get_data(as_text=True)
+    assert "frame-src 'self'" in page.headers["Content-Security-Policy"]
+    preview_path = re.search(r'<iframe[^>]+src="([^"]+)"', html).group(1)
+    preview = client.get(preview_path)
+    assert "<strong>ministry</strong>" in preview.get_data(as_text=True)
+    assert "sandbox" in preview.headers["Content-Security-Policy"]
+    assert "We met the **ministry**." in html  # the plain text, as it is sent
+    update_id = int(page_path.rstrip("/").rsplit("/", 1)[1])
+    assert client.post(f"/admin/updates/{update_id}/test", data={"csrf_token": token}).status_code == 303
+    delivery.deliver_due()
+    assert [message.envelope_to[0] for message in smtp.messages] == [author.email]
+    client.post(f"/admin/updates/{update_id}/ask", data={"csrf_token": token})
+    assert "/approve" not in client.get(page_path).get_data(as_text=True)  # not for its author
+    client.post(f"/admin/updates/{update_id}/approve", data={"csrf_token": token})
+    assert db.session.get(Update, update_id).status is UpdateStatus.AWAITING
+
+    other = app.test_client()
+    log_in(other, second)
+    assert f"/admin/updates/{update_id}/approve" in other.get(page_path).get_data(as_text=True)
+    other.post(f"/admin/updates/{update_id}/approve", data={"csrf_token": csrf_token(other, page_path)})
+    database.session.expire_all()
+    assert db.session.get(Update, update_id).status is UpdateStatus.APPROVED
+
+    moderator_client = app.test_client()
+    log_in(moderator_client, make_admin("moderator@campaign.example"))
+    assert moderator_client.get("/admin/updates").status_code == 403
