@@ -90,6 +90,16 @@ def seal(public_key: str, plaintext: str) -> bytes:
     return SealedBox(parse_public_key(public_key)).encrypt(plaintext.encode("utf-8"))
 
 
+def is_pair(private_key: str, public_key: str) -> bool:
+    """Whether ``private_key`` opens what ``public_key`` sealed (a key file mixed up with another
+    one, say the snapshot signing key, would open nothing)."""
+    try:
+        derived = PrivateKey(base64.b64decode(private_key.strip(), validate=True)).public_key
+    except (ValueError, TypeError, CryptoError):
+        return False
+    return base64.b64encode(bytes(derived)).decode() == public_key.strip()
+
+
 def unseal(private_key: str, ciphertext: bytes) -> str:
     key = PrivateKey(base64.b64decode(private_key.strip(), validate=True))
     return SealedBox(key).decrypt(ciphertext).decode("utf-8")

@@ -215,3 +215,17 @@ def test_a_worker_survives_the_mail_server_restarting_mid_batch(app, db):
             assert delivery.deliver_due(now=utcnow() + dt.timedelta(minutes=2)).sent == 2
     finally:
         sink.stop()
+
+
+def test_a_paragraph_longer_than_an_smtp_line_reaches_the_reader_whole(app, db, smtp):
+    """SMTP refuses lines over 998 octets (the sink, as real servers, answers 500): a body is sent in
+    base64, so a long paragraph (a campaign update's, 600 Arabic letters) is delivered as written."""
+    paragraph = "نطالب بحظر تقنيات التعرف البيومتري " * 40
+    with app.test_request_context():
+        outbox.queue_rows([{"kind": "verification", "recipient": "reader@example.org", "subject": "A long one",
+                            "body_text": paragraph, "body_html": f"<p>{paragraph}</p>",
+                            "message_id": "<long-line@campaign.example>"}])
+        db.session.commit()
+        assert delivery.deliver_due().sent == 1
+    received = smtp.wait_for(1)[0]
+    assert received.text.strip() == paragraph.strip() and paragraph.strip() in received.html

@@ -147,6 +147,16 @@ def test_the_author_cannot_approve_their_own_update_nor_a_moderator_write_one(ap
     assert update.status is UpdateStatus.AWAITING
 
 
+def test_a_key_that_is_not_the_sealing_key_s_pair_is_refused_before_anything_is_queued(app, db, admins, tmp_path):
+    make_signature(email="en.news@example.org", consent_updates=True)
+    update = approved_update(admins, {"en": NEWS["en"]})
+    wrong = tmp_path / "snapshot-signing.key"
+    wrong.write_text(generate_seal_keypair()[1] + "\n")
+    result = app.test_cli_runner().invoke(args=["updates", "send", str(update.id), "--private-key", str(wrong)])
+    assert result.exit_code != 0 and "not the private half of FLASK_SEAL_PUBLIC_KEY" in result.output
+    assert outbox.health().waiting == 0 and db.session.get(Update, update.id).status is UpdateStatus.APPROVED
+
+
 def test_an_update_not_approved_is_not_sent(app, db, admins, key_file):
     make_signature(email="en.news@example.org", consent_updates=True)
     author, _second = admins
@@ -162,6 +172,8 @@ def test_one_click_unsubscribe_by_a_bare_post_stops_the_next_update(app, client,
     app.config["UPDATES_MIN_DAYS"] = 0
     make_signature(email="stays@example.org", consent_updates=True)
     leaving = make_signature(email="leaves@example.org", consent_updates=True)
+    as_a_person = make_signature(email="leaves@example.org", consent_updates=True, kind="individual",
+                                 name="Leila Leaving")  # the same address signed twice: one news stop for both
     first = approved_update(admins, {"en": NEWS["en"]})
     send(app, first.id, key_file)
     delivery.deliver_due()
@@ -173,6 +185,7 @@ def test_one_click_unsubscribe_by_a_bare_post_stops_the_next_update(app, client,
     response = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert db.session.get(Signature, leaving.id).consent_updates is False
+    assert db.session.get(Signature, as_a_person.id).consent_updates is False
     assert client.post(f"{SITE}/en/updates/stop/not-a-real-token").status_code == 404
 
     smtp.messages.clear()

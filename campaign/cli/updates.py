@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from .. import crypto
 from ..extensions import db
 from ..mail import updates
 from ..models import Letter, Update
@@ -34,6 +35,9 @@ def list_command() -> None:
 @click.option("--private-key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 def send_command(update_id: int, key_file: Path) -> None:
     private_key = key_file.read_text().strip()
+    if not crypto.is_pair(private_key, current_app.config["SEAL_PUBLIC_KEY"] or ""):
+        raise click.ClickException(f"{key_file} is not the private half of FLASK_SEAL_PUBLIC_KEY: it would open no "
+                                   "address (is it another key, such as the snapshot signing key?). Nothing was queued.")
     try:
         report = updates.queue(update_id, private_key)
     except updates.UpdateError as error:

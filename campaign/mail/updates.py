@@ -355,7 +355,8 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
 
 
 def stop(token: str) -> bool:
-    """One-click unsubscribe: the signer of the update this token came with wants no more news.
+    """One-click unsubscribe (RFC 8058): the address this token's update went to wants no more news,
+    whichever of its signatures (as a person, for each organisation) the update came through.
     False when the token is unknown (or its signature withdrawn since)."""
     if not token or len(token) > 128:
         return False
@@ -363,9 +364,12 @@ def stop(token: str) -> bool:
     if delivery is None:
         return False
     signature = db.session.get(Signature, delivery.signature_id)
-    if signature is not None and signature.consent_updates:
-        signature.consent_updates = False
-        audit.record(None, "signer", "update.stopped_by_signer", "signature", signature.id)
+    if signature is not None:
+        same_address = db.session.scalars(select(Signature).where(
+            Signature.email_hash == signature.email_hash, Signature.consent_updates.is_(True)))
+        for each in same_address:
+            each.consent_updates = False
+            audit.record(None, "signer", "update.stopped_by_signer", "signature", each.id)
     db.session.commit()
     return True
 
