@@ -240,10 +240,8 @@ UNKNOWN_COUNTRY = "ZZ"
 def _list_drafters(letter: Letter, original: LetterFile) -> None:
     """The drafting organisations the letter names are its first signatories: each is on the list,
     as a drafting organisation, from the moment the letter is loaded (once; a moderator may then
-    correct its details, and loading again adds nothing). They signed it as it was published: their
-    entries date from the letter's publication (or now, for a letter dated in the future)."""
+    correct its details, and loading again adds nothing)."""
     version = text_version(original.title, original.body)
-    signed_at = min(dt.datetime.combine(letter.published_on, dt.time(), tzinfo=dt.timezone.utc), utcnow())
     for name in original.drafted_by:
         key = hashlib.sha256(("drafter:" + search_key(name)).encode("utf-8")).hexdigest()
         if db.session.scalar(select(Signature.id).where(Signature.letter_id == letter.id, Signature.import_key == key)):
@@ -253,7 +251,7 @@ def _list_drafters(letter: Letter, original: LetterFile) -> None:
                                    consent_publish=True, consent_updates=False)
         signature = Signature(**rows.signature_row(
             letter.id, details, status=SignatureStatus.PUBLISHED, language=original.language,
-            letter_version=version, source="letter:drafted_by", now=signed_at, is_drafter=True, import_key=key,
+            letter_version=version, source="letter:drafted_by", now=utcnow(), is_drafter=True, import_key=key,
         ))
         db.session.add(signature)
         db.session.flush()

@@ -478,7 +478,6 @@ def test_the_letters_drafting_organisations_are_on_the_list_from_the_moment_it_i
     assert "Human Rights Watch" in listed.split("</section>", 1)[0]
     exported = client.get("/en/signatories.csv").get_data(as_text=True)
     assert exported.count(",yes,") == 6 and "Amnesty International" in exported
-    assert exported.count(",yes,2021-06-07,") == 6, "they signed it as it was published"
     counted = client.get(f"/api/v1/letters/{SHIPPED_LETTER}").json
     assert counted["counts"]["organisations"] == 6
     letter_page = client.get("/en/").get_data(as_text=True)
