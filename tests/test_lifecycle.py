@@ -110,7 +110,7 @@ def test_a_signature_made_before_closing_can_still_be_confirmed(app, client, db,
     for token_row in db.session.scalars(select(SignatureToken).where(SignatureToken.purpose == TokenPurpose.CONFIRM)):
         token_row.expires_at = utcnow() - dt.timedelta(hours=1)
     db.session.commit()
-    renewed = client.post(f"{confirm}/renew", data={"csrf_token": csrf_token(client, "/en/sign"),
+    renewed = client.post(f"{confirm}/renew", data={"csrf_token": csrf_token(client, "/admin/login"),
                                                      "email": signature_data()["email"]})
     assert renewed.status_code == 410
 
@@ -208,13 +208,13 @@ def test_a_signer_gets_their_links_back_after_the_letter_closed(app, client, db,
     closed_page = client.get("/en/sign").get_data(as_text=True)
     assert "Lost the email about your signature?" in closed_page
     app.config["RESEND_COOLDOWN_SECONDS"] = 0  # no wait between the two emails in this test
-    answer = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/en/sign"),
+    answer = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/admin/login"),
                                                       "email": "kept@example.org"})
     assert answer.status_code == 303 and answer.headers["Location"] == "/en/sign?links=sent"
     told = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "we have sent it the links to its signatures" in told
     assert "press the button to confirm" not in told  # nothing to confirm once closed
-    mistyped = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/en/sign"),
+    mistyped = client.post("/en/sign/send-again", data={"csrf_token": csrf_token(client, "/admin/login"),
                                                         "email": "not-an-email"})
     assert mistyped.status_code == 422 and 'value="not-an-email"' in mistyped.get_data(as_text=True)
     delivery.deliver_due()

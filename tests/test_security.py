@@ -122,7 +122,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
         responses[path] = client.get(path)
     card = re.search(r'og:image" content="https://campaign\.example(/[^"]+)"', responses["/ar/"].get_data(as_text=True))
     responses["card"] = client.get(card.group(1))
-    responses["sign-errors"] = client.post("/en/sign", data={"kind": "individual", **csrf_of(client, "/en/sign")})
+    responses["sign-errors"] = client.post("/en/sign", data={"kind": "individual", **csrf_of(client, "/admin/login")})
     sign(client)
     deliver(app)
     links = links_in(smtp.wait_for(1)[0].text)
@@ -145,7 +145,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     app.config["SIGN_RATE_LIMIT"] = "1/minute"
     for _ in range(2):
         responses["rate-limited"] = client.post("/en/sign", data={})  # the form back, filled in
-        responses["rate-limited-page"] = client.post("/en/sign/send-again", data=csrf_of(client, "/en/sign"))
+        responses["rate-limited-page"] = client.post("/en/sign/send-again", data=csrf_of(client, "/admin/login"))
     signing.set_signing_paused(True)
     responses["paused"] = client.get("/en/sign")
     signing.set_signing_paused(False)
@@ -244,12 +244,21 @@ def test_readers_get_no_cookie(client, path):
     assert "Set-Cookie" not in client.get(path).headers
 
 
-def test_the_sign_form_sets_only_the_csrf_session_cookie(client):
-    cookies = client.get("/en/sign").headers.getlist("Set-Cookie")
+def test_the_sign_form_sets_no_cookie_and_is_the_same_for_every_reader(client, app):
+    """Its token is the time stamp made with the page: nothing ties it to one reader."""
+    first, second = client.get("/en/sign"), app.test_client().get("/en/sign")
+    assert "Set-Cookie" not in first.headers and "Set-Cookie" not in second.headers
+    assert first.get_data() == second.get_data() and first.headers["Cache-Control"].startswith("public")
+
+
+def test_signing_sets_only_the_session_cookie_that_carries_the_submission_to_the_next_page(client):
+    from .factories import sign
+
+    cookies = sign(client).headers.getlist("Set-Cookie")
     assert len(cookies) == 1 and cookies[0].startswith("session=") and "HttpOnly" in cookies[0]
 
 
-@pytest.mark.parametrize("path", ["/en/sign", "/en/sign/check-your-inbox", "/admin/login"])
+@pytest.mark.parametrize("path", ["/en/sign/check-your-inbox", "/admin/login"])
 def test_forms_and_token_pages_are_never_stored(client, path):
     assert client.get(path).headers["Cache-Control"] == "no-store"
 

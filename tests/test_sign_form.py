@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,12 +31,12 @@ def test_form_is_labelled_in_the_page_language(app, client, lang):
     response = client.get(f"/{lang}/sign")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"].startswith("public") and "Set-Cookie" not in response.headers
     for label in ("Your name", "Email address", "Country", "Publish my name on the list of signatories (optional)",
                   "Publish our organisation's name on the list (required)"):
         assert translated(app, lang, label) in html
     for field in ("kind", "name", "organisation", "role", "country", "city", "website", "email", "comment",
-                  "consent_publish", "consent_updates", "csrf_token"):
+                  "consent_publish", "consent_updates", "started"):
         assert f'name="{field}"' in html
     assert 'aria-describedby="email-help"' in html
 
@@ -207,15 +209,25 @@ def test_oversized_bodies_get_413(app, client, db):
     assert nothing_stored(db)
 
 
-def test_a_stale_csrf_token_gives_the_form_back_not_a_bare_error(app, client, db):
-    page = client.get("/en/sign").get_data(as_text=True)
-    fields = form_fields(page)
-    fields["csrf_token"] = "stale"
-    response = client.post("/en/sign", data={**fields, **signature_data()})
+@pytest.mark.parametrize("stamp, notice", [
+    ("expired", "This form was open for a long time."),
+    ("forged.stamp.x", "We could not check that this form came from our page"),
+    ("", "We could not check that this form came from our page"),
+])
+def test_an_expired_or_forged_stamp_gives_the_form_back_not_a_bare_error(app, client, db, stamp, notice):
+    from campaign.web.forms import new_form_stamp
+
+    if stamp == "expired":  # made a day and an hour ago: past FLASK_SIGN_FORM_MAX_AGE_HOURS
+        with app.test_request_context(), mock.patch("time.time", return_value=time.time() - 25 * 3600):
+            stamp = new_form_stamp(scope="site:ban-biometric-surveillance")
+    fields = form_fields(client.get("/en/sign").get_data(as_text=True))
+    response = client.post("/en/sign", data={**fields, "started": stamp, **signature_data()})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "The form expired" in html and 'value="amal@rights.example.org"' in html
+    assert notice in html and 'value="amal@rights.example.org"' in html
     assert nothing_stored(db)
+    again = client.post("/en/sign", data={**form_fields(html), **signature_data()})
+    assert again.status_code == 303, "sent again from the form given back, it is stored"
 
 
 def test_a_plain_post_without_token_is_given_the_form_to_submit_again(app, client, db):
@@ -278,18 +290,31 @@ def test_arbitrary_input_never_fails_and_never_stores_refused_input(app, client,
     db.session.remove()
 
 
-def test_the_cached_blank_form_gives_each_reader_their_own_token(app, db):
+def test_the_cached_blank_form_is_the_same_for_every_reader_and_each_can_sign_with_it(app, db):
+    """No session: the page is cached and replayed whole, and its stamp is everyone's token."""
     app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
     first, second = app.test_client(), app.test_client()
-    first_fields = form_fields(first.get("/ar/sign").get_data(as_text=True))
+    first_page = first.get("/ar/sign").get_data(as_text=True)
     second_page = second.get("/ar/sign").get_data(as_text=True)
-    second_fields = form_fields(second_page)
-    assert first_fields["csrf_token"] != second_fields["csrf_token"]
-    assert "\x00" not in second_page and 'dir="rtl"' in second_page
-    assert second.post("/ar/sign", data={**first_fields, **signature_data(email="x@example.org")}).status_code == 422
-    assert first.post("/ar/sign", data={**first_fields, **signature_data(email="a@example.org")}).status_code == 303
-    assert second.post("/ar/sign", data={**second_fields, **signature_data(email="b@example.org")}).status_code == 303
+    assert first_page == second_page and "\x00" not in second_page and 'dir="rtl"' in second_page
+    fields = form_fields(second_page)
+    assert "csrf_token" not in fields and fields["started"]
+    assert first.post("/ar/sign", data={**fields, **signature_data(email="a@example.org")}).status_code == 303
+    assert second.post("/ar/sign", data={**fields, **signature_data(email="b@example.org")}).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 2
+
+
+def test_a_stamp_is_bound_to_its_letter_s_form(app, client, db):
+    """A stamp made for the embedded form, or for another letter, does not sign through this one."""
+    from campaign.web.forms import new_form_stamp
+
+    with app.test_request_context():
+        foreign = [new_form_stamp(scope="embed:ban-biometric-surveillance"), new_form_stamp(scope="site:another-letter")]
+    page = client.get("/en/sign").get_data(as_text=True)
+    for stamp in foreign:
+        response = client.post("/en/sign", data={**form_fields(page), "started": stamp, **signature_data()})
+        assert response.status_code == 422
+    assert nothing_stored(db)
 
 
 def test_the_list_of_problems_follows_each_languages_punctuation(app, client, db):

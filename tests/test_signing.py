@@ -127,7 +127,7 @@ def test_tokens_serve_one_purpose_only(app, client, db, smtp):
     links = signed_and_mailed(app, client, smtp)
     withdraw_token = links["withdraw"].rsplit("/", 1)[1]
     assert client.get(f"/en/sign/confirm/{withdraw_token}").status_code == 404
-    assert client.post(f"/en/sign/confirm/{withdraw_token}", data=csrf_of(client, "/en/sign")).status_code == 404
+    assert client.post(f"/en/sign/confirm/{withdraw_token}", data=csrf_of(client, "/admin/login")).status_code == 404
     assert only_signature(db).status is SignatureStatus.PENDING
     confirm_token = links["confirm"].rsplit("/", 1)[1]
     assert client.get(f"/en/sign/withdraw/{confirm_token}").status_code == 404
@@ -359,7 +359,7 @@ def test_withdraw_shows_what_goes_and_deletes_everything(app, client, db, smtp, 
     assert db.session.scalar(select(PublishedTally.count)) == 0
     assert client.get(links["withdraw"]).status_code == 404
     assert client.get(links["confirm"]).status_code == 404, "an old link cannot revive a withdrawn signature"
-    assert client.post(links["confirm"], data=csrf_of(client, "/en/sign")).status_code == 404
+    assert client.post(links["confirm"], data=csrf_of(client, "/admin/login")).status_code == 404
 
 
 def test_withdrawal_drops_mail_still_queued_for_the_signer(app, client, db, smtp):

@@ -73,15 +73,15 @@ def test_the_client_address_is_kept_only_as_a_keyed_network_hash(app, client, db
 def test_concurrent_duplicate_submits_leave_one_signature_and_one_email(app, db, backend):
     if backend != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL; SQLite serialises writers")
-    app.config["WTF_CSRF_ENABLED"] = False
     count = 50
     barrier = threading.Barrier(count)
     statuses = []
+    stamp = form_fields(app.test_client().get("/en/sign").get_data(as_text=True))["started"]  # the same for all
 
     def submit():
         client = app.test_client()
         barrier.wait()
-        statuses.append(client.post("/en/sign", data=signature_data(email=ADDRESS)).status_code)
+        statuses.append(client.post("/en/sign", data={"started": stamp, **signature_data(email=ADDRESS)}).status_code)
 
     threads = [threading.Thread(target=submit) for _ in range(count)]
     for thread in threads:

@@ -1,4 +1,4 @@
--- The full sign flow: GET the form (CSRF token, stamp, session cookie), then POST it, once per form.
+-- The full sign flow: GET the form (its time stamp), then POST it, once per form.
 -- The connections of a wrk thread share this Lua state, so each form fetched goes into a queue and
 -- the next request a connection sends is the POST of a waiting form, or else a GET for a new one:
 -- every signature costs exactly one GET and one POST, whichever connections carry them.
@@ -22,11 +22,10 @@ function request()
     forms[first] = nil
     first = first + 1
     n = n + 1
-    local body = "csrf_token=" .. encode(form.token) .. "&started=" .. encode(form.stamp) ..
+    local body = "started=" .. encode(form.stamp) ..
       "&kind=individual&name=Bench+Signer+" .. n .. "&country=BR&consent_publish=y&email=" ..
       encode(prefix .. "-" .. n .. "@bench.example")
-    return wrk.format("POST", "/en/sign", {["Content-Type"] = "application/x-www-form-urlencoded",
-      ["Cookie"] = form.cookie}, body)
+    return wrk.format("POST", "/en/sign", {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
   end
   return wrk.format("GET", "/en/sign")
 end
@@ -34,12 +33,11 @@ end
 function response(status, headers, body)
   count_status(status)
   if status == 200 then
-    local token = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
+    -- the form has no session: its one token is the time stamp made with the page
     local stamp = body:match('name="started" type="hidden" value="([^"]+)"')
-    local set = headers["Set-Cookie"] or headers["set-cookie"]  -- hyper (granian) writes header names in lower case
-    if token and stamp and set then
+    if stamp then
       last = last + 1
-      forms[last] = {token = token, stamp = stamp, cookie = set:match("^([^;]+)")}
+      forms[last] = {stamp = stamp}
     end
   end
 end

@@ -72,10 +72,10 @@ def sign(slug: str) -> ResponseReturnValue:
         return _form_page(view, submitted)
     if submitted.is_trap():
         return _check_inbox(view, None)
-    if not submitted.stamp_is_valid():  # too old, or missing or not ours (a copy of the form on another site)
-        notice = "stale" if submitted.stamp_sent and submitted.stamp_expired() else "unchecked"
+    problem = submitted.stamp_problem()
+    if problem:
         submitted.restamp()
-        return _form_page(view, submitted, 422, notice)
+        return _form_page(view, submitted, 422, problem)
     if submitted.came_back_too_fast():
         return _form_page(view, submitted, 422, "too-fast")
     if not submitted.validate() or submitted.validated_email is None:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from flask import Response, current_app, g, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -23,9 +22,10 @@ from ..signing import rules
 from ..signing.fields import FORM_CONTRACT, details_from
 from ..signing.tokens import TokenExpired, TokenInvalid, find_token
 from ..web import caches, i18n, limits, parameters, skeletons
-from ..web.forms import ButtonForm, EmailForm, SignatureForm, new_form_stamp
+from ..web.forms import ButtonForm, EmailForm, SignatureForm, site_signature_form
 from ..web.headers import private_response
 from . import current_view, errors, letter_route, private_page, reader_blueprint, scope_to_letter_of, signing_now
+from .letter import shared_page_response
 
 bp = reader_blueprint("sign", __name__)
 SUBMITTED_KEY = "just_submitted"
@@ -33,28 +33,25 @@ REPLACES = "replaces"
 
 
 def _blank_form_page(view: LetterView) -> Response:
-    """The empty sign form, rendered once per letter, language and process, with slots for the only
-    parts that differ between readers: the CSRF token, the time stamp and the partner's code."""
+    """The empty sign form: the same for every reader (no session, no cookie; its time stamp is the
+    page's, see ``forms.site_signature_form``), rendered once per letter, language and cache period
+    with slots for the partner's code, and replayed before Flask like the letter page. On launch day
+    the form was a third of each signature's cost for the app (BENCHMARKS.md)."""
     key = caches.sign_form_key(g.letter_slug, g.lang)
     skeleton = caches.get(key)
     if skeleton is None:
-        form = SignatureForm()
+        form = site_signature_form(view.letter.slug)
         form.via.data = skeletons.slot("via")
-        html = render_template("public/sign.html", view=view, form=form, failed=False,
-                               via_query=skeletons.slot("via_query"))
-        if "csrf_token" in form:  # absent only where a test turned CSRF off
-            html = html.replace(form.csrf_token.current_token, skeletons.slot("csrf_token"))
-        skeleton = caches.put(key, html.replace(form.started.data, skeletons.slot("form_stamp")),
+        skeleton = caches.put(key, render_template("public/sign.html", view=view, form=form, failed=False,
+                                                   via_query=skeletons.slot("via_query")),
                               current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     via = parameters.partner_code(request.args.get("via")) or ""
-    values = {"form_stamp": new_form_stamp(), "via": via, "via_query": f"?via={via}" if via else ""}
-    if skeletons.slot("csrf_token") in skeleton:
-        values["csrf_token"] = generate_csrf()
-    return private_response(make_response(skeletons.fill(skeleton, values, html=True)))
+    return shared_page_response(key, skeletons.fill(skeleton, {"via": via, "via_query": f"?via={via}" if via else ""},
+                                                    html=True))
 
 
 @letter_route(bp, "/sign", methods=["GET", "POST"])
-@csrf.exempt  # the form checks its own token and answers a stale one with the form, not a bare 400
+@csrf.exempt  # the form's token is its time stamp: a stale one gets the form back, not a bare 400
 def form() -> ResponseReturnValue:
     view = current_view()
     signing = signing_now(view.letter)
@@ -64,12 +61,13 @@ def form() -> ResponseReturnValue:
         return private_page("public/sign_paused.html", 503, view=view)
     if request.method == "GET":
         return _blank_form_page(view)
-    submitted = SignatureForm()
+    submitted = site_signature_form(view.letter.slug)
     if submitted.is_trap():
         return redirect(url_for(".check_inbox"), 303)
-    if not submitted.stamp_is_valid():
+    problem = submitted.stamp_problem()
+    if problem:
         submitted.restamp()
-        return _form_again(view, submitted, "stale")
+        return _form_again(view, submitted, problem)
     if submitted.came_back_too_fast():
         return _form_again(view, submitted, "too-fast")
     if submitted.validate() and submitted.validated_email is not None:
@@ -116,7 +114,8 @@ def too_many(error: HTTPException) -> ResponseReturnValue:
     with when to send it again; the other limited pages get the plain page."""
     if request.endpoint != "sign.form":
         return errors.render_error(error)
-    return _form_again(current_view(), SignatureForm(), "too-many", 429, limits.retry_after())
+    view = current_view()
+    return _form_again(view, site_signature_form(view.letter.slug), "too-many", 429, limits.retry_after())
 
 
 def _remember_submission(typed: MultiDict[str, str], new_signature: int | None = None) -> None:
@@ -186,7 +185,7 @@ def correct() -> ResponseReturnValue:
     view = current_view()
     if not ButtonForm().validate():
         return redirect(url_for(".form"), 303)
-    filled = SignatureForm(formdata=request.form)
+    filled = site_signature_form(view.letter.slug, formdata=request.form)
     filled.restamp(typed_already=True)
     return private_page("public/sign.html", view=view, form=filled, failed=False)
 

@@ -360,15 +360,26 @@ class SignatureForm(CampaignForm):
         return bool(minimum) and elapsed is not None and elapsed < minimum
 
 
+def site_signature_form(slug: str, **kwargs: Any) -> SignatureForm:
+    """The site's own sign form (``/<lang>/sign``, ``/<lang>/letters/<slug>/sign``): no session and
+    no session-bound CSRF token, so its page is the same for every reader, served from the cache and
+    replayed like the letter page, and sets no cookie. Its anti-forgery token is the time stamp made
+    with the page: signed, expiring, bound to this letter's form. A form that can be posted by
+    anyone who can read it gains nothing from a session-bound token; what protects a person is the
+    emailed confirmation link."""
+    return StampedSignatureForm(stamp_scope=f"site:{slug}", meta={"csrf": False}, **kwargs)
+
+
 def embedded_signature_form(slug: str, **kwargs: Any) -> SignatureForm:
-    """The sign form as partner sites frame it (``/embed/<slug>/sign``): no session, so no cookie
-    and no session-bound CSRF token (browsers that block third-party cookies would break it). Its
-    anti-forgery token is the time stamp itself: signed, expiring, and bound to this letter's
-    embedded form, always required (the site's own form may be set to skip it)."""
-    return EmbeddedSignatureForm(stamp_scope=f"embed:{slug}", meta={"csrf": False}, **kwargs)
+    """The sign form as partner sites frame it (``/embed/<slug>/sign``): like the site's own, no
+    session (browsers that block third-party cookies would break it), its stamp bound to this
+    letter's embedded form."""
+    return StampedSignatureForm(stamp_scope=f"embed:{slug}", meta={"csrf": False}, **kwargs)
 
 
-class EmbeddedSignatureForm(SignatureForm):
+class StampedSignatureForm(SignatureForm):
+    """A sign form whose anti-forgery token is its time stamp, always required."""
+
     def __init__(self, *args: Any, stamp_scope: str, **kwargs: Any) -> None:
         self.stamp_scope = stamp_scope
         super().__init__(*args, **kwargs)
@@ -376,7 +387,15 @@ class EmbeddedSignatureForm(SignatureForm):
         self.stamp_sent = request.method != "POST" or bool(request.form.get("started"))
 
     def stamp_is_valid(self) -> bool:
-        return self.stamp_sent and not self.repeated_fields and self.seconds_since_shown() is not None
+        """Sent once, signed for this form and not expired (other repeated fields are refused by ``validate``)."""
+        return self.stamp_sent and "started" not in self.repeated_fields and self.seconds_since_shown() is not None
+
+    def stamp_problem(self) -> str | None:
+        """What the page tells a person whose stamp did not pass: ``stale`` (ours, but the form was open
+        too long) or ``unchecked`` (missing, repeated or not ours: a copy of the form on another site)."""
+        if self.stamp_is_valid():
+            return None
+        return "stale" if self.stamp_sent and self.stamp_expired() else "unchecked"
 
     def restamp(self, typed_already: bool = False) -> None:
         super().restamp(typed_already)

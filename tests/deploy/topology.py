@@ -216,7 +216,7 @@ class Client:
             return form
         started = time.monotonic()
         answer = self.request("/en/sign", {
-            "csrf_token": self.hidden(form.body, "csrf_token"), "started": self.hidden(form.body, "started"),
+            "started": self.hidden(form.body, "started"),
             "kind": "individual", "name": name, "country": "BR", "consent_publish": "y", "email": email,
         })
         if outcomes is not None:
