@@ -149,8 +149,13 @@ def test_editing_or_removing_an_earlier_snapshot_breaks_the_chain(app, client, d
     from nacl.signing import SigningKey
     first.signature = SigningKey(SEED).sign(first.statement.encode()).signature.hex()
     db.session.commit()
+    with pytest.raises(verifier.Failed, match="snapshot 1: its count reads 5, but the signed statement says 4"):
+        verifier.verify_chain(chain(client), KEY)  # the list shows the stored count beside the statement
+    listed = chain(client)
+    for item in listed["data"]:
+        item.pop("count")  # and with only the statements, the next one breaks
     with pytest.raises(verifier.Failed, match="chain broken at snapshot 2"):
-        verifier.verify_chain(chain(client), KEY)
+        verifier.verify_chain(listed, KEY)
     first.statement, first.signature = original
     db.session.execute(delete(Snapshot).where(Snapshot.number == 2))
     db.session.commit()

@@ -97,7 +97,7 @@ def test_an_update_in_two_languages_reaches_exactly_the_signers_who_asked_each_i
     french = mail["fr.news@example.org"]
     assert french.message["Subject"] == "News from the campaign"  # the original, with a line saying so
     notice = translated(app, "fr", "This update was not written in your language; here it is in %(language)s.",
-                        language="English")
+                        language="anglais")  # English named in French, as the sentence needs it
     assert notice in french.text
     for message in mail.values():
         headers = message.message

@@ -167,6 +167,13 @@ def test_the_verifier_checks_a_chain_and_says_where_it_breaks():
     forged[2]["statement"]["root"] = "00" * 32
     with pytest.raises(verifier.Failed, match="snapshot 3: signature does not match"):
         verifier.verify_chain({"data": forged}, key)
+    shown = _chain(3)  # the list as the API gives it: the figures beside each signed statement
+    for item in shown:
+        item.update({name: item["statement"][name] for name in ("number", "count", "added", "root")})
+    assert verifier.verify_chain({"data": shown}, key).startswith("verified")
+    shown[0]["count"] = 50  # a page or a database row that says more than was signed
+    with pytest.raises(verifier.Failed, match="snapshot 1: its count reads 50, but the signed statement says"):
+        verifier.verify_chain({"data": shown}, key)
 
 
 def test_the_command_line_exit_codes(tmp_path):

@@ -126,6 +126,11 @@ def verify_proof(proof: dict, key: VerifyKey) -> str:
             f"{statement.get('number')} of {statement.get('letter')} ({statement.get('time')})")
 
 
+#: The figures the site's list of snapshots shows beside each signed statement (its time is shown
+#: to the microsecond, the statement's to the second: both are the same moment).
+SHOWN_FIGURES = ("number", "count", "added", "removed", "root", "previous", "letter")
+
+
 def verify_chain(document: object, key: VerifyKey) -> str:
     """That every snapshot of the list is signed and each names the one before it."""
     items = document.get("data") if isinstance(document, dict) else document
@@ -137,6 +142,11 @@ def verify_chain(document: object, key: VerifyKey) -> str:
             raise Unreadable("not a snapshot list")
         statement = check_signature(key, signed)
         number = statement.get("number")
+        for name in SHOWN_FIGURES:  # what a page or the API shows beside the statement must be what was signed
+            shown = signed.get(name, statement.get(name))
+            if shown != statement.get(name):
+                raise Failed(f"snapshot {number}: its {name} reads {shown!r}, but the signed statement says "
+                             f"{statement[name]!r}")
         expected = 1 if previous is None else previous["number"] + 1
         if number != expected:
             raise Failed(f"chain broken at snapshot {expected}: it is missing")

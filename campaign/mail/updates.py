@@ -206,6 +206,7 @@ def skeleton(update: Update, language: str) -> tuple[str, str, str]:
         "update": update, "text": text, "body_html": body_html(text.body), "email_language": described,
         "text_language": i18n.describe(text.language), "subject": text.subject,
         "not_in_language": text.language != language,
+        "text_language_name": i18n.language_name_for(text.language, language, in_sentence=True),
         "letter_title": _letter_title(letter, language),
         "letter_url": i18n.absolute_url("letter.page", lang=language, slug=letter.slug),
         "versions_url": _versions_url(update, letter) if update.kind is UpdateKind.CHANGE_NOTICE else None,

@@ -70,8 +70,12 @@ def language_name(code: str, *, in_sentence: bool = False) -> str:
     """A language's name in the language of the page (in Arabic: الإسبانية, not Español), for lists
     and tables read in one language; the language switch keeps each name in its own language.
     Capitalised as a label; ``in_sentence`` keeps the language's own case ("en anglais", "auf Englisch")."""
-    reader = Locale.parse(describe(current_language()).babel_locale)
-    name = Locale.parse(describe(code).babel_locale).get_display_name(reader) or code
+    return language_name_for(code, current_language(), in_sentence=in_sentence)
+
+
+def language_name_for(code: str, reader: str, *, in_sentence: bool = False) -> str:
+    """``code``'s name as a reader of ``reader`` writes it (an email is written in its signer's language)."""
+    name = Locale.parse(describe(code).babel_locale).get_display_name(Locale.parse(describe(reader).babel_locale)) or code
     return name if in_sentence else name[:1].upper() + name[1:]
 
 

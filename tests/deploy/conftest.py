@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from campaign.crypto import generate_seal_keypair
+from campaign.crypto import generate_seal_keypair, generate_signing_key
 
 from ..smtp_sink import SmtpSink
 from .topology import (
@@ -150,6 +150,14 @@ http {{
     return main
 
 
+def signing_key_file(folder: Path) -> Path:
+    """The snapshots' signing key, as ``keys generate-signing`` writes it (mode 600)."""
+    path = folder / "snapshot-signing.key"
+    path.write_text(generate_signing_key()[1] + "\n")
+    path.chmod(0o600)
+    return path
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("topology")
@@ -175,6 +183,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         "FLASK_SIGN_MIN_SECONDS": "0", "FLASK_SIGN_RATE_LIMIT": "1000000/minute",
         "FLASK_VERIFICATION_EMAIL_LIMIT": "1000/day", "FLASK_PUBLIC_CACHE_CONTROL": PUBLIC_CACHE_CONTROL,
         "FLASK_OUTBOX_POLL_SECONDS": "0.2", "FLASK_RATELIMIT_KEY_PREFIX": f"deploy-{uuid.uuid4().hex[:8]}",
+        "FLASK_SNAPSHOT_SIGNING_KEY_FILE": str(signing_key_file(folder)),
     }
     missing = [name for name in environment_keys() if name not in env]
     assert not missing, f"deploy/campaign.env asks for settings the topology does not set: {missing}"
