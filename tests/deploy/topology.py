@@ -155,9 +155,10 @@ class Node:
         time.sleep(1)  # the workers have loaded the app
         return self
 
-    def requests_for(self, path: str) -> int:
+    def requests_for(self, path: str, method: str = "GET") -> int:
         """How many requests for ``path`` this node answered (gunicorn's access lines)."""
-        return len(re.findall(rf'"GET {re.escape(path)} HTTP/1\.[01]"', self.process.log.read_text(errors="replace")))
+        return len(re.findall(rf'"{method} {re.escape(path)} HTTP/1\.[01]"',
+                              self.process.log.read_text(errors="replace")))
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
