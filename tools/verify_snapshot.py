@@ -28,8 +28,13 @@ import json
 import sys
 from pathlib import Path
 
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
+try:
+    from nacl.exceptions import BadSignatureError
+    from nacl.signing import VerifyKey
+except ImportError:  # say so plainly, with the exit status of "could not check", not of "failed"
+    print("cannot check without PyNaCl: python3 -m venv verifier && verifier/bin/pip install pynacl, "
+          "then run this with verifier/bin/python", file=sys.stderr)
+    sys.exit(2)
 
 
 class Failed(Exception):
