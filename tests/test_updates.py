@@ -353,3 +353,15 @@ def test_admins_compose_preview_and_approve_in_the_pages_and_a_moderator_cannot(
     moderator_client = app.test_client()
     log_in(moderator_client, make_admin("moderator@campaign.example"))
     assert moderator_client.get("/admin/updates").status_code == 403
+
+
+def test_the_list_of_updates_names_each_by_its_subject_in_the_letter_s_original_language(app, db, admins):
+    from .factories import log_in
+
+    update = approved_update(admins, {"en": NEWS["en"], "ar": ("أخبار الحملة", "التقينا بالوزارة."),
+                                      "es": NEWS["es"]})
+    client = app.test_client()
+    log_in(client, admins[0])
+    listed = client.get("/admin/updates").get_data(as_text=True)
+    row = listed.split(f'/admin/updates/{update.id}"', 1)[1].split("</th>", 1)[0]
+    assert "News from the campaign" in row and "أخبار الحملة" not in row
