@@ -312,6 +312,27 @@ def test_a_published_signer_is_told_in_their_language_and_their_address_is_then_
     assert count(db, HeldAddress) == 0
 
 
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_a_signer_counted_but_not_named_is_not_told_their_name_is_on_the_list(app, client, db, smtp, lang):
+    signature = _confirmed(app, client, smtp, lang, kind="individual", consent_publish="")
+    decisions.approve([signature.id], make_admin())
+    deliver(app)
+    told = smtp.wait_for(2)[-1].text
+    title = signature_title(app, lang)
+    assert translated(app, lang, "Your signature of “%(title)s” is now counted among the signatories. As you chose, "
+                                 "your name does not appear on the public list:", title=title) in told
+    assert translated(app, lang, "Your signature of “%(title)s” is now on the public list of signatories:",
+                      title=title) not in told
+
+
+def signature_title(app, lang: str) -> str:
+    from campaign import letters
+
+    with app.app_context():
+        letter = letters.featured_letter(None)
+        return letters.letter_in_language(letter, lang).text.title
+
+
 def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app, client, db, smtp):
     app.config["VERIFICATION_EMAIL_LIMIT"] = "10/day"
     told = _confirmed(app, client, smtp, email="told@example.org")

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..letters import LetterView, cached_view, letter_info
 from ..mail import outbox, rendering
 from ..mail.rendering import EmailKind
-from ..models import HeldAddress, Letter, OutboxMessage, Signature
+from ..models import HeldAddress, Letter, OutboxMessage, Signature, SignatureKind
 from ..web import i18n
 
 
@@ -102,7 +102,8 @@ def tell_published(signature: Signature) -> None:
     letter_url = i18n.absolute_url("letter.page", lang=signature.language, slug=slug)
     outbox.enqueue(EmailKind.PUBLISHED, recipient, signature.language, signature.id,
                    letter_title=view.text.title, signer_name=signature.name or signature.organisation or "",
-                   list_url=list_url, letter_url=letter_url)
+                   list_url=list_url, letter_url=letter_url,
+                   named=signature.kind is SignatureKind.ORGANISATION or signature.consent_publish)
 
 
 def tell_rejected(signature: Signature, reason: str, tell: bool) -> None:
