@@ -63,6 +63,9 @@ class LoadReport:
     letters_created: list[str] = field(default_factory=list)
     texts_added: list[tuple[str, str, str]] = field(default_factory=list)
     texts_unchanged: int = 0
+    #: For each (slug, language) whose text this load replaced: the version that was current until
+    #: then (its signers are told of the change), which need not be the one loaded last before.
+    replaced: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def text_version(title: str, body: str) -> str:
@@ -200,6 +203,8 @@ def load_letters(directory: Path, languages: list[str], *, list_drafters: bool =
                 report.texts_unchanged += 1
                 continue
             for text in texts:
+                if text.current:
+                    report.replaced[(slug, letter_file.language)] = text.version
                 text.current = False
             if matching is None:
                 db.session.add(

@@ -309,6 +309,24 @@ def test_a_changed_text_drafts_a_notice_that_after_approval_reaches_the_previous
         re.search(rf"{SITE}/en/sign/withdraw/[\w-]+", message.text)
 
 
+def test_a_change_after_a_revert_is_told_to_the_signers_of_the_text_it_replaced(app, db, tmp_path):
+    """A, then B, then A again (an edit undone), then C: A's signers hear of C, though B was loaded
+    after A's row was first made."""
+    folder = tmp_path / SLUG
+    write_original(folder, "We call for a ban on facial recognition.")
+    letters.load_letters(folder.parent, LANGUAGES)
+    letter = letters.letter_by_slug(SLUG)
+    first = next(text.version for text in letter.texts if text.current)
+    make_signature(email="signed.first@example.org", letter_id=letter.id, letter_version=first)
+    for body in ("An edit nobody signed.", "We call for a ban on facial recognition.", "We call for a full ban."):
+        write_original(folder, body)
+        result = app.test_cli_runner().invoke(args=["letters", "load", "--directory", str(folder.parent)])
+        assert result.exit_code == 0, result.output
+    notices = db.session.scalars(select(Update).where(Update.kind == UpdateKind.CHANGE_NOTICE)
+                                 .order_by(Update.id)).all()
+    assert [notice.previous_version for notice in notices] == [first, first]  # to B, and to C after the revert
+
+
 # --- in the browser's pages -------------------------------------------------------------------
 
 

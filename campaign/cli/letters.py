@@ -34,7 +34,7 @@ def load_letters_command(directory: Path | None) -> None:
     for slug, language, version in report.texts_added:
         click.echo(f"loaded {slug} [{language}] version {version[:12]}")
     click.echo(f"{len(report.texts_added)} text(s) loaded, {report.texts_unchanged} unchanged.")
-    for notice in updates.draft_change_notices(report.texts_added):
+    for notice in updates.draft_change_notices(report):
         click.echo(f"change notice {notice.id} [{notice.language}] for the signers of the previous text: "
                    "awaits an admin's approval, then `flask updates send`")
     for letter in letters.all_letters():

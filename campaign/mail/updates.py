@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import make_msgid
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -58,6 +59,9 @@ from ..models import (
 from ..moderation import audit
 from ..signing import tokens
 from ..web import i18n, skeletons
+
+if TYPE_CHECKING:
+    from ..letters import LoadReport
 
 BATCH_SIZE = 1000
 #: A change notice's words until an admin edits them (extracted here, translated when drafted).
@@ -383,19 +387,16 @@ def known(token: str) -> bool:
 # --- change notices -------------------------------------------------------------------------
 
 
-def draft_change_notices(added: list[tuple[str, str, str]]) -> list[Update]:
-    """After ``letters load``: for each new text of a language whose previous text has confirmed
-    signers, a change-notice draft (its words written for the admin to edit), awaiting approval."""
+def draft_change_notices(report: LoadReport) -> list[Update]:
+    """After ``letters load``: for each new text of a language whose text until then (even one
+    loaded again after a revert) has confirmed signers, a change-notice draft (its words written for
+    the admin to edit), awaiting approval."""
     drafts = []
-    for slug, language, version in added:
+    for slug, language, version in report.texts_added:
         letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
-        if letter is None:
+        previous = report.replaced.get((slug, language))
+        if letter is None or previous is None:
             continue
-        history = versions.history(letter.id, language)
-        position = next((index for index, entry in enumerate(history) if entry.version == version), None)
-        if position is None or position + 1 >= len(history):  # newest first: the one before is next
-            continue
-        previous = history[position + 1].version
         has_signers = db.session.scalar(select(Signature.id).where(
             Signature.letter_id == letter.id, Signature.language == language, Signature.letter_version == previous,
             Signature.status.in_(CONFIRMED), Signature.email_sealed.is_not(None)).limit(1))
