@@ -202,6 +202,7 @@ def test_a_second_update_within_the_minimum_days_is_held_back(app, db, smtp, adm
     make_signature(email="new.signer@example.org", consent_updates=True)
     second = approved_update(admins, {"en": ("Second news", "More.")})
     assert "queued 1, held back 1" in send(app, second.id, key_file)
+    assert db.session.get(Update, second.id).status is UpdateStatus.SENDING, "not all queued: not 'sent'"
     delivery.deliver_due()
     subjects = [(message.envelope_to[0], message.message["Subject"]) for message in smtp.messages]
     assert sorted(subjects) == [("had.news@example.org", "News from the campaign"),

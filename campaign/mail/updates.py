@@ -348,8 +348,9 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
             db.session.execute(insert(UpdateDelivery.__table__), ledger)
         db.session.commit()
         report.queued += len(messages)
-    update.status = UpdateStatus.SENT
-    update.sent_at = utcnow()
+    if report.held_back == 0:  # else it stays "being queued" until a later run reaches those held back
+        update.status = UpdateStatus.SENT
+        update.sent_at = utcnow()
     audit.record(None, "cli", "update.sent", "update", update.id,
                  after={"queued": report.queued, "held_back": report.held_back})
     db.session.commit()
