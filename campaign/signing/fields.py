@@ -55,7 +55,7 @@ FIELD_NAMES: tuple[str, ...] = tuple(item.name for item in SIGNER_FIELDS)
 #: What the signer (from their own page) and moderators may correct after signing.
 EDITABLE: tuple[str, ...] = tuple(item.name for item in SIGNER_FIELDS if item.editable)
 #: The sign form's public contract: partner sites post these names (``via``: the partner's code).
-FORM_CONTRACT: tuple[str, ...] = (*FIELD_NAMES, "email", "via", "csrf_token")
+FORM_CONTRACT: tuple[str, ...] = (*FIELD_NAMES, "email", "via", "started")
 #: The import CSV's columns: the fields, the address, and whether a drafting organisation.
 IMPORT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "email", "drafter")
 

@@ -133,7 +133,7 @@ def submission_fields(typed: MultiDict[str, str], new_signature: int | None = No
     With it goes ``replaces``: which signature this submission made, sealed, for "correct it" to
     take back if the address was mistyped (see ``rules.drop_mistyped``). Every submission carries one
     of the same length, made or not (a repeat's is 0), so the page says nothing of the address."""
-    fields = {name: typed.get(name, "") for name in FORM_CONTRACT if name != "csrf_token" and typed.get(name)}
+    fields = {name: typed.get(name, "") for name in FORM_CONTRACT if name != "started" and typed.get(name)}
     if new_signature is None and replaced_signature(typed.get("replaces")) is not None:
         fields[REPLACES] = typed["replaces"]  # the email sent again: the signature it is about is the same
     else:

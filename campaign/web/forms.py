@@ -281,7 +281,7 @@ class SignatureForm(CampaignForm):
         source = kwargs.get("formdata")
         if source is None and has_request_context() and request.method == "POST":
             source = request.form
-        self.repeated_fields = [name for name in (*FORM_CONTRACT, "started")
+        self.repeated_fields = [name for name in FORM_CONTRACT
                                 if source is not None and len(source.getlist(name)) > 1]
         self.country.choices = country_select_choices()
         self.validated_email: ValidatedEmail | None = None
