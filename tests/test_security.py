@@ -246,6 +246,7 @@ def test_readers_get_no_cookie(client, path):
 
 def test_the_sign_form_sets_no_cookie_and_is_the_same_for_every_reader(client, app):
     """Its token is the time stamp made with the page: nothing ties it to one reader."""
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60  # (tests turn the cache off: each page would be made anew)
     first, second = client.get("/en/sign"), app.test_client().get("/en/sign")
     assert "Set-Cookie" not in first.headers and "Set-Cookie" not in second.headers
     assert first.get_data() == second.get_data() and first.headers["Cache-Control"].startswith("public")
