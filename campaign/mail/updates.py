@@ -23,6 +23,7 @@ The rules, and where they hold:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -83,6 +84,25 @@ class UpdateError(Exception):
     """A step the update's state or the acting admin does not allow; the message says why."""
 
 
+class ForeignLink(UpdateError):
+    """An update's text names a web address off this site: mail programs make such text a link."""
+
+
+#: What mail programs make a link of in plain text: an address with a scheme, or one starting "www.".
+WEB_ADDRESS = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>()\[\]]+")
+
+
+def foreign_address(text: str) -> str | None:
+    """The first web address in ``text`` that is not on this site, if any."""
+    site = urlsplit(current_app.config["SITE_URL"])
+    for found in WEB_ADDRESS.finditer(text):
+        address = found.group(0).rstrip(".,;:!?'\"")
+        parts = urlsplit(address if "://" in address else "//" + address)
+        if parts.netloc.lower() != site.netloc.lower() or parts.scheme not in ("", site.scheme):
+            return address
+    return None
+
+
 @dataclass
 class SendReport:
     queued: int = 0
@@ -114,6 +134,10 @@ def save_text(update: Update, language: str, subject: str, body: str, actor: Adm
     _require_admin(actor)
     if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING):
         raise UpdateError(_l("An approved update can no longer be changed."))
+    foreign = foreign_address(subject + "\n" + body)
+    if foreign is not None:
+        raise ForeignLink(_l("An update links only to this site, and mail programs make a web address a link: "
+                             "take out %(address)s, or name the page in words.", address=foreign))
     text = next((text for text in update.texts if text.language == language), None)
     if text is None:
         text = UpdateText(language=language, subject=subject, body=body)
@@ -151,6 +175,18 @@ def approve(update: Update, actor: AdminUser) -> None:
     update.approver_id = actor.id
     update.approved_at = utcnow()
     audit.record(actor, actor.email, "update.approved", "update", update.id)
+    db.session.commit()
+
+
+def discard(update: Update, actor: AdminUser) -> None:
+    """Delete an update that was never approved (a draft, or one awaiting approval); the audit
+    trail keeps its subjects. An approved one stays: its sending may have begun."""
+    _require_admin(actor)
+    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING):
+        raise UpdateError(_l("An approved update can no longer be deleted."))
+    audit.record(actor, actor.email, "update.deleted", "update", update.id,
+                 before={"subjects": {text.language: text.subject for text in update.texts}})
+    db.session.delete(update)
     db.session.commit()
 
 

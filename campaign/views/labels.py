@@ -123,6 +123,7 @@ ACTION_LABELS = {
     "update.text_saved": _l("Update written"),
     "update.approval_asked": _l("Update sent for approval"),
     "update.approved": _l("Update approved"),
+    "update.deleted": _l("Update deleted"),
     "update.test_sent": _l("Test of an update sent"),
     "update.sent": _l("Update queued to its signers"),
     "update.change_notice_drafted": _l("Notice of a changed text drafted"),
@@ -201,6 +202,8 @@ def audit_changes(before: dict | None, after: dict | None, target_type: str = "s
         read = _account_value
     elif target_type == "letter":
         labels, read = dict(LETTER_RECORD_LABELS), _letter_value
+    elif target_type == "update":
+        labels, read = dict(UPDATE_RECORD_LABELS), _letter_value
     else:
         labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
         read = _recorded
@@ -224,10 +227,20 @@ LETTER_RECORD_LABELS = {
     "file": _l("File (SHA-256)"),
 }
 
+#: What an audit entry about an update records.
+UPDATE_RECORD_LABELS = {
+    "language": _l("Language"),
+    "subjects": _l("Subjects"),
+    "queued": _l("Messages queued"),
+    "held_back": _l("Signers held back (mailed too recently)"),
+}
+
 
 def _letter_value(name: str, value: object) -> str:
     if value is None:
         return "—"
+    if name == "language" and isinstance(value, str):
+        return i18n.language_name(value)
     if name == "kind":
         return str(TIMELINE_KIND_LABELS.get(str(value), value))
     if name in ("closes_at", "occurred_at") and isinstance(value, str):

@@ -10,11 +10,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, current_user
+from flask_wtf.csrf import CSRFError
 
 from ...extensions import login_manager
 from ...models import AdminUser
 from ...moderation import accounts
 from ...web import parameters
+from .. import errors
+from . import carry
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 P = ParamSpec("P")
@@ -48,6 +51,10 @@ def load_user(token: str) -> SessionUser | None:
 
 @login_manager.unauthorized_handler
 def to_login() -> ResponseReturnValue:
+    """To the login page; what a POST was sending comes along (``carry``)."""
+    carried = carry.answer_expired()
+    if carried is not None:
+        return carried
     # full_path ends with "?" when there is no query: leave it out of the address a person sees.
     return redirect(url_for("admin.login", next=request.full_path.removesuffix("?") if request.method == "GET" else None))
 
@@ -83,6 +90,12 @@ def require_login() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error: CSRFError) -> ResponseReturnValue:
+    """An admin form sent too late: what it carried is shown, to send again (``carry``)."""
+    return carry.answer_expired() or errors.form_expired(error)
 
 
 @bp.after_request

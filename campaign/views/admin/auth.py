@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from ...moderation import accounts
 from ...web.forms import AdminLoginForm
-from . import SessionUser, bp, safe_next
+from . import SessionUser, bp, carry, safe_next
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """Logging in; a form sent after the session ended comes through it (``carry``), to send again."""
     if current_user.is_authenticated:
         return redirect(url_for("admin.queue"))
     form = AdminLoginForm()
+    carried = carry.from_login(request, safe_next(request.form.get(carry.TARGET))) if request.method == "POST" else None
     failed = False
     if form.validate_on_submit():
         try:
@@ -25,12 +27,12 @@ def login() -> ResponseReturnValue:
         else:
             session.clear()  # a fresh session: nothing from before the login survives it
             login_user(SessionUser(new.user, new.token))
+            if carried is not None:
+                return carry.resend_page(carried, 200)
             return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
         failed = True
-    status = 401 if failed else 200
-    return render_template("admin/login.html", form=form, failed=failed,
-                           require_totp=current_app.config["ADMIN_REQUIRE_TOTP"]), status
+    return carry.login_page(carried, form, failed, 401 if failed else 200)
 
 
 @bp.post("/logout")

@@ -51,7 +51,7 @@ def _export(kind: str) -> Response:
     db.session.commit()
     rows = exports.streamed(queue.filtered(filters).order_by(Signature.id))
     if kind == "csv":
-        body = exports.csv_chunks(exports.ADMIN_COLUMNS, (exports.admin_row(row) for row in rows))
+        body = exports.csv_chunks(exports.ADMIN_COLUMNS, (exports.admin_row(row) for row in rows), for_spreadsheets=True)
         mimetype = "text/csv"
     else:
         body = exports.json_lines(exports.admin_record(row) for row in rows)

@@ -93,9 +93,12 @@ def update_edit(update_id: int, language: str) -> ResponseReturnValue:
     if request.method == "POST" and form.validate():
         try:
             updates.save_text(update, language, form.subject.data, form.body.data, current_user.user)
+        except updates.ForeignLink as error:  # refused: the form comes back as it was sent, with why
+            form.body.errors = [str(error)]
         except updates.UpdateError as error:
-            flash(str(error))
-        return redirect(url_for(".update_page", update_id=update.id), 303)
+            form.form_errors.append(str(error))
+        else:
+            return redirect(url_for(".update_page", update_id=update.id), 303)
     return render_template("admin/update_edit.html", update=update, language=language, form=form,
                            language_label=i18n.language_name(language)), 422 if request.method == "POST" else 200
 
@@ -133,3 +136,28 @@ def update_ask(update_id: int) -> ResponseReturnValue:
 @admin_required
 def update_approve(update_id: int) -> ResponseReturnValue:
     return _step(update_id, "approve")
+
+
+@bp.get("/updates/<id:update_id>/delete")
+@admin_required
+def update_delete_confirm(update_id: int) -> ResponseReturnValue:
+    """Asks first, on a page that changes nothing."""
+    update = _update(update_id)
+    return render_template("admin/delete_update.html", update=update, form=ButtonForm(),
+                           letter=db.session.get(Letter, update.letter_id))
+
+
+@bp.post("/updates/<id:update_id>/delete")
+@admin_required
+def update_delete(update_id: int) -> ResponseReturnValue:
+    update = _update(update_id)
+    if not ButtonForm().validate():
+        abort(400)
+    slug = db.session.get(Letter, update.letter_id).slug  # type: ignore[union-attr]
+    try:
+        updates.discard(update, current_user.user)
+    except updates.UpdateError as error:
+        flash(str(error))
+        return redirect(url_for(".update_page", update_id=update_id), 303)
+    flash(_("The update was deleted."), "success")
+    return redirect(url_for(".updates_page", letter=slug), 303)
