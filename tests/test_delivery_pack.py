@@ -138,7 +138,8 @@ def test_the_manifest_hashes_the_files_and_the_csv_has_the_same_entries(app, db,
         assert entry["bytes"] == path.stat().st_size
     assert manifest["language"] == "es" and manifest["letter"] == SHIPPED_LETTER
     assert re.fullmatch(r"[0-9a-f]{64}", manifest["version"]) and manifest["made_at"]
-    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8"))))
+    assert files[".csv"].read_bytes().startswith(b"\xef\xbb\xbf"), "marked UTF-8, so Excel reads every script"
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8-sig"))))
     assert rows[0]["organisation"] == ORGANISATIONS[0] and rows[0]["drafter"] == "yes"  # drafters first
     assert {row["organisation"] for row in rows[1:5]} == set(ORGANISATIONS[1:])
     assert sorted(row["name"] for row in rows if row["kind"] == "individual") == sorted(n for n, _ in INDIVIDUALS)

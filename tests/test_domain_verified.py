@@ -156,7 +156,7 @@ def test_the_pack_carries_the_mark_in_its_csv_and_its_pages(app, client, db, two
     from .test_delivery_pack import make_pack
 
     files, _ = make_pack(app, tmp_path, "en")
-    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8-sig"))))
     assert {row["organisation"] or row["name"]: row["verified"] for row in rows} == {
         "Own Domain Collective": "yes", "Webmail Collective": "no", "Named Person": "no"}
     printed = client.get("/en/letters/ban-biometric-surveillance/print").get_data(as_text=True)

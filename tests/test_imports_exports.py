@@ -104,7 +104,9 @@ def test_admin_csv_export_is_streamed_formula_safe_and_logged(app, db, admin_cli
     assert response.status_code == 200 and response.was_streamed
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="signatures-')
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff"), "marked UTF-8 for spreadsheets"
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert [row["organisation"] for row in rows] == ["'=HYPERLINK(\"http://evil.example\")", "Plain Org"]
     assert rows[0]["comment"].startswith("'@")
     assert "email_sealed" not in rows[0] and "email_hash" not in rows[0]

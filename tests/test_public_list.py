@@ -201,6 +201,7 @@ def test_csv_has_public_fields_only_and_is_formula_safe(app, client, db):
     assert response.status_code == 200 and response.was_streamed
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = response.get_data(as_text=True)
+    assert not text.startswith("\ufeff"), "open data for programs: no spreadsheet mark"
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["organisation"] for row in rows][:1] == ["'=cmd|' /C calc'!A0"]
     assert rows[1]["name"] == "'+Named Person" and rows[1]["country_name"] == "Brasil"

@@ -127,6 +127,15 @@ def test_the_chain_across_three_snapshots_and_changes_after_each(app, client, db
     assert verifier.verify_proof(proof_of(client, ana), KEY), "the corrected entry is in the new snapshot"
     for entry in (first_org, second_org):
         assert verifier.verify_proof(before[entry.id], KEY), "an old proof stays true of its snapshot"
+        # and it can still be asked for: the proof in snapshot 1 (the one a delivery pack carried, say)
+        asked = client.get(f"{API}/entries/{entry.public_id}/proof", query_string={"snapshot": 1}).get_json()
+        assert asked["snapshot"]["statement"]["number"] == 1 and verifier.verify_proof(asked, KEY)
+        assert asked["audit_path"] == before[entry.id]["audit_path"]
+    assert client.get(f"{API}/entries/{newcomer.public_id}/proof", query_string={"snapshot": 2}).status_code == 404
+    assert client.get(f"{API}/entries/{ana.public_id}/proof", query_string={"snapshot": 1}).status_code == 404
+    for wrong in ("9", "0", "two"):
+        asked = client.get(f"{API}/entries/{first_org.public_id}/proof", query_string={"snapshot": wrong})
+        assert asked.status_code == (404 if wrong == "9" else 400) and "snapshot" in asked.get_json()["error"]["message"]
 
     listed = chain(client)
     assert verifier.verify_chain(listed, KEY).startswith("verified: 3 snapshots")

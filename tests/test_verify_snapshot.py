@@ -194,3 +194,40 @@ def test_the_command_line_exit_codes(tmp_path):
     assert refused.returncode == 1 and "FAILED: entry not in tree: root differs" in refused.stderr
     unreadable = run("chain", str(good), "--key", PUBLIC_KEY)
     assert unreadable.returncode == 2 and "cannot read" in unreadable.stderr
+
+
+def _resigned(chain: list[dict], start: int) -> list[dict]:
+    """The chain as the key's holder could rewrite it from snapshot ``start`` on: each statement
+    changed and signed again, each naming the rewritten one before it, so the chain itself holds."""
+    key, rewritten = SigningKey(SEED), json.loads(json.dumps(chain))
+    for position in range(start - 1, len(rewritten)):
+        statement = rewritten[position]["statement"]
+        if position == start - 1:
+            statement["root"] = "11" * 32
+        else:
+            statement["previous"] = snapshots.statement_hash(rewritten[position - 1]["statement"])
+        rewritten[position]["signature"] = key.sign(snapshots.canonical(statement)).signature.hex()
+    return rewritten
+
+
+def test_a_list_kept_from_before_must_be_continued_unchanged(tmp_path):
+    key = verifier.load_key(PUBLIC_KEY)
+    kept, later = {"data": _chain(3)}, {"data": _chain(5)}
+    assert verifier.verify_chain(later, key, kept).endswith("holds the 3 snapshots of the list you kept, unchanged")
+    rewritten = {"data": _resigned(_chain(5), 2)}
+    assert verifier.verify_chain(rewritten, key).startswith("verified")  # alone, a rewritten history passes
+    with pytest.raises(verifier.Failed, match="snapshot 2 differs from the one in the list you kept"):
+        verifier.verify_chain(rewritten, key, kept)
+    with pytest.raises(verifier.Failed, match="snapshot 3 of the list you kept is missing from this one"):
+        verifier.verify_chain({"data": _chain(2)}, key, kept)
+
+    old, new = tmp_path / "kept.json", tmp_path / "new.json"
+    old.write_text(json.dumps(kept))
+    new.write_text(json.dumps(rewritten))
+    run = subprocess.run([sys.executable, str(TOOL), "chain", str(new), "--since", str(old), "--key", PUBLIC_KEY],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 1 and "FAILED: snapshot 2 differs" in run.stderr
+    new.write_text(json.dumps(later))
+    run = subprocess.run([sys.executable, str(TOOL), "chain", str(new), "--since", str(old), "--key", PUBLIC_KEY],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0 and "unchanged" in run.stdout

@@ -7,6 +7,8 @@ the campaign, a printed delivery pack), then:
 
     verify_snapshot.py proof PROOF.json --key KEY       an entry is in a signed snapshot
     verify_snapshot.py chain SNAPSHOTS.json --key KEY   every snapshot is signed, none removed or edited
+    verify_snapshot.py chain NEW.json --since KEPT.json --key KEY
+                                                        ... and NEW still holds every snapshot of KEPT
 
 KEY is the base64 public key or a file holding it. PROOF.json is an entry's proof (the signer's
 page, or ``/api/v1/letters/SLUG/entries/PUBLIC_ID/proof``); SNAPSHOTS.json the list of snapshots
@@ -136,13 +138,14 @@ def verify_proof(proof: dict, key: VerifyKey) -> str:
 SHOWN_FIGURES = ("number", "count", "added", "removed", "root", "previous", "letter")
 
 
-def verify_chain(document: object, key: VerifyKey) -> str:
-    """That every snapshot of the list is signed and each names the one before it."""
+def _chained(document: object, key: VerifyKey) -> list[dict]:
+    """The list's statements, oldest first, once each is found signed and naming the one before it."""
     items = document.get("data") if isinstance(document, dict) else document
     if not isinstance(items, list) or not items:
         raise Unreadable("not a snapshot list: it needs a non-empty list under \"data\"")
-    previous: dict | None = None
-    for signed in sorted(items, key=lambda item: item.get("statement", {}).get("number", 0)):
+    statements: list[dict] = []
+    for signed in sorted(items, key=lambda item: item.get("statement", {}).get("number", 0)
+                         if isinstance(item, dict) else 0):
         if not isinstance(signed, dict):
             raise Unreadable("not a snapshot list")
         statement = check_signature(key, signed)
@@ -152,6 +155,7 @@ def verify_chain(document: object, key: VerifyKey) -> str:
             if shown != statement.get(name):
                 raise Failed(f"snapshot {number}: its {name} reads {shown!r}, but the signed statement says "
                              f"{statement[name]!r}")
+        previous = statements[-1] if statements else None
         expected = 1 if previous is None else previous["number"] + 1
         if number != expected:
             raise Failed(f"chain broken at snapshot {expected}: it is missing")
@@ -160,10 +164,30 @@ def verify_chain(document: object, key: VerifyKey) -> str:
         expected_count = previous["count"] + statement.get("added", 0) - statement.get("removed", 0) if previous else None
         if previous is not None and statement.get("count") != expected_count:
             raise Failed(f"chain broken at snapshot {number}: its counts do not add up")
-        previous = statement
-    assert previous is not None
-    return (f"verified: {len(items)} snapshots of {previous.get('letter')}, chained and signed; the latest, "
-            f"number {previous['number']}, holds {previous['count']} entries, root {previous['root']}")
+        statements.append(statement)
+    return statements
+
+
+def verify_chain(document: object, key: VerifyKey, kept: object = None) -> str:
+    """That every snapshot of the list is signed and each names the one before it; with ``kept``, a
+    list downloaded earlier, also that this one still holds every snapshot of it, unchanged."""
+    statements = _chained(document, key)
+    latest = statements[-1]
+    said = (f"verified: {len(statements)} snapshots of {latest.get('letter')}, chained and signed; the latest, "
+            f"number {latest['number']}, holds {latest['count']} entries, root {latest['root']}")
+    if kept is None:
+        return said
+    earlier = _chained(kept, key)
+    now = {statement["number"]: statement_hash(statement) for statement in statements}
+    for statement in earlier:
+        number = statement["number"]
+        if statement.get("letter") != latest.get("letter"):
+            raise Failed(f"the list you kept is of another letter ({statement.get('letter')})")
+        if number not in now:
+            raise Failed(f"snapshot {number} of the list you kept is missing from this one")
+        if now[number] != statement_hash(statement):
+            raise Failed(f"snapshot {number} differs from the one in the list you kept")
+    return f"{said}; it holds the {len(earlier)} snapshots of the list you kept, unchanged"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,11 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=("proof", "chain"), help="proof: an entry's proof; chain: a snapshot list")
     parser.add_argument("file", type=Path, help="the JSON file downloaded from the site")
     parser.add_argument("--key", required=True, help="the site's snapshot signing key (base64), or a file holding it")
+    parser.add_argument("--since", type=Path, metavar="KEPT.json",
+                        help="chain only: a snapshot list you downloaded before, which this one must continue")
     arguments = parser.parse_args(argv)
+    if arguments.since is not None and arguments.what != "chain":
+        parser.error("--since goes with chain")
     try:
         key = load_key(arguments.key)
         document = json.loads(arguments.file.read_text(encoding="utf-8"))
-        print(verify_proof(document, key) if arguments.what == "proof" else verify_chain(document, key))
+        kept = json.loads(arguments.since.read_text(encoding="utf-8")) if arguments.since else None
+        print(verify_proof(document, key) if arguments.what == "proof" else verify_chain(document, key, kept))
     except Failed as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1

@@ -41,12 +41,22 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def csv_chunks(header: Iterable[str], rows: Iterable[Iterable], *, neutralised: bool = False) -> Iterator[str]:
+#: Begins a CSV meant to be opened in a spreadsheet: without it, Excel reads UTF-8 as the computer's
+#: own code page and every name outside ASCII (Arabic, Cyrillic, accents) comes out garbled.
+SPREADSHEET_MARK = "\ufeff"
+
+
+def csv_chunks(header: Iterable[str], rows: Iterable[Iterable], *, neutralised: bool = False,
+               for_spreadsheets: bool = False) -> Iterator[str]:
     """CSV text in pieces of about 64 KB (the header alone first), every cell neutralised, unless
-    the caller already made each cell a string through ``neutralise`` (``neutralised=True``).
+    the caller already made each cell a string through ``neutralise`` (``neutralised=True``). A file
+    for people to open (the delivery pack's, an admin's export) begins with ``SPREADSHEET_MARK``;
+    the public open data does not, for the programs that read it.
 
     A piece per row would cost a write to the client per row; a million rows take seconds more."""
     buffer = io.StringIO()
+    if for_spreadsheets:
+        buffer.write(SPREADSHEET_MARK)
     writer = csv.writer(buffer)
     writer.writerow(header)
     yield buffer.getvalue()

@@ -238,7 +238,8 @@ def print_html(pack: PackList, part: Part | None = None) -> Iterator[str]:
 def public_csv(pack: PackList) -> Iterator[str]:
     """The CSV of the pack's entries: the public open data's columns and rules."""
     return exports.csv_chunks(exports.PUBLIC_CSV_COLUMNS,
-                              exports.public_csv_rows(pack.all_rows(), dict(i18n.country_choices())), neutralised=True)
+                              exports.public_csv_rows(pack.all_rows(), dict(i18n.country_choices())), neutralised=True,
+                              for_spreadsheets=True)
 
 
 def local_fetcher(static_url: str, static_folder: Path) -> object:

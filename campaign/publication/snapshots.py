@@ -317,12 +317,14 @@ class Proof:
     document: dict
 
 
-def proof(letter: Letter, public_id: str) -> Proof:
-    """An entry's inclusion proof in the latest snapshot: the entry, its salt, its leaf's index, the
-    audit path and the signed statement. Raises ``NoProof`` (or ``ChangedSinceSnapshot``)."""
-    snapshot = latest(letter.id)
+def proof(letter: Letter, public_id: str, number: int | None = None) -> Proof:
+    """An entry's inclusion proof in the latest snapshot, or in the one numbered ``number`` (the one a
+    delivery pack carries, say): the entry, its salt, its leaf's index, the audit path and the signed
+    statement. The entry must still be on the list as it was then (its salt and fields make the
+    leaf). Raises ``NoProof`` (or ``ChangedSinceSnapshot``)."""
+    snapshot = latest(letter.id) if number is None else by_number(letter.id, number)
     if snapshot is None:
-        raise NoProof("no snapshot of this letter yet")
+        raise NoProof("no snapshot of this letter yet" if number is None else "no snapshot with this number")
     row = db.session.execute(select(*ENTRY_COLUMNS).where(*listed(letter.id), Signature.public_id == public_id)).first()
     if row is None:
         raise NoProof("no entry with this public id on the list")
@@ -330,12 +332,14 @@ def proof(letter: Letter, public_id: str) -> Proof:
     record = entry_record(*columns)
     index = leaf_index(snapshot, public_id)
     if index is None:
-        raise NoProof("the entry is not in the latest snapshot yet")
+        raise NoProof("the entry is not in the latest snapshot yet" if number is None
+                      else "the entry is not in this snapshot")
     ranges = merkle.audit_ranges(index, snapshot.count)
     wanted = [(0, index), *(node for start, end in ranges for node in merkle.range_nodes(start, end))]
     nodes = _read(snapshot.id, wanted, HASH_BYTES)
     if nodes[(0, index)] != leaf_of(record, salt):
-        raise ChangedSinceSnapshot("the entry has changed since the latest snapshot")
+        raise ChangedSinceSnapshot("the entry has changed since the latest snapshot" if number is None
+                                   else "the entry has changed since this snapshot")
     path = [merkle.fold([nodes[node] for node in merkle.range_nodes(start, end)]).hex() for start, end in ranges]
     return Proof(record, {
         "format": PROOF_FORMAT, "entry": record, "salt": salt.hex(), "leaf_index": index, "audit_path": path,

@@ -182,12 +182,14 @@ def snapshot(slug: str, number: int) -> ResponseReturnValue:
 
 @bp.get("/letters/<slug:slug>/entries/<public_id>/proof")
 def entry_proof(slug: str, public_id: str) -> ResponseReturnValue:
-    """A published entry's inclusion proof in the latest snapshot (``tools/verify_snapshot.py proof``)."""
+    """A published entry's inclusion proof in the latest snapshot or a given one
+    (``tools/verify_snapshot.py proof``)."""
     found = _letter(slug)
+    number = parameters.number(request.args, "snapshot", 1, parameters.MAX_ID)
     if not snapshots.is_public_id(public_id):
         abort(404, description="No entry with this public id.")
     try:
-        proof = snapshots.proof(found, public_id)
+        proof = snapshots.proof(found, public_id, number)
     except snapshots.NoProof as error:
         abort(404, description=f"No proof: {error}.")
     return _json(proof.document)

@@ -78,11 +78,13 @@ def _add_snapshots(document: dict) -> None:
     }}
     paths["/letters/{slug}/entries/{public_id}/proof"] = {"get": {
         "operationId": "getProof",
-        "summary": "A published entry's inclusion proof in the latest snapshot: the entry, its salt, its leaf's "
-                   "index, the audit path (RFC 6962) and the signed statement. Check it with "
-                   "tools/verify_snapshot.py proof. 404 when the entry is not on the list, or not (or not as it "
-                   "is now) in the latest snapshot.",
-        "parameters": [SLUG, public_id],
+        "summary": "A published entry's inclusion proof in the latest snapshot, or in the one asked for: the "
+                   "entry, its salt, its leaf's index, the audit path (RFC 6962) and the signed statement. Check "
+                   "it with tools/verify_snapshot.py proof. 404 when the entry is not on the list, or not (or not "
+                   "as it is now) in that snapshot.",
+        "parameters": [SLUG, public_id, _parameter(
+            "snapshot", "The number of the snapshot to prove the entry in (a delivery pack's, say); the latest "
+                        "when left out.", {"type": "integer", "minimum": 1})],
         "responses": {**_ok("Proof", "The proof."), "404": ERROR},
     }}
     statement = {
