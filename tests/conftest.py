@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from campaign import create_app
+from campaign.crypto import generate_seal_keypair
 from campaign.extensions import db as database
 
 from .factories import TEST_CONFIG, load_shipped_letters
@@ -80,7 +81,16 @@ def app_config(request, database_url) -> dict:
     if "smtp" in request.fixturenames:
         sink = request.getfixturevalue("smtp")
         config.update(MAIL_SERVER=sink.hostname, MAIL_PORT=sink.port)
+    if "seal_keys" in request.fixturenames:  # the test holds the private half: the app seals with its pair
+        config["SEAL_PUBLIC_KEY"] = request.getfixturevalue("seal_keys")[0]
     return config
+
+
+@pytest.fixture
+def seal_keys() -> tuple[str, str]:
+    """A fresh address-sealing key pair (public, private); a test that asks for it gets an app
+    that seals with its public half."""
+    return generate_seal_keypair()
 
 
 @pytest.fixture

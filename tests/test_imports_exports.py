@@ -26,16 +26,6 @@ organisation,,Bad Site,,DE,,javascript:alert(1),,,yes,,
 """
 
 
-@pytest.fixture
-def seal_keys():
-    return generate_seal_keypair()
-
-
-@pytest.fixture
-def app_config(app_config, seal_keys):
-    return {**app_config, "SEAL_PUBLIC_KEY": seal_keys[0]}
-
-
 def run_import(app, tmp_path, content=IMPORT_CSV):
     path = tmp_path / "launch-endorsers.csv"
     path.write_text(content, encoding="utf-8")

@@ -7,23 +7,13 @@ import threading
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from campaign.crypto import generate_seal_keypair, unseal
+from campaign.crypto import unseal
 from campaign.mail import delivery
 from campaign.models import OutboxMessage, Signature
 
 from .factories import form_fields, sign, signature_data
 
 ADDRESS = "Leila.Sayed+campaign@Mail.Example.org"
-
-
-@pytest.fixture
-def seal_keys():
-    return generate_seal_keypair()
-
-
-@pytest.fixture
-def app_config(app_config, seal_keys):
-    return {**app_config, "SEAL_PUBLIC_KEY": seal_keys[0]}
 
 
 def database_dump(db) -> str:

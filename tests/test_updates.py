@@ -23,16 +23,6 @@ SITE = "https://campaign.example"
 
 
 @pytest.fixture
-def seal_keys():
-    return generate_seal_keypair()
-
-
-@pytest.fixture
-def app_config(app_config, seal_keys):
-    return {**app_config, "SEAL_PUBLIC_KEY": seal_keys[0]}
-
-
-@pytest.fixture
 def key_file(tmp_path, seal_keys) -> Path:
     path = tmp_path / "private.key"
     path.write_text(seal_keys[1])

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from flask import Blueprint, Response, current_app, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -53,6 +53,15 @@ def page() -> ResponseReturnValue:
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     via = parameters.partner_code(request.args.get("via"))
     return shared_page_response(key, skeletons.fill(html, {"via_query": f"?via={via}" if via else ""}, html=True))
+
+
+def shared_page(key: Hashable, render: Callable[[], str]) -> Response:
+    """A reader page that is the same for everyone: rendered by ``render`` at most every
+    LETTER_PAGE_CACHE_SECONDS per key, then answered from the cache (and replayed)."""
+    html = caches.get(key)
+    if html is None:
+        html = caches.put(key, render(), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
+    return shared_page_response(key, html)
 
 
 def shared_page_response(key: Hashable, html: str) -> Response:

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, make_response, render_template
+from flask import Blueprint, abort, g, make_response, render_template
 from flask.typing import ResponseReturnValue
 
 from ..publication import snapshots
 from ..web import caches
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint
-from .letter import shared_page_response
+from .letter import shared_page
 
 bp = reader_blueprint("snapshots", __name__)
 well_known = Blueprint("well_known", __name__)
@@ -19,14 +19,9 @@ well_known = Blueprint("well_known", __name__)
 @letter_route(bp, "/snapshots")
 def page() -> ResponseReturnValue:
     view = current_view()
-    key = caches.snapshots_key(g.letter_slug, g.lang)
-    html = caches.get(key)
-    if html is None:
-        html = caches.put(key, render_template(
-            "public/snapshots.html", view=view, snapshots=list(reversed(snapshots.all_of(view.letter.id))),
-            public_key=snapshots.public_key(),
-        ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
-    return shared_page_response(key, html)
+    return shared_page(caches.snapshots_key(g.letter_slug, g.lang), lambda: render_template(
+        "public/snapshots.html", view=view, snapshots=list(reversed(snapshots.all_of(view.letter.id))),
+        public_key=snapshots.public_key()))
 
 
 @well_known.get("/.well-known/snapshot-signing-key")

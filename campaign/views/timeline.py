@@ -14,7 +14,7 @@ from ..web import caches, i18n
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint, signing_now
 from .labels import timeline_heading
-from .letter import shared_page_response
+from .letter import shared_page
 
 bp = reader_blueprint("timeline", __name__)
 files = Blueprint("files", __name__, url_prefix="/files")
@@ -28,14 +28,9 @@ HOUR = 3600
 def page() -> ResponseReturnValue:
     view = current_view()
     signing = signing_now(view.letter)
-    key = caches.timeline_key(g.letter_slug, g.lang, signing)
-    html = caches.get(key)
-    if html is None:
-        html = caches.put(key, render_template(
-            "public/timeline.html", view=view, entries=timeline.entries(view.letter, g.lang),
-            stage=timeline.stage(view.letter), signing=signing,
-        ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
-    return shared_page_response(key, html)
+    return shared_page(caches.timeline_key(g.letter_slug, g.lang, signing), lambda: render_template(
+        "public/timeline.html", view=view, entries=timeline.entries(view.letter, g.lang),
+        stage=timeline.stage(view.letter), signing=signing))
 
 
 @letter_route(bp, "/timeline.atom")
