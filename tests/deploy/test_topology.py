@@ -4,6 +4,7 @@ served while no app node answers. The checks run in this order, on one topology.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import psycopg
 import pyotp
 
 from .conftest import CACHE_SECONDS, WORKERS_PER_NODE, Site, drop_database, scratch_database
-from .topology import DEPLOY, ROOT, Client, Outcome, listening, signing_load, wait_until
+from .topology import BIN, DEPLOY, ROOT, Client, Outcome, listening, signing_load, wait_until
 
 LETTER = "ban-biometric-surveillance"
 
@@ -194,6 +195,7 @@ def test_a_full_restart_of_each_node_drained_first_fails_no_request(site: Site):
 def test_a_backup_restores_into_a_new_database_that_serves_the_same_list(site: Site):
     for number in range(3):
         assert site.client().sign(f"Backup Person {number}", f"backup-{number}@example.org").status == 303
+    site.flask("snapshots", "publish", LETTER)  # as the daily timer does
     dump = subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(site.folder / "backups")], env=site.env,
                           capture_output=True, text=True, timeout=120, check=True)
     assert "FLASK_EMAIL_HASH_KEY" in dump.stderr and "private key" in dump.stderr  # what to keep elsewhere
@@ -207,9 +209,25 @@ def test_a_backup_restores_into_a_new_database_that_serves_the_same_list(site: S
             original, copy = Client(f"http://127.0.0.1:{site.nodes[1].port}", site.certificate), \
                 Client(f"http://127.0.0.1:{site.spare_port}", site.certificate)
             for path in (f"/api/v1/letters/{LETTER}", f"/api/v1/letters/{LETTER}/signatories?kind=individual&limit=200",
-                         f"/api/v1/letters/{LETTER}/signatories?kind=organisation", "/en/signatories.csv"):
+                         f"/api/v1/letters/{LETTER}/signatories?kind=organisation", "/en/signatories.csv",
+                         f"/api/v1/letters/{LETTER}/snapshots", "/.well-known/snapshot-signing-key"):
                 first, second = original.request(path), copy.request(path)
                 assert first.status == second.status == 200 and first.body == second.body, path
+            # The signed snapshots came back whole: a journalist's verifier accepts the restored chain,
+            # and the next snapshot, published on the restored database, continues it.
+            kept, key = site.folder / "snapshots-kept.json", site.folder / "snapshot-key.txt"
+            kept.write_text(copy.request(f"/api/v1/letters/{LETTER}/snapshots").body)
+            key.write_text(copy.request("/.well-known/snapshot-signing-key").body)
+            site.flask("snapshots", "publish", LETTER, env={**site.env, "FLASK_SQLALCHEMY_DATABASE_URI": restored})
+            count = len(json.loads(kept.read_text())["data"])
+            later = site.folder / "snapshots-later.json"
+            wait_until(lambda: len(json.loads(copy.request(f"/api/v1/letters/{LETTER}/snapshots").body)["data"])
+                       == count + 1, CACHE_SECONDS + 10, "the new snapshot on the list")
+            later.write_text(copy.request(f"/api/v1/letters/{LETTER}/snapshots").body)
+            verified = subprocess.run([str(BIN / "python"), str(ROOT / "tools" / "verify_snapshot.py"), "chain",
+                                       str(later), "--since", str(kept), "--key", str(key)],
+                                      capture_output=True, text=True, timeout=60)
+            assert verified.returncode == 0 and "unchanged" in verified.stdout, verified.stdout + verified.stderr
             names = [f"Backup Person {number}" for number in range(3)]
             assert stored(site, names, restored) == set(names)
             # The sealed addresses open with the private key kept offline, as before the dump.
