@@ -50,7 +50,10 @@ instance/development.env: | $(VENV)/.installed $(CATALOGUES)
 	{ printf 'FLASK_SECRET_KEY=%s\n' "$$($(RANDOM_KEY))"; \
 	  printf 'FLASK_EMAIL_HASH_KEY=%s\n' "$$($(RANDOM_KEY))"; \
 	  printf 'FLASK_CLIENT_HASH_KEY=%s\n' "$$($(RANDOM_KEY))"; \
-	  FLASK_DEBUG=1 $(FLASK) keys generate --private-key-file instance/seal-private.key; } > $@.tmp
+	  FLASK_DEBUG=1 $(FLASK) keys generate --private-key-file instance/seal-private.key; \
+	  test -f instance/snapshot-signing.key || \
+	    FLASK_DEBUG=1 $(FLASK) keys generate-signing --private-key-file instance/snapshot-signing.key >/dev/null; \
+	  printf 'FLASK_SNAPSHOT_SIGNING_KEY_FILE=%s\n' "$(CURDIR)/instance/snapshot-signing.key"; } > $@.tmp
 	mv $@.tmp $@
 
 # wsgi.py loads instance/development.env itself (see campaign.config.load_development_settings).

@@ -8,6 +8,9 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
+
+from dotenv import dotenv_values
 
 from campaign.config import load_development_settings
 
@@ -17,16 +20,16 @@ FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
 
 
 def checkout(tmp_path):
-    """A checkout as ``make run`` leaves it: wsgi.py, and instance/development.env with its keys."""
+    """A checkout as ``make run`` leaves it: wsgi.py, and instance/development.env with its keys,
+    written by the Makefile's own rule (with this project's installed environment)."""
     shutil.copy(PROJECT_ROOT / "wsgi.py", tmp_path / "wsgi.py")
-    (tmp_path / "instance").mkdir()
-    keys = subprocess.run([FLASK, "--app", "wsgi", "keys", "generate", "--private-key-file",
-                           str(tmp_path / "instance" / "seal-private.key")],
-                          cwd=tmp_path, env={**clean_environment(), "FLASK_DEBUG": "1"}, capture_output=True, text=True,
-                          check=True).stdout
-    secrets = "".join(f"FLASK_{name}=development-{name.lower()}-{'x' * 40}\n"
-                      for name in ("SECRET_KEY", "EMAIL_HASH_KEY", "CLIENT_HASH_KEY"))
-    (tmp_path / "instance" / "development.env").write_text(secrets + keys)
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    installed = PROJECT_ROOT / ".venv" / ".installed"
+    os.utime(tmp_path / "pyproject.toml", (installed.stat().st_mtime - 60,) * 2)  # installed already: no pip
+    made = subprocess.run(["make", "-f", str(PROJECT_ROOT / "Makefile"), f"VENV={PROJECT_ROOT / '.venv'}",
+                           "instance/development.env"], cwd=tmp_path, env=clean_environment(), capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
     return tmp_path
 
 
@@ -79,3 +82,23 @@ def test_an_operator_makes_the_seal_keys_before_production_settings_exist(tmp_pa
     assert made.returncode == 0, made.stderr
     assert re.fullmatch(r"FLASK_SEAL_PUBLIC_KEY=[A-Za-z0-9+/]{43}=\n", made.stdout)
     assert (tmp_path / "offline" / "seal.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_make_run_s_settings_hold_every_key_a_checkout_needs(tmp_path):
+    """The settings ``make run`` writes: the three secrets, the sealing key's public half (its private
+    half beside them), and a snapshot signing key, so that ``snapshots publish`` works in a checkout."""
+    folder = checkout(tmp_path)
+    settings = dotenv_values(folder / "instance" / "development.env")
+    assert {"FLASK_SECRET_KEY", "FLASK_EMAIL_HASH_KEY", "FLASK_CLIENT_HASH_KEY", "FLASK_SEAL_PUBLIC_KEY",
+            "FLASK_SNAPSHOT_SIGNING_KEY_FILE"} <= set(settings)
+    signing = Path(settings["FLASK_SNAPSHOT_SIGNING_KEY_FILE"])
+    assert signing == folder / "instance" / "snapshot-signing.key" and signing.stat().st_mode & 0o777 == 0o600
+    assert (folder / "instance" / "seal-private.key").is_file()
+    environment = {**clean_environment(), "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.sqlite3'}"}
+    for command in (["db", "upgrade", "-d", str(PROJECT_ROOT / "migrations")],
+                    ["letters", "load", "--directory", str(PROJECT_ROOT / "letters")],
+                    ["snapshots", "publish"]):
+        ran = subprocess.run([FLASK, "--app", "wsgi", *command], cwd=folder, env=environment, capture_output=True,
+                             text=True, timeout=120)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "snapshot 1" in ran.stdout

@@ -77,7 +77,9 @@ def test_every_listed_entry_proof_verifies_and_nothing_else_is_in_the_tree(app, 
     for entry in entries:
         proof = proof_of(client, entry)
         assert proof["entry"]["id"] == entry.public_id and bytes.fromhex(proof["salt"]) == entry.snapshot_salt
-        assert verifier.verify_proof(proof, KEY).startswith(f"verified: entry {entry.public_id}")
+        named = entry.organisation if entry.kind.value == "organisation" else entry.name
+        assert verifier.verify_proof(proof, KEY).startswith(f"verified: {named!r} (entry {entry.public_id})")
+        assert verifier.verify_proof(proof, KEY, chain(client)).endswith("the one in your snapshot list")
         assert proof["snapshot"]["statement"]["root"] == snapshot.root
     unnamed = db.session.scalar(select(Signature).where(Signature.name == "Counted Only"))
     waiting = db.session.scalar(select(Signature).where(Signature.organisation == "Waiting For A Moderator"))
@@ -158,9 +160,13 @@ def test_editing_or_removing_an_earlier_snapshot_breaks_the_chain(app, client, d
     from nacl.signing import SigningKey
     first.signature = SigningKey(SEED).sign(first.statement.encode()).signature.hex()
     db.session.commit()
-    with pytest.raises(verifier.Failed, match="snapshot 1: its count reads 5, but the signed statement says 4"):
-        verifier.verify_chain(chain(client), KEY)  # the list shows the stored count beside the statement
+    with pytest.raises(verifier.Failed, match="snapshot 1: its statement_hash reads"):
+        verifier.verify_chain(chain(client), KEY)  # the list shows the stored hash beside the statement
     listed = chain(client)
+    for item in listed["data"]:
+        item.pop("statement_hash")
+    with pytest.raises(verifier.Failed, match="snapshot 1: its count reads 5, but the signed statement says 4"):
+        verifier.verify_chain(listed, KEY)  # and the stored count
     for item in listed["data"]:
         item.pop("count")  # and with only the statements, the next one breaks
     with pytest.raises(verifier.Failed, match="chain broken at snapshot 2"):

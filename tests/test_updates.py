@@ -316,6 +316,38 @@ def test_a_change_after_a_revert_is_told_to_the_signers_of_the_text_it_replaced(
     assert [notice.previous_version for notice in notices] == [first, first]  # to B, and to C after the revert
 
 
+def test_every_change_reaches_whoever_signed_an_earlier_text(app, db, smtp, admins, key_file, tmp_path):
+    """A, then B, then C: C's notice reaches the signers of A (told of B already: their signature
+    now stands on C too) and of B; a fourth text with nobody on the third still has a notice."""
+    folder = tmp_path / SLUG
+
+    def load_text(body: str) -> str:
+        write_original(folder, body)
+        result = app.test_cli_runner().invoke(args=["letters", "load", "--directory", str(folder.parent)])
+        assert result.exit_code == 0, result.output
+        return next(text.version for text in letters.letter_by_slug(SLUG).texts if text.current)
+
+    def notice_sent_to() -> set[str]:
+        notice = db.session.scalars(select(Update).where(Update.kind == UpdateKind.CHANGE_NOTICE)
+                                    .order_by(Update.id.desc())).first()
+        updates.approve(notice, admins[1])
+        smtp.messages.clear()
+        send(app, notice.id, key_file)
+        delivery.deliver_due()
+        return {message.envelope_to[0] for message in smtp.messages}
+
+    first = load_text("We call for a ban on facial recognition.")
+    letter_id = letters.letter_by_slug(SLUG).id
+    make_signature(email="signed.a@example.org", letter_id=letter_id, letter_version=first)
+    second = load_text("We call for a complete ban on facial recognition.")
+    make_signature(email="signed.b@example.org", letter_id=letter_id, letter_version=second)
+    assert notice_sent_to() == {"signed.a@example.org"}  # B's signer signed the text now current
+    load_text("We call for a complete ban on facial and gait recognition.")
+    assert notice_sent_to() == {"signed.a@example.org", "signed.b@example.org"}
+    load_text("We call for a complete ban on biometric recognition.")
+    assert notice_sent_to() == {"signed.a@example.org", "signed.b@example.org"}
+
+
 # --- in the browser's pages -------------------------------------------------------------------
 
 
@@ -389,15 +421,18 @@ def test_an_address_off_the_site_is_refused_and_the_text_comes_back(app, db, adm
     assert refused.status_code == 422 and "www.ministry.example/answer" in page and "ministry&#39;s answer" in page
     assert "links only to this site" in page
     assert database.session.get(Update, update.id).texts == []
-    for text in ("https://elsewhere.example/", "ftp://files.example/x", "HTTP://WWW.ELSEWHERE.EXAMPLE"):
+    for text in ("https://elsewhere.example/", "ftp://files.example/x", "HTTP://WWW.ELSEWHERE.EXAMPLE",
+                 "evil.example/path", "bit.ly/abc", "<https://evil.example>"):
         with pytest.raises(updates.ForeignLink):
             updates.save_text(update, "en", "News", f"See {text}.", author)
+    for fine in ("Write to press@coalition.example.", "Amnesty.org and Access Now signed; and/or 24/7."):
+        assert updates.foreign_address(fine) is None, fine
     updates.save_text(update, "en", "News", f"The timeline: {SITE}/en/letters/{shipped_letter().slug}/timeline.",
                       author)  # the site's own pages may be named
     assert len(update.texts) == 1
 
 
-def test_a_draft_is_deleted_after_asking_and_an_approved_one_stays(app, db, admins):
+def test_an_update_not_being_sent_is_deleted_after_asking(app, db, admins):
     from .factories import csrf_token, log_in
 
     author, second = admins
@@ -415,10 +450,37 @@ def test_a_draft_is_deleted_after_asking_and_an_approved_one_stays(app, db, admi
     entry = database.session.scalar(select(AuditEntry).where(AuditEntry.action == "update.deleted"))
     assert entry.target_id == empty_id and entry.actor_id == author.id
 
-    approved = approved_update(admins, {"en": NEWS["en"]})
-    assert f"/admin/updates/{approved.id}/delete" not in client.get(f"/admin/updates/{approved.id}").get_data(as_text=True)
-    with pytest.raises(updates.UpdateError):
-        updates.discard(approved, author)
-    refused = client.post(f"/admin/updates/{approved.id}/delete",
-                          data={"csrf_token": csrf_token(client, f"/admin/updates/{approved.id}")})
-    assert refused.status_code == 303 and database.session.get(Update, approved.id) is not None
+    approved = approved_update(admins, {"en": NEWS["en"]})  # a mistake seen after approval: deleted too
+    assert client.get(f"/admin/updates/{approved.id}/en").status_code == 303  # no form to change it
+    page = client.get(f"/admin/updates/{approved.id}").get_data(as_text=True)
+    assert f"/admin/updates/{approved.id}/delete" in page and "--private-key FILE" in page
+    updates.discard(approved, author)
+    assert database.session.get(Update, approved.id) is None
+
+
+def test_an_update_whose_sending_began_stays_and_its_page_says_how_far_it_went(app, db, admins, key_file):
+    from .factories import csrf_token, log_in
+
+    make_signature(email="reached@example.org", consent_updates=True)
+    sent = approved_update(admins, {"en": NEWS["en"]})
+    send(app, sent.id, key_file)
+    with app.test_request_context("/en/"), pytest.raises(updates.UpdateError, match="sending has begun"):
+        updates.discard(sent, admins[0])
+    client = app.test_client()
+    log_in(client, admins[0])
+    page = client.get(f"/admin/updates/{sent.id}").get_data(as_text=True)
+    assert "Queued to 1 signer." in page and "--private-key FILE" not in page  # sent: nothing left to run
+    assert f"/admin/updates/{sent.id}/delete" not in page
+    refused = client.post(f"/admin/updates/{sent.id}/delete",
+                          data={"csrf_token": csrf_token(client, f"/admin/updates/{sent.id}")})
+    assert refused.status_code == 303 and database.session.get(Update, sent.id) is not None
+
+
+def test_a_test_email_is_marked_as_a_test_in_its_language(app, db, admins, smtp):
+    update = updates.create(shipped_letter(), admins[0])
+    updates.save_text(update, "en", "News", "We met the ministry.", admins[0])
+    updates.save_text(update, "es", "Noticias", "Nos reunimos.", admins[0])
+    updates.send_test(update, admins[0])
+    delivery.deliver_due()
+    subjects = {str(message.message["Subject"]) for message in smtp.messages}
+    assert subjects == {"[Test] News", translated(app, "es", "[Test] %(subject)s", subject="Noticias")}

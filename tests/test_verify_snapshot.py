@@ -112,7 +112,9 @@ def test_known_audit_paths():
 @pytest.mark.parametrize("index", range(3))
 def test_the_verifier_accepts_each_known_proof(index):
     message = verifier.verify_proof(known_proof(index), verifier.load_key(PUBLIC_KEY))
-    assert message.startswith(f"verified: entry {ENTRIES[index]['id']} is leaf {index} of 3")
+    entry = ENTRIES[index]
+    named = entry["organisation"] if entry["kind"] == "organisation" else entry["name"]
+    assert message.startswith(f"verified: {named!r} (entry {entry['id']}) is leaf {index} of 3")
 
 
 @pytest.mark.parametrize("change, reason", [
@@ -214,6 +216,8 @@ def test_a_list_kept_from_before_must_be_continued_unchanged(tmp_path):
     key = verifier.load_key(PUBLIC_KEY)
     kept, later = {"data": _chain(3)}, {"data": _chain(5)}
     assert verifier.verify_chain(later, key, kept).endswith("holds the 3 snapshots of the list you kept, unchanged")
+    assert verifier.verify_chain(later, key, {"data": _chain(1)}).endswith("holds the snapshot of the list you kept, "
+                                                                           "unchanged")
     rewritten = {"data": _resigned(_chain(5), 2)}
     assert verifier.verify_chain(rewritten, key).startswith("verified")  # alone, a rewritten history passes
     with pytest.raises(verifier.Failed, match="snapshot 2 differs from the one in the list you kept"):
@@ -231,3 +235,52 @@ def test_a_list_kept_from_before_must_be_continued_unchanged(tmp_path):
     run = subprocess.run([sys.executable, str(TOOL), "chain", str(new), "--since", str(old), "--key", PUBLIC_KEY],
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0 and "unchanged" in run.stdout
+
+
+def _with_one(statement: dict) -> dict:
+    """A list holding this one snapshot, signed with the known key."""
+    signature = SigningKey(SEED).sign(snapshots.canonical(statement)).signature.hex()
+    return {"data": [{"statement": statement, "signature": signature}]}
+
+
+def test_a_proof_is_checked_against_the_snapshot_list_its_reader_holds(tmp_path):
+    """Whoever holds the signing key could sign another snapshot 1 that holds a made-up entry: the
+    proof verifies alone, but not against the list a journalist kept."""
+    key = verifier.load_key(PUBLIC_KEY)
+    held = _with_one(STATEMENT)
+    assert verifier.verify_proof(known_proof(0), key, held).endswith("that snapshot is the one in your snapshot list")
+    forged_entry = {**ENTRIES[0], "organisation": "Fake Endorser Corp"}
+    forged_root = merkle.leaf_hash(SALTS[0] + snapshots.canonical(forged_entry)).hex()
+    forged_statement = {**STATEMENT, "count": 1, "added": 1, "root": forged_root}
+    forged = {"format": "campaign-proof/1", "entry": forged_entry, "salt": SALTS[0].hex(), "leaf_index": 0,
+              "audit_path": [], "snapshot": _with_one(forged_statement)["data"][0]}
+    assert "'Fake Endorser Corp'" in verifier.verify_proof(forged, key)  # alone, it holds together
+    with pytest.raises(verifier.Failed, match="snapshot 1 of this proof differs from snapshot 1 in your snapshot list"):
+        verifier.verify_proof(forged, key, held)
+    with pytest.raises(verifier.Failed, match="snapshot 2 of this proof is not in your snapshot list"):
+        verifier.verify_proof({**forged, "snapshot": _with_one({**forged_statement, "number": 2})["data"][0]}, key, held)
+
+    proof_file, list_file = tmp_path / "proof.json", tmp_path / "snapshots.json"
+    proof_file.write_text(json.dumps(forged))
+    list_file.write_text(json.dumps(held))
+    run = subprocess.run([sys.executable, str(TOOL), "proof", str(proof_file), "--chain", str(list_file),
+                          "--key", PUBLIC_KEY], capture_output=True, text=True, check=False)
+    assert run.returncode == 1 and "differs from snapshot 1 in your snapshot list" in run.stderr
+
+
+def test_a_statement_hash_shown_beside_a_snapshot_must_be_the_statement_s(tmp_path):
+    key = verifier.load_key(PUBLIC_KEY)
+    shown = _with_one(STATEMENT)
+    shown["data"][0]["statement_hash"] = STATEMENT_HASH
+    assert verifier.verify_chain(shown, key).startswith("verified")
+    shown["data"][0]["statement_hash"] = "00" * 32
+    with pytest.raises(verifier.Failed, match="snapshot 1: its statement_hash reads"):
+        verifier.verify_chain(shown, key)
+
+
+def test_a_key_file_that_is_not_there_is_named_as_such(tmp_path):
+    with pytest.raises(verifier.Unreadable, match="neither a file here nor a base64"):
+        verifier.load_key(str(tmp_path / "missing.txt"))
+    (tmp_path / "bad.txt").write_text("not a key")
+    with pytest.raises(verifier.Unreadable, match="bad.txt does not hold a base64 Ed25519 public key"):
+        verifier.load_key(str(tmp_path / "bad.txt"))

@@ -63,7 +63,8 @@ def test_a_changed_text_makes_a_version_and_its_page_shows_what_changed(app, cli
     assert first.first and first.current and first.diff is None
     html = page(client, f"/en/letters/{SLUG}/versions")
     assert f'id="v-{first.version[:12]}"' in html and first.version in html
-    assert "Original publication: " in html
+    published = letter.published_on
+    assert f'<time datetime="{published.isoformat()}">Original publication: ' in html  # as the letter says
     assert "letter__updated" not in page(client, f"/en/letters/{SLUG}")
 
     write_original(folder, SECOND)
@@ -74,6 +75,7 @@ def test_a_changed_text_makes_a_version_and_its_page_shows_what_changed(app, cli
 
     html = visible(page(client, f"/en/letters/{SLUG}/versions"))
     assert html.index(f'id="v-{newest.version[:12]}"') < html.index(f'id="v-{oldest.version[:12]}"')
+    assert re.search(r"Updated on [^<]*\d:\d\d:\d\d\W+[AP]M UTC</time>", html), "to the minute: several in a day"
     assert "We<ins>, the undersigned,</ins> call for " in html  # the comma of "We," goes with what was added
     assert "call for a <ins>complete</ins> ban" in html
     assert "<ins>Sign it.</ins>" in html  # a new paragraph, whole

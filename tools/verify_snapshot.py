@@ -9,6 +9,8 @@ the campaign, a printed delivery pack), then:
     verify_snapshot.py chain SNAPSHOTS.json --key KEY   every snapshot is signed, none removed or edited
     verify_snapshot.py chain NEW.json --since KEPT.json --key KEY
                                                         ... and NEW still holds every snapshot of KEPT
+    verify_snapshot.py proof PROOF.json --chain SNAPSHOTS.json --key KEY
+                                                        ... in the snapshot your list holds
 
 KEY is the base64 public key or a file holding it. PROOF.json is an entry's proof (the signer's
 page, or ``/api/v1/letters/SLUG/entries/PUBLIC_ID/proof``); SNAPSHOTS.json the list of snapshots
@@ -90,12 +92,15 @@ def root_from_path(leaf: bytes, index: int, size: int, path: list) -> bytes | No
 
 def load_key(text: str) -> VerifyKey:
     path = Path(text)
-    if path.is_file():
+    from_file = path.is_file()
+    if from_file:
         text = path.read_text(encoding="utf-8")
     try:
         return VerifyKey(base64.b64decode(text.strip(), validate=True))
     except (ValueError, TypeError, binascii.Error) as error:
-        raise Unreadable("the key is not a base64 Ed25519 public key") from error
+        if from_file:
+            raise Unreadable(f"{path} does not hold a base64 Ed25519 public key") from error
+        raise Unreadable(f"--key {text!r} is neither a file here nor a base64 Ed25519 public key") from error
 
 
 def _hex(value: object, what: str) -> bytes:
@@ -117,11 +122,26 @@ def check_signature(key: VerifyKey, signed: dict) -> dict:
     return statement
 
 
-def verify_proof(proof: dict, key: VerifyKey) -> str:
-    """That the proof's entry is in its signed snapshot; what to print if so."""
+def _named(entry: dict) -> str:
+    """The entry as its list shows it: the organisation, or the person's name, and its id."""
+    name = entry.get("organisation") if entry.get("kind") == "organisation" else entry.get("name")
+    return f"{name!r} (entry {entry.get('id')})" if name else f"entry {entry.get('id')}"
+
+
+def verify_proof(proof: dict, key: VerifyKey, chain: object = None) -> str:
+    """That the proof's entry is in its signed snapshot; with ``chain``, a snapshot list the reader
+    holds, also that this snapshot is the one in that list (whoever holds the signing key could sign
+    another snapshot under the same number). What to print if so."""
     if not isinstance(proof, dict) or not isinstance(proof.get("entry"), dict) or not isinstance(proof.get("snapshot"), dict):
         raise Unreadable("not a proof: it needs an entry and a snapshot")
     statement = check_signature(key, proof["snapshot"])
+    if chain is not None:
+        number = statement.get("number")
+        listed = {held["number"]: statement_hash(held) for held in _chained(chain, key)}
+        if number not in listed:
+            raise Failed(f"snapshot {number} of this proof is not in your snapshot list")
+        if listed[number] != statement_hash(statement):
+            raise Failed(f"snapshot {number} of this proof differs from snapshot {number} in your snapshot list")
     index, size, path = proof.get("leaf_index"), statement.get("count"), proof.get("audit_path")
     if not isinstance(index, int) or not isinstance(size, int) or not isinstance(path, list):
         raise Unreadable("not a proof: it needs a leaf_index, an audit_path and a count")
@@ -129,8 +149,9 @@ def verify_proof(proof: dict, key: VerifyKey) -> str:
     root = root_from_path(leaf, index, size, [_hex(node, "the audit path") for node in path])
     if root is None or root.hex() != statement.get("root"):
         raise Failed("entry not in tree: root differs")
-    return (f"verified: entry {proof['entry'].get('id')} is leaf {index} of {size} in snapshot "
-            f"{statement.get('number')} of {statement.get('letter')} ({statement.get('time')})")
+    return (f"verified: {_named(proof['entry'])} is leaf {index} of {size} in snapshot "
+            f"{statement.get('number')} of {statement.get('letter')} ({statement.get('time')})"
+            + ("; that snapshot is the one in your snapshot list" if chain is not None else ""))
 
 
 #: The figures the site's list of snapshots shows beside each signed statement (its time is shown
@@ -150,6 +171,9 @@ def _chained(document: object, key: VerifyKey) -> list[dict]:
             raise Unreadable("not a snapshot list")
         statement = check_signature(key, signed)
         number = statement.get("number")
+        if "statement_hash" in signed and signed["statement_hash"] != statement_hash(statement):
+            raise Failed(f"snapshot {number}: its statement_hash reads {signed['statement_hash']!r}, but the "
+                         f"signed statement hashes to {statement_hash(statement)!r}")
         for name in SHOWN_FIGURES:  # what a page or the API shows beside the statement must be what was signed
             shown = signed.get(name, statement.get(name))
             if shown != statement.get(name):
@@ -187,7 +211,8 @@ def verify_chain(document: object, key: VerifyKey, kept: object = None) -> str:
             raise Failed(f"snapshot {number} of the list you kept is missing from this one")
         if now[number] != statement_hash(statement):
             raise Failed(f"snapshot {number} differs from the one in the list you kept")
-    return f"{said}; it holds the {len(earlier)} snapshots of the list you kept, unchanged"
+    kept_count = "the snapshot" if len(earlier) == 1 else f"the {len(earlier)} snapshots"
+    return f"{said}; it holds {kept_count} of the list you kept, unchanged"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,14 +222,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", required=True, help="the site's snapshot signing key (base64), or a file holding it")
     parser.add_argument("--since", type=Path, metavar="KEPT.json",
                         help="chain only: a snapshot list you downloaded before, which this one must continue")
+    parser.add_argument("--chain", type=Path, metavar="SNAPSHOTS.json",
+                        help="proof only: a snapshot list you hold, which must have the proof's snapshot")
     arguments = parser.parse_args(argv)
     if arguments.since is not None and arguments.what != "chain":
         parser.error("--since goes with chain")
+    if arguments.chain is not None and arguments.what != "proof":
+        parser.error("--chain goes with proof")
     try:
         key = load_key(arguments.key)
         document = json.loads(arguments.file.read_text(encoding="utf-8"))
         kept = json.loads(arguments.since.read_text(encoding="utf-8")) if arguments.since else None
-        print(verify_proof(document, key) if arguments.what == "proof" else verify_chain(document, key, kept))
+        held = json.loads(arguments.chain.read_text(encoding="utf-8")) if arguments.chain else None
+        print(verify_proof(document, key, held) if arguments.what == "proof" else verify_chain(document, key, kept))
     except Failed as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1

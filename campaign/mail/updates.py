@@ -36,7 +36,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import Select, exists, insert, select
+from sqlalchemy import Select, exists, func, insert, select
 
 from .. import crypto
 from ..extensions import db
@@ -88,8 +88,10 @@ class ForeignLink(UpdateError):
     """An update's text names a web address off this site: mail programs make such text a link."""
 
 
-#: What mail programs make a link of in plain text: an address with a scheme, or one starting "www.".
-WEB_ADDRESS = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>()\[\]]+")
+#: What mail programs make a link of in plain text: an address with a scheme, one starting "www.",
+#: or a domain name followed by a path ("bit.ly/abc"). A bare domain ("example.org") is left to the
+#: admin: a sentence names organisations so, and a path is what makes it a page.
+WEB_ADDRESS = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.|(?:[a-z0-9-]+\.)+[a-z]{2,}/)[^\s<>()\[\]]*")
 
 
 def foreign_address(text: str) -> str | None:
@@ -179,11 +181,14 @@ def approve(update: Update, actor: AdminUser) -> None:
 
 
 def discard(update: Update, actor: AdminUser) -> None:
-    """Delete an update that was never approved (a draft, or one awaiting approval); the audit
-    trail keeps its subjects. An approved one stays: its sending may have begun."""
+    """Delete an update not yet being sent (a draft, one awaiting approval, or one approved and not
+    sent: a mistake seen after approval is mended by deleting it and writing it again); the audit
+    trail keeps its subjects. One whose sending has begun stays: some signers may have it."""
     _require_admin(actor)
-    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING):
-        raise UpdateError(_l("An approved update can no longer be deleted."))
+    db.session.refresh(update, with_for_update=True)  # against `updates send` starting at this moment
+    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING, UpdateStatus.APPROVED):
+        db.session.rollback()  # the row's lock goes with the refusal
+        raise UpdateError(_l("An update whose sending has begun can no longer be deleted."))
     audit.record(actor, actor.email, "update.deleted", "update", update.id,
                  before={"subjects": {text.language: text.subject for text in update.texts}})
     db.session.delete(update)
@@ -197,6 +202,8 @@ def send_test(update: Update, actor: AdminUser) -> None:
     assert letter is not None
     for text in update.texts:
         subject, body_text, body_html = preview(update, text.language)
+        with force_locale(i18n.describe(text.language).babel_locale):  # marked, in the update's language
+            subject = gettext("[Test] %(subject)s", subject=subject)
         db.session.execute(insert(OutboxMessage.__table__), [{
             "kind": "update-test", "recipient": actor.email, "subject": subject, "body_text": body_text,
             "body_html": body_html, "message_id": _message_id(), "next_attempt_at": utcnow(),
@@ -290,7 +297,14 @@ def recipients(update: Update) -> Select:
         Signature.letter_id == update.letter_id, Signature.status.in_(CONFIRMED), Signature.email_sealed.is_not(None))
     if update.kind is UpdateKind.NEWS:
         return query.where(Signature.consent_updates.is_(True))
-    return query.where(Signature.language == update.language, Signature.letter_version == update.previous_version)
+    return query.where(Signature.language == update.language, *_signed_another_text(update.new_version))
+
+
+def _signed_another_text(current: str | None) -> tuple:
+    """A change notice is for whoever signed a text of its language other than the one now current:
+    the text just replaced, and any before it (told of an earlier change, their signature now
+    stands on this one too); not those who signed the current text (after a revert, say)."""
+    return (Signature.letter_version.is_not(None), Signature.letter_version != current) if current else (False,)
 
 
 def _addresses_with(update_id: int, hashes: set[str], since: dt.datetime | None = None) -> set[str]:
@@ -324,7 +338,7 @@ def _batches(query: Select, size: int) -> Iterator[list]:
 def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> SendReport:
     """Open each recipient's address with ``private_key`` and queue their message and ledger row,
     committing per batch. Safe to run again: whoever has a ledger row is skipped."""
-    update = db.session.get(Update, update_id)
+    update = db.session.get(Update, update_id, with_for_update=True)  # against its deletion at this moment
     if update is None:
         raise UpdateError(_l("No update %(id)s.", id=update_id))
     if update.status not in (UpdateStatus.APPROVED, UpdateStatus.SENDING, UpdateStatus.SENT):
@@ -393,6 +407,12 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
     return report
 
 
+def delivered_count(update: Update) -> int:
+    """How many signers the update was queued to so far (its ledger rows)."""
+    return db.session.scalar(select(func.count()).select_from(UpdateDelivery).where(
+        UpdateDelivery.update_id == update.id)) or 0
+
+
 # --- stopping -------------------------------------------------------------------------------
 
 
@@ -425,9 +445,9 @@ def known(token: str) -> bool:
 
 
 def draft_change_notices(report: LoadReport) -> list[Update]:
-    """After ``letters load``: for each new text of a language whose text until then (even one
-    loaded again after a revert) has confirmed signers, a change-notice draft (its words written for
-    the admin to edit), awaiting approval."""
+    """After ``letters load``: for each new text of a language that replaced another (even one
+    loaded again after a revert) and has confirmed signers of any other text, a change-notice draft
+    (its words written for the admin to edit), awaiting approval."""
     drafts = []
     for slug, language, version in report.texts_added:
         letter = db.session.scalar(select(Letter).where(Letter.slug == slug))
@@ -435,7 +455,7 @@ def draft_change_notices(report: LoadReport) -> list[Update]:
         if letter is None or previous is None:
             continue
         has_signers = db.session.scalar(select(Signature.id).where(
-            Signature.letter_id == letter.id, Signature.language == language, Signature.letter_version == previous,
+            Signature.letter_id == letter.id, Signature.language == language, *_signed_another_text(version),
             Signature.status.in_(CONFIRMED), Signature.email_sealed.is_not(None)).limit(1))
         if has_signers is None:
             continue

@@ -167,7 +167,10 @@ def signing_key() -> SigningKey:
     """The Ed25519 key from ``SNAPSHOT_SIGNING_KEY_FILE`` (its 32-byte seed, base64)."""
     path = current_app.config.get("SNAPSHOT_SIGNING_KEY_FILE")
     if not path:
-        raise NoSigningKey("no FLASK_SNAPSHOT_SIGNING_KEY_FILE: run `flask --app wsgi keys generate-signing`")
+        raise NoSigningKey(
+            "no snapshot signing key: make one with `flask --app wsgi keys generate-signing --private-key-file FILE`, "
+            "set FLASK_SNAPSHOT_SIGNING_KEY_FILE=FILE where the app and this command read their settings (in a "
+            "checkout, instance/development.env), and restart the app so that it serves the public key")
     return load_signing_key(Path(path))
 
 

@@ -224,7 +224,8 @@ def _day_summary(day: changes.Day) -> str:
                                             len(day.organisations)) % {"num": format_decimal(len(day.organisations))})
         for change in day.organisations:
             entry = change.entry
-            parts = [entry.organisation or "", f"({i18n.country_name(entry.country)})"]
+            country = i18n.country_name(entry.country) if entry.country else ""
+            parts = [entry.organisation or ""] + ([f"({country})"] if country else [])
             if entry.website:
                 parts.append(entry.website)
             if entry.verified:

@@ -69,6 +69,7 @@ def update_page(update_id: int) -> ResponseReturnValue:
     missing = [code for code in i18n.supported_codes() if code not in {text.language for text in update.texts}]
     response = render_template(
         "admin/update.html", update=update, letter=letter, previews=previews, missing=missing, form=ButtonForm(),
+        delivered=updates.delivered_count(update),
         may_approve=update.status is UpdateStatus.AWAITING and update.author_id != current_user.user.id,
         fallback=update.language or letter.original_language,
     )
@@ -88,6 +89,9 @@ def update_preview(update_id: int, language: str) -> ResponseReturnValue:
 def update_edit(update_id: int, language: str) -> ResponseReturnValue:
     update = _update(update_id)
     language = _language(language)
+    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING) and request.method == "GET":
+        flash(_("An approved update can no longer be changed: delete it and write it again."))
+        return redirect(url_for(".update_page", update_id=update.id), 303)
     text = next((text for text in update.texts if text.language == language), None)
     form = UpdateTextForm(obj=text)
     if request.method == "POST" and form.validate():
@@ -115,8 +119,8 @@ def _step(update_id: int, step: str) -> ResponseReturnValue:
     else:
         flash({"test": _("A test of each language is on its way to your address."),
                "ask": _("The update awaits another admin's approval."),
-               "approve": _("Approved. It is sent by `flask updates send %(id)s` where the private key is.",
-                            id=update.id)}[step])
+               "approve": _("Approved. Send it where the private key is: %(command)s",
+                            command=f"flask --app wsgi updates send {update.id} --private-key FILE")}[step])
     return redirect(url_for(".update_page", update_id=update.id), 303)
 
 
