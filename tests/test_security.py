@@ -172,6 +172,9 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     for path in ("/admin/updates", f"/admin/updates/{update.id}/ar"):
         responses[path] = client.get(path)
     responses["update-page"] = client.get(f"/admin/updates/{update.id}")
+    responses["update-delete"] = client.get(f"/admin/updates/{update.id}/delete")
+    responses["form-carried"] = client.post("/admin/signing", data={"paused": "1"},
+                                            headers={"Origin": "http://localhost"})  # sent again, shown
     stop = new_token()
     db.session.add(UpdateDelivery(update_id=update.id, signature_id=queued, stop_hash=token_digest(stop)))
     db.session.commit()
