@@ -25,7 +25,7 @@ DAY_TWO = dt.datetime(2026, 11, 3, 15, 0, tzinfo=dt.timezone.utc)
 
 def published_at(db, moment: dt.datetime, **fields) -> Signature:
     signature = published(**fields)
-    db.session.execute(update(Signature).where(Signature.id == signature.id).values(published_at=moment))
+    db.session.execute(update(Signature).where(Signature.id == signature.id).values(published_at=moment, updated_at=moment))
     db.session.commit()
     return signature
 
@@ -84,6 +84,36 @@ def test_an_entry_taken_off_the_list_leaves_the_feed(app, client, db, two_days):
     moderation.hide(second.id, make_admin("hide@campaign.example"), "duplicate")
     content = client.get(FEED.format(lang="en")).get_data(as_text=True)
     assert "Second Day Network" not in content and "Own Domain Collective" in content
+
+
+def test_a_day_whose_entry_was_taken_off_is_updated_so_feed_readers_fetch_it_again(app, client, db, two_days):
+    """A feed reader refreshes an entry, and the feed, only when their ``updated`` moves: taking
+    someone off the list (even an individual, who shows only in the count) must move them."""
+    before = check_atom(client.get(FEED.format(lang="en")).get_data())
+    assert [entry.findtext(f"{ATOM}updated") for entry in before] == [
+        "2026-11-03T16:00:00+00:00", "2026-11-02T09:36:00+00:00"]
+    ana = db.session.query(Signature).filter_by(name="Ana Souza").one()
+    moderation.hide(ana.id, make_admin("hide@campaign.example"), "asked by phone")
+    feed = client.get(FEED.format(lang="en")).get_data()
+    newest, oldest = check_atom(feed)
+    assert newest.findtext(f"{ATOM}updated") == "2026-11-03T16:00:00+00:00"  # nothing changed that day
+    hidden_at = db.session.get(Signature, ana.id).updated_at
+    assert dt.datetime.fromisoformat(oldest.findtext(f"{ATOM}updated")) == hidden_at.replace(microsecond=0) or \
+        dt.datetime.fromisoformat(oldest.findtext(f"{ATOM}updated")) == hidden_at
+    feed_updated = ElementTree.fromstring(feed).findtext(f"{ATOM}updated")
+    assert dt.datetime.fromisoformat(feed_updated) == dt.datetime.fromisoformat(oldest.findtext(f"{ATOM}updated"))
+
+
+def test_taking_off_a_days_only_entry_still_moves_the_feeds_time(app, client, db, two_days):
+    before = ElementTree.fromstring(client.get(FEED.format(lang="en")).get_data()).findtext(f"{ATOM}updated")
+    moderator = make_admin("hide@campaign.example")
+    for name in ("Second Day Network", "Jean Dupont"):
+        row = db.session.query(Signature).filter((Signature.organisation == name) | (Signature.name == name)).one()
+        moderation.hide(row.id, moderator, "duplicate")
+    feed = client.get(FEED.format(lang="en")).get_data()
+    assert len(check_atom(feed)) == 1  # the second day has nothing left to show
+    after = ElementTree.fromstring(feed).findtext(f"{ATOM}updated")
+    assert dt.datetime.fromisoformat(after) > dt.datetime.fromisoformat(before)
 
 
 def test_the_api_pages_through_the_changes_and_the_counts_add_up(app, client, db, document):  # noqa: F811

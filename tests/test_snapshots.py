@@ -5,8 +5,10 @@ that ships in ``tools/``."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import stat
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -261,6 +263,40 @@ def test_the_snapshots_page_lists_each_snapshot(app, client, db, entries, lang):
     assert f'href="/{lang}/letters/{SLUG}/snapshots"' in listing, "the list links to its snapshots"
 
 
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_the_snapshots_page_says_how_to_check_them_with_the_verifier_it_serves(app, client, db, entries, lang):
+    publish_snapshot(app)
+    caches.clear()
+    html = client.get(f"/{lang}/letters/{SLUG}/snapshots").get_data(as_text=True)
+    shipped = (Path(__file__).parents[1] / "tools" / "verify_snapshot.py").read_bytes()
+    assert 'id="check"' in html and 'href="/verify_snapshot.py"' in html
+    assert hashlib.sha256(shipped).hexdigest() in html, "its fingerprint, to compare with the source's"
+    assert f"verify_snapshot.py chain snapshots.json --key {PUBLIC_KEY}" in html
+    assert f"verify_snapshot.py proof proof.json --chain snapshots.json --key {PUBLIC_KEY}" in html
+    download = client.get("/verify_snapshot.py")
+    assert download.status_code == 200 and download.get_data() == shipped and "Set-Cookie" not in download.headers
+    assert download.headers["Content-Disposition"] == 'attachment; filename="verify_snapshot.py"'
+
+
+def test_a_signer_published_after_the_latest_snapshot_is_told_their_proof_comes_with_the_next(
+        app, client, db, manage_link):  # noqa: F811
+    first = manage_link()
+    publish_all(db)
+    assert "will be in the next one" not in client.get(first).get_data(as_text=True), "no snapshots: nothing promised"
+    publish_snapshot(app)
+    second = manage_link(email="second@example.org", organisation="Second Collective")
+    assert "will be in the next one" not in client.get(second).get_data(as_text=True), "not on the list yet"
+    waiting = db.session.scalar(select(Signature).where(Signature.organisation == "Second Collective"))
+    moderation.approve([waiting.id], make_admin("second-mod@campaign.example"))
+    page = client.get(second).get_data(as_text=True)
+    assert "will be in the next one" in page and f'href="{second}/proof.json"' not in page
+    publish_snapshot(app)
+    page = client.get(second).get_data(as_text=True)
+    assert f'href="{second}/proof.json"' in page and "will be in the next one" not in page
+    assert 'href="/en/snapshots#check"' in page, "how to check it (the featured letter's short address)"
+    assert 'id="check"' in client.get("/en/snapshots").get_data(as_text=True)
+
+
 def test_the_public_key_is_published_at_a_well_known_address(app, client):
     response = client.get("/.well-known/snapshot-signing-key")
     assert response.status_code == 200 and response.mimetype == "text/plain"
@@ -284,6 +320,27 @@ def test_changes_since_a_snapshot(app, client, db, entries, document):  # noqa: 
     single = client.get(f"{API}/snapshots/1").get_json()
     assert single["statement"] == snapshot["statement"] and single["signature"] == snapshot["signature"]
     assert client.get(f"{API}/snapshots/2").status_code == 404
+
+
+def test_a_number_that_names_no_snapshot_gets_one_answer_wherever_it_is_given(app, client, db, entries):
+    """A journalist typing a snapshot number (in the address, for a proof, for changes) is told the
+    same thing: which numbers exist."""
+    assert client.get(f"{API}/snapshots/1").get_json()["error"]["message"] == \
+        "No snapshot with this number (the letter has no snapshot yet)."
+    publish_snapshot(app)
+    publish_snapshot(app)
+    said = "no snapshot with this number (the letter's are numbered from 1 to 2)."
+    for number in ("0", "3", "abc", "-1", "99999999999999999999", "%D9%A1"):
+        response = client.get(f"{API}/snapshots/{number}")
+        assert (response.status_code, response.get_json()["error"]["message"]) == (404, said.capitalize())
+    response = client.get(f"{API}/entries/{entries[0].public_id}/proof?snapshot=3")
+    assert (response.status_code, response.get_json()["error"]["message"]) == (404, f"No proof: {said}")
+    response = client.get(f"{API}/changes?since_snapshot=3")
+    assert (response.status_code, response.get_json()["error"]["message"]) == (400, f"since_snapshot: {said}")
+    for public_id in ("zzz", "a" * 32):  # malformed or unknown: the same
+        response = client.get(f"{API}/entries/{public_id}/proof")
+        assert response.get_json()["error"]["message"] == "No proof: no entry with this public id on the list."
+    assert client.get(f"{API}/snapshots/2").status_code == 200
 
 
 def test_the_delivery_pack_carries_the_latest_snapshot(app, client, db, entries, tmp_path):

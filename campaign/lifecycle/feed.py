@@ -50,13 +50,14 @@ def _feed(*, title: str, language: str, page_url: str, feed_url: str, publisher:
     return feed
 
 
-def changes_atom(days: list[Day], *, title: str, language: str, page_url: str, feed_url: str, publisher: str,
-                 heading: Callable[[Day], str], summary: Callable[[Day], str]) -> bytes:
+def changes_atom(days: list[Day], *, updated: dt.datetime | None, title: str, language: str, page_url: str,
+                 feed_url: str, publisher: str, heading: Callable[[Day], str], summary: Callable[[Day], str]) -> bytes:
     """One entry per day with publications (``days`` newest first), ``heading`` and ``summary``
-    in ``language``. An entry's id is the list's address and its day: a day's entry keeps its id
-    and is updated as more signatures of that day are published."""
+    in ``language``; ``updated`` is when the feed last changed. An entry's id is the list's address
+    and its day: a day's entry keeps its id and is updated as more signatures of that day are
+    published, or as one is corrected or taken off."""
     feed = _feed(title=title, language=language, page_url=page_url, feed_url=feed_url, publisher=publisher,
-                 updated=days[0].last if days else None)
+                 updated=updated)
     for day in reversed(days):  # feedgen puts the last one added first
         item = feed.add_entry()
         item.id(f"{page_url}#published-{day.day.isoformat()}")

@@ -134,7 +134,7 @@ def save_text(update: Update, language: str, subject: str, body: str, actor: Adm
     """Write (or rewrite) the update in one language. An update asked for approval goes back to
     draft: what the approver sees is what goes."""
     _require_admin(actor)
-    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING):
+    if not update.is_editable:
         raise UpdateError(_l("An approved update can no longer be changed."))
     foreign = foreign_address(subject + "\n" + body)
     if foreign is not None:
@@ -186,7 +186,7 @@ def discard(update: Update, actor: AdminUser) -> None:
     trail keeps its subjects. One whose sending has begun stays: some signers may have it."""
     _require_admin(actor)
     db.session.refresh(update, with_for_update=True)  # against `updates send` starting at this moment
-    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING, UpdateStatus.APPROVED):
+    if not update.is_deletable:
         db.session.rollback()  # the row's lock goes with the refusal
         raise UpdateError(_l("An update whose sending has begun can no longer be deleted."))
     audit.record(actor, actor.email, "update.deleted", "update", update.id,

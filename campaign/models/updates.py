@@ -50,6 +50,16 @@ class Update(Model):
         back_populates="update", cascade="all, delete-orphan", passive_deletes=True, order_by="UpdateText.language"
     )
 
+    @property
+    def is_editable(self) -> bool:
+        """Its texts can still be written: not approved yet (an edit sends it back to draft)."""
+        return self.status in (UpdateStatus.DRAFT, UpdateStatus.AWAITING)
+
+    @property
+    def is_deletable(self) -> bool:
+        """Not being sent yet: once sending begins, some signers may have it."""
+        return self.is_editable or self.status is UpdateStatus.APPROVED
+
 
 class UpdateText(Model):
     """An update in one language: a subject and a Markdown body (links and images are not rendered)."""

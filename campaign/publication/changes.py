@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Tuple, func, select, tuple_
+from sqlalchemy import ColumnElement, Tuple, func, or_, select, tuple_
 
 from ..extensions import db
 from ..models import Signature, SignatureKind, SignatureStatus
@@ -98,13 +98,37 @@ def changes_after(letter_id: int, start: Position | None, limit: int) -> Changes
 @dataclass(frozen=True)
 class Day:
     """One day (UTC) of the change feed: the organisations published that day and how many
-    individuals; ``first`` and ``last`` are its first and last publication times."""
+    individuals; ``first`` is its first publication time and ``last`` when its entry last changed:
+    its last publication, or later, an organisation of that day corrected or anyone of that day
+    taken off the list (so that feed readers fetch the entry again)."""
 
     day: dt.date
     organisations: list[OrganisationChange]
     individuals: int
     first: dt.datetime
     last: dt.datetime
+
+
+def _changed_since_publication(letter_id: int, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
+    """When an entry first published in ``[start, end)`` last changed in a way its day's feed entry
+    shows: an organisation's row (corrected, taken off) or any entry taken off the list. An
+    individual still on the list counts only by its publication: their own later activity is
+    nobody's business."""
+    return db.session.scalar(select(func.max(Signature.updated_at)).where(
+        Signature.letter_id == letter_id, Signature.published_at >= start, Signature.published_at < end,
+        or_(Signature.kind == SignatureKind.ORGANISATION, Signature.status != SignatureStatus.PUBLISHED)))
+
+
+def feed_updated(letter_id: int, days: list[Day]) -> dt.datetime | None:
+    """When the feed last changed: its newest day's change, or an entry published since its oldest
+    day taken off the list, even one whose day no longer has anything to show."""
+    if not days:
+        return None
+    start = dt.datetime.combine(days[-1].day, dt.time(), dt.timezone.utc)
+    taken_off = db.session.scalar(select(func.max(Signature.updated_at)).where(
+        Signature.letter_id == letter_id, Signature.published_at >= start,
+        Signature.status != SignatureStatus.PUBLISHED))
+    return max(moment for moment in [*(day.last for day in days), taken_off] if moment is not None)
 
 
 def recent_days(letter_id: int) -> list[Day]:
@@ -134,5 +158,6 @@ def recent_days(letter_id: int) -> list[Day]:
         times += [moment for moment in (first, last) if moment is not None]
         if not times:
             continue
-        days.append(Day(day, organisations, individuals, min(times), max(times)))
+        changed = _changed_since_publication(letter_id, start, end)
+        days.append(Day(day, organisations, individuals, min(times), max([*times, changed] if changed else times)))
     return list(reversed(days))

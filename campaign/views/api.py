@@ -137,7 +137,7 @@ def changes_since(slug: str) -> ResponseReturnValue:
     elif since_snapshot is not None:
         snapshot = snapshots.by_number(found.id, since_snapshot)
         if snapshot is None:
-            abort(400, description="since_snapshot: the number of one of the letter's snapshots.")
+            abort(400, description=f"since_snapshot: {_no_snapshot_with(found)}")
         start = snapshots.feed_position(snapshot)
     else:
         start = changes.Position.since(since) if since else None
@@ -172,12 +172,24 @@ def snapshot_list(slug: str) -> ResponseReturnValue:
                   "data": [_snapshot(snapshot, slug) for snapshot in snapshots.all_of(found.id)]})
 
 
-@bp.get("/letters/<slug:slug>/snapshots/<id:number>")
-def snapshot(slug: str, number: int) -> ResponseReturnValue:
-    found = snapshots.by_number(_letter(slug).id, number)
-    if found is None:
-        abort(404, description="No snapshot with this number.")
-    return _json(_snapshot(found, slug))
+def _no_snapshot_with(letter: Letter) -> str:
+    """What to say of a snapshot number that names none, the same wherever a number is given."""
+    newest = snapshots.latest(letter.id)
+    if newest is None:
+        return "no snapshot with this number (the letter has no snapshot yet)."
+    return f"no snapshot with this number (the letter's are numbered from 1 to {newest.number})."
+
+
+@bp.get("/letters/<slug:slug>/snapshots/<number>")
+def snapshot(slug: str, number: str) -> ResponseReturnValue:
+    """One snapshot by its number; a number that names none (``0``, ``abc``, one not signed yet)
+    gets the same answer."""
+    found = _letter(slug)
+    wanted = int(number) if number.isascii() and number.isdigit() and len(number) <= 10 else None
+    snapshot = snapshots.by_number(found.id, wanted) if wanted else None
+    if snapshot is None:
+        abort(404, description=_no_snapshot_with(found).capitalize())
+    return _json(_snapshot(snapshot, slug))
 
 
 @bp.get("/letters/<slug:slug>/entries/<public_id>/proof")
@@ -187,7 +199,9 @@ def entry_proof(slug: str, public_id: str) -> ResponseReturnValue:
     found = _letter(slug)
     number = parameters.number(request.args, "snapshot", 1, parameters.MAX_ID)
     if not snapshots.is_public_id(public_id):
-        abort(404, description="No entry with this public id.")
+        abort(404, description="No proof: no entry with this public id on the list.")
+    if number is not None and snapshots.by_number(found.id, number) is None:
+        abort(404, description=f"No proof: {_no_snapshot_with(found)}")
     try:
         proof = snapshots.proof(found, public_id, number)
     except snapshots.NoProof as error:

@@ -8,7 +8,7 @@ from flask import Response, abort, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import letters
-from ..models import Signature, SignatureKind
+from ..models import Signature, SignatureKind, SignatureStatus
 from ..publication import snapshots
 from ..signing import self_service
 from ..signing.fields import EDITABLE
@@ -38,11 +38,14 @@ def page(token: str) -> ResponseReturnValue:
         return redirect(url_for(".page", token=token, saved="review" if changed else "same"), 303)
     letter = self_service.letter_of(signature)
     view = letters.letter_in_language(letter, g.lang) if letter else None
+    proof_ready = letter is not None and snapshots.has_proof(letter, signature.public_id)
     return private_page("public/manage.html", 422 if request.method == "POST" else 200, signature=signature,
                         form=form, button_form=ButtonForm(), items=labels.signer_data(signature), view=view,
                         saved=request.args.get("saved"), is_organisation=signature.kind is SignatureKind.ORGANISATION,
                         set_aside=self_service.correction_set_aside(signature),
-                        proof_ready=letter is not None and snapshots.has_proof(letter, signature.public_id))
+                        proof_ready=proof_ready,
+                        proof_coming=not proof_ready and letter is not None and signature.status is SignatureStatus.PUBLISHED
+                        and snapshots.latest(letter.id) is not None)
 
 
 @letter_route(bp, "/sign/manage/<token:token>/proof.json")

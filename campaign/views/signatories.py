@@ -200,8 +200,10 @@ def changes_atom() -> ResponseReturnValue:
     key = caches.changes_feed_key(g.letter_slug, g.lang, publication.list_version(view.letter.id))
     body = caches.get(key)
     if body is None:
+        days = changes.recent_days(view.letter.id)
         body = caches.put(key, feed.changes_atom(
-            changes.recent_days(view.letter.id), title=_("New signatories: %(title)s", title=view.text.title),
+            days, updated=changes.feed_updated(view.letter.id, days),
+            title=_("New signatories: %(title)s", title=view.text.title),
             language=g.lang, page_url=i18n.absolute_url("signatories.list"),
             feed_url=i18n.absolute_url("signatories.changes_atom"), publisher=current_app.config["SITE_NAME"],
             heading=_day_heading, summary=_day_summary,

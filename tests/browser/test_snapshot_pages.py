@@ -53,6 +53,11 @@ def test_the_snapshots_page_reads_well(site, context_factory, screenshots, signe
     for code in page.locator(".snapshot__codes code").all():
         box = code.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, "a root or signature runs off the screen"
+    check = page.locator("#check")
+    assert check.is_visible() and check.locator("a[download]").get_attribute("href") == "/verify_snapshot.py"
+    for command in check.locator("pre").all():
+        box = command.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, "a command runs off the screen"
     page.screenshot(path=str(screenshots / f"{lang}-snapshots-{width}.png"), full_page=True)
     page.goto(f"{site.url}/{lang}/letters/{SHIPPED_LETTER}/print")
     facts = page.locator(".pack__facts")
@@ -87,6 +92,11 @@ def test_an_organisation_downloads_its_proof_from_its_page(site, context_factory
         signature = db.session.scalars(db.select(Signature).order_by(Signature.id.desc())).first()
         moderator = db.session.scalars(db.select(AdminUser)).first()
         decisions.approve([signature.id], moderator)
+        caches.clear()
+    page.goto(manage)
+    coming = page.locator("main section:has(#proof-heading)")
+    assert coming.is_visible() and coming.locator("a[download]").count() == 0, "published: the proof comes next"
+    with site.app.app_context():
         snapshots.publish(letters.letter_by_slug(SHIPPED_LETTER))
         caches.clear()
     page.goto(manage)

@@ -89,7 +89,7 @@ def update_preview(update_id: int, language: str) -> ResponseReturnValue:
 def update_edit(update_id: int, language: str) -> ResponseReturnValue:
     update = _update(update_id)
     language = _language(language)
-    if update.status not in (UpdateStatus.DRAFT, UpdateStatus.AWAITING) and request.method == "GET":
+    if not update.is_editable and request.method == "GET":
         flash(_("An approved update can no longer be changed: delete it and write it again."))
         return redirect(url_for(".update_page", update_id=update.id), 303)
     text = next((text for text in update.texts if text.language == language), None)
