@@ -180,6 +180,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     db.session.commit()
     responses["updates-stop"] = app.test_client().get(f"/en/updates/stop/{stop}")
     responses["updates-stopped"] = app.test_client().post(f"/en/updates/stop/{stop}")
+    responses["updates-stop-unknown"] = app.test_client().get(f"/en/updates/stop/{stop[:-4]}")
     event = timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
                                   {"en": timeline.Words("Handed over")}, None, None, None, "test")
     for path in ("/admin/letters/ban-biometric-surveillance/close-now",

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from campaign.models import PublishedTally, Signature, SignatureStatus
+from campaign.models import AuditEntry, PublishedTally, Signature, SignatureStatus
 
 from .factories import LTR_AND_RTL, links_in, make_admin, sign, translated
 from .test_signing import csrf_of, deliver
@@ -94,10 +94,16 @@ def test_organisations_stay_named(app, client, db, manage_link):
     assert db.session.scalar(select(Signature.consent_publish)) is True
 
 
-def test_news_opt_in_can_be_switched(app, client, db, manage_link):
+def test_news_opt_in_can_be_switched_and_each_switch_is_in_the_audit_trail(app, client, db, manage_link):
     link = manage_link()
     client.post(link + "/news", data=csrf_of(client, link))
     assert db.session.scalar(select(Signature.consent_updates)) is True
+    client.post(link + "/news", data=csrf_of(client, link))
+    assert db.session.scalar(select(Signature.consent_updates)) is False
+    switches = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "signature.news_changed_by_signer")
+                                  .order_by(AuditEntry.id)).all()
+    assert [(entry.actor_label, entry.after) for entry in switches] == [
+        ("signer", {"consent_updates": True}), ("signer", {"consent_updates": False})]
 
 
 def test_withdraw_from_the_manage_page(app, client, db, manage_link):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -139,7 +140,7 @@ def test_the_chain_across_three_snapshots_and_changes_after_each(app, client, db
     assert client.get(f"{API}/entries/{ana.public_id}/proof", query_string={"snapshot": 1}).status_code == 404
     for wrong in ("9", "0", "two"):
         asked = client.get(f"{API}/entries/{first_org.public_id}/proof", query_string={"snapshot": wrong})
-        assert asked.status_code == (404 if wrong == "9" else 400) and "snapshot" in asked.get_json()["error"]["message"]
+        assert asked.status_code == (400 if wrong == "two" else 404) and "snapshot" in asked.get_json()["error"]["message"]
 
     listed = chain(client)
     assert verifier.verify_chain(listed, KEY).startswith("verified: 3 snapshots")
@@ -187,7 +188,8 @@ def test_a_withdrawn_entry_is_erased_and_the_old_snapshot_still_verifies(app, cl
     public_id, salt = signature.public_id, signature.snapshot_salt
     page = client.get(link).get_data(as_text=True)
     assert f'href="{link}/proof.json"' not in page, "no proof before the first snapshot"
-    assert client.get(link + "/proof.json").status_code == 404
+    early = client.get(link + "/proof.json")
+    assert early.status_code == 303 and early.headers["Location"] == link, "a saved proof link leads to the page"
     publish_snapshot(app)
 
     page = client.get(link).get_data(as_text=True)
@@ -271,8 +273,11 @@ def test_the_snapshots_page_says_how_to_check_them_with_the_verifier_it_serves(a
     shipped = (Path(__file__).parents[1] / "tools" / "verify_snapshot.py").read_bytes()
     assert 'id="check"' in html and 'href="/verify_snapshot.py"' in html
     assert hashlib.sha256(shipped).hexdigest() in html, "its fingerprint, to compare with the source's"
-    assert f"verify_snapshot.py chain snapshots.json --key {PUBLIC_KEY}" in html
-    assert f"verify_snapshot.py proof proof.json --chain snapshots.json --key {PUBLIC_KEY}" in html
+    commands = [" ".join(re.sub(r"\\\n", " ", command).split()) for command in re.findall(r"<code>([^<]*)</code>", html)]
+    assert f"verifier/bin/python verify_snapshot.py chain snapshots.json --key {PUBLIC_KEY}" in commands
+    assert f"verifier/bin/python verify_snapshot.py proof proof.json --chain snapshots.json --key {PUBLIC_KEY}" in commands
+    assert f"verifier/bin/python verify_snapshot.py chain new.json --since snapshots.json --key {PUBLIC_KEY}" in commands
+    assert f"https://campaign.example/api/v1/letters/{SLUG}/entries/PUBLIC_ID/proof" in html, "where any proof is"
     download = client.get("/verify_snapshot.py")
     assert download.status_code == 200 and download.get_data() == shipped and "Set-Cookie" not in download.headers
     assert download.headers["Content-Disposition"] == 'attachment; filename="verify_snapshot.py"'
@@ -314,7 +319,7 @@ def test_changes_since_a_snapshot(app, client, db, entries, document):  # noqa: 
     published(kind="individual", name="Later Person", country="DE")
     changed = client.get(f"{API}/changes?since_snapshot=1").get_json()
     assert [item["organisation"] for item in changed["data"]] == ["After The Snapshot"] and changed["individuals"] == 1
-    assert client.get(f"{API}/changes?since_snapshot=7").status_code == 400
+    assert client.get(f"{API}/changes?since_snapshot=7").status_code == 404
     snapshot = chain(client)["data"][0]
     assert snapshot["links"]["changes_since"].endswith("/changes?since_snapshot=1")
     single = client.get(f"{API}/snapshots/1").get_json()
@@ -333,10 +338,12 @@ def test_a_number_that_names_no_snapshot_gets_one_answer_wherever_it_is_given(ap
     for number in ("0", "3", "abc", "-1", "99999999999999999999", "%D9%A1"):
         response = client.get(f"{API}/snapshots/{number}")
         assert (response.status_code, response.get_json()["error"]["message"]) == (404, said.capitalize())
-    response = client.get(f"{API}/entries/{entries[0].public_id}/proof?snapshot=3")
-    assert (response.status_code, response.get_json()["error"]["message"]) == (404, f"No proof: {said}")
-    response = client.get(f"{API}/changes?since_snapshot=3")
-    assert (response.status_code, response.get_json()["error"]["message"]) == (400, f"since_snapshot: {said}")
+    assert client.get(f"{API}/snapshots/{'0' * 30}2").get_json()["number"] == 2, "leading zeros read as a number"
+    for number in ("0", "3"):
+        response = client.get(f"{API}/entries/{entries[0].public_id}/proof?snapshot={number}")
+        assert (response.status_code, response.get_json()["error"]["message"]) == (404, f"No proof: {said}")
+        response = client.get(f"{API}/changes?since_snapshot={number}")
+        assert (response.status_code, response.get_json()["error"]["message"]) == (404, f"since_snapshot: {said}")
     for public_id in ("zzz", "a" * 32):  # malformed or unknown: the same
         response = client.get(f"{API}/entries/{public_id}/proof")
         assert response.get_json()["error"]["message"] == "No proof: no entry with this public id on the list."

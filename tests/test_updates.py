@@ -18,6 +18,7 @@ from campaign.mail.rendering import EmailKind
 from campaign.models import AuditEntry, Signature, Update, UpdateKind, UpdateStatus
 
 from .factories import LANGUAGES, make_admin, make_signature, shipped_letter, translated, write_letter_file
+from .test_signing import csrf_of
 
 SITE = "https://campaign.example"
 
@@ -44,10 +45,10 @@ def approved_update(admins, texts: dict[str, tuple[str, str]]) -> Update:
     return update
 
 
-# Markdown's image and link syntax is not rendered (an address off the site is refused on saving:
-# test_an_address_off_the_site_is_refused_and_the_text_comes_back).
+# An image shows its description only; a link leads to a page of the site (an address off the site
+# is refused on saving: test_an_address_off_the_site_is_refused_and_the_text_comes_back).
 NEWS = {"en": ("News from the campaign", "We met the **ministry**.\n\n![pixel](/static/p.gif) "
-                                         "[a link](/elsewhere)"),
+                                         "[the timeline](/en/letters/ban-biometric-surveillance/timeline)"),
         "es": ("Noticias de la campaña", "Nos reunimos con el **ministerio**.")}
 
 
@@ -100,7 +101,7 @@ def test_an_update_in_two_languages_reaches_exactly_the_signers_who_asked_each_i
         assert stop_url in message.text and stop_url in message.html  # a visible link too
         assert "<img" not in message.html
         for link in re.findall(r'(?:href|src)="([^"]+)"', message.html) + re.findall(r"https?://\S+", message.text):
-            assert re.match(rf"{SITE}/\w+(/letters/[\w-]+)?(/|/updates/stop/[\w-]+|/sign/manage/[\w-]+)?$",
+            assert re.match(rf"{SITE}/\w+(/letters/[\w-]+)?(/|/timeline|/updates/stop/[\w-]+|/sign/manage/[\w-]+)?\)?$",
                             link), link
 
     # The database after sending holds no address and no key.
@@ -123,6 +124,23 @@ def database_dump() -> str:
     return "\n".join(values)
 
 
+def test_an_updates_links_lead_to_the_sites_own_pages_in_both_versions_of_the_email(app):
+    """Markdown's link syntax reads as a link (HTML) or as words and an address (text), never as
+    brackets; an address off the site (stored before the check, say) keeps only its words."""
+    body = ("Read [the timeline](/en/letters/ban-biometric-surveillance/timeline) and "
+            "[the list](https://campaign.example/en/signatories \"the list\"); "
+            "not [elsewhere](https://tracker.example/p?id=1), [a script](javascript:alert(1)) "
+            "nor ![a pixel](/static/p.gif).")
+    with app.test_request_context():
+        html, text = str(updates.body_html(body)), updates.body_text(body)
+    assert re.findall(r'href="([^"]+)"', html) == [
+        "https://campaign.example/en/letters/ban-biometric-surveillance/timeline", "https://campaign.example/en/signatories"]
+    assert ">the timeline</a>" in html and "elsewhere" in html and "a script" in html and "a pixel" in html
+    assert "<img" not in html and "tracker.example" not in html and "javascript" not in html and "[" not in html
+    assert text == ("Read the timeline (https://campaign.example/en/letters/ban-biometric-surveillance/timeline) and "
+                    "the list (https://campaign.example/en/signatories); not elsewhere, a script nor a pixel.")
+
+
 def test_the_author_cannot_approve_their_own_update_nor_a_moderator_write_one(app, db, admins):
     author, _second = admins
     update = updates.create(shipped_letter(), author)
@@ -133,6 +151,9 @@ def test_the_author_cannot_approve_their_own_update_nor_a_moderator_write_one(ap
     with pytest.raises(updates.UpdateError):
         updates.create(shipped_letter(), make_admin("moderator@campaign.example"))
     assert update.status is UpdateStatus.AWAITING
+    refused = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "update.self_approval_refused"))
+    assert refused is not None and refused.actor_id == author.id and refused.target_id == update.id, \
+        "an attempt to be both author and approver is in the audit trail"
 
 
 def test_a_key_that_is_not_the_sealing_key_s_pair_is_refused_before_anything_is_queued(app, db, admins, tmp_path):
@@ -174,7 +195,12 @@ def test_one_click_unsubscribe_by_a_bare_post_stops_the_next_update(app, client,
     assert response.status_code == 200
     assert db.session.get(Signature, leaving.id).consent_updates is False
     assert db.session.get(Signature, as_a_person.id).consent_updates is False
-    assert client.post(f"{SITE}/en/updates/stop/not-a-real-token").status_code == 404
+    for cut_short in (path[:-5], path.replace("/updates/stop/", "/updates/stop/x")):
+        for answer in (client.get(cut_short), client.post(cut_short)):
+            said = answer.get_data(as_text=True)
+            assert answer.status_code == 404 and "This unsubscribe link does not work" in said, \
+                "a link cut short says so, and where else the news stops"
+            assert "stop the news from your own page" in said
 
     smtp.messages.clear()
     second = approved_update(admins, {"en": ("Second news", "More.")})
@@ -296,6 +322,60 @@ def test_a_changed_text_drafts_a_notice_that_after_approval_reaches_the_previous
     assert f"{SITE}/en/letters/{SLUG}/versions#v-{notice.new_version[:12]}" in message.text
     assert re.search(rf"{SITE}/en/letters/{SLUG}/sign/withdraw/[\w-]+", message.text) or \
         re.search(rf"{SITE}/en/sign/withdraw/[\w-]+", message.text)
+
+
+def test_an_address_that_signed_more_than_once_gets_one_notice_with_each_signatures_own_links(
+        app, client, db, smtp, admins, key_file, tmp_path):
+    """A coordinator signed for two organisations and as a person, with one address: one email,
+    and in it a withdraw link for each signature, each withdrawing its own."""
+    folder = tmp_path / SLUG
+    write_original(folder, "We call for a ban on facial recognition.")
+    letters.load_letters(folder.parent, LANGUAGES)
+    letter = letters.letter_by_slug(SLUG)
+    signed = next(text.version for text in letter.texts if text.current and text.language == "en")
+    coordinator = "coordinator@example.org"
+    signatures = [make_signature(email=coordinator, letter_id=letter.id, letter_version=signed, organisation=name)
+                  for name in ("First Collective", "Second Network")]
+    signatures.append(make_signature(email=coordinator, letter_id=letter.id, letter_version=signed, kind="individual",
+                                     name="Rana Coordinator"))
+    make_signature(email="alone@example.org", letter_id=letter.id, letter_version=signed)
+    write_original(folder, "We call for a complete ban on facial recognition.")
+    result = app.test_cli_runner().invoke(args=["letters", "load", "--directory", str(folder.parent)])
+    assert result.exit_code == 0, result.output
+    notice = db.session.scalar(select(Update).where(Update.kind == UpdateKind.CHANGE_NOTICE))
+    updates.approve(notice, admins[1])
+    send(app, notice.id, key_file)
+    delivery.deliver_due()
+    mail = received(smtp)
+    assert sorted(message.envelope_to[0] for message in smtp.messages) == ["alone@example.org", coordinator]
+    alone, message = mail["alone@example.org"], mail[coordinator]
+    assert "more than once" not in alone.text and "more than once" not in alone.html
+    assert "You signed more than once with this address" in message.text
+    assert "For Second Network" in message.text and "As an individual" in message.html
+    withdraw = re.findall(rf"{SITE}(/en(?:/letters/{SLUG})?/sign/withdraw/[\w-]+)", message.text)
+    assert len(set(withdraw)) == 3 and len(set(re.findall(r'href="[^"]*/sign/withdraw/[^"]+"', message.html))) == 3
+    assert updates.delivered_count(notice) == 4, "each signature has its ledger row: none is told twice"
+    first, second, person = (db.session.get(Signature, signature.id).organisation or "person"
+                             for signature in signatures)
+    named, label = {}, None
+    for line in message.text.splitlines():
+        if line in ("For First Collective", "For Second Network", "As an individual"):
+            label = line
+        elif label and (found := re.fullmatch(rf"{SITE}(/en(?:/letters/{SLUG})?/sign/withdraw/[\w-]+)", line)):
+            named[label] = found.group(1)
+    assert set(named) in ({"For Second Network", "As an individual"}, {"For First Collective", "As an individual"})
+    main = ({"For First Collective", "For Second Network"} - set(named)).pop()
+    assert f"The links above are for your signature for {main.removeprefix('For ')};" in message.text
+    for label, path in named.items():
+        client.post(path, data=csrf_of(client, path))
+        gone = "person" if label == "As an individual" else label.removeprefix("For ")
+        remaining = {signature.organisation or "person" for signature in db.session.scalars(
+            select(Signature).where(Signature.email_hash == signatures[0].email_hash))}
+        assert gone not in remaining, f"the link under {label!r} withdraws that signature"
+    assert len(remaining) == 1 and {first, second, person} > remaining
+    send(app, notice.id, key_file)
+    delivery.deliver_due()
+    assert len(smtp.messages) == 2, "sent again: nobody twice"
 
 
 def test_a_change_after_a_revert_is_told_to_the_signers_of_the_text_it_replaced(app, db, tmp_path):

@@ -114,7 +114,7 @@ def test_the_verifier_accepts_each_known_proof(index):
     message = verifier.verify_proof(known_proof(index), verifier.load_key(PUBLIC_KEY))
     entry = ENTRIES[index]
     named = entry["organisation"] if entry["kind"] == "organisation" else entry["name"]
-    assert message.startswith(f"verified: {named!r} (entry {entry['id']}) is leaf {index} of 3")
+    assert message.startswith(f"verified: {named!r} (entry {entry['id']}) is leaf {index + 1} of 3")
 
 
 @pytest.mark.parametrize("change, reason", [
@@ -176,6 +176,40 @@ def test_the_verifier_checks_a_chain_and_says_where_it_breaks():
     shown[0]["count"] = 50  # a page or a database row that says more than was signed
     with pytest.raises(verifier.Failed, match="snapshot 1: its count reads 50, but the signed statement says"):
         verifier.verify_chain({"data": shown}, key)
+
+
+def test_the_verifier_checks_the_time_shown_and_names_a_doubled_or_unsigned_snapshot():
+    key = verifier.load_key(PUBLIC_KEY)
+    timed = _chain(2)
+    signed_time = timed[1]["statement"]["time"]
+    timed[1]["time"] = signed_time.replace("Z", ".654321Z")  # the API's time: the same second, finer
+    assert verifier.verify_chain({"data": timed}, key).startswith("verified")
+    timed[1]["time"] = "2020-01-01T00:00:00Z"
+    with pytest.raises(verifier.Failed, match="snapshot 2: its time reads '2020-01-01T00:00:00Z', but the signed"):
+        verifier.verify_chain({"data": timed}, key)
+    doubled = _chain(3)
+    doubled[2] = json.loads(json.dumps(doubled[1]))
+    with pytest.raises(verifier.Failed, match="snapshot 2 is in the list twice"):
+        verifier.verify_chain({"data": doubled}, key)
+    unsigned = _chain(1)
+    del unsigned[0]["signature"]
+    with pytest.raises(verifier.Unreadable, match="snapshot 1 has no signature"):
+        verifier.verify_chain({"data": unsigned}, key)
+
+
+def test_a_proof_in_an_earlier_snapshot_says_the_list_has_gone_on_since():
+    """A proof is true of its snapshot; checked against a list that goes further, it says so, so that
+    nobody reads "was on the list" as "is on the list"."""
+    key = verifier.load_key(PUBLIC_KEY)
+    chain = _chain(1)
+    chain[0]["statement"] = STATEMENT
+    chain[0]["signature"] = SigningKey(SEED).sign(snapshots.canonical(STATEMENT)).signature.hex()
+    second = {**STATEMENT, "number": 2, "added": 0, "removed": 1, "count": STATEMENT["count"] - 1,
+              "root": "22" * 32, "previous": snapshots.statement_hash(STATEMENT)}
+    chain.append({"statement": second, "signature": SigningKey(SEED).sign(snapshots.canonical(second)).signature.hex()})
+    said = verifier.verify_proof(known_proof(0), key, {"data": chain})
+    assert "your list goes on to snapshot 2, and this proof says nothing of it" in said
+    assert "goes on to" not in verifier.verify_proof(known_proof(0), key, {"data": chain[:1]})
 
 
 def test_the_command_line_exit_codes(tmp_path):

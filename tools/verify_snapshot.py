@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import datetime
 import hashlib
 import json
 import sys
@@ -115,6 +116,8 @@ def check_signature(key: VerifyKey, signed: dict) -> dict:
     statement = signed.get("statement")
     if not isinstance(statement, dict):
         raise Unreadable("no statement")
+    if signed.get("signature") is None:
+        raise Unreadable(f"snapshot {statement.get('number')} has no signature")
     try:
         key.verify(canonical(statement), _hex(signed.get("signature"), "the signature"))
     except (BadSignatureError, ValueError) as error:
@@ -135,6 +138,7 @@ def verify_proof(proof: dict, key: VerifyKey, chain: object = None) -> str:
     if not isinstance(proof, dict) or not isinstance(proof.get("entry"), dict) or not isinstance(proof.get("snapshot"), dict):
         raise Unreadable("not a proof: it needs an entry and a snapshot")
     statement = check_signature(key, proof["snapshot"])
+    later = ""
     if chain is not None:
         number = statement.get("number")
         listed = {held["number"]: statement_hash(held) for held in _chained(chain, key)}
@@ -142,6 +146,9 @@ def verify_proof(proof: dict, key: VerifyKey, chain: object = None) -> str:
             raise Failed(f"snapshot {number} of this proof is not in your snapshot list")
         if listed[number] != statement_hash(statement):
             raise Failed(f"snapshot {number} of this proof differs from snapshot {number} in your snapshot list")
+        if max(listed) > number:  # true of then, silent on now: say so, or it reads as "still on the list"
+            later = (f"; note: your list goes on to snapshot {max(listed)}, and this proof says nothing of it "
+                     f"(the entry may have left the list since): ask for a proof in the latest snapshot")
     index, size, path = proof.get("leaf_index"), statement.get("count"), proof.get("audit_path")
     if not isinstance(index, int) or not isinstance(size, int) or not isinstance(path, list):
         raise Unreadable("not a proof: it needs a leaf_index, an audit_path and a count")
@@ -149,14 +156,24 @@ def verify_proof(proof: dict, key: VerifyKey, chain: object = None) -> str:
     root = root_from_path(leaf, index, size, [_hex(node, "the audit path") for node in path])
     if root is None or root.hex() != statement.get("root"):
         raise Failed("entry not in tree: root differs")
-    return (f"verified: {_named(proof['entry'])} is leaf {index} of {size} in snapshot "
+    return (f"verified: {_named(proof['entry'])} is leaf {index + 1} of {size} in snapshot "
             f"{statement.get('number')} of {statement.get('letter')} ({statement.get('time')})"
-            + ("; that snapshot is the one in your snapshot list" if chain is not None else ""))
+            + ("; that snapshot is the one in your snapshot list" if chain is not None else "") + later)
 
 
 #: The figures the site's list of snapshots shows beside each signed statement (its time is shown
 #: to the microsecond, the statement's to the second: both are the same moment).
 SHOWN_FIGURES = ("number", "count", "added", "removed", "root", "previous", "letter")
+
+
+def _same_second(shown: object, signed: object) -> bool:
+    """The list shows a snapshot's time to the microsecond, its statement to the second."""
+    def moment(text: object) -> datetime.datetime | None:
+        try:
+            return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00")).replace(microsecond=0)
+        except ValueError:
+            return None
+    return moment(shown) is not None and moment(shown) == moment(signed)
 
 
 def _chained(document: object, key: VerifyKey) -> list[dict]:
@@ -179,8 +196,13 @@ def _chained(document: object, key: VerifyKey) -> list[dict]:
             if shown != statement.get(name):
                 raise Failed(f"snapshot {number}: its {name} reads {shown!r}, but the signed statement says "
                              f"{statement[name]!r}")
+        if "time" in signed and not _same_second(signed["time"], statement.get("time")):
+            raise Failed(f"snapshot {number}: its time reads {signed['time']!r}, but the signed statement says "
+                         f"{statement.get('time')!r}")
         previous = statements[-1] if statements else None
         expected = 1 if previous is None else previous["number"] + 1
+        if previous is not None and number == previous["number"]:
+            raise Failed(f"snapshot {number} is in the list twice")
         if number != expected:
             raise Failed(f"chain broken at snapshot {expected}: it is missing")
         if statement.get("previous") != (statement_hash(previous) if previous else None):

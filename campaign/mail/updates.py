@@ -35,8 +35,12 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 from markupsafe import Markup
-from sqlalchemy import Select, exists, func, insert, select
+from sqlalchemy import Row, Select, exists, func, insert, select
 
 from .. import crypto
 from ..extensions import db
@@ -47,6 +51,7 @@ from ..models import (
     Letter,
     OutboxMessage,
     Signature,
+    SignatureKind,
     SignatureStatus,
     SignatureToken,
     TokenPurpose,
@@ -172,6 +177,9 @@ def approve(update: Update, actor: AdminUser) -> None:
     if update.status is not UpdateStatus.AWAITING:
         raise UpdateError(_l("Only an update awaiting approval can be approved."))
     if update.author_id is not None and update.author_id == actor.id:
+        # Recorded: two people see every mass email, and an attempt to be both is worth seeing.
+        audit.record(actor, actor.email, "update.self_approval_refused", "update", update.id)
+        db.session.commit()
         raise UpdateError(_l("Another admin must approve what you wrote."))
     update.status = UpdateStatus.APPROVED
     update.approver_id = actor.id
@@ -215,14 +223,73 @@ def send_test(update: Update, actor: AdminUser) -> None:
 # --- the email ------------------------------------------------------------------------------
 
 
+def on_site(href: str) -> str | None:
+    """``href`` as an absolute address if it is a page of this site (absolute, or a path from the
+    site's root), else ``None``: an update's Markdown links lead nowhere else."""
+    site = urlsplit(current_app.config["SITE_URL"])
+    parts = urlsplit(href)
+    if not parts.scheme and not parts.netloc and href.startswith("/") and not href.startswith("//"):
+        return current_app.config["SITE_URL"].rstrip("/") + href
+    if parts.scheme == site.scheme and parts.netloc.lower() == site.netloc.lower():
+        return href
+    return None
+
+
+def _link_open(renderer: RendererHTML, tokens: list[Token], index: int, options: OptionsDict, env: dict) -> str:
+    """A link to a page of the site, made absolute (the email is read away from the site); any
+    other keeps its words and loses the link (and its closing tag, the next at its level)."""
+    token = tokens[index]
+    address = on_site(str(token.attrGet("href") or ""))
+    if address is None:
+        closing = next(later for later in tokens[index + 1:] if later.type == "link_close" and later.level == token.level)
+        closing.meta["dropped"] = True
+        return ""
+    token.attrs = {"href": address}
+    return renderer.renderToken(tokens, index, options, env)
+
+
+def _link_close(renderer: RendererHTML, tokens: list[Token], index: int, options: OptionsDict, env: dict) -> str:
+    return "" if tokens[index].meta.get("dropped") else renderer.renderToken(tokens, index, options, env)
+
+
+def _image(renderer: RendererHTML, tokens: list[Token], index: int, options: OptionsDict, env: dict) -> str:
+    """An image shows its description only: an update carries no image (nothing to load, nothing to track)."""
+    return escapeHtml(renderer.renderInlineAsText(tokens[index].children or [], options, env))
+
+
+class _EveryLinkParsed(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        """Every link is parsed (even ``javascript:``), so that ``_link_open`` judges it: a link it
+        refuses still reads as its words, never as brackets."""
+        return True
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    """CommonMark without raw HTML, links or images: an update links to nothing but the site."""
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).disable(["link", "image", "autolink"])
+    """CommonMark without raw HTML or images, and with links only to the site's own pages."""
+    parser = _EveryLinkParsed("commonmark", {"html": False, "linkify": False}).disable(["autolink"])
+    parser.add_render_rule("link_open", _link_open)
+    parser.add_render_rule("link_close", _link_close)
+    parser.add_render_rule("image", _image)
+    return parser
 
 
 def body_html(body: str) -> Markup:
     return Markup(_markdown().render(body))
+
+
+#: Markdown's link and image syntax in plain text: ``[words](address "title")``, ``![description](…)``.
+MARKDOWN_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?((?:[^\s()<>]|\([^\s()<>]*\))*)>?(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
+
+
+def body_text(body: str) -> str:
+    """The plain-text email's body: the Markdown as written, which reads as text, except its links
+    (``words (address)``, the address made absolute) and images (their description)."""
+    def plain(found: re.Match) -> str:
+        image, words, href = found.groups()
+        address = None if image else on_site(href)
+        return f"{words} ({address})" if address else words
+    return MARKDOWN_LINK.sub(plain, body)
 
 
 def _fallback_language(update: Update, letter: Letter) -> str:
@@ -250,14 +317,15 @@ def skeleton(update: Update, language: str) -> tuple[str, str, str]:
         raise UpdateError(_l("The update has no text in the letter's original language."))
     described = i18n.describe(language)
     context: dict[str, object] = {
-        "update": update, "text": text, "body_html": body_html(text.body), "email_language": described,
+        "update": update, "text": text, "body_html": body_html(text.body), "body_text": body_text(text.body),
+        "email_language": described,
         "text_language": i18n.describe(text.language), "subject": text.subject,
         "not_in_language": text.language != language,
         "text_language_name": i18n.language_name_for(text.language, language, in_sentence=True),
         "letter_title": _letter_title(letter, language),
         "letter_url": i18n.absolute_url("letter.page", lang=language, slug=letter.slug),
         "versions_url": _versions_url(update, letter) if update.kind is UpdateKind.CHANGE_NOTICE else None,
-        **{name: skeletons.slot(name) for name in _links(update.kind)},
+        **{name: skeletons.slot(name) for name in (*_links(update.kind), MORE_SIGNATURES)},
     }
     environment = current_app.jinja_env
     with force_locale(described.babel_locale):
@@ -270,7 +338,40 @@ def preview(update: Update, language: str) -> tuple[str, str, str]:
     subject, text, html = skeleton(update, language)
     examples = {name: i18n.absolute_url("updates.stop", lang=language, token="example")
                 if name == "stop_url" else current_app.config["SITE_URL"] + "/…" for name in _links(update.kind)}
-    return subject, skeletons.fill(text, examples, html=False), skeletons.fill(html, examples, html=True)
+    return (subject, skeletons.fill(text, {**examples, MORE_SIGNATURES: ""}, html=False),
+            skeletons.fill(html, {**examples, MORE_SIGNATURES: Markup()}, html=True))
+
+
+#: The slot of an update's email where an address that signed more than once gets the links of its
+#: other signatures (empty for everyone else).
+MORE_SIGNATURES = "more_signatures"
+
+
+def more_signatures(language: str, signed: Row, others: list[tuple[Row, dict[str, str]]]) -> tuple[str, Markup]:
+    """The text and HTML that give an address's other signatures their own links (``signed``: the
+    one whose links the email already has; ``others``: each other signature's row, with its kind
+    and organisation, and its links): each signature is corrected and withdrawn on its own, and a
+    person who signed for two organisations must be able to withdraw either. Rendered per message:
+    few addresses signed more than once."""
+    if not others:
+        return "", Markup()
+    with force_locale(i18n.describe(language).babel_locale):
+        if _is_organisation(signed):
+            which = gettext("You signed more than once with this address. The links above are for your signature "
+                            "for %(organisation)s; here are those of the others.", organisation=signed.organisation)
+        else:
+            which = gettext("You signed more than once with this address. The links above are for your signature "
+                            "as an individual; here are those of the others.")
+        labelled = [(gettext("For %(organisation)s", organisation=row.organisation) if _is_organisation(row)
+                     else gettext("As an individual"), links) for row, links in others]
+        environment = current_app.jinja_env
+        return (environment.get_template("email/update_more_signatures.txt").render(which=which, others=labelled),
+                Markup(environment.get_template("email/update_more_signatures.html").render(which=which,
+                                                                                            others=labelled)))
+
+
+def _is_organisation(row: Row) -> bool:
+    return row.kind is SignatureKind.ORGANISATION and bool(row.organisation)
 
 
 def _letter_title(letter: Letter, language: str) -> str:
@@ -324,6 +425,18 @@ def _addresses_with(update_id: int, hashes: set[str], since: dt.datetime | None 
     return {signatures[signature_id] for signature_id in db.session.scalars(query)}
 
 
+def _signatures_by_address(candidates: Select, hashes: set[str]) -> dict[str, list[Row]]:
+    """The candidates among the signatures of the addresses ``hashes`` (from any batch), by address,
+    with what names each (its kind and organisation): one query per batch."""
+    found: dict[str, list[Row]] = {}
+    if not hashes:
+        return found
+    query = candidates.add_columns(Signature.kind, Signature.organisation).where(Signature.email_hash.in_(hashes))
+    for row in db.session.execute(query.order_by(Signature.id)):
+        found.setdefault(row.email_hash, []).append(row)
+    return found
+
+
 def _batches(query: Select, size: int) -> Iterator[list]:
     """Keyset pages by signature id: each page one short query, memory flat however many signers."""
     last = 0
@@ -358,6 +471,7 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
         hashes = {row.email_hash for row in rows if row.email_hash}
         seen = _addresses_with(update.id, hashes)
         recent = _addresses_with(update.id, hashes, cutoff) if cutoff is not None else set()
+        signed_by = _signatures_by_address(candidates, hashes)
         messages: list[dict] = []
         ledger: list[dict] = []
         token_rows: list[dict] = []
@@ -384,14 +498,28 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
                 stop = crypto.new_token()
                 stop_hash = crypto.token_digest(stop)
                 links["stop_url"] = i18n.absolute_url("updates.stop", lang=row.language, token=stop)
+            ledger.append({"update_id": update.id, "signature_id": row.id, "news": news, "stop_hash": stop_hash,
+                           "created_at": now})
+            others = []  # the address's other signatures: each its own links, and its ledger row
+            same_address = signed_by.get(row.email_hash, [])
+            for other in same_address:
+                if other.id == row.id:
+                    continue
+                other_links, other_tokens = tokens.new_links(row.language, now, confirm=False,
+                                                             purposes=LINK_PURPOSES[update.kind])
+                token_rows += [{**token, "signature_id": other.id} for token in other_tokens]
+                ledger.append({"update_id": update.id, "signature_id": other.id, "news": news, "stop_hash": None,
+                               "created_at": now})
+                others.append((other, other_links))
+            more_text, more_html = more_signatures(
+                row.language, next(each for each in same_address if each.id == row.id), others) if others else ("", Markup())
             messages.append({
                 "kind": update.kind.value, "signature_id": row.id, "recipient": address, "subject": subject,
-                "body_text": skeletons.fill(text, links, html=False), "body_html": skeletons.fill(html, links, html=True),
+                "body_text": skeletons.fill(text, {**links, MORE_SIGNATURES: more_text}, html=False),
+                "body_html": skeletons.fill(html, {**links, MORE_SIGNATURES: more_html}, html=True),
                 "message_id": _message_id(), "next_attempt_at": now, "priority": BULK_PRIORITY,
                 "list_unsubscribe": links.get("stop_url"),
             })
-            ledger.append({"update_id": update.id, "signature_id": row.id, "news": news, "stop_hash": stop_hash,
-                           "created_at": now})
         if messages:
             db.session.execute(insert(OutboxMessage.__table__), messages)
             db.session.execute(insert(SignatureToken.__table__), token_rows)

@@ -117,9 +117,13 @@ def set_named(token: str, named: bool) -> None:
 
 
 def set_updates(token: str, wanted: bool) -> None:
+    """Ask for the campaign news, or stop it, from the signer's own page: in the audit trail, as a
+    one-click unsubscribe is, so that who sent news to whom can always be told."""
     signature = _signature_to_change(token)
     if signature.consent_updates != wanted:
         signature.consent_updates = wanted
+        audit.record(None, "signer", "signature.news_changed_by_signer", "signature", signature.id,
+                     before={"consent_updates": not wanted}, after={"consent_updates": wanted})
         db.session.commit()
 
 

@@ -129,7 +129,7 @@ def changes_since(slug: str) -> ResponseReturnValue:
     limit = parameters.number(args, "limit", 1, MAX_LIMIT) or publication.PAGE_SIZE
     cursor = parameters.text(args, "cursor", publication.MAX_CURSOR_LENGTH)
     since = parameters.moment(args, "since")
-    since_snapshot = parameters.number(args, "since_snapshot", 1, parameters.MAX_ID)
+    since_snapshot = parameters.number(args, "since_snapshot", 0, parameters.MAX_ID)
     if cursor is not None:
         start = changes.Position.from_cursor(cursor)
         if start is None:
@@ -137,7 +137,7 @@ def changes_since(slug: str) -> ResponseReturnValue:
     elif since_snapshot is not None:
         snapshot = snapshots.by_number(found.id, since_snapshot)
         if snapshot is None:
-            abort(400, description=f"since_snapshot: {_no_snapshot_with(found)}")
+            abort(404, description=f"since_snapshot: {_no_snapshot_with(found)}")
         start = snapshots.feed_position(snapshot)
     else:
         start = changes.Position.since(since) if since else None
@@ -185,7 +185,8 @@ def snapshot(slug: str, number: str) -> ResponseReturnValue:
     """One snapshot by its number; a number that names none (``0``, ``abc``, one not signed yet)
     gets the same answer."""
     found = _letter(slug)
-    wanted = int(number) if number.isascii() and number.isdigit() and len(number) <= 10 else None
+    digits = number.lstrip("0") or "0"
+    wanted = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 10 else None
     snapshot = snapshots.by_number(found.id, wanted) if wanted else None
     if snapshot is None:
         abort(404, description=_no_snapshot_with(found).capitalize())
@@ -197,7 +198,7 @@ def entry_proof(slug: str, public_id: str) -> ResponseReturnValue:
     """A published entry's inclusion proof in the latest snapshot or a given one
     (``tools/verify_snapshot.py proof``)."""
     found = _letter(slug)
-    number = parameters.number(request.args, "snapshot", 1, parameters.MAX_ID)
+    number = parameters.number(request.args, "snapshot", 0, parameters.MAX_ID)
     if not snapshots.is_public_id(public_id):
         abort(404, description="No proof: no entry with this public id on the list.")
     if number is not None and snapshots.by_number(found.id, number) is None:

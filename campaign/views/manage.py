@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Response, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import letters
@@ -57,8 +57,8 @@ def proof(token: str) -> ResponseReturnValue:
         found = snapshots.proof(letter, signature.public_id) if letter else None
     except snapshots.NoProof:
         found = None
-    if found is None:
-        abort(404)
+    if found is None:  # not in a snapshot (yet, or any more): the signer's page says which, and when
+        return redirect(url_for(".page", token=token), 303)
     response = Response(json.dumps(found.document, ensure_ascii=False, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="my-signature-proof.json"'
     return private_response(response)

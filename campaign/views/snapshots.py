@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from ..config import PROJECT_ROOT
 from ..publication import snapshots
-from ..web import caches
+from ..web import caches, i18n
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint
 from .letter import shared_page
@@ -37,7 +37,8 @@ def page() -> ResponseReturnValue:
     view = current_view()
     return shared_page(caches.snapshots_key(g.letter_slug, g.lang), lambda: render_template(
         "public/snapshots.html", view=view, snapshots=list(reversed(snapshots.all_of(view.letter.id))),
-        public_key=snapshots.public_key(), verifier_sha256=shipped[1] if (shipped := _verifier()) else None))
+        public_key=snapshots.public_key(), verifier_sha256=shipped[1] if (shipped := _verifier()) else None,
+        proof_address=i18n.absolute_url("api.entry_proof", slug=view.letter.slug, public_id="PUBLIC_ID")))
 
 
 @well_known.get("/.well-known/snapshot-signing-key")

@@ -8,7 +8,7 @@ logs redact it)."""
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import request
 from flask.typing import ResponseReturnValue
 
 from ..extensions import csrf
@@ -21,10 +21,12 @@ bp = reader_blueprint("updates", __name__)
 @bp.route("/updates/stop/<token:token>", methods=["GET", "POST"])
 @csrf.exempt
 def stop(token: str) -> ResponseReturnValue:
+    """A link that names no delivery (cut short, mistyped, or its signature withdrawn since) says
+    so and where else the news stops, rather than a bare "not found"."""
     if request.method == "POST":
         if not updates.stop(token):
-            abort(404)
+            return private_page("public/updates_stop_unknown.html", 404)
         return private_page("public/updates_stopped.html")
     if not updates.known(token):
-        abort(404)
+        return private_page("public/updates_stop_unknown.html", 404)
     return private_page("public/updates_stop.html")

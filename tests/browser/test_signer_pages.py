@@ -26,6 +26,7 @@ def fill_in(page, email: str) -> None:
 
 
 def fits(page, width: int, name: str) -> None:
+    page.wait_for_load_state("load")  # measured before the style sheet applies, a page reads as too wide
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
 
