@@ -156,6 +156,21 @@ def test_the_author_cannot_approve_their_own_update_nor_a_moderator_write_one(ap
         "an attempt to be both author and approver is in the audit trail"
 
 
+def test_whoever_rewrote_an_update_cannot_approve_it(app, db, admins):
+    """Two people see every mass email: an admin who rewrites another's draft, then asks for
+    approval, is one of its writers and cannot be its approver too; the first author can."""
+    author, second = admins
+    update = updates.create(shipped_letter(), author)
+    updates.save_text(update, "en", *NEWS["en"], author)
+    updates.save_text(update, "en", "Rewritten", "Rewritten by the second admin.", second)
+    updates.ask_approval(update, second)
+    with pytest.raises(updates.UpdateError):
+        updates.approve(update, second)
+    assert update.status is UpdateStatus.AWAITING and updates.wrote(update, second)
+    updates.approve(update, author)  # the first author did not write the text that goes: their eyes are the second pair
+    assert update.status is UpdateStatus.APPROVED
+
+
 def test_a_key_that_is_not_the_sealing_key_s_pair_is_refused_before_anything_is_queued(app, db, admins, tmp_path):
     make_signature(email="en.news@example.org", consent_updates=True)
     update = approved_update(admins, {"en": NEWS["en"]})
@@ -344,7 +359,8 @@ def test_an_address_that_signed_more_than_once_gets_one_notice_with_each_signatu
     assert result.exit_code == 0, result.output
     notice = db.session.scalar(select(Update).where(Update.kind == UpdateKind.CHANGE_NOTICE))
     updates.approve(notice, admins[1])
-    send(app, notice.id, key_file)
+    said = send(app, notice.id, key_file)
+    assert "queued 2, held back 0" in said and "skipped 0; 4 signatures reached" in said, said
     delivery.deliver_due()
     mail = received(smtp)
     assert sorted(message.envelope_to[0] for message in smtp.messages) == ["alone@example.org", coordinator]
@@ -501,6 +517,10 @@ def test_an_address_off_the_site_is_refused_and_the_text_comes_back(app, db, adm
     assert refused.status_code == 422 and "www.ministry.example/answer" in page and "ministry&#39;s answer" in page
     assert "links only to this site" in page
     assert database.session.get(Update, update.id).texts == []
+    in_subject = client.post(path, data={"csrf_token": csrf_token(client, path), "subject": "See www.evil.example",
+                                         "body": "Plain words."}).get_data(as_text=True)
+    assert 'id="subject-error"' in in_subject and 'id="body-error"' not in in_subject, \
+        "the error stands with the field that holds the address"
     for text in ("https://elsewhere.example/", "ftp://files.example/x", "HTTP://WWW.ELSEWHERE.EXAMPLE",
                  "evil.example/path", "bit.ly/abc", "<https://evil.example>"):
         with pytest.raises(updates.ForeignLink):

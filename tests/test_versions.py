@@ -186,7 +186,7 @@ def test_an_arabic_change_reads_right_to_left(app, client, db, folder):
     html = visible(page(client, f"/ar/letters/{SLUG}/versions"))
     assert '<html lang="ar" dir="rtl"' in html
     assert '<p lang="ar" dir="rtl"><ins>نحن الموقعين</ins> ندعو إلى حظر <del>التعرف</del> <ins>تام للتعرف</ins>' in html
-    assert "النشر الأصلي: " in html and "حُذف:" in page(client, f"/ar/letters/{SLUG}/versions")
+    assert "أول نص بهذه اللغة: " in html and "حُذف:" in page(client, f"/ar/letters/{SLUG}/versions")
 
 
 def test_a_language_without_translation_shows_the_original_history(app, client, db, folder):

@@ -44,4 +44,5 @@ def send_command(update_id: int, key_file: Path) -> None:
         with force_locale(current_app.config["DEFAULT_LANGUAGE"]):  # its words are translatable, for the pages
             raise click.ClickException(str(error)) from error
     click.echo(f"update {update_id}: queued {report.queued}, held back {report.held_back} "
-               f"(mailed an update less than FLASK_UPDATES_MIN_DAYS ago: run again later), skipped {report.skipped}")
+               f"(mailed an update less than FLASK_UPDATES_MIN_DAYS ago: run again later), skipped {report.skipped}; "
+               f"{report.signatures} signatures reached (one email to an address that signed more than once)")

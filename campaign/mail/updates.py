@@ -48,6 +48,7 @@ from ..lifecycle import versions
 from ..models import (
     AdminRole,
     AdminUser,
+    AuditEntry,
     Letter,
     OutboxMessage,
     Signature,
@@ -90,7 +91,12 @@ class UpdateError(Exception):
 
 
 class ForeignLink(UpdateError):
-    """An update's text names a web address off this site: mail programs make such text a link."""
+    """An update's text names a web address off this site: mail programs make such text a link.
+    ``field`` is where (``subject`` or ``body``), so that the form says it under the right one."""
+
+    def __init__(self, message: object, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 #: What mail programs make a link of in plain text: an address with a scheme, one starting "www.",
@@ -112,8 +118,9 @@ def foreign_address(text: str) -> str | None:
 
 @dataclass
 class SendReport:
-    queued: int = 0
-    held_back: int = 0  # mailed an update within UPDATES_MIN_DAYS: not this time
+    queued: int = 0  # emails, one per address
+    signatures: int = 0  # the signatures they reach (an address that signed more than once: each of its own)
+    held_back: int = 0  # addresses mailed an update within UPDATES_MIN_DAYS: not this time
     skipped: int = 0  # a signature whose address had this update already, or unreadable
 
 
@@ -141,21 +148,25 @@ def save_text(update: Update, language: str, subject: str, body: str, actor: Adm
     _require_admin(actor)
     if not update.is_editable:
         raise UpdateError(_l("An approved update can no longer be changed."))
-    foreign = foreign_address(subject + "\n" + body)
-    if foreign is not None:
-        raise ForeignLink(_l("An update links only to this site, and mail programs make a web address a link: "
-                             "take out %(address)s, or name the page in words.", address=foreign))
+    for field, written in (("subject", subject), ("body", body)):
+        foreign = foreign_address(written)
+        if foreign is not None:
+            raise ForeignLink(_l("An update links only to this site, and mail programs make a web address a link: "
+                                 "take out %(address)s, or name the page in words.", address=foreign), field)
     text = next((text for text in update.texts if text.language == language), None)
     if text is None:
         text = UpdateText(language=language, subject=subject, body=body)
         update.texts.append(text)
     else:
         text.subject, text.body = subject, body
-    if update.status is UpdateStatus.AWAITING:
+    back_to_draft = update.status is UpdateStatus.AWAITING  # its approval must be asked again: said in the trail
+    if back_to_draft:
         update.status = UpdateStatus.DRAFT
     if update.author_id is None:  # a change notice drafted by ``letters load``: its editor is its author
         update.author_id = actor.id
-    audit.record(actor, actor.email, "update.text_saved", "update", update.id, after={"language": language})
+    audit.record(actor, actor.email, "update.text_saved", "update", update.id,
+                 before={"status": UpdateStatus.AWAITING.value} if back_to_draft else None,
+                 after={"language": language, **({"status": UpdateStatus.DRAFT.value} if back_to_draft else {})})
     db.session.commit()
 
 
@@ -176,7 +187,7 @@ def approve(update: Update, actor: AdminUser) -> None:
     _require_admin(actor)
     if update.status is not UpdateStatus.AWAITING:
         raise UpdateError(_l("Only an update awaiting approval can be approved."))
-    if update.author_id is not None and update.author_id == actor.id:
+    if wrote(update, actor):
         # Recorded: two people see every mass email, and an attempt to be both is worth seeing.
         audit.record(actor, actor.email, "update.self_approval_refused", "update", update.id)
         db.session.commit()
@@ -186,6 +197,21 @@ def approve(update: Update, actor: AdminUser) -> None:
     update.approved_at = utcnow()
     audit.record(actor, actor.email, "update.approved", "update", update.id)
     db.session.commit()
+
+
+def wrote(update: Update, actor: AdminUser) -> bool:
+    """Whether ``actor`` wrote the update as it stands: the last to save one of its texts (an edit
+    sends it back to draft, so what is approved is what its last writers saved). Read from the audit
+    trail, which records every save, from the update's own start (SQLite may give a deleted update's
+    id to a new one); an update with no save recorded is its author's."""
+    last_writer: dict[str, int | None] = {}
+    for actor_id, after in db.session.execute(select(AuditEntry.actor_id, AuditEntry.after).where(
+            AuditEntry.target_type == "update", AuditEntry.target_id == update.id,
+            AuditEntry.action == "update.text_saved", AuditEntry.created_at >= update.created_at,
+    ).order_by(AuditEntry.id)):
+        last_writer[(after or {}).get("language", "")] = actor_id
+    writers = set(last_writer.values()) if last_writer else {update.author_id}
+    return actor.id in writers
 
 
 def discard(update: Update, actor: AdminUser) -> None:
@@ -353,8 +379,6 @@ def more_signatures(language: str, signed: Row, others: list[tuple[Row, dict[str
     and organisation, and its links): each signature is corrected and withdrawn on its own, and a
     person who signed for two organisations must be able to withdraw either. Rendered per message:
     few addresses signed more than once."""
-    if not others:
-        return "", Markup()
     with force_locale(i18n.describe(language).babel_locale):
         if _is_organisation(signed):
             which = gettext("You signed more than once with this address. The links above are for your signature "
@@ -475,9 +499,13 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
         messages: list[dict] = []
         ledger: list[dict] = []
         token_rows: list[dict] = []
+        held: set[str] = set()
+        covered: set[str] = set()  # addresses this batch's emails reach: each of their signatures is in one
         for row in rows:
             if row.email_hash in recent:
-                report.held_back += 1
+                held.add(row.email_hash)
+                continue
+            if row.email_hash in covered:
                 continue
             if row.email_hash in seen:
                 report.skipped += 1
@@ -488,6 +516,7 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
             except Exception:  # noqa: BLE001  (sealed to another key: counted, the rest goes on)
                 report.skipped += 1
                 continue
+            covered.add(row.email_hash)
             if row.language not in skeletons_by_language:
                 skeletons_by_language[row.language] = skeleton(update, row.language)
             subject, text, html = skeletons_by_language[row.language]
@@ -511,8 +540,10 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
                 ledger.append({"update_id": update.id, "signature_id": other.id, "news": news, "stop_hash": None,
                                "created_at": now})
                 others.append((other, other_links))
-            more_text, more_html = more_signatures(
-                row.language, next(each for each in same_address if each.id == row.id), others) if others else ("", Markup())
+            more_text, more_html = ("", Markup())
+            if others:
+                more_text, more_html = more_signatures(
+                    row.language, next(each for each in same_address if each.id == row.id), others)
             messages.append({
                 "kind": update.kind.value, "signature_id": row.id, "recipient": address, "subject": subject,
                 "body_text": skeletons.fill(text, {**links, MORE_SIGNATURES: more_text}, html=False),
@@ -526,11 +557,13 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
             db.session.execute(insert(UpdateDelivery.__table__), ledger)
         db.session.commit()
         report.queued += len(messages)
+        report.signatures += len(ledger)
+        report.held_back += len(held)
     if report.held_back == 0:  # else it stays "being queued" until a later run reaches those held back
         update.status = UpdateStatus.SENT
         update.sent_at = utcnow()
     audit.record(None, "cli", "update.sent", "update", update.id,
-                 after={"queued": report.queued, "held_back": report.held_back})
+                 after={"queued": report.queued, "signatures": report.signatures, "held_back": report.held_back})
     db.session.commit()
     return report
 

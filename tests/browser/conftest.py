@@ -36,9 +36,14 @@ pytestmark = pytest.mark.browser
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
+    """Marks the browser tests, and runs them after every other test: their site (a session fixture)
+    keeps a server and an outbox worker polling SQLite in threads of this process, and a test that
+    forks (the delivery pack lays its PDF out in a forked child) while one of them is inside SQLite
+    leaves the child waiting for ever on a lock it inherited held."""
+    browser = [item for item in items if "tests/browser/" in str(item.fspath)]
+    for item in browser:
+        item.add_marker(pytest.mark.browser)
+    items[:] = [item for item in items if "tests/browser/" not in str(item.fspath)] + browser
 
 
 @dataclass

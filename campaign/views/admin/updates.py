@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from ... import letters
 from ...extensions import db
@@ -70,7 +71,7 @@ def update_page(update_id: int) -> ResponseReturnValue:
     response = render_template(
         "admin/update.html", update=update, letter=letter, previews=previews, missing=missing, form=ButtonForm(),
         delivered=updates.delivered_count(update),
-        may_approve=update.status is UpdateStatus.AWAITING and update.author_id != current_user.user.id,
+        may_approve=update.status is UpdateStatus.AWAITING and not updates.wrote(update, current_user.user),
         fallback=update.language or letter.original_language,
     )
     return response, 200, {"Content-Security-Policy": CONTENT_SECURITY_POLICY + "; frame-src 'self'"}
@@ -98,12 +99,15 @@ def update_edit(update_id: int, language: str) -> ResponseReturnValue:
         try:
             updates.save_text(update, language, form.subject.data, form.body.data, current_user.user)
         except updates.ForeignLink as error:  # refused: the form comes back as it was sent, with why
-            form.body.errors = [str(error)]
+            form[error.field].errors = [str(error)]
         except updates.UpdateError as error:
             form.form_errors.append(str(error))
         else:
             return redirect(url_for(".update_page", update_id=update.id), 303)
-    return render_template("admin/update_edit.html", update=update, language=language, form=form,
+    letter = db.session.get(Letter, update.letter_id)
+    path = url_for("timeline.page", lang=language, slug=letter.slug) if letter else "/"
+    example = Markup('<code dir="ltr" class="ltr-box">[…]({})</code>').format(path)
+    return render_template("admin/update_edit.html", update=update, language=language, form=form, link_example=example,
                            language_label=i18n.language_name(language)), 422 if request.method == "POST" else 200
 
 
