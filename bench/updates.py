@@ -49,8 +49,11 @@ def seed(count: int, public_key: str) -> int:
         UpdateKind,
         UpdateStatus,
         UpdateText,
+        utcnow,
     )
     from campaign.moderation import accounts
+    from campaign.signing.fields import SignatureDetails
+    from campaign.signing.rows import signature_row
 
     app = create_app({"SEAL_PUBLIC_KEY": public_key})
     with app.app_context():
@@ -61,13 +64,14 @@ def seed(count: int, public_key: str) -> int:
             rows = []
             for number in range(start, min(start + CHUNK, count)):
                 address = f"signer{number}@example{number % 997}.org"
-                rows.append({
-                    "letter_id": letter.id, "kind": SignatureKind.INDIVIDUAL, "status": SignatureStatus.VERIFIED,
-                    "name": f"Signer {number}", "country": "BR", "consent_publish": False, "consent_updates": True,
-                    "search_text": "", "signer_key": "individual", "email_hash": keyed_hash(key, address),
-                    "email_domain": address.split("@")[1], "email_sealed": seal(public_key, address),
-                    "language": LANGUAGES[number % len(LANGUAGES)], "letter_version": version, "source": "form",
-                })
+                details = SignatureDetails(
+                    kind=SignatureKind.INDIVIDUAL, name=f"Signer {number}", organisation=None, role=None, country="BR",
+                    city=None, website=None, comment=None, consent_publish=False, consent_updates=True)
+                rows.append(signature_row(  # the one place a signature's row is built (campaign/signing/rows.py)
+                    letter.id, details, status=SignatureStatus.VERIFIED, language=LANGUAGES[number % len(LANGUAGES)],
+                    letter_version=version, source="form", now=utcnow(),
+                    address={"email_hash": keyed_hash(key, address), "email_domain": address.split("@")[1],
+                             "email_sealed": seal(public_key, address)}))
             db.session.execute(insert(Signature.__table__), rows)
             db.session.commit()
         author = accounts.create_admin("author@bench.example", "a long bench passphrase 1", AdminRole.ADMIN)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import make_msgid
@@ -432,14 +433,20 @@ def _signed_another_text(current: str | None) -> tuple:
     return (Signature.letter_version.is_not(None), Signature.letter_version != current) if current else (False,)
 
 
-def _addresses_with(update_id: int, hashes: set[str], since: dt.datetime | None = None) -> set[str]:
-    """Of the addresses ``hashes``, those with a ledger row (from any of their signatures): of this
-    update, or (``since``) of another news update sent since then. Two queries, each led by an index
-    whatever the planner's statistics (a join let it walk the whole ledger for each batch)."""
+def _signatures_of(hashes: set[str]) -> dict[int, str]:
+    """Every signature of the addresses ``hashes`` (any letter, any state), by id: one indexed query."""
     if not hashes:
-        return set()
-    signatures = {row.id: row.email_hash for row in db.session.execute(
+        return {}
+    return {row.id: row.email_hash for row in db.session.execute(
         select(Signature.id, Signature.email_hash).where(Signature.email_hash.in_(hashes)))}
+
+
+def _addresses_with(update_id: int, signatures: dict[int, str], since: dt.datetime | None = None) -> set[str]:
+    """Of the addresses of ``signatures`` (``_signatures_of``), those with a ledger row (from any of
+    their signatures): of this update, or (``since``) of another news update sent since then. Led
+    by an index whatever the planner's statistics (a join let it walk the whole ledger for each batch)."""
+    if not signatures:
+        return set()
     query = select(UpdateDelivery.signature_id).where(UpdateDelivery.signature_id.in_(list(signatures)))
     if since is None:
         query = query.where(UpdateDelivery.update_id == update_id)
@@ -449,13 +456,16 @@ def _addresses_with(update_id: int, hashes: set[str], since: dt.datetime | None 
     return {signatures[signature_id] for signature_id in db.session.scalars(query)}
 
 
-def _signatures_by_address(candidates: Select, hashes: set[str]) -> dict[str, list[Row]]:
-    """The candidates among the signatures of the addresses ``hashes`` (from any batch), by address,
-    with what names each (its kind and organisation): one query per batch."""
+def _signatures_by_address(candidates: Select, signatures: dict[int, str]) -> dict[str, list[Row]]:
+    """The candidates among the signatures of the addresses that signed more than once (read from
+    ``signatures``, which a batch has at hand), by address, with what names each (its kind and
+    organisation). Most addresses signed once: then no query at all; else one, by primary key."""
     found: dict[str, list[Row]] = {}
-    if not hashes:
+    per_address = Counter(signatures.values())
+    shared = {signature_id for signature_id, address in signatures.items() if per_address[address] > 1}
+    if not shared:
         return found
-    query = candidates.add_columns(Signature.kind, Signature.organisation).where(Signature.email_hash.in_(hashes))
+    query = candidates.add_columns(Signature.kind, Signature.organisation).where(Signature.id.in_(shared))
     for row in db.session.execute(query.order_by(Signature.id)):
         found.setdefault(row.email_hash, []).append(row)
     return found
@@ -493,9 +503,10 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
     skeletons_by_language: dict[str, tuple[str, str, str]] = {}
     for rows in _batches(candidates, batch_size):
         hashes = {row.email_hash for row in rows if row.email_hash}
-        seen = _addresses_with(update.id, hashes)
-        recent = _addresses_with(update.id, hashes, cutoff) if cutoff is not None else set()
-        signed_by = _signatures_by_address(candidates, hashes)
+        signatures = _signatures_of(hashes)
+        seen = _addresses_with(update.id, signatures)
+        recent = _addresses_with(update.id, signatures, cutoff) if cutoff is not None else set()
+        signed_by = _signatures_by_address(candidates, signatures)
         messages: list[dict] = []
         ledger: list[dict] = []
         token_rows: list[dict] = []
