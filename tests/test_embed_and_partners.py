@@ -19,6 +19,7 @@ from .factories import (
     log_in,
     make_admin,
     make_signature,
+    published,
     sign,
     signature_data,
 )
@@ -223,3 +224,72 @@ def test_the_counter_follows_the_reader_or_the_partners_theme(client, db):
     assert 'class="theme-dark"' in dark
     odd = client.get(f"/embed/{SHIPPED_LETTER}/counter?lang=en&theme=%3Cscript%3E").get_data(as_text=True)
     assert 'class="theme-auto"' in odd
+
+
+def _row_figures(html: str, heading: str) -> tuple[str, str]:
+    """The organisations and individuals cells of the table row headed ``heading``."""
+    row = re.search(rf"<tr>\s*<th scope=\"row\"[^>]*>(?:<bdi>)?{re.escape(heading)}(?:</bdi>)?</th>(.*?)</tr>", html, re.S)
+    assert row is not None, f"no row for {heading!r}"
+    cells = re.findall(r'<td data-label="(?:Organisations|Individuals)">([^<]*)</td>', row.group(1))
+    return cells[0], cells[1]
+
+
+def test_admins_and_each_partner_read_that_partners_own_figures_by_day(client, db):
+    import datetime as dt
+
+    from flask_babel import format_date
+
+    from campaign.models import utcnow
+
+    first, second = _partner(), _partner("climate-now", "Climate Now")
+    earlier = utcnow() - dt.timedelta(days=3)
+    for _ in range(2):
+        make_signature(status="published", partner_id=first.id)
+    make_signature(status="verified", kind="individual", partner_id=first.id, created_at=earlier)
+    make_signature(status="published", kind="individual", partner_id=second.id)
+    make_signature(status="published")  # nobody's
+
+    admin = make_admin("boss@campaign.example", role="admin")
+    log_in(client, admin)
+    html = client.get("/admin/partners").get_data(as_text=True)
+    assert _row_figures(html, "Rights Network") == ("2", "1")
+    assert _row_figures(html, "Climate Now") == ("0", "1")
+
+    client.post(f"/admin/partners/{first.id}/link", data={"csrf_token": csrf_token(client, "/admin/partners")})
+    link = re.search(r'href="https://campaign\.example(/en/partners/[\w-]+)"', client.get("/admin/partners").get_data(
+        as_text=True)).group(1)
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/partners")})
+    page = client.get(link).get_data(as_text=True)
+    assert "2 organisations" in page and "1 individual" in page and "Climate Now" not in page
+    with client.application.test_request_context("/en/"):
+        today, then = format_date(utcnow().date(), "medium"), format_date(earlier.date(), "medium")
+    days = re.findall(r'<th scope="row" data-label="Day">([^<]*)</th>\s*<td data-label="Organisations">([^<]*)</td>'
+                      r'\s*<td data-label="Individuals">([^<]*)</td>', page)
+    assert days == [(today, "2", "0"), (then, "0", "1")], "newest day first, each with its own figures"
+
+
+def test_the_public_side_never_says_who_brought_whom(app, client, db, tmp_path):
+    """The list, its CSV, print page and change feed, the API and a signed snapshot with its proof
+    carry no trace of the partner a signature came through."""
+    import base64
+
+    from .test_verify_snapshot import SEED
+
+    key = tmp_path / "snapshot-signing.key"
+    key.write_text(base64.b64encode(SEED).decode() + "\n")
+    app.config["SNAPSHOT_SIGNING_KEY_FILE"] = str(key)
+    partner = _partner("secret-partner-code", "Hidden Partner Name")
+    brought = published(partner_id=partner.id, organisation="Brought Org")
+    published(kind="individual", name="Brought Person", partner_id=partner.id)
+    snapshot = app.test_cli_runner().invoke(args=["snapshots", "publish", SHIPPED_LETTER])
+    assert snapshot.exit_code == 0, snapshot.output
+    scoped, api = f"/en/letters/{SHIPPED_LETTER}", f"/api/v1/letters/{SHIPPED_LETTER}"
+    for path in (f"{scoped}/signatories", f"{scoped}/signatories.csv", f"{scoped}/print", f"{scoped}/changes.atom",
+                 f"{scoped}/snapshots", scoped, api, f"{api}/signatories", f"{api}/changes?since=2000-01-01",
+                 f"{api}/snapshots", f"{api}/snapshots/1", f"{api}/entries/{brought.public_id}/proof"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = response.get_data(as_text=True)
+        assert "Brought Org" in body or path.endswith(("/snapshots", "/snapshots/1", "/proof", api, scoped)), path
+        for secret in ("secret-partner-code", "Hidden Partner Name", "via=", '"partner'):
+            assert secret not in body, f"{path} says {secret!r}"

@@ -106,40 +106,50 @@ def _ink_columns(image: Image.Image, band: tuple[int, int, int, int]) -> tuple[i
     return band[0] + box[0], band[0] + box[2]
 
 
-def test_the_arabic_title_is_shaped_right_to_left_and_right_aligned(app, client, db):
-    """Each line of the Arabic card is what libraqm sets for it (letters joined, read right to left),
-    not the letters side by side in their isolated forms; every line ends at the right margin."""
-    path = card_path(client.get("/ar/").get_data(as_text=True))
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_each_card_draws_its_languages_title_as_libraqm_sets_it(app, client, db, code):
+    """Every line of each language's card is that language's title as libraqm sets it (compared with a
+    reference drawing, not read back by OCR): left-aligned for a language read left to right, ending
+    at the right margin for Arabic, whose letters are joined (not side by side in isolated forms)."""
+    path = card_path(client.get(f"/{code}/").get_data(as_text=True))
     card_image = png_of(client.get(path)).convert("L")
-    with app.test_request_context("/ar/"):
-        card = cards.card_for(shipped_view("ar"), 0)
+    with app.test_request_context(f"/{code}/"):
+        card = cards.card_for(shipped_view(code), 0)
+    assert card.title == shipped_view(code).text.title and card.title_language.split("-")[0] == code
     style, block, baseline = cards.title_layout(card)
-    assert style.direction == "rtl" and len(block.lines) >= 2
+    assert style.direction == ("rtl" if code == "ar" else "ltr") and len(block.lines) >= 2
+    assert " ".join("".join(run.text for run in line.runs) for line in block.lines) == card.title
     font_path = block.lines[0].runs[0].face.path
     shaped = ImageFont.truetype(str(font_path), block.size, layout_engine=ImageFont.Layout.RAQM)
     unshaped = ImageFont.truetype(str(font_path), block.size, layout_engine=ImageFont.Layout.BASIC)
-    right = cards.WIDTH - cards.MARGIN
-    left_edges = []
-    for line in block.lines:
-        text = "".join(run.text for run in line.runs)
-        band = (cards.MARGIN // 2, round(baseline - block.size), cards.WIDTH - cards.MARGIN // 2,
-                round(baseline + block.size * 0.45))
-        drawn = card_image.crop(band)
-        references = {}
-        for name, font, direction in (("shaped", shaped, "rtl"), ("unshaped", unshaped, None)):
-            reference = Image.new("RGB", (cards.WIDTH, cards.HEIGHT), cards.PAPER)
-            start = right - font.getlength(text, direction=direction)  # the line's advance ends at the margin
-            ImageDraw.Draw(reference).text((start, baseline), text, font=font, fill=cards.INK, anchor="ls",
+    left, right = cards.MARGIN, cards.WIDTH - cards.MARGIN
+    lines = ["".join(run.text for run in line.runs) for line in block.lines]
+    baselines = [baseline + index * block.leading for index in range(len(lines))]
+    references = {}  # every line drawn alone on a blank card: a line's band may hold its neighbours' tails
+    for name, font, direction in (("shaped", shaped, style.direction), ("unshaped", unshaped, None)):
+        reference = Image.new("RGB", (cards.WIDTH, cards.HEIGHT), cards.PAPER)
+        for text, line_baseline in zip(lines, baselines):
+            # a line read right to left has its advance end at the right margin
+            start = right - font.getlength(text, direction=direction) if style.direction == "rtl" else left
+            ImageDraw.Draw(reference).text((start, line_baseline), text, font=font, fill=cards.INK, anchor="ls",
                                            direction=direction)
-            references[name] = _difference(drawn, reference.convert("L").crop(band))
-        assert references["shaped"] < 0.01, f"{text!r} differs from libraqm's setting"
-        assert references["unshaped"] > 0.5, f"{text!r} looks like its letters unjoined"
+        references[name] = reference.convert("L")
+    start_edges, end_edges = [], []
+    for text, line_baseline in zip(lines, baselines):
+        band = (cards.MARGIN // 2, round(line_baseline - block.size), cards.WIDTH - cards.MARGIN // 2,
+                round(line_baseline + block.size * 0.45))
+        drawn = card_image.crop(band)
+        assert _difference(drawn, references["shaped"].crop(band)) < 0.01, f"{text!r} differs from libraqm's setting"
+        if code == "ar":
+            assert _difference(drawn, references["unshaped"].crop(band)) > 0.5, f"{text!r} looks like its letters unjoined"
         first, last = _ink_columns(card_image, band)
-        assert abs(last - right) <= 4, f"{text!r} ends at {last}, not at the right margin {right}"
-        left_edges.append(first)
-        baseline += block.leading
-    assert len(set(left_edges)) > 1, "lines of different lengths start at different places: ragged left"
-    assert min(left_edges) >= cards.MARGIN - 4
+        start_edges.append(first)
+        end_edges.append(last)
+    fixed, ragged = (end_edges, start_edges) if style.direction == "rtl" else (start_edges, end_edges)
+    margin = right if style.direction == "rtl" else left
+    assert all(abs(edge - margin) <= 6 for edge in fixed), f"lines start or end at {fixed}, not at the margin {margin}"
+    assert len(set(ragged)) > 1, "lines of different lengths end at different places: ragged on the other side"
+    assert min(start_edges) >= left - 4 and max(end_edges) <= right + 4
 
 
 def _difference(drawn: Image.Image, reference: Image.Image) -> float:
@@ -299,6 +309,9 @@ def test_share_links_are_plain_links_to_each_network_with_the_letter_address(cli
     share = html.split('<section class="share"', 1)[1].split("</section>", 1)[0]
     assert "<iframe" not in share and "<img" not in share, "nothing is loaded from a network"
     assert f'value="{SITE}/{code}/"' in share and 'readonly dir="ltr"' in share
+    signal = translated(client.application, code,
+                        "Signal and other apps without a share link: copy the link above and paste it into a chat.")
+    assert f'<p class="share__hint">{signal}</p>' in share, "Signal, which has no share address, is named with what to do"
     assert client.get("/static/js/share.js").status_code == 200
 
 

@@ -120,6 +120,8 @@ def test_the_counter_fits_its_frame_in_every_language(site, context_factory, scr
             page.goto(f"{site.url}/embed/{SLUG}/counter?lang={lang}")
             size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
             assert size[0] <= 300 and size[1] <= 200, f"{lang}: the counter needs {size[0]}×{size[1]} px"
+            assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), \
+                f"{lang}: the counter scrolls sideways"
             last = page.locator(".counter > *").last.bounding_box()
             assert last["y"] + last["height"] <= 200 and last["x"] >= 0 and last["x"] + last["width"] <= 300
             page.screenshot(path=str(screenshots / f"{lang}-counter-{state}-300.png"))

@@ -106,6 +106,33 @@ def test_copy_link_puts_the_letter_address_on_the_clipboard(site, context_factor
     assert page.evaluate("navigator.clipboard.readText()") == f"{site.url}/ar/"
 
 
+def test_share_with_an_app_hands_the_letter_to_the_devices_share_sheet(site, context_factory):
+    """Where the browser has the Web Share API (stood in for here: desktop Chromium has none), the
+    button appears and hands over the letter's title and address, nothing about the reader."""
+    context = context_factory(locale="ar")
+    context.add_init_script("""
+        window.sharedWith = [];
+        navigator.canShare = function () { return true; };
+        navigator.share = function (data) { window.sharedWith.push(data); return Promise.resolve(); };
+    """)
+    page = context.new_page()
+    page.goto(f"{site.url}/ar/sign/thank-you")
+    native = page.locator("[data-share-native]")
+    native.wait_for(state="visible")
+    native.click()
+    page.wait_for_function("window.sharedWith.length === 1")
+    shared = page.evaluate("window.sharedWith[0]")
+    assert shared == {"title": page.locator("[data-share]").get_attribute("data-share-title"), "url": f"{site.url}/ar/"}
+
+
+def test_without_the_web_share_api_there_is_no_share_with_an_app_button(site, context_factory):
+    page = context_factory(locale="en").new_page()
+    page.add_init_script("delete Navigator.prototype.share; delete Navigator.prototype.canShare;")
+    page.goto(f"{site.url}/en/")
+    page.locator("[data-share-copy]").wait_for(state="visible")
+    assert not page.locator("[data-share-native]").is_visible()
+
+
 def test_without_javascript_the_links_and_the_address_remain(site, context_factory):
     page = context_factory(java_script_enabled=False).new_page()
     page.goto(f"{site.url}/en/")
