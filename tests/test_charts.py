@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from campaign.publication import charts
 from campaign.publication.counts import HistoryDay
 
@@ -37,6 +39,13 @@ def test_every_chart_comes_wide_and_compact_with_twelve_unit_text():
 def test_the_axis_ends_at_a_round_number_just_above_the_data():
     wide = drawings(charts.growth_chart(DAYS, "growth", lambda value: f"{value:,}", str))["wide"]
     assert scale(wide) == ["0", "1,000", "2,000", "3,000"], "2,866 signatures: the axis once ran to 5,000"
+
+
+@pytest.mark.parametrize("highest, top", [(0, 1), (3, 3), (7, 8), (48, 50), (150, 150), (151, 200), (2866, 3000),
+                                          (4001, 5000), (5001, 6000), (10001, 15000)])
+def test_the_axis_top_is_the_first_round_number_at_or_above_the_highest_value(highest, top):
+    step = charts._nice_step(highest)
+    assert step * -(-max(highest, 1) // step) == top and top / step <= charts.MOST_STEPS
 
 
 def test_right_to_left_time_runs_from_the_right_and_dates_keep_their_order():

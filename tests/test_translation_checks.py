@@ -109,6 +109,51 @@ def test_arabic_plural_forms_are_in_their_rules_order():
     assert swapped == [], "form [4] is for 11–99 (accusative), form [5] for 100+ (genitive)"
 
 
+#: Entries whose plural ("other") form is rightly shorter than their singular ("one") form, with why.
+SHORTER_PLURAL = {
+    ("de", "Queued to %(num)s signer."): "gender-fair: 'unterzeichnende Person', plural 'Unterzeichnende'",
+    ("de", "Queued to %(num)s signer so far. Those who had an update within the last days are held back: run the "
+           "command again later to reach them."): "gender-fair: 'unterzeichnende Person', plural 'Unterzeichnende'",
+}
+#: An Arabic dual: the noun's ending ‎-ān/-ayn (‎-atān/-atayn), or ‎-ā/-ay where it is followed by
+#: another noun (رسالتا بريد, رسالتَي بريد).
+ARABIC_DUAL = re.compile(r"(?:ان|ين|تا|تَي)\b")
+
+
+def swapped_singular_and_plural(language: str, catalog) -> list[str]:
+    """Entries whose one and other forms look exchanged. In Spanish, French, Portuguese and German a
+    plural adds to its noun, so the other form is never the shorter (but for ``SHORTER_PLURAL``); in
+    Arabic the two form ([2]) says its nouns in the dual, which the one form ([1]) does not."""
+    found = []
+    for message in catalog:
+        if not message.id or not isinstance(message.id, (tuple, list)) or not all(message.string):
+            continue
+        forms = message.string
+        if language == "ar":
+            one, two = forms[1], forms[2]
+            if one != two and len(ARABIC_DUAL.findall(two)) <= len(ARABIC_DUAL.findall(one)):
+                found.append(message.id[0])
+        elif len(forms) == 2 and len(forms[1]) < len(forms[0]) and (language, message.id[0]) not in SHORTER_PLURAL:
+            found.append(message.id[0])
+    return found
+
+
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
+def test_no_entry_has_its_singular_and_plural_forms_exchanged(language):
+    """A form given for the wrong count in one entry (the header's rule can be right and one entry's
+    forms still exchanged): each language's entries as written, then with one entry exchanged."""
+    catalog = catalogue(language)
+    assert swapped_singular_and_plural(language, catalog) == []
+    entry = catalog.get(("%(num)s individual", "%(num)s individuals"))
+    forms = list(entry.string)
+    if language == "ar":
+        forms[1], forms[2] = forms[2], forms[1]
+    else:
+        forms[0], forms[1] = forms[1], forms[0]
+    entry.string = tuple(forms)
+    assert swapped_singular_and_plural(language, catalog) == ["%(num)s individual"], "the check misses a swap"
+
+
 def test_arabic_counts_are_not_said_twice():
     """"توقيع واحد (1)": a form that spells its count in words does not add the digits."""
     doubled = [(message.id[0], form) for message in catalogue("ar")
@@ -354,3 +399,51 @@ def test_every_paragraph_of_every_letter_ends_a_sentence():
             if last.rstrip("*_ ")[-1:] not in ".:;!?؟؛…»”\"'’)":
                 unfinished.append((path.parent.name + "/" + path.name, last[-40:]))
     assert unfinished == []
+
+
+#: Wordings the native-speaking reviews corrected (issue 18), kept from coming back: language, the
+#: wrong words, the right ones. The glossary holds the terms; these are one-off phrasings.
+CORRECTED = [
+    ("ar", "الموقّعين أدناه", "«نحن، الموقّعون أدناه»: the subject, in the nominative"),
+    ("ar", "وقف اختياري مؤقت", "a moratorium is temporary already: «مؤقت» said it twice"),
+    ("ar", "أماكن عملهم للطعن", "workers organise «للاعتراض على» development, not to appeal it"),
+    ("fr", "moratoire pourrait", "«même si un moratoire pouvait»: the indicative after «si»"),
+    ("fr", "règlements complets", "«réglementations exhaustives»"),
+    ("fr", "employés des entreprises", "«travailleurs et travailleuses»: workers, gender-fair"),
+    ("pt", "por concepção", "«por sua própria concepção»"),
+    ("pt", "estarão sendo", "«serão minados»: no gerund future"),
+    ("es", "en el borde", "«en el perímetro» (edge computing)"),
+]
+
+
+@pytest.mark.parametrize("language, wrong, why", CORRECTED)
+def test_a_corrected_wording_does_not_come_back(language, wrong, why):
+    places = {"letter": _letter(language)} | {
+        f"catalogue: {message.id}": " ".join(forms_of(message)) for message in catalogue(language) if message.id}
+    found = [place for place, text in places.items() if wrong in text]
+    assert found == [], f"{wrong!r} is back ({why})"
+
+
+#: Words German writes with a capital anywhere in a sentence: the formal address.
+GERMAN_ALWAYS_CAPITAL = frozenset({"Sie", "Ihr", "Ihre", "Ihrer", "Ihren", "Ihrem", "Ihres", "Ihnen"})
+
+
+def test_german_emails_go_on_in_lower_case_after_the_greeting():
+    """"Guten Tag Ana," ends with a comma, so the next sentence starts in lower case ("vielen Dank"),
+    but for the formal pronoun (or a noun, which would be added to ``GERMAN_ALWAYS_CAPITAL``)."""
+    translations = compiled("de")
+    checked = []
+    for path in sorted((PROJECT_ROOT / "templates" / "email").glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        greeting = next((number for number, line in enumerate(lines) if '_("Hello %(name)s,"' in line), None)
+        if greeting is None:
+            continue
+        first = next(line for line in lines[greeting + 1:] if line.strip())
+        for message in re.findall(r'_\("((?:[^"\\]|\\.)*)"', first):
+            text = translations.gettext(message)
+            word = re.match(r"[^\W\d_]+", text)
+            if word is None:
+                continue  # starts with a placeholder or a quotation
+            checked.append(path.name)
+            assert word.group() in GERMAN_ALWAYS_CAPITAL or word.group()[0].islower(), f"{path.name}: {text[:60]!r}"
+    assert len(set(checked)) >= 4

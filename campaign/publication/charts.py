@@ -55,14 +55,18 @@ def _svg(width: int, height: int, label: str) -> str:
             f'aria-label="{escape(label)}" class="chart chart--{size}" direction="ltr">')
 
 
+MOST_STEPS = 5
+
+
 def _nice_step(highest: int, lowest: int = 0) -> int:
-    """A round whole step (1, 2 or 5 times a power of ten) so that about four steps span the values."""
+    """The smallest round whole step (1, 2 or 5 times a power of ten) that spans the values in at
+    most five steps, so the axis ends at the first round number at or above the data (4,001: 5,000)."""
     span = max(highest, 0) - min(lowest, 0)
     step = 1
-    while step * 4 < span:
+    while step * MOST_STEPS < span:
         for factor in (2, 5 / 2, 2):  # 1 → 2 → 5 → 10 → 20 …
             step = int(step * factor)
-            if step * 4 >= span:
+            if step * MOST_STEPS >= span:
                 break
     return step
 
