@@ -9,12 +9,13 @@ import time
 import pytest
 from flask import request_started
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
 
-from campaign.models import OutboxMessage, OutboxStatus, utcnow
+from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
 from campaign.web import caches
 
 from . import gunicorn_server
-from .factories import make_signature
+from .factories import make_signature, published
 from .smtp_sink import free_port
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
@@ -36,16 +37,21 @@ def test_metrics_are_refused_without_the_token(app, client):
 
 
 def test_metrics_are_parsable_and_count_what_the_table_holds(app, client, db):
-    for status in ("verified", "verified", "published", "pending"):
+    for status in ("verified", "verified", "pending", "rejected"):
         make_signature(status=status)
+    published()  # as a moderator publishes: the tallies /metrics reads follow
+    published()
     client.get("/en/")
     client.get("/en/no-such-page")
     answer = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     found = samples(answer.get_data(as_text=True))
     letter = "ban-biometric-surveillance"
-    assert found[("campaign_signatures", (("letter", letter), ("status", "verified")))] == 2
-    assert found[("campaign_signatures", (("letter", letter), ("status", "published")))] == 1
+    in_the_table = dict(db.session.execute(select(Signature.status, func.count()).group_by(Signature.status)).all())
+    assert {status.value: found[("campaign_signatures", (("letter", letter), ("status", status.value)))]
+            for status in SignatureStatus} == {status.value: in_the_table.get(status, 0) for status in SignatureStatus}
+    assert found[("campaign_signatures", (("letter", letter), ("status", "published")))] == 2
+    assert found[("campaign_signatures", (("letter", letter), ("status", "hidden")))] == 0, "every status, even empty"
     assert found[("campaign_review_queue", ())] == 2
     assert found[("campaign_http_requests_total", (("method", "GET"), ("route", "/<lang:lang>/"),
                                                      ("status", "200")))] >= 1
