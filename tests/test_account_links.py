@@ -153,6 +153,8 @@ def test_a_password_reset_stops_the_old_password_and_never_shows_the_secret(app,
     path = link_on(page)
     assert person.get("/admin/").status_code == 302  # its session ended
     assert log_in(app.test_client(), moderator).status_code == 401  # the old password no longer works
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "account.password_reset")).one()
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (admin.id, "admin_user", moderator.id)
     html = app.test_client().get(path).get_data(as_text=True)
     db.session.refresh(moderator)
     assert "<svg" not in html and moderator.totp_secret not in html and 'name="new_password"' in html
@@ -164,15 +166,24 @@ def test_a_password_reset_stops_the_old_password_and_never_shows_the_secret(app,
     assert accounts.password_matches(moderator.password_hash, NEW_PASSWORD)
 
 
-def test_a_second_factor_reset_asks_for_the_current_password(app, client, db, admin):
+def test_a_second_factor_reset_ends_the_sessions_and_asks_for_the_current_password(app, client, db, admin):
     moderator = make_admin()
     old_secret = moderator.totp_secret
+    person = app.test_client()
+    log_in(person, moderator)
+    assert person.get("/admin/").status_code == 200
     page = client.post(f"/admin/accounts/{moderator.id}/second-factor",
                        data={"csrf_token": csrf_token(client, f"/admin/accounts/{moderator.id}")})
     path = link_on(page)
+    assert person.get("/admin/").status_code == 302, "its session ended"
     db.session.refresh(moderator)
     assert moderator.totp_secret != old_secret
-    person = app.test_client()
+    old_code = pyotp.TOTP(old_secret).now()
+    if old_code != totp_code(moderator):  # one chance in a million that both secrets give the same code now
+        assert log_in(app.test_client(), moderator, code=old_code).status_code == 401, "the old authenticator is done"
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "account.second_factor_reset")).one()
+    assert (entry.actor_id, entry.actor_label, entry.target_type, entry.target_id) == \
+        (admin.id, admin.email, "admin_user", moderator.id)
     secret = secret_shown(person, path)
     assert secret == moderator.totp_secret
     wrong = person.post(path, data={"csrf_token": setup_page_token(person, path), "current_password": "not it at all",

@@ -169,6 +169,11 @@ def test_an_import_is_previewed_then_committed_then_repeated_with_nothing_added(
     assert preview.status_code == 200 and "4 signatures to add." in html and "3 rows refused." in html
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 0, "a preview stores nothing"
     assert '<code dir="ltr">country</code>: &#39;Palestine&#39; is not an ISO 3166 country code; did you mean PS?' in html
+    to_be_added = html.split("<h2>To be added</h2>")[1].split("</ul>")[0]
+    listed = re.findall(r"<li>Row (\d+) · [^<]+ · <bdi>([^<]+)</bdi> · [^<]+</li>", to_be_added)
+    assert listed == [("2", "Access Now"), ("3", "Amnesty International"), ("4", "Universidade Federal"),
+                      ("5", "Anonymous Supporter")], "every row to be added, by its row number and name"
+    assert to_be_added.count("<li>") == 4, "and no refused row among them"
     fields = dict(re.findall(r'<input (?:id="[^"]*" )?name="(csrf_token|source_name|letter)" type="hidden" value="([^"]*)"',
                              html.split('action="/admin/import/confirm"')[1]))
     fields.update(dict(re.findall(r'<input type="hidden" name="(letter)" value="([^"]*)">', html)))

@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 
 from campaign import letters
+from campaign.cli.wording import counted
 from campaign.models import Letter, LetterText
 
 from .factories import LANGUAGES, PROJECT_ROOT, SHIPPED_LETTER, TRANSLATED_LANGUAGES, write_letter_file
@@ -200,3 +201,8 @@ def test_an_untranslated_letter_keeps_its_own_direction_on_a_right_to_left_page(
         assert '<html lang="ar" dir="rtl">' in html
         assert '<div class="letter__text" lang="en" dir="ltr">' in html, path
         assert re.search(r'<h1[^>]* lang="en" dir="ltr">', html), path
+
+
+@pytest.mark.parametrize(("number", "wording"), [(0, "0 texts"), (1, "1 text"), (2, "2 texts"), (1200, "1,200 texts")])
+def test_the_commands_count_in_plain_english(number, wording):
+    assert counted(number, "text", "texts") == wording

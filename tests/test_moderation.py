@@ -269,11 +269,18 @@ def test_daily_digest_goes_to_moderators(app, db, smtp, moderator):
     make_signature()
     make_signature()
     result = app.test_cli_runner().invoke(args=["admin", "digest"])
-    assert "2 awaiting review" in result.output
+    assert "digest queued for 1 account: 2 awaiting review" in result.output
     app.test_cli_runner().invoke(args=["outbox", "run", "--once"])
     [message] = smtp.wait_for(1)
     assert message.envelope_to == [moderator.email] and "2 signatures await review." in message.text
     assert "https://campaign.example/admin/" in message.text
+
+
+def test_the_digest_command_counts_its_accounts_in_plain_english(app, db, moderator):
+    make_admin("second@campaign.example")
+    make_signature()
+    result = app.test_cli_runner().invoke(args=["admin", "digest"])
+    assert "digest queued for 2 accounts: 1 awaiting review" in result.output
 
 
 def test_admins_can_pause_signing_from_the_queue(app, db, client):

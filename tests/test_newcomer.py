@@ -1,18 +1,26 @@
 """The newcomer's way in (issue 17): after ``make run``, ``make admin`` and the README's
 ``.venv/bin/flask --app wsgi admin create`` work in the checkout, with the development settings
-``make run`` wrote, and print the second factor's QR code."""
+``make run`` wrote, and print the second factor's QR code; ``make admin`` asks for the password in a terminal."""
 
 from __future__ import annotations
 
+import io
 import os
+import pty
 import re
+import select
 import shutil
+import signal
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
+import segno
 from dotenv import dotenv_values
 
 from campaign.config import load_development_settings
+from campaign.moderation.accounts import password_matches
 
 from .factories import PROJECT_ROOT
 
@@ -52,6 +60,72 @@ def test_the_readme_admin_command_works_in_a_checkout_after_make_run(tmp_path):
     assert re.search(r"otpauth://totp/.+secret=[A-Z2-7]+", created.stdout)
     assert "█" in created.stdout, "the QR code is drawn in the terminal"
     assert "http://127.0.0.1:5000/admin/login" in created.stdout
+
+
+def run_in_a_terminal(command: list[str], cwd: Path, environment: dict, replies: list[tuple[str, str]],
+                      timeout: float) -> tuple[int, str]:
+    """Run ``command`` with a pseudo-terminal as its controlling terminal, as in a person's shell (a
+    hidden prompt reads ``/dev/tty``, not standard input), typing each reply once its prompt has
+    appeared. Returns the exit status and what the terminal showed; gives up after ``timeout`` seconds."""
+    screen, terminal = pty.openpty()
+    # setsid --ctty: a session of its own whose controlling terminal is the pseudo-terminal.
+    process = subprocess.Popen(["setsid", "--wait", "--ctty", *command], cwd=cwd, env=environment,
+                               stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    shown, answered_up_to, waiting_for = b"", 0, list(replies)
+    deadline = time.monotonic() + timeout
+    try:
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not select.select([screen], [], [], remaining)[0]:
+                continue
+            try:
+                chunk = os.read(screen, 4096)
+            except OSError:  # EIO: the command and its children have all closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if waiting_for and (found := shown.find(waiting_for[0][0].encode(), answered_up_to)) >= 0:
+                answered_up_to = found + len(waiting_for[0][0])
+                os.write(screen, waiting_for.pop(0)[1].encode() + b"\n")
+        status = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session and group (setsid): make and what it started
+            process.wait()
+        os.close(screen)
+    text = shown.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    assert not waiting_for, f"never asked {waiting_for[0][0]!r}:\n{text}"
+    return status, text
+
+
+def test_make_admin_prompts_for_the_password_and_prints_the_qr_code(tmp_path):
+    """``make admin EMAIL=…`` as the README gives it, in a terminal: it makes the database, asks for the
+    password twice without showing it, and prints the QR code, the ``otpauth://`` address and where to log in."""
+    folder = checkout(tmp_path)
+    shutil.copytree(PROJECT_ROOT / "migrations", folder / "migrations")
+    database = tmp_path / "dev.sqlite3"
+    environment = {**clean_environment(), "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"}
+    password = "A long passphrase 2026!"
+    status, shown = run_in_a_terminal(
+        ["make", "-f", str(PROJECT_ROOT / "Makefile"), f"VENV={PROJECT_ROOT / '.venv'}", "admin",
+         "EMAIL=newcomer@campaign.example"], folder, environment,
+        [("Password: ", password), ("Repeat for confirmation: ", password)], timeout=240)
+    assert status == 0, shown
+    assert password not in shown, "the password is not echoed"
+    assert "created newcomer@campaign.example (admin)" in shown
+    uri = re.search(r"^otpauth://totp/\S+$", shown, re.M).group(0)
+    drawn = io.StringIO()
+    segno.make_qr(uri, error="m").terminal(out=drawn, compact=True)
+    assert "an authenticator app, or add the address below it by hand:\n" + drawn.getvalue() + uri + "\n" in shown, \
+        "the QR code drawn in the terminal holds the address printed under it"
+    assert "Then log in at http://127.0.0.1:5000/admin/login" in shown
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT role, active, password_hash, totp_secret FROM admin_users WHERE email = ?",
+                                  ("newcomer@campaign.example",)).fetchall()
+    assert [(role, active) for role, active, _hash, _secret in rows] == [("admin", 1)]
+    assert password_matches(rows[0][2], password), "the account holds the password typed at the prompt"
+    assert f"secret={rows[0][3]}&" in uri, "the address enrols the account's own secret"
 
 
 def test_development_settings_never_override_production_ones(tmp_path, monkeypatch):

@@ -56,13 +56,22 @@ def test_individuals_rule_leaves_organisations_to_a_person(app, client, db, smtp
     assert signed_and_confirmed(app, client, smtp).status is SignatureStatus.VERIFIED
 
 
-def test_a_flagged_entry_always_waits(app, client, db, smtp, rule):
-    rule("all-unflagged")
-    disposable = signed_and_confirmed(app, client, smtp, email="someone@mailinator.com", kind="individual",
-                                      organisation=None, website=None)
+@pytest.mark.parametrize("rule_name", ["individuals", "all-unflagged"])
+def test_a_flagged_entry_always_waits(app, client, db, smtp, rule, rule_name):
+    rule(rule_name)
+    individual = {"kind": "individual", "organisation": None, "website": None}
+    clean = signed_and_confirmed(app, client, smtp, email="clean@rights.example.org", **individual)
+    assert clean.status is SignatureStatus.PUBLISHED, "the rule is on: a clean individual goes out at once"
+    disposable = signed_and_confirmed(app, client, smtp, email="someone@mailinator.com", **individual)
     assert disposable.status is SignatureStatus.VERIFIED, "a disposable address is a warning"
+    look_alike = signed_and_confirmed(app, client, smtp, email="look-alike@rights.example.org", name="Аmal Haddad",
+                                      **individual)
+    assert look_alike.status is SignatureStatus.VERIFIED, "a name mixing writing systems is a warning"
+    # Under "individuals" an organisation waits whatever it holds; under "all-unflagged" only its warning holds it.
     mixed = signed_and_confirmed(app, client, smtp, email="mixed@rights.example.org", organisation="Аccess Now")
-    assert mixed.status is SignatureStatus.VERIFIED, "a name mixing writing systems is a warning"
+    assert mixed.status is SignatureStatus.VERIFIED, "an organisation name mixing writing systems is a warning"
+    approved = db.session.scalars(select(AuditEntry.target_id).where(AuditEntry.action == "signature.approved")).all()
+    assert approved == [clean.id], "the rule approved the clean entry and nothing else"
 
 
 def test_all_unflagged_rule_publishes_a_clean_organisation(app, client, db, smtp, rule):

@@ -166,7 +166,9 @@ def test_letters_load_names_the_translations_left_behind(app, db, folder):
     write_original(folder, SECOND)
     result = app.test_cli_runner().invoke(args=["letters", "load", "--directory", str(folder.parent)])
     assert result.exit_code == 0, result.output
-    assert f"loaded {SLUG} [en]" in result.output
+    assert f"loaded {SLUG} [en]" in result.output and re.search(r"^1 text loaded, ", result.output, re.M)
+    again = app.test_cli_runner().invoke(args=["letters", "load", "--directory", str(folder.parent)])
+    assert re.search(r"^0 texts loaded, ", again.output, re.M), "nothing new the second time"
     assert f"out of date: {SLUG} [ar]" in result.output and f"out of date: {SLUG} [fr]" in result.output
     assert f"out of date: {SHIPPED_LETTER}" not in result.output
 

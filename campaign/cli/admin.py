@@ -15,6 +15,7 @@ from ..mail.rendering import EmailKind
 from ..models import AdminRole, AdminUser
 from ..moderation import accounts, queue
 from ..web import i18n
+from .wording import counted
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -111,4 +112,4 @@ def digest_command() -> None:
             outbox.enqueue(EmailKind.DIGEST, user.email, language, waiting=waiting, queue_url=queue_url)
             sent += 1
         db.session.commit()
-    click.echo(f"digest queued for {sent} account(s): {waiting} awaiting review")
+    click.echo(f"digest queued for {counted(sent, 'account', 'accounts')}: {waiting:,} awaiting review")

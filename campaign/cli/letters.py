@@ -13,6 +13,7 @@ from ..lifecycle import versions
 from ..mail import updates
 from ..publication import counts, pack
 from ..web import i18n
+from .wording import counted
 
 
 @click.group("letters", help="Load and inspect the letters.")
@@ -33,7 +34,7 @@ def load_letters_command(directory: Path | None) -> None:
         click.echo(f"new letter: {slug}")
     for slug, language, version in report.texts_added:
         click.echo(f"loaded {slug} [{language}] version {version[:12]}")
-    click.echo(f"{len(report.texts_added)} text(s) loaded, {report.texts_unchanged} unchanged.")
+    click.echo(f"{counted(len(report.texts_added), 'text', 'texts')} loaded, {report.texts_unchanged:,} unchanged.")
     for notice in updates.draft_change_notices(report):
         click.echo(f"change notice {notice.id} [{notice.language}] for the signers of the previous text: "
                    "awaits an admin's approval, then `flask updates send`")

@@ -140,6 +140,63 @@ def test_no_serious_accessibility_violation_on_the_admin_pages(site, context_fac
     assert problems == {}
 
 
+#: A moderator's reason of the kind that pushes a column out: a long address with no space to break at,
+#: then Arabic.
+LONG_NOTE = ("Rejected: the site https://www.coalition-example.org/" + "campaigns/" * 12 + "endorsements?ref="
+             + "x" * 60 + " does not list them. " + "رُفض لأن موقع المنظمة لا يذكرها بين الموقعين. " * 4)
+
+
+@pytest.fixture(scope="module")
+def long_trail(site) -> int:
+    """An entry in the queue with long values, and in its trail a rejection with a long reason and a
+    correction with long values before and after."""
+    from campaign.extensions import db
+    from campaign.moderation import audit
+
+    from ..factories import make_signature
+
+    long_site = "https://www.coalition-example.org/" + "members/" * 10 + "a-very-long-organisation-page-name"
+    with site.app.app_context():
+        signature = make_signature(organisation="Coalition for the Right to Walk Unseen in Every Public Square "
+                                   "of Every City", website=long_site, country="LB", comment="x" * 120)
+        audit.record(None, "a.moderator.with.a.long.address@campaign-coalition.example.org", "signature.rejected",
+                     "signature", signature.id, before={"status": "verified"}, after={"status": "rejected"},
+                     note=LONG_NOTE)
+        audit.record(None, "cli", "signature.edited", "signature", signature.id,
+                     before={"organisation": "Coalition", "website": "https://www.coalition-example.org/"},
+                     after={"organisation": signature.organisation, "website": long_site})
+        db.session.commit()
+        return signature.id
+
+
+SCROLLS_SIDEWAYS = """selector => [...document.querySelectorAll(selector)]
+    .filter(element => element.scrollWidth > element.clientWidth)
+    .map(element => `${element.getAttribute("aria-label") || element.className}: `
+                    + `${element.scrollWidth - element.clientWidth}px`)"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_no_column_of_the_audit_trail_or_the_queue_is_clipped(site, context_factory, screenshots, logged_in, long_trail,
+                                                               lang, width):
+    """A table's box (``.table-wrap``) may scroll, and then its last columns are out of sight: with a long
+    reason and a long correction in the trail, and long values in the queue, none does."""
+    page = context_factory(viewport={"width": width, "height": 800}, locale=lang, storage_state=logged_in,
+                           extra_http_headers={"Accept-Language": lang}).new_page()
+    for name, path, selector in (("audit", "/admin/audit", ".table-wrap"),
+                                 ("signature-trail", f"/admin/signatures/{long_trail}", ".table-wrap"),
+                                 ("queue", "/admin/?country=LB", ".table-wrap, .queue__entry")):
+        page.goto(site.url + path)
+        if name != "queue":
+            assert page.locator(".table-wrap").count() == 1 and "endorsements?ref=" in page.locator(".table-wrap").inner_text()
+        else:
+            assert page.locator(f'.queue__entry:has(input[name=ids][value="{long_trail}"])').count() == 1
+        assert page.evaluate(SCROLLS_SIDEWAYS, selector) == [], f"{name} at {width}px scrolls sideways"
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+        page.screenshot(path=str(screenshots / f"{lang}-admin-{name}-long-{width}.png"), full_page=True)
+
+
 def tab_to(page, selector: str, limit: int = 200) -> None:
     """Press Tab until the element matching ``selector`` has the focus, as a keyboard user would."""
     for _ in range(limit):
