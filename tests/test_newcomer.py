@@ -8,13 +8,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from dotenv import dotenv_values
 
 from campaign.config import load_development_settings
 
-from .factories import PROJECT_ROOT
+from .factories import PROJECT_ROOT, TRANSLATED_LANGUAGES
 
 FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
 
@@ -102,3 +103,47 @@ def test_make_run_s_settings_hold_every_key_a_checkout_needs(tmp_path):
                              text=True, timeout=120)
         assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "snapshot 1" in ran.stdout
+
+
+def readme_production_commands() -> list[str]:
+    """Every shell line of the README's Production section (its ``sh`` blocks), continuations joined."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Production\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return [line.strip() for block in blocks for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_readme_production_steps_install_the_package_alone_and_run_existing_make_targets():
+    """``pip install .`` then ``make translations``: no editable install, no test extras, and every
+    ``make`` target the steps name exists."""
+    commands = readme_production_commands()
+    installs = [part for line in commands for part in line.split("&&") if "pip install" in part]
+    assert installs, "the Production section installs the package"
+    for install in installs:
+        assert install.split("pip install", 1)[1].split("#", 1)[0].split() == ["."], install
+    targets = {name for line in commands for name in re.findall(r"(?:^|&&\s*)make ([\w-]+)", line)}
+    assert "translations" in targets
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in targets:
+        assert re.search(rf"^{re.escape(target)}:", makefile, flags=re.MULTILINE), f"make {target}: no such target"
+
+
+def test_make_translations_after_a_production_install_only_compiles(tmp_path):
+    """After ``pip install .`` the virtualenv has pybabel (Babel is one of the package's dependencies)
+    and nothing of the development install: ``make translations`` compiles every configured language
+    with it and runs no pip. (The install itself is not run here: this machine's local package index
+    lacks some of the package's dependencies, and the suite does not reach the network.)"""
+    shutil.copytree(PROJECT_ROOT / "translations", tmp_path / "translations",
+                    ignore=shutil.ignore_patterns("*.mo"))
+    venv = tmp_path / "production-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "pybabel").symlink_to(Path(sys.executable).parent / "pybabel")
+    for tool in ("pip", "python", "activate"):  # a pip or python run would mean an install: fail loudly
+        (venv / "bin" / tool).write_text("#!/bin/sh\necho \"$0 was run\" >&2\nexit 97\n")
+        (venv / "bin" / tool).chmod(0o755)
+    made = subprocess.run(["make", "-f", str(PROJECT_ROOT / "Makefile"), f"VENV={venv}", "translations"],
+                          cwd=tmp_path, env=clean_environment(), capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "was run" not in made.stderr and not (venv / ".installed").exists()
+    for code in TRANSLATED_LANGUAGES:
+        assert (tmp_path / "translations" / code / "LC_MESSAGES" / "messages.mo").is_file(), code
