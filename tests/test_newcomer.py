@@ -147,3 +147,37 @@ def test_make_translations_after_a_production_install_only_compiles(tmp_path):
     assert "was run" not in made.stderr and not (venv / ".installed").exists()
     for code in TRANSLATED_LANGUAGES:
         assert (tmp_path / "translations" / code / "LC_MESSAGES" / "messages.mo").is_file(), code
+
+
+def readme_layout_entry(parts: tuple[str, ...]) -> str | None:
+    """The lines of the README's layout block that describe the package at ``parts`` (``("campaign",
+    "views", "admin")``): its own line and every line indented below it, continuations included."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```\n(campaign/\n.*?)```", readme.split("\n## Layout\n", 1)[1], flags=re.DOTALL)
+    assert block, "the README's Layout section opens with a block drawing campaign/"
+    lines = block.group(1).splitlines()
+    start, end, level = 0, len(lines), -1
+    for part in parts:
+        for number in range(start, end):
+            line = lines[number]
+            depth = len(line) - len(line.lstrip(" "))
+            if depth > level and re.match(rf"\s*{re.escape(part)}/(\s|$)", line):
+                level, start, end = depth, number, next(
+                    (later for later in range(number + 1, end)
+                     if lines[later].strip() and len(lines[later]) - len(lines[later].lstrip(" ")) <= depth), end)
+                break
+        else:
+            return None
+    return "\n".join(lines[start:end])
+
+
+def test_the_readme_layout_names_every_module_of_the_package():
+    """A newcomer finds every module in the README's layout, under its own subpackage."""
+    unnamed = []
+    for module in sorted((PROJECT_ROOT / "campaign").rglob("*.py")):
+        if module.name == "__init__.py":
+            continue  # the subpackage's own line names it
+        entry = readme_layout_entry(module.relative_to(PROJECT_ROOT).parts[:-1])
+        if entry is None or not re.search(rf"(?<![\w/.]){re.escape(module.stem)}(\.py)?\b", entry):
+            unnamed.append(str(module.relative_to(PROJECT_ROOT)))
+    assert unnamed == [], "add these to the README's Layout section"
