@@ -2,7 +2,8 @@
 
 Rendering two translated templates costs more than the rest of a sign request, and emails of one
 kind differ only in a few strings (a name, a title, links). So each process renders a kind once per
-language with a slot for each string, and fills the slots per message (``web.skeletons``).
+language with a slot for each string, and fills the slots per message (``web.skeletons``). In debug
+mode nothing is kept, as in ``web.caches``.
 """
 
 from __future__ import annotations
@@ -77,9 +78,10 @@ def render(kind: EmailKind, language: str, **context: object) -> tuple[str, str,
     skeleton = cached.get(key)
     if skeleton is None:
         skeleton = _render_now(kind, language, {**context, **{name: skeletons.slot(name) for name in strings}})
-        if len(cached) >= _MAX_SKELETONS:
-            cached.clear()
-        cached[key] = skeleton
+        if not current_app.debug:  # under `make run` an edited email template shows in the next message
+            if len(cached) >= _MAX_SKELETONS:
+                cached.clear()
+            cached[key] = skeleton
     subject, text, html = skeleton
     return subject, skeletons.fill(text, strings, html=False), skeletons.fill(html, strings, html=True)
 
