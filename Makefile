@@ -29,8 +29,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# pybabel comes with the package's own dependencies, so `make translations` after a production
+# `pip install .` compiles with it and installs nothing; only where it is missing does the
+# development install run first.
+$(BIN)/pybabel:
+	$(MAKE) install
+
 # Fuzzy entries are left out of the compiled catalogue (and a test fails on them).
-translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(BIN)/pybabel
 	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
 
 translations: $(CATALOGUES)

@@ -4,7 +4,7 @@
 
 Seeds a scratch SQLite database (``BENCH_UPDATES_DATABASE`` for another, e.g. a PostgreSQL URL of
 an empty database) with N confirmed signatures that asked for news, each address sealed to a fresh
-key pair, in five languages, and an approved update in two of them. Then:
+key pair, spread over the configured languages, and an approved update in two of them. Then:
 
 1. ``flask updates send ID --private-key FILE`` under ``/usr/bin/time -v``: wall time and maximum
    resident set size of opening every address and queuing every message;
@@ -29,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]
-LANGUAGES = ("en", "es", "fr", "de", "ar")
 CHUNK = 5000
 
 
@@ -60,6 +59,7 @@ def seed(count: int, public_key: str) -> int:
         letter = letters.all_letters()[0]
         version = next(text.version for text in letter.texts if text.current and text.language == "en")
         key = app.config["EMAIL_HASH_KEY"]
+        languages = app.config["LANGUAGES"]  # the signers spread over every configured language
         for start in range(0, count, CHUNK):
             rows = []
             for number in range(start, min(start + CHUNK, count)):
@@ -68,7 +68,7 @@ def seed(count: int, public_key: str) -> int:
                     kind=SignatureKind.INDIVIDUAL, name=f"Signer {number}", organisation=None, role=None, country="BR",
                     city=None, website=None, comment=None, consent_publish=False, consent_updates=True)
                 rows.append(signature_row(  # the one place a signature's row is built (campaign/signing/rows.py)
-                    letter.id, details, status=SignatureStatus.VERIFIED, language=LANGUAGES[number % len(LANGUAGES)],
+                    letter.id, details, status=SignatureStatus.VERIFIED, language=languages[number % len(languages)],
                     letter_version=version, source="form", now=utcnow(),
                     address={"email_hash": keyed_hash(key, address), "email_domain": address.split("@")[1],
                              "email_sealed": seal(public_key, address)}))

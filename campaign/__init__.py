@@ -19,6 +19,7 @@ from .views import (
     admin,
     api,
     embed,
+    embed_sign,
     errors,
     labels,
     letter,
@@ -63,7 +64,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
-    app.before_request(admin_imports.allow_uploads)  # before the CSRF check reads the body
+    # App-wide and before the CSRF check reads the body: a hook of the admin blueprint would run after it.
+    app.before_request(admin_imports.allow_uploads)
     csrf.init_app(app)
     app.url_map.converters.update(parameters.CONVERTERS)
     i18n.init_app(app)
@@ -90,6 +92,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         (timeline.files, None),
         (api.bp, None),
         (embed.bp, None),
+        (embed_sign.bp, None),
         (ops.bp, None),
         (admin.bp, None),
     ):

@@ -174,7 +174,7 @@ def test_the_admin_csv_names_its_charset_once(app, client, db):
                                    "550 ENC.QUOTE@EXAMPLE.ORG unknown"])
 def test_an_smtp_reply_quoting_the_address_in_any_form_is_stored_without_it(app, db, smtp, reply):
     from campaign.mail import outbox
-    from campaign.mail.rendering import EmailKind
+    from campaign.models import EmailKind
 
     smtp.refuse["enc.quote@example.org"] = reply
     with app.test_request_context():

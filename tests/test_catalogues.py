@@ -115,13 +115,13 @@ def test_every_string_asked_for_at_run_time_is_in_the_template_catalogue(app, ap
     """What the code hands to gettext while pages and emails are made (email subjects included)
     must have been extracted: a string built at run time, or one never marked, would go out in
     English in every language."""
-    from campaign.mail.rendering import EmailKind, render
+    from campaign.mail.rendering import SUBJECTS, render
 
     from .test_security import crawl
 
     crawl(app, client, db, smtp)
     with app.test_request_context():
-        for kind in EmailKind:
+        for kind in SUBJECTS:  # the kinds rendered from templates
             for language in ["en", *LANGUAGES]:
                 render(kind, language, letter_title="T", signer_name="N", confirm_hours=1, confirm_url="u",
                        withdraw_url="u", not_me_url="u", manage_url="u", waiting=3, queue_url="u")

@@ -6,10 +6,18 @@ import re
 
 import pytest
 
-from .factories import LTR_AND_RTL, translated
+from campaign.web import i18n
+
+from .factories import LANGUAGES, LTR_AND_RTL, translated
 
 SITE = "https://campaign.example"
-LANGUAGE_TAGS = {"en": "en", "es": "es", "fr": "fr", "pt": "pt-BR", "de": "de", "ar": "ar"}
+#: Each configured language's BCP 47 tag, as pages declare it (``pt`` is Brazilian: see the test below).
+LANGUAGE_TAGS = {code: i18n.describe(code).tag for code in LANGUAGES}
+
+
+def test_a_language_s_tag_names_its_region_only_where_the_plain_code_would_pick_another():
+    assert i18n.describe("pt").tag == "pt-BR" and i18n.describe("pt").babel_locale == "pt_BR"
+    assert [i18n.describe(code).tag for code in ("en", "es", "ar")] == ["en", "es", "ar"]
 
 
 @pytest.mark.parametrize(

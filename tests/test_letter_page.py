@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 import pytest
@@ -203,6 +204,35 @@ def test_replayed_pages_expire_with_the_cached_page(app, db, flask_entries, monk
     monkeypatch.setattr(replay.time, "monotonic", lambda: later)
     assert "5 signatures published" in reader.get("/en/").get_data(as_text=True)
     assert len(flask_entries) == 2
+
+
+def test_under_debug_a_template_or_text_change_shows_at_once(app, db, flask_entries, monkeypatch, tmp_path):
+    """``make run`` (debug mode): no page stored, no answer replayed, no email skeleton kept, so an
+    edited template or a changed count shows on the next request, whatever the cache settings say."""
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    from campaign.web import caches as page_cache
+
+    from .factories import sign
+
+    page_cache.clear()
+    app.extensions.pop("email_skeletons", None)
+    app.config["LETTER_PAGE_CACHE_SECONDS"] = 60
+    app.debug = True
+    edited = tmp_path / "public" / "letter.html"
+    edited.parent.mkdir()
+    edited.write_text("first edit: {{ published_count }}")
+    monkeypatch.setattr(app, "jinja_loader", ChoiceLoader([FileSystemLoader(tmp_path), app.jinja_loader]))
+    reader = app.test_client(use_cookies=False)
+    assert reader.get("/en/").get_data(as_text=True) == "first edit: 0"
+    edited.write_text("second edit: {{ published_count }}")
+    os.utime(edited, (edited.stat().st_mtime + 2,) * 2)  # a new time even on a coarse file system
+    publish_tally(shipped_letter(), "organisation", "BR", 5)
+    assert reader.get("/en/").get_data(as_text=True) == "second edit: 5"
+    assert len(flask_entries) == 2, "nothing replayed"
+    assert app.extensions.get("process_cache", {}) == {}, "no page stored"
+    assert sign(app.test_client(), email="debug@example.org").status_code == 303
+    assert app.extensions.get("email_skeletons", {}) == {}, "no email skeleton kept"
 
 
 def test_requests_with_a_cookie_or_another_host_always_reach_the_app(app, client, db, flask_entries):

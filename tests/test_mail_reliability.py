@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 
 from campaign import privacy
 from campaign.mail import delivery, outbox
-from campaign.mail.rendering import EmailKind
-from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
+from campaign.models import EmailKind, OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
 
 from .factories import (
     LTR_AND_RTL,

@@ -13,6 +13,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from dotenv import dotenv_values
 from campaign.config import load_development_settings
 from campaign.moderation.accounts import password_matches
 
-from .factories import PROJECT_ROOT
+from .factories import PROJECT_ROOT, TRANSLATED_LANGUAGES
 
 FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
 
@@ -176,3 +177,81 @@ def test_make_run_s_settings_hold_every_key_a_checkout_needs(tmp_path):
                              text=True, timeout=120)
         assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "snapshot 1" in ran.stdout
+
+
+def readme_production_commands() -> list[str]:
+    """Every shell line of the README's Production section (its ``sh`` blocks), continuations joined."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Production\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return [line.strip() for block in blocks for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_readme_production_steps_install_the_package_alone_and_run_existing_make_targets():
+    """``pip install .`` then ``make translations``: no editable install, no test extras, and every
+    ``make`` target the steps name exists."""
+    commands = readme_production_commands()
+    installs = [part for line in commands for part in line.split("&&") if "pip install" in part]
+    assert installs, "the Production section installs the package"
+    for install in installs:
+        assert install.split("pip install", 1)[1].split("#", 1)[0].split() == ["."], install
+    targets = {name for line in commands for name in re.findall(r"(?:^|&&\s*)make ([\w-]+)", line)}
+    assert "translations" in targets
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in targets:
+        assert re.search(rf"^{re.escape(target)}:", makefile, flags=re.MULTILINE), f"make {target}: no such target"
+
+
+def test_make_translations_after_a_production_install_only_compiles(tmp_path):
+    """After ``pip install .`` the virtualenv has pybabel (Babel is one of the package's dependencies)
+    and nothing of the development install: ``make translations`` compiles every configured language
+    with it and runs no pip. (The install itself is not run here: this machine's local package index
+    lacks some of the package's dependencies, and the suite does not reach the network.)"""
+    shutil.copytree(PROJECT_ROOT / "translations", tmp_path / "translations",
+                    ignore=shutil.ignore_patterns("*.mo"))
+    venv = tmp_path / "production-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "pybabel").symlink_to(Path(sys.executable).parent / "pybabel")
+    for tool in ("pip", "python", "activate"):  # a pip or python run would mean an install: fail loudly
+        (venv / "bin" / tool).write_text("#!/bin/sh\necho \"$0 was run\" >&2\nexit 97\n")
+        (venv / "bin" / tool).chmod(0o755)
+    made = subprocess.run(["make", "-f", str(PROJECT_ROOT / "Makefile"), f"VENV={venv}", "translations"],
+                          cwd=tmp_path, env=clean_environment(), capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "was run" not in made.stderr and not (venv / ".installed").exists()
+    for code in TRANSLATED_LANGUAGES:
+        assert (tmp_path / "translations" / code / "LC_MESSAGES" / "messages.mo").is_file(), code
+
+
+def readme_layout_entry(parts: tuple[str, ...]) -> str | None:
+    """The lines of the README's layout block that describe the package at ``parts`` (``("campaign",
+    "views", "admin")``): its own line and every line indented below it, continuations included."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```\n(campaign/\n.*?)```", readme.split("\n## Layout\n", 1)[1], flags=re.DOTALL)
+    assert block, "the README's Layout section opens with a block drawing campaign/"
+    lines = block.group(1).splitlines()
+    start, end, level = 0, len(lines), -1
+    for part in parts:
+        for number in range(start, end):
+            line = lines[number]
+            depth = len(line) - len(line.lstrip(" "))
+            if depth > level and re.match(rf"\s*{re.escape(part)}/(\s|$)", line):
+                level, start, end = depth, number, next(
+                    (later for later in range(number + 1, end)
+                     if lines[later].strip() and len(lines[later]) - len(lines[later].lstrip(" ")) <= depth), end)
+                break
+        else:
+            return None
+    return "\n".join(lines[start:end])
+
+
+def test_the_readme_layout_names_every_module_of_the_package():
+    """A newcomer finds every module in the README's layout, under its own subpackage."""
+    unnamed = []
+    for module in sorted((PROJECT_ROOT / "campaign").rglob("*.py")):
+        if module.name == "__init__.py":
+            continue  # the subpackage's own line names it
+        entry = readme_layout_entry(module.relative_to(PROJECT_ROOT).parts[:-1])
+        if entry is None or not re.search(rf"(?<![\w/.]){re.escape(module.stem)}(\.py)?\b", entry):
+            unnamed.append(str(module.relative_to(PROJECT_ROOT)))
+    assert unnamed == [], "add these to the README's Layout section"

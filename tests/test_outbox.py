@@ -11,8 +11,7 @@ from flask_mail import Message
 from sqlalchemy import func, select
 
 from campaign.mail import delivery, outbox, rendering
-from campaign.mail.rendering import EmailKind
-from campaign.models import OutboxMessage, OutboxStatus, utcnow
+from campaign.models import EmailKind, OutboxMessage, OutboxStatus, utcnow
 
 from .factories import links_in, sign
 from .smtp_sink import SmtpSink
@@ -229,3 +228,17 @@ def test_a_paragraph_longer_than_an_smtp_line_reaches_the_reader_whole(app, db, 
         assert delivery.deliver_due().sent == 1
     received = smtp.wait_for(1)[0]
     assert received.text.strip() == paragraph.strip() and paragraph.strip() in received.html
+
+
+def test_every_kind_of_email_the_outbox_stores_is_one_email_kind_with_a_label():
+    """One spelling of each kind (``EmailKind``): the templated kinds, the updates' kinds and the
+    update's test are all members, and the page of undelivered mail has a label for each, found by
+    the string the outbox stores."""
+    from campaign.models import UpdateKind
+    from campaign.views.labels import MAIL_KIND_LABELS
+
+    assert set(MAIL_KIND_LABELS) == set(EmailKind)
+    assert all(MAIL_KIND_LABELS[kind.value] is MAIL_KIND_LABELS[kind] for kind in EmailKind), "found by stored string"
+    assert {kind.email_kind.value for kind in UpdateKind} == {kind.value for kind in UpdateKind}
+    senders = set(rendering.SUBJECTS) | {kind.email_kind for kind in UpdateKind} | {EmailKind.UPDATE_TEST}
+    assert senders == set(EmailKind), "every kind is sent by something, and nothing sends another"

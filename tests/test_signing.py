@@ -281,23 +281,25 @@ def test_a_new_signature_past_the_days_emails_is_kept_without_mail_or_links(app,
     assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 0
 
 
-def test_the_signature_write_keeps_the_default_of_a_column_added_later(app, client, db):
-    """A new NOT NULL column with a Python-side default, on the outbox table the signature write
-    fills: the write must apply its default (a hand-kept column list once dropped it, and the
-    signer got "check your inbox" while nothing was stored)."""
-    table = OutboxMessage.__table__
+@pytest.mark.parametrize("table", [Signature.__table__, OutboxMessage.__table__], ids=["signatures", "outbox"])
+def test_the_signature_write_keeps_the_default_of_a_column_added_later(app, client, db, table):
+    """A new NOT NULL column with a Python-side default, on each table the signature write fills
+    with a statement of its own (the signature's ``INSERT … ON CONFLICT``; the outbox's insert): the
+    write must apply its default (a hand-kept column list once dropped it, and the signer got "check
+    your inbox" while nothing was stored). The database's own default is 0, so a write that leaves
+    the column out shows."""
     column = Column("added_later", Integer, nullable=False, default=5)
-    db.session.execute(text("ALTER TABLE outbox_messages ADD COLUMN added_later INTEGER NOT NULL DEFAULT 0"))
+    db.session.execute(text(f"ALTER TABLE {table.name} ADD COLUMN added_later INTEGER NOT NULL DEFAULT 0"))
     db.session.commit()
     table.append_column(column)
     try:
         assert sign(client).status_code == 303
-        assert set(db.session.execute(text("SELECT added_later FROM outbox_messages")).scalars()) == {5}
+        assert set(db.session.execute(text(f"SELECT added_later FROM {table.name}")).scalars()) == {5}
         assert only_signature(db) is not None
     finally:
         table._columns.remove(column)
         db.session.rollback()
-        db.session.execute(text("ALTER TABLE outbox_messages DROP COLUMN added_later"))
+        db.session.execute(text(f"ALTER TABLE {table.name} DROP COLUMN added_later"))
         db.session.commit()
 
 
@@ -314,6 +316,28 @@ def test_an_integrity_error_other_than_signed_already_is_an_error_and_stores_not
     assert response.status_code == 500
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
     assert db.session.scalar(select(func.count()).select_from(SignatureToken)) == 0
+    assert any("IntegrityError" in record.getMessage() or record.exc_info for record in caplog.records
+               if record.levelname == "ERROR")
+
+
+def test_an_integrity_error_inside_the_signature_insert_is_an_error_and_stores_nothing(app, client, db, monkeypatch,
+                                                                                      caplog):
+    """A uniqueness conflict other than (letter, address, signer), raised by the signature's own
+    ``INSERT … ON CONFLICT`` (here a public id taken already): not "signed already", but a 500, logged,
+    with nothing of the new signature stored (no row, no link, no email) and the earlier one intact."""
+    from campaign.signing import rows
+
+    assert sign(client, email="first@example.org").status_code == 303
+    first = only_signature(db)
+    stored = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (SignatureToken, OutboxMessage)}
+    real = rows.signature_row
+    monkeypatch.setattr(rows, "signature_row", lambda *a, **k: {**real(*a, **k), "public_id": first.public_id})
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    caplog.clear()
+    assert sign(client, email="second@example.org").status_code == 500
+    db.session.expire_all()
+    assert [signature.id for signature in db.session.scalars(select(Signature))] == [first.id]
+    assert {model: db.session.scalar(select(func.count()).select_from(model)) for model in stored} == stored
     assert any("IntegrityError" in record.getMessage() or record.exc_info for record in caplog.records
                if record.levelname == "ERROR")
 

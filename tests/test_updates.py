@@ -14,8 +14,7 @@ from campaign import letters
 from campaign.crypto import generate_seal_keypair
 from campaign.extensions import db as database
 from campaign.mail import delivery, outbox, updates
-from campaign.mail.rendering import EmailKind
-from campaign.models import AuditEntry, Signature, Update, UpdateKind, UpdateStatus
+from campaign.models import AuditEntry, EmailKind, Signature, Update, UpdateKind, UpdateStatus
 
 from .factories import LANGUAGES, make_admin, make_signature, shipped_letter, translated, write_letter_file
 from .test_signing import csrf_of

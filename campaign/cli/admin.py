@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..mail import outbox
-from ..mail.rendering import EmailKind
-from ..models import AdminRole, AdminUser
+from ..models import AdminRole, AdminUser, EmailKind
 from ..moderation import accounts, queue
 from ..web import i18n
 from .wording import counted

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select
 
 from ..extensions import db
-from ..models import OutboxMessage, OutboxStatus, utcnow
-from .rendering import EmailKind, message_row
+from ..models import EmailKind, OutboxMessage, OutboxStatus, utcnow
+from .rendering import message_row
 
 
 def queue_rows(rows: list[dict], signature_id: int | None = None) -> None:

@@ -2,12 +2,12 @@
 
 Rendering two translated templates costs more than the rest of a sign request, and emails of one
 kind differ only in a few strings (a name, a title, links). So each process renders a kind once per
-language with a slot for each string, and fills the slots per message (``web.skeletons``).
+language with a slot for each string, and fills the slots per message (``web.skeletons``). In debug
+mode nothing is kept, as in ``web.caches``.
 """
 
 from __future__ import annotations
 
-import enum
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
@@ -15,32 +15,14 @@ from flask import current_app
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..models import utcnow
+from ..models import EmailKind, utcnow
 from ..web import i18n, skeletons
 
 _MAX_SKELETONS = 256
 
-
-class EmailKind(str, enum.Enum):
-    """Every kind of email the site sends: its stored name, its templates and its subject."""
-
-    VERIFICATION = "verification"
-    REMINDER = "reminder"
-    ALREADY_SIGNED = "already-signed"
-    PUBLISHED = "published"
-    REJECTED = "rejected"
-    DIGEST = "digest"
-
-    @property
-    def template(self) -> str:
-        return self.value.replace("-", "_")
-
-    @property
-    def subject(self) -> LazyString:
-        return SUBJECTS[self]
-
-
-SUBJECTS = {
+#: The kinds rendered from templates (``templates/email/<kind>.txt`` and ``.html``), each with its
+#: translated subject. (Campaign updates, the other kinds, are written by admins: ``mail.updates``.)
+SUBJECTS: dict[EmailKind, LazyString] = {
     EmailKind.VERIFICATION: _l("Confirm your signature"),
     EmailKind.REMINDER: _l("Reminder: your signature is not confirmed yet"),
     EmailKind.ALREADY_SIGNED: _l("You have already signed"),
@@ -50,18 +32,22 @@ SUBJECTS = {
 }
 
 
+def _template(kind: EmailKind) -> str:
+    return kind.value.replace("-", "_")
+
+
 def _render_now(kind: EmailKind, language: str, context: dict[str, object]) -> tuple[str, str, str]:
     """Emails are rendered from their own variables only: the page context (language switch,
     canonical links) that ``render_template`` would compute for the current request is not theirs."""
     described = i18n.describe(language)
     environment = current_app.jinja_env
     with force_locale(described.babel_locale):
-        subject = str(kind.subject)
+        subject = str(SUBJECTS[kind])
         variables = {"email_language": described, "subject": subject, **context}
         return (
             subject,
-            environment.get_template(f"email/{kind.template}.txt").render(variables),
-            environment.get_template(f"email/{kind.template}.html").render(variables),
+            environment.get_template(f"email/{_template(kind)}.txt").render(variables),
+            environment.get_template(f"email/{_template(kind)}.html").render(variables),
         )
 
 
@@ -77,9 +63,10 @@ def render(kind: EmailKind, language: str, **context: object) -> tuple[str, str,
     skeleton = cached.get(key)
     if skeleton is None:
         skeleton = _render_now(kind, language, {**context, **{name: skeletons.slot(name) for name in strings}})
-        if len(cached) >= _MAX_SKELETONS:
-            cached.clear()
-        cached[key] = skeleton
+        if not current_app.debug:  # under `make run` an edited email template shows in the next message
+            if len(cached) >= _MAX_SKELETONS:
+                cached.clear()
+            cached[key] = skeleton
     subject, text, html = skeleton
     return subject, skeletons.fill(text, strings, html=False), skeletons.fill(html, strings, html=True)
 

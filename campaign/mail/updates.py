@@ -50,6 +50,7 @@ from ..models import (
     AdminRole,
     AdminUser,
     AuditEntry,
+    EmailKind,
     Letter,
     OutboxMessage,
     Signature,
@@ -240,7 +241,7 @@ def send_test(update: Update, actor: AdminUser) -> None:
         with force_locale(i18n.describe(text.language).babel_locale):  # marked, in the update's language
             subject = gettext("[Test] %(subject)s", subject=subject)
         db.session.execute(insert(OutboxMessage.__table__), [{
-            "kind": "update-test", "recipient": actor.email, "subject": subject, "body_text": body_text,
+            "kind": EmailKind.UPDATE_TEST.value, "recipient": actor.email, "subject": subject, "body_text": body_text,
             "body_html": body_html, "message_id": _message_id(), "next_attempt_at": utcnow(),
         }])
     audit.record(actor, actor.email, "update.test_sent", "update", update.id)
@@ -556,7 +557,7 @@ def queue(update_id: int, private_key: str, batch_size: int = BATCH_SIZE) -> Sen
                 more_text, more_html = more_signatures(
                     row.language, next(each for each in same_address if each.id == row.id), others)
             messages.append({
-                "kind": update.kind.value, "signature_id": row.id, "recipient": address, "subject": subject,
+                "kind": update.kind.email_kind.value, "signature_id": row.id, "recipient": address, "subject": subject,
                 "body_text": skeletons.fill(text, {**links, MORE_SIGNATURES: more_text}, html=False),
                 "body_html": skeletons.fill(html, {**links, MORE_SIGNATURES: more_html}, html=True),
                 "message_id": _message_id(), "next_attempt_at": now, "priority": BULK_PRIORITY,

@@ -12,6 +12,24 @@ from ..extensions import Model
 from .base import UTCDateTime, enum_column, utcnow
 
 
+class EmailKind(str, enum.Enum):
+    """Every kind of email the outbox stores (``OutboxMessage.kind``), spelled here and nowhere else.
+
+    The first six are rendered from templates (``mail.rendering``: a template pair and a translated
+    subject each); the last three are campaign updates, written by admins (``mail.updates``).
+    """
+
+    VERIFICATION = "verification"
+    REMINDER = "reminder"
+    ALREADY_SIGNED = "already-signed"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    DIGEST = "digest"
+    NEWS = "news"  # a campaign update (``UpdateKind.NEWS``)
+    CHANGE_NOTICE = "change-notice"  # a notice of a changed text (``UpdateKind.CHANGE_NOTICE``)
+    UPDATE_TEST = "update-test"  # an update sent to its author to try it
+
+
 class OutboxStatus(str, enum.Enum):
     PENDING = "pending"
     SENT = "sent"
@@ -30,7 +48,7 @@ class OutboxMessage(Model):
     __table_args__ = (Index("ix_outbox_messages_status_priority_next_attempt_at", "status", "priority", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # an ``EmailKind`` value
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="SET NULL"), index=True)
     status: Mapped[OutboxStatus] = mapped_column(enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
     recipient: Mapped[str | None] = mapped_column(String(320))

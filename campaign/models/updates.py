@@ -10,11 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
 from .base import UTCDateTime, enum_column, utcnow
+from .operations import EmailKind
 
 
 class UpdateKind(str, enum.Enum):
-    NEWS = "news"  # to signers with ``consent_updates``, each of whom can stop them
-    CHANGE_NOTICE = "change-notice"  # transactional: to the signers of a text that changed
+    """What an update is; its emails are stored in the outbox as the ``EmailKind`` of the same name."""
+
+    NEWS = EmailKind.NEWS.value  # to signers with ``consent_updates``, each of whom can stop them
+    CHANGE_NOTICE = EmailKind.CHANGE_NOTICE.value  # transactional: to the signers of a text that changed
+
+    @property
+    def email_kind(self) -> EmailKind:
+        return EmailKind(self.value)
 
 
 class UpdateStatus(str, enum.Enum):

@@ -24,8 +24,7 @@ from .. import crypto
 from ..extensions import db
 from ..letters import LetterView, cached_view, letter_info
 from ..mail import outbox, rendering
-from ..mail.rendering import EmailKind
-from ..models import HeldAddress, Letter, OutboxMessage, Signature, SignatureKind
+from ..models import EmailKind, HeldAddress, Letter, OutboxMessage, Signature, SignatureKind
 from ..web import i18n
 
 

@@ -19,9 +19,9 @@ from ..extensions import db, upsert
 from ..letters import LetterView
 from ..lifecycle import closing
 from ..mail import outbox, rendering
-from ..mail.rendering import EmailKind
 from ..models import (
     AdminUser,
+    EmailKind,
     EmailSuppression,
     Signature,
     SignatureKind,

@@ -38,5 +38,3 @@ def counter(slug: str) -> ResponseReturnValue:
     response.vary.add("Accept-Language")
     return allow_framing(response)
 
-
-from . import embed_sign  # noqa: E402, F401  (its routes register on bp)

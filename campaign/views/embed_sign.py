@@ -11,7 +11,7 @@ tab: those pages refuse to be framed.
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, make_response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -25,8 +25,10 @@ from ..web import i18n, limits, parameters
 from ..web.forms import EmailForm, SignatureForm, embedded_signature_form
 from ..web.headers import allow_framing, private_response
 from . import current_view, errors, signing_now
-from .embed import bp
 from .sign import replaced_signature, submission_fields
+
+#: Beside the counter under ``/embed/``; its own blueprint, so its 429 page is its own.
+bp = Blueprint("embed_sign", __name__, url_prefix="/embed")
 
 
 def _framed(template: str, status: int = 200, **context: object) -> Response:
@@ -107,7 +109,7 @@ def send_again(slug: str) -> ResponseReturnValue:
 def too_many(error: HTTPException) -> ResponseReturnValue:
     """Over the limit from one network: the form comes back filled in, as on the site."""
     slug = (request.view_args or {}).get("slug")
-    if request.endpoint != "embed.sign" or slug is None:
+    if request.endpoint != "embed_sign.sign" or slug is None:
         return errors.render_error(error)
     view = _scope(slug)
     retry = limits.retry_after()

@@ -8,12 +8,12 @@ import enum
 from dataclasses import dataclass
 
 from flask import Flask
-from flask_babel import format_datetime, format_number, get_translations, ngettext
+from flask_babel import LazyString, format_datetime, format_number, get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..lifecycle import timeline
-from ..models import Signature
+from ..models import EmailKind, Signature
 from ..moderation import flags
 from ..publication import partners
 from ..signing.fields import FIELD_NAMES, RECORD_COLUMNS, SIGNER_FIELDS
@@ -60,17 +60,18 @@ FLAG_LABELS = {
     flags.MIXED_SCRIPTS: _l("Name mixes writing systems (possible look-alike letters)"),
     flags.UNDELIVERED_EMAIL: _l("An email to this signer could not be delivered"),
 }
-#: What each kind of queued email is, for the page of undelivered mail.
-MAIL_KIND_LABELS = {
-    "verification": _l("Confirmation link"),
-    "already-signed": _l("Already signed"),
-    "reminder": _l("Reminder to confirm"),
-    "published": _l("On the list"),
-    "rejected": _l("Not published"),
-    "digest": _l("Review digest"),
-    "news": _l("Campaign update"),
-    "change-notice": _l("Notice of a changed text"),
-    "update-test": _l("Test of an update"),
+#: What each kind of queued email is, for the page of undelivered mail (one for every ``EmailKind``: a
+#: test checks). The keys are the enum's members, equal to the stored strings they are looked up by.
+MAIL_KIND_LABELS: dict[EmailKind, LazyString] = {
+    EmailKind.VERIFICATION: _l("Confirmation link"),
+    EmailKind.ALREADY_SIGNED: _l("Already signed"),
+    EmailKind.REMINDER: _l("Reminder to confirm"),
+    EmailKind.PUBLISHED: _l("On the list"),
+    EmailKind.REJECTED: _l("Not published"),
+    EmailKind.DIGEST: _l("Review digest"),
+    EmailKind.NEWS: _l("Campaign update"),
+    EmailKind.CHANGE_NOTICE: _l("Notice of a changed text"),
+    EmailKind.UPDATE_TEST: _l("Test of an update"),
 }
 
 

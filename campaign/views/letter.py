@@ -65,7 +65,8 @@ def shared_page(key: Hashable, render: Callable[[], str]) -> Response:
 
 
 def shared_page_response(key: Hashable, html: str) -> Response:
-    """A page from the shared cache: the same for every reader, so repeats are replayed until it expires."""
+    """A page from this process's cache (``web.caches``): the same for every reader, so repeats are replayed
+    until it expires."""
     expires = caches.expires_at(key)
     if expires is not None:
         replay.replayable_until(expires)

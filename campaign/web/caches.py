@@ -88,7 +88,7 @@ def signing_paused_key() -> tuple:
 
 
 def _entries() -> dict[Hashable, tuple[float, object]]:
-    return current_app.extensions.setdefault("shared_cache", {})
+    return current_app.extensions.setdefault("process_cache", {})
 
 
 def get(key: Hashable) -> Any:  # entries differ in type (a page, a letter, a switch): the key says which

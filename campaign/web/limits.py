@@ -36,8 +36,8 @@ LIMITS = (
     ("sign.form", ("POST",), "SIGN_RATE_LIMIT"),
     ("sign.renew_confirmation", None, "SIGN_RATE_LIMIT"),
     ("sign.send_again", ("POST",), "SIGN_RATE_LIMIT"),
-    ("embed.sign", ("POST",), "SIGN_RATE_LIMIT"),
-    ("embed.send_again", ("POST",), "SIGN_RATE_LIMIT"),
+    ("embed_sign.sign", ("POST",), "SIGN_RATE_LIMIT"),
+    ("embed_sign.send_again", ("POST",), "SIGN_RATE_LIMIT"),
     ("admin.login", ("POST",), "ADMIN_LOGIN_RATE_LIMIT"),
     ("admin.account_setup", ("POST",), "ADMIN_LOGIN_RATE_LIMIT"),
 )

@@ -1,7 +1,7 @@
 """Answers to repeated reads of the pages every reader gets alike, given without entering Flask.
 
 The letter page and the list's first pages are the same for every reader for
-``LETTER_PAGE_CACHE_SECONDS`` (see ``page_cache``). On launch day thousands of open tabs re-request
+``LETTER_PAGE_CACHE_SECONDS`` (see ``web.caches``). On launch day thousands of open tabs re-request
 them, mostly as conditional requests; routing, the session, the locale and the header hooks then
 cost more than the page. A view serving such a page marks the request with ``replayable_until``.
 This middleware keeps the exact status line, headers and body the app sent for that request and

@@ -18,8 +18,7 @@ def undelivered(site):
     """One given-up message, as the worker leaves it, so the undelivered-mail page has a row."""
     from campaign.extensions import db
     from campaign.mail import outbox
-    from campaign.mail.rendering import EmailKind
-    from campaign.models import OutboxMessage, OutboxStatus
+    from campaign.models import EmailKind, OutboxMessage, OutboxStatus
 
     with site.app.test_request_context():
         outbox.enqueue(EmailKind.VERIFICATION, "gone@example.org", "en", letter_title="A letter", signer_name="Gone",

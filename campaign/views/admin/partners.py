@@ -40,7 +40,7 @@ def _page(form: PartnerForm, status: int = 200) -> ResponseReturnValue:
         "admin/partners.html", form=form, letter=letter, letters=every_letter, totals=partners.totals(letter.id),
         new_link=session.pop(NEW_LINK, None), title=view.text.title if view else letter.slug,
         letter_url=i18n.absolute_url("letter.page", lang=language, slug=letter.slug),
-        embed_url=i18n.absolute_url("embed.sign", slug=letter.slug, lang=language),
+        embed_url=i18n.absolute_url("embed_sign.sign", slug=letter.slug, lang=language),
         allowed_origins=current_app.config["EMBED_ALLOWED_ORIGINS"],
     ), status
 
