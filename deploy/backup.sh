@@ -3,9 +3,11 @@
 # restore it whole or in parts). README, "Production", has the restore procedure; `make deploy-test`
 # dumps a running site with this script, restores it into a new database and compares the two.
 #
-#   deploy/backup.sh /var/backups/campaign     # reads FLASK_SQLALCHEMY_DATABASE_URI, as the app does
+#   deploy/backup.sh FOLDER     # FLASK_SQLALCHEMY_DATABASE_URI in the environment: all it reads
 #
-# e.g. from root's crontab: set -a; . /etc/campaign/campaign.env; /srv/campaign/deploy/backup.sh /var/backups/campaign
+# Run it from campaign-backup.service (deploy/systemd/, daily by campaign-backup.timer), which hands
+# it /etc/campaign/campaign.env as systemd reads it: KEY=value lines, never run as shell, so a
+# password holding `;`, spaces or `$` arrives whole. Never read that file into a shell to run it.
 #
 # The dump is not enough on its own: it holds no key. Without the keys below, a restored database
 # still serves the public list, but cannot be written to safely (duplicates go unseen without the

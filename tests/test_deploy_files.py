@@ -4,7 +4,10 @@ limits, the commands the units run. ``make deploy-test`` runs the files themselv
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,13 +15,39 @@ from campaign.config import PROJECT_ROOT, DefaultConfig
 from campaign.web.letter_forms import UPLOAD_MEGABYTES
 
 DEPLOY = PROJECT_ROOT / "deploy"
+UNITS = DEPLOY / "systemd"
+SERVICES = sorted(path.name for path in UNITS.glob("*.service"))
+#: What every unit runs under: a read-only system, a private /tmp (README, "What the units may write").
+HARDENING = ("NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict", "ProtectHome=yes")
+
+#: Settings of campaign/config.py that deploy/campaign.env leaves out on purpose, and why: none is an
+#: operator's choice in production.
+INTERNAL_SETTINGS = {
+    "BABEL_DEFAULT_LOCALE": "Flask-Babel's fallback, the language the strings are written in; an operator "
+                            "chooses FLASK_LANGUAGES and FLASK_DEFAULT_LANGUAGE",
+    "BABEL_DEFAULT_TIMEZONE": "the zone dates are formatted in: UTC, the one every stored time is in",
+    "BABEL_TRANSLATION_DIRECTORIES": "the checkout's translations/, where `make translations` compiles",
+    "RATELIMIT_HEADERS_ENABLED": "off: the app sets Retry-After itself on a refused submission (web/limits.py)",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": "how limits hold while Redis is down (each process counts its share)",
+    "RATELIMIT_STORAGE_OPTIONS": "the store's short timeouts, which keep a hung Redis from holding every worker",
+    "SESSION_COOKIE_HTTPONLY": "security policy: no script reads the session cookie",
+    "SESSION_COOKIE_SAMESITE": "security policy (Lax); FLASK_SESSION_COOKIE_SECURE is the cookie setting to choose",
+    "SQLALCHEMY_ENGINE_OPTIONS": "made from the database URL and FLASK_DATABASE_CONNECT_TIMEOUT (config.py)",
+}
 
 
-def test_the_environment_file_lists_every_setting_of_the_readme():
-    documented = set(re.findall(r"`(FLASK_[A-Z_]+)`", (PROJECT_ROOT / "README.md").read_text()))
+def readme_production() -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    return readme.split("## Production\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_environment_file_lists_every_setting_but_the_internal_ones():
+    settings = {name for name in dir(DefaultConfig) if name.isupper()}
+    assert set(INTERNAL_SETTINGS) <= settings  # no reason kept for a setting that is gone
     listed = set(re.findall(r"^#?(FLASK_[A-Z_]+)=", (DEPLOY / "campaign.env").read_text(), re.MULTILINE))
+    assert listed == {f"FLASK_{name}" for name in settings - set(INTERNAL_SETTINGS)} | {"FLASK_DEBUG"}  # Flask's own
+    documented = set(re.findall(r"`(FLASK_[A-Z_]+)`", (PROJECT_ROOT / "README.md").read_text()))
     assert documented - listed == set()
-    assert listed - {f"FLASK_{name}" for name in dir(DefaultConfig) if name.isupper()} == {"FLASK_DEBUG"}  # Flask's own
 
 
 def test_nginx_holds_bodies_to_the_apps_limits():
@@ -31,32 +60,94 @@ def test_nginx_holds_bodies_to_the_apps_limits():
                                                              (UPLOAD_MEGABYTES + 1) * 1024 * 1024)
 
 
-@pytest.mark.parametrize("unit", sorted(path.name for path in (DEPLOY / "systemd").glob("*.service")))
-def test_each_unit_runs_a_command_of_the_app(app, unit):
-    text = (DEPLOY / "systemd" / unit).read_text()
+@pytest.mark.parametrize("unit", SERVICES)
+def test_each_unit_runs_a_command_of_the_app_with_the_settings_and_hardening_of_the_others(app, unit):
+    text = (UNITS / unit).read_text()
     command = re.search(r"^ExecStart=(\S+)(.*)$", text, re.MULTILINE)
     assert command and "EnvironmentFile=/etc/campaign/campaign.env" in text
+    assert "User=campaign" in text.splitlines() and "WorkingDirectory=/srv/campaign" in text.splitlines()
+    assert set(HARDENING) <= set(text.splitlines())
     program, args = command.group(1), command.group(2).split()
     if program.endswith("/gunicorn"):
         assert args == ["-c", "gunicorn.conf.py", "wsgi:app"]
+        return
+    if program == "/srv/campaign/deploy/backup.sh":  # into the folder systemd makes for it, alone
+        assert (DEPLOY / "backup.sh").stat().st_mode & 0o111 and args == ["%S/campaign/backups"]
+        assert "StateDirectory=campaign/backups" in text and "StateDirectoryMode=0700" in text
         return
     assert program == "/srv/campaign/.venv/bin/flask" and args[:2] == ["--app", "wsgi"]
     group = app.cli.commands[args[2]]
     assert args[3] in group.commands  # type: ignore[attr-defined]
 
 
-def test_each_timer_starts_a_unit_that_exists():
-    for timer in (DEPLOY / "systemd").glob("*.timer"):
-        assert (timer.with_suffix(".service")).is_file() and "OnCalendar=" in timer.read_text()
+def test_each_timer_has_its_one_shot_service_and_the_readme_enables_every_timer():
+    timers = {path.stem for path in UNITS.glob("*.timer")}
+    one_shots = {path.stem for path in UNITS.glob("*.service") if "Type=oneshot" in path.read_text().splitlines()}
+    assert timers == one_shots
+    for name in timers:
+        lines = (UNITS / f"{name}.timer").read_text().splitlines()
+        assert any(line.startswith("OnCalendar=") for line in lines), name
+        assert "Persistent=true" in lines and "WantedBy=timers.target" in lines, name
+    enabling = [line for line in readme_production().splitlines() if line.startswith("systemctl enable --now")]
+    assert {name for line in enabling for name in re.findall(r"(campaign-[\w-]+)\.timer", line)} == timers
+
+
+#: A shell reading campaign.env: `. file`, `source file` (with or without `set -a` before it).
+SOURCING = re.compile(r"(?:^|[\s;&|(`])(?:\.|source)\s+[^\s;&|`]*campaign\.env\b")
+
+
+def test_nothing_loads_the_environment_file_into_a_shell():
+    """systemd reads campaign.env as KEY=value lines; a shell would cut a value at `;` or a space and
+    expand `$` in it. The README and the deploy files hand it to systemd only (EnvironmentFile=)."""
+    assert SOURCING.search("set -a; . /etc/campaign/campaign.env; deploy/backup.sh /var/backups")  # what it finds
+    for path in [PROJECT_ROOT / "README.md", *sorted(file for file in DEPLOY.rglob("*") if file.is_file())]:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not SOURCING.search(line), f"{path.name}:{number}: {line}"
 
 
 def test_the_backup_script_is_valid_shell():
     subprocess.run(["sh", "-n", str(DEPLOY / "backup.sh")], check=True)
 
 
+def test_the_backup_script_reads_the_database_url_alone_and_passes_it_whole(tmp_path):
+    """Only FLASK_SQLALCHEMY_DATABASE_URI is needed, and a password holding `;`, a space or `$`
+    reaches pg_dump untouched (a pg_dump standing in records what it was given)."""
+    record, tools = tmp_path / "pg_dump-args", tmp_path / "bin"
+    tools.mkdir()
+    (tools / "pg_dump").write_text(f"""#!/bin/sh
+printf '%s\\n' "$@" > {record}
+for argument in "$@"; do case "$argument" in --file=*) echo dump > "${{argument#--file=}}";; esac; done
+""")
+    (tools / "pg_dump").chmod(0o755)
+    url = "postgresql+psycopg://campaign:pa ss;w$rd@db.internal:5432/campaign"
+    ran = subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(tmp_path / "backups")], capture_output=True, text=True,
+                         env={"PATH": f"{tools}:/usr/bin:/bin", "FLASK_SQLALCHEMY_DATABASE_URI": url}, timeout=30)
+    assert ran.returncode == 0, ran.stderr
+    assert record.read_text().splitlines()[-1] == "postgresql://campaign:pa ss;w$rd@db.internal:5432/campaign"
+    dump = Path(ran.stdout.strip())
+    assert dump.parent == tmp_path / "backups" and dump.read_text() == "dump\n" and dump.suffix == ".dump"
+    assert [path.name for path in dump.parent.iterdir()] == [dump.name]  # no part left behind
+    assert "FLASK_EMAIL_HASH_KEY" in ran.stderr  # what to keep elsewhere
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze is not installed (Debian's systemd package): the units' syntax is unchecked")
+def test_systemd_accepts_every_unit(tmp_path):
+    """``systemd-analyze verify`` over copies of the units whose commands point at this checkout
+    and virtualenv (it refuses a command that does not exist): no error, no warning."""
+    virtualenv = Path(sys.executable).parent
+    for unit in UNITS.iterdir():
+        text = re.sub(r"^(ExecStart=)/srv/campaign/\.venv/bin/", rf"\g<1>{virtualenv}/", unit.read_text(), flags=re.MULTILINE)
+        text = re.sub(r"^(ExecStart=)/srv/campaign/", rf"\g<1>{PROJECT_ROOT}/", text, flags=re.MULTILINE)
+        (tmp_path / unit.name).write_text(text)
+    units = sorted(str(path) for path in tmp_path.iterdir())
+    verified = subprocess.run(["systemd-analyze", "verify", "--man=no", "--generators=no", *units],
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and verified.stdout + verified.stderr == "", verified.stdout + verified.stderr
+
+
 def test_the_readmes_sed_line_fills_every_placeholder_of_the_nginx_site():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    production = readme.split("## Production\n", 1)[1].split("\n## ", 1)[0]
+    production = readme_production()
     command = next(block for block in production.split("```sh\n") if "deploy/nginx/campaign.conf >" in block)
     substitutions = re.findall(r"-e 's\|(@[A-Z0-9_]+@)\|([^|]*)\|g?'", command)
     site = (DEPLOY / "nginx" / "campaign.conf").read_text()
