@@ -125,9 +125,19 @@ bench-updates: all
 	$(BIN)/python bench/updates.py 100000
 
 # The reference deployment of deploy/ on this machine (issue 23): nginx with the shipped site file in
-# front of two app nodes, two outbox workers, PostgreSQL and Redis; a few minutes. Needs nginx (Debian).
+# front of two app nodes, two outbox workers, PostgreSQL and Redis; a few minutes. What the tests run
+# besides (as .ci/run does, from Debian's packages, only when missing): nginx, openssl for the test
+# certificate, wrk for the read spike, curl for the HTTP/2 check, pg_dump and pg_restore for the backup.
 deploy-test: all
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || (apt-get update -qq && apt-get install -y -qq nginx)
+	missing=""; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	{ command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; } || missing="$$missing postgresql-client"; \
+	if [ -n "$$missing" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
 clean:

@@ -74,8 +74,9 @@ class Site:
         subprocess.run([*self.nginx_command, "-s", "reload"], check=True, capture_output=True)
         time.sleep(1)  # the new workers took over
 
-    def client(self) -> Client:
-        return Client(self.base, self.certificate)
+    def client(self, source: str | None = None) -> Client:
+        """A browser, connecting from ``source`` (a local address) when given."""
+        return Client(self.base, self.certificate, source=source)
 
     def flask(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
         result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env or self.env,

@@ -14,9 +14,12 @@ import uuid
 
 import psycopg
 import pyotp
+import redis
 
-from .conftest import CACHE_SECONDS, WORKERS_PER_NODE, Site, drop_database, scratch_database
-from .topology import BIN, DEPLOY, ROOT, Client, Outcome, listening, signing_load, wait_until
+from campaign.crypto import keyed_hash
+
+from .conftest import CACHE_SECONDS, REDIS_URL, WORKERS_PER_NODE, Site, drop_database, scratch_database
+from .topology import BIN, ROOT, Client, Outcome, exec_start, listening, signing_load, wait_until
 
 LETTER = "ban-biometric-surveillance"
 
@@ -117,17 +120,28 @@ def test_nginx_speaks_http2_and_caches_only_what_no_cookie_touches(site: Site):
     assert [site.client().request(form).headers["X-Cache-Status"] for _ in range(2)] == ["MISS", "HIT"]
 
 
-def test_the_app_sees_the_address_nginx_saw_whatever_the_client_claims(site: Site):
-    """One hop (FLASK_PROXY_FIX_HOPS=1): an X-Forwarded-For the client forged changes nothing."""
+#: The test's clients connect from this address, nginx reaches the app nodes from 127.0.0.1: two
+#: loopback networks (the app keeps a /24), so the app's records say which one it took.
+CLIENT_ADDRESS = "127.0.1.2"
+FORGED_ADDRESS = "203.0.113.7"
+
+
+def test_the_app_takes_the_address_nginx_saw_for_exactly_one_hop(site: Site):
+    """FLASK_PROXY_FIX_HOPS=1: the app counts and records the client's address, which only nginx's
+    X-Forwarded-For carries (with no hop trusted it would see nginx's own, 127.0.0.1), and an
+    X-Forwarded-For the client forged changes nothing (with two hops trusted it would win)."""
     names = [f"Hop {uuid.uuid4().hex[:8]}" for _ in range(2)]
-    plain, forging = site.client(), site.client()
-    forging.opener.addheaders.append(("X-Forwarded-For", "203.0.113.7"))
+    plain, forging = site.client(CLIENT_ADDRESS), site.client(CLIENT_ADDRESS)
+    forging.opener.addheaders.append(("X-Forwarded-For", FORGED_ADDRESS))
     assert plain.sign(names[0], f"{names[0][4:]}@example.org").status == 303
     assert forging.sign(names[1], f"{names[1][4:]}@example.org").status == 303
     with psycopg.connect(site.database.replace("+psycopg", "")) as connection:
         hashes = connection.execute("SELECT DISTINCT client_network_hash FROM signatures WHERE name = ANY(%s)",
                                     (names,)).fetchall()
-    assert len(hashes) == 1 and hashes[0][0]  # both counted as 127.0.0.1, the address nginx saw
+    assert hashes == [(keyed_hash(site.env["FLASK_CLIENT_HASH_KEY"], "127.0.1.0/24"),)]  # the client's network
+    # The rate limits counted the same address (Flask-Limiter's keys: …/<prefix>/<address>/<endpoint>/…).
+    store, prefix = redis.Redis.from_url(REDIS_URL), site.env["FLASK_RATELIMIT_KEY_PREFIX"]
+    assert store.keys(f"*/{prefix}/{CLIENT_ADDRESS}/*") and not store.keys(f"*/{prefix}/{FORGED_ADDRESS}/*")
 
 
 def stored(site: Site, names: list[str], database: str | None = None) -> set[str]:
@@ -196,8 +210,10 @@ def test_a_backup_restores_into_a_new_database_that_serves_the_same_list(site: S
     for number in range(3):
         assert site.client().sign(f"Backup Person {number}", f"backup-{number}@example.org").status == 303
     site.flask("snapshots", "publish", LETTER)  # as the daily timer does
-    dump = subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(site.folder / "backups")], env=site.env,
-                          capture_output=True, text=True, timeout=120, check=True)
+    # As campaign-backup.service runs it (its %S: /var/lib), with the site's settings.
+    command = exec_start("campaign-backup.service", {"%S": str(site.folder / "state")})
+    dump = subprocess.run(command, cwd=ROOT, env=site.env, capture_output=True, text=True, timeout=120, check=True)
+    assert dump.stdout.startswith(str(site.folder / "state" / "campaign" / "backups") + "/")
     assert "FLASK_EMAIL_HASH_KEY" in dump.stderr and "private key" in dump.stderr  # what to keep elsewhere
     restored_name = f"{site.database.rsplit('/', 1)[1]}_restored"
     restored = scratch_database(restored_name)

@@ -8,6 +8,7 @@ loopback, the units' ``ExecStart`` lines, the environment file's keys. Nothing i
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -44,12 +45,16 @@ def render(template: Path, values: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def exec_start(unit: str) -> list[str]:
-    """A unit's command, with the checkout's folder where the unit names ``/srv/campaign``."""
+def exec_start(unit: str, specifiers: dict[str, str] | None = None) -> list[str]:
+    """A unit's command, with this virtualenv and checkout where the unit names ``/srv/campaign``
+    and the given values for systemd's specifiers (``{"%S": folder}``)."""
     text = (DEPLOY / "systemd" / unit).read_text()
     command = re.search(r"^ExecStart=(.+)$", text, re.MULTILINE).group(1)  # type: ignore[union-attr]
     assert re.search(rf"^WorkingDirectory={SHIPPED_ROOT}$", text, re.MULTILINE), unit
-    return command.replace(f"{SHIPPED_ROOT}/.venv/bin/", f"{BIN}/").split()
+    command = command.replace(f"{SHIPPED_ROOT}/.venv/bin/", f"{BIN}/").replace(f"{SHIPPED_ROOT}/", f"{ROOT}/")
+    for specifier, value in (specifiers or {}).items():
+        command = command.replace(specifier, value)
+    return command.split()
 
 
 def environment_keys() -> list[str]:
@@ -161,6 +166,17 @@ class Node:
                               self.process.log.read_text(errors="replace")))
 
 
+class FromAddress(urllib.request.HTTPSHandler):
+    """HTTPS connections made from a chosen local address (another loopback address than nginx's own)."""
+
+    def __init__(self, context: ssl.SSLContext, address: str) -> None:
+        super().__init__(context=context)
+        self.tls, self.address = context, address
+
+    def https_open(self, req):  # noqa: ANN001, ANN201
+        return self.do_open(http.client.HTTPSConnection, req, context=self.tls, source_address=(self.address, 0))
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
         return None
@@ -176,16 +192,17 @@ class Answer:
 @dataclass
 class Client:
     """A reader's or moderator's browser, reduced to what the checks need: cookies, no redirects
-    followed, the test certificate trusted."""
+    followed, the test certificate trusted; connecting from ``source`` when given (a local address)."""
 
     base: str
     certificate: Path
     cookies: CookieJar = field(default_factory=CookieJar)
+    source: str | None = None
 
     def __post_init__(self) -> None:
         context = ssl.create_default_context(cafile=str(self.certificate))
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=context), urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect)
+        https = FromAddress(context, self.source) if self.source else urllib.request.HTTPSHandler(context=context)
+        self.opener = urllib.request.build_opener(https, urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect)
 
     def request(self, path: str, form: dict[str, str] | None = None, timeout: float = 40) -> Answer:
         """The answer; status 0 when no HTTP answer came at all (the connection failed or timed out)."""
