@@ -244,6 +244,75 @@ def test_send_again_keeps_the_pause_and_the_same_answer_for_any_address(app, cli
     assert len(smtp.messages) == 2
 
 
+def page_shape(html: str) -> str:
+    """A page with each hidden value replaced by its length: the CSRF token and the sealed fields
+    differ from one request to the next, but nothing else (not even a length) may."""
+    return re.sub(r'(<input type="hidden" name="[a-z_]+" value=")([^"]*)"',
+                  lambda found: f'{found.group(1)}{len(found.group(2))}"', html)
+
+
+def _inbox_after(client, response) -> str:
+    return page_shape(client.get(response.headers["Location"]).get_data(as_text=True))
+
+
+def _send_again(client, page: str, **changes):
+    again = re.search(r'<form method="post" action="([^"]+/sign/send-again)"[^>]*>(.*?)</form>', page, re.S)
+    return client.post(again.group(1), data={**hidden_fields(again.group(2)), **changes})
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_fourth_email_to_one_address_in_a_day_is_not_sent_under_the_default_cap(app, client, db, smtp, lang):
+    """The default cap (three emails a day to one address) holds for new signatures and for "send
+    the email again" alike, and the person sees the very page they would have seen otherwise."""
+    assert app.config["VERIFICATION_EMAIL_LIMIT"] == DefaultConfig.VERIFICATION_EMAIL_LIMIT == "3/day"
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    first = sign(client, lang, organisation="Coalition 1")
+    first_page = client.get(first.headers["Location"]).get_data(as_text=True)
+    sign(client, lang, organisation="Coalition 2")
+    sent_again = _send_again(client, first_page)
+    page_sent_again = _inbox_after(client, sent_again)
+    deliver(app)
+    assert len(smtp.wait_for(3)) == 3, "three emails: two new signatures and one sent again"
+
+    fourth = sign(client, lang, organisation="Coalition 3")
+    assert fourth.status_code == 303 and fourth.headers["Location"] == first.headers["Location"]
+    assert _inbox_after(client, fourth) == page_shape(first_page), "over the cap, the same page"
+    refused_again = _send_again(client, first_page)
+    assert refused_again.headers["Location"] == sent_again.headers["Location"]
+    assert _inbox_after(client, refused_again) == page_sent_again
+    deliver(app)
+    time.sleep(0.2)
+    assert len(smtp.messages) == 3 and len(smtp.to(EMAIL)) == 3, "no fourth email that day"
+    assert count(db) == 3, "the signature over the cap is kept: its signer may ask again tomorrow"
+    assert translated(app, lang, "If this address has signed, we have sent the email again (at most one every minute, "
+                                 "and a few a day).") in client.get(refused_again.headers["Location"]).get_data(as_text=True)
+
+
+def test_check_your_inbox_reads_the_same_for_a_new_address_and_a_confirmed_one(app, client, db, smtp):
+    """Nobody learns from the page whether an address had signed: a first signature and a repeat of
+    a confirmed one, and "send the email again" for an unknown address and a confirmed one."""
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    new = sign(client, email=EMAIL)
+    new_page = _inbox_after(client, new)
+    deliver(app)
+    confirm(client, links_in(smtp.wait_for(1)[0].text)["confirm"])
+    assert db.session.scalar(select(Signature.status)) is SignatureStatus.VERIFIED
+    repeat = sign(client, email=EMAIL)
+    assert repeat.status_code == new.status_code == 303 and repeat.headers["Location"] == new.headers["Location"]
+    confirmed_page = client.get(repeat.headers["Location"]).get_data(as_text=True)
+    assert page_shape(confirmed_page) == new_page
+    deliver(app)
+    assert smtp.wait_for(2)[-1].message["Subject"] == "You have already signed", "the email, not the page, tells"
+
+    again_confirmed = _send_again(client, confirmed_page)
+    confirmed_again_page = _inbox_after(client, again_confirmed)
+    unknown = sign(client, email="brand.new@example.org")
+    unknown_page = client.get(unknown.headers["Location"]).get_data(as_text=True)
+    again_unknown = _send_again(client, unknown_page, email="nora@nevers.example.org")  # as long as EMAIL
+    assert again_unknown.headers["Location"] == again_confirmed.headers["Location"]
+    assert _inbox_after(client, again_unknown).replace("nora@nevers.example.org", EMAIL) == confirmed_again_page
+
+
 # --- one reminder ---------------------------------------------------------------------------------
 
 
