@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from campaign.config import DefaultConfig
@@ -341,6 +342,30 @@ def test_an_unconfirmed_signature_gets_one_reminder_in_its_language(app, client,
     deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=50))
     time.sleep(0.2)
     assert len(smtp.messages) == 2, "never twice"
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+@pytest.mark.parametrize(("hours", "singular", "plural", "num"), [
+    (24, "You signed “%(title)s” %(num)s day ago, but your signature is not confirmed yet, so it does not count.",
+     "You signed “%(title)s” %(num)s days ago, but your signature is not confirmed yet, so it does not count.", 1),
+    (48, "You signed “%(title)s” %(num)s day ago, but your signature is not confirmed yet, so it does not count.",
+     "You signed “%(title)s” %(num)s days ago, but your signature is not confirmed yet, so it does not count.", 2),
+    (6, "You signed “%(title)s” %(num)s hour ago, but your signature is not confirmed yet, so it does not count.",
+     "You signed “%(title)s” %(num)s hours ago, but your signature is not confirmed yet, so it does not count.", 6),
+])
+def test_the_reminder_says_how_long_ago_as_the_setting_has_it(app, client, db, smtp, lang, hours, singular, plural, num):
+    app.config["CONFIRM_REMINDER_HOURS"] = hours
+    sign(client, lang)
+    deliver(app)
+    smtp.wait_for(1)
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours - 1))
+    time.sleep(0.2)
+    assert len(smtp.messages) == 1, "not before its time"
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours, minutes=1))
+    reminder = smtp.wait_for(2)[-1]
+    said = translated_plural(app, lang, singular, plural, num, title=signature_title(app, lang))
+    assert said in reminder.text and str(escape(said)) in reminder.html
+    assert "A day ago" not in reminder.text
 
 
 def test_no_reminder_once_confirmed_or_after_it_was_not_them(app, client, db, smtp):

@@ -61,9 +61,18 @@ def reminder(recipient: str, language: str, view: LetterView, signer_name: str |
     if not hours:
         return None
     row = rendering.message_row(EmailKind.REMINDER, recipient, language, letter_title=view.text.title,
-                                signer_name=signer_name, signed_as=signed_as, **links)
+                                signer_name=signer_name, signed_as=signed_as, **waited(hours), **links)
     return {**row, "recipient": None, "recipient_box": crypto.hold(current_app.config["EMAIL_HASH_KEY"], recipient),
             "next_attempt_at": now + dt.timedelta(hours=hours)}
+
+
+def waited(hours: float) -> dict[str, int | None]:
+    """How long ago the reminder says the person signed, from the setting: in days when it is a
+    whole number of days ("2 days ago"), else in hours (``waited_days`` or ``waited_hours``)."""
+    whole_hours = max(1, round(hours))
+    if whole_hours % 24 == 0:
+        return {"waited_days": whole_hours // 24, "waited_hours": None}
+    return {"waited_days": None, "waited_hours": whole_hours}
 
 
 def has_reminder(signature_id: int) -> bool:
