@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from urllib.parse import quote
 
 import pytest
 from markupsafe import escape
@@ -417,6 +418,37 @@ def test_a_published_signer_is_told_in_their_language_and_their_address_is_then_
     assert told.message["Subject"] == translated(app, lang, "You are on the list of signatories")
     assert f"/{lang}/signatories" in told.text and told.envelope_to == [EMAIL]
     assert count(db, HeldAddress) == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_you_are_on_the_list_email_carries_plain_share_links_to_the_letter(app, client, db, smtp, lang):
+    """The same plain links as the letter's pages (the one list in ``publication.sharing``), to the
+    letter in the signer's language, each absolute (an email has no page to be relative to)."""
+    from flask_babel import force_locale
+
+    from campaign import letters
+    from campaign.publication import sharing
+    from campaign.web.i18n import describe
+
+    signature = _confirmed(app, client, smtp, lang)
+    decisions.approve([signature.id], make_admin())
+    deliver(app)
+    told = smtp.wait_for(2)[-1]
+    letter_url = f"https://campaign.example/{lang}/"
+    title = signature_title(app, lang)
+    assert translated(app, lang, "Share this letter") in told.text and translated(app, lang, "Share this letter") in told.html
+    assert f"https://wa.me/?text={quote(title + ' ' + letter_url, safe='')}" in told.text
+    assert f"https://www.facebook.com/sharer/sharer.php?u={quote(letter_url, safe='')}" in told.text
+    assert f"Mastodon: https://campaign.example/{lang}/share/mastodon" in told.text
+    assert f"{translated(app, lang, 'By email')}: mailto:?subject={quote(title, safe='')}" in told.text
+    with app.test_request_context(), force_locale(describe(lang).babel_locale):
+        view = letters.letter_in_language(letters.featured_letter(None), lang)
+        networks = sharing.share_of(view, lang=lang, slug=None).links
+    assert len(networks) > 5
+    for link in networks:
+        assert link.href.startswith(("mailto:", "https://")), "absolute"
+        assert f"{link.label}: {link.href}" in told.text.splitlines(), link.network
+        assert f'href="{escape(link.href)}"' in told.html, link.network
 
 
 @pytest.mark.parametrize("lang", LTR_AND_RTL)

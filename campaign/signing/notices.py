@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import delete, exists, insert, select
 
 from .. import crypto
@@ -26,6 +27,7 @@ from ..letters import LetterView, cached_view, letter_info
 from ..mail import outbox, rendering
 from ..mail.rendering import EmailKind
 from ..models import HeldAddress, Letter, OutboxMessage, Signature, SignatureKind
+from ..publication import sharing
 from ..web import i18n
 
 
@@ -109,9 +111,11 @@ def tell_published(signature: Signature) -> None:
     slug = None if featured is not None and featured.id == view.letter.id else view.letter.slug  # short addresses
     list_url = i18n.absolute_url("signatories.list", lang=signature.language, slug=slug)
     letter_url = i18n.absolute_url("letter.page", lang=signature.language, slug=slug)
+    with force_locale(i18n.describe(signature.language).babel_locale):  # the links' labels, in the signer's language
+        share = sharing.share_of(view, lang=signature.language, slug=slug)
     outbox.enqueue(EmailKind.PUBLISHED, recipient, signature.language, signature.id,
                    letter_title=view.text.title, signer_name=signature.name or signature.organisation or "",
-                   list_url=list_url, letter_url=letter_url,
+                   list_url=list_url, letter_url=letter_url, share_links=share.links,
                    named=signature.kind is SignatureKind.ORGANISATION or signature.consent_publish)
 
 
