@@ -472,18 +472,26 @@ def signature_title(app, lang: str) -> str:
         return letters.letter_in_language(letter, lang).text.title
 
 
-def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app, client, db, smtp):
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app, client, db, smtp, lang):
     app.config["VERIFICATION_EMAIL_LIMIT"] = "10/day"
-    told = _confirmed(app, client, smtp, email="told@example.org")
-    silent = _confirmed(app, client, smtp, email="silent@example.org", organisation="Silent Org")
+    told = _confirmed(app, client, smtp, lang, email="told@example.org")
+    silent = _confirmed(app, client, smtp, lang, email="silent@example.org", organisation="Silent Org")
     moderator = make_admin()
     decisions.reject([told.id], moderator, "Not an organisation we could find", tell=True)
     decisions.reject([silent.id], moderator, "Duplicate", tell=False)
     deliver(app)
     time.sleep(0.2)
-    rejected = [m for m in smtp.messages if m.message["Subject"] == "Your signature was not published"]
+    subject = translated(app, lang, "Your signature was not published")
+    rejected = [m for m in smtp.messages if m.message["Subject"] == subject]
     assert [m.envelope_to for m in rejected] == [["told@example.org"]]
     assert "Not an organisation we could find" in rejected[0].text
+    title = signature_title(app, lang)
+    for part in (rejected[0].text, rejected[0].html):
+        assert translated(app, lang, "The moderators of “%(title)s” did not publish your signature. Their reason:",
+                          title=title).split("“")[0] in part
+        assert translated(app, lang, "If you think this is a mistake, reply to the contact address on the letter's "
+                          "page.") in part
     assert count(db, HeldAddress) == 0
 
 
@@ -531,15 +539,17 @@ def test_with_both_notices_off_no_address_is_held(app, client, db, smtp):
 # --- corrections keep you listed ------------------------------------------------------------------
 
 
-def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved(app, client, db, smtp):
-    signature = _confirmed(app, client, smtp, kind="individual", organisation=None, website=None, name="Amal Hadad")
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved(app, client, db, smtp, lang):
+    signature = _confirmed(app, client, smtp, lang, kind="individual", organisation=None, website=None,
+                           name="Amal Hadad")
     moderator = make_admin()
     decisions.approve([signature.id], moderator)
-    manage = re.search(r"/en/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    manage = re.search(rf"/{lang}/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
     page = client.get(manage).get_data(as_text=True)
     fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
     assert client.post(manage, data={**fields, "name": "Amal Haddad", "country": "LB"}).status_code == 303
-    listing = client.get("/en/signatories?kind=individual").get_data(as_text=True)
+    listing = client.get(f"/{lang}/signatories?kind=individual").get_data(as_text=True)
     assert "Amal Hadad" in listing and "Amal Haddad" not in listing
     from .factories import log_in
 
@@ -547,8 +557,27 @@ def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved
     queue = client.get("/admin/").get_data(as_text=True)
     assert "Amal Hadad" in queue and "Amal Haddad" in queue, "the queue shows before and after"
     decisions.approve([signature.id], moderator)
-    listing = client.get("/en/signatories?kind=individual").get_data(as_text=True)
+    listing = client.get(f"/{lang}/signatories?kind=individual").get_data(as_text=True)
     assert "Amal Haddad" in listing and "Amal Hadad" not in listing
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_withdrawing_while_a_correction_waits_takes_the_entry_off_the_list_at_once(app, client, db, smtp, lang):
+    signature = _confirmed(app, client, smtp, lang, organisation="Rights Colective")
+    decisions.approve([signature.id], make_admin())
+    manage = re.search(rf"/{lang}/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    page = client.get(manage).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
+    client.post(manage, data={**fields, "organisation": "Rights Collective", "name": "Amal Haddad", "country": "LB"})
+    db.session.expire_all()
+    assert db.session.get(Signature, signature.id).correction is not None, "a correction waits"
+    assert "Rights Colective" in client.get(f"/{lang}/signatories").get_data(as_text=True)
+    withdraw = links_in(smtp.messages[0].text)["withdraw"]
+    assert confirm(client, withdraw).status_code == 303
+    listing = client.get(f"/{lang}/signatories").get_data(as_text=True)
+    assert "Rights Colective" not in listing and "Rights Collective" not in listing
+    assert client.get(f"/api/v1/letters/{SHIPPED_LETTER}").json["counts"]["organisations"] == 0
+    assert count(db, Signature, Signature.status == SignatureStatus.PUBLISHED) == 0
 
 
 def _published_then_corrected(app, client, smtp, organisation: str):
@@ -619,12 +648,17 @@ def test_the_manage_page_speaks_the_signers_language_and_shows_no_column_name(ap
 # --- the form tells the truth per kind ---------------------------------------------------------------
 
 
-def test_the_form_says_what_is_published_for_each_kind(app, client):
-    html = client.get("/en/sign").get_data(as_text=True)
-    assert "Publish our organisation's name on the list (required)" in html
-    assert "Publish my name on the list of signatories (optional)" in html
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_form_says_what_is_published_for_each_kind(app, client, lang):
+    html = client.get(f"/{lang}/sign").get_data(as_text=True)
+    for message in ("Publish our organisation's name on the list (required)",
+                    "Publish my name on the list of signatories (optional)",
+                    "Organisations: the contact person. This name is never published.",
+                    "Organisations: the contact person's title. It is never published.",
+                    "Individuals: shown beside your name and affiliation on the list."):
+        said = translated(app, lang, message)
+        assert said in html or str(escape(said)) in html, message
     assert 'class="field__help for-organisation"' in html and 'class="field__help for-individual"' in html
-    assert "This name is never published" in html and "shown beside your name and affiliation" in html
 
 
 # --- signatories beside the letter --------------------------------------------------------------------
