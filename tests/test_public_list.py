@@ -270,3 +270,20 @@ def test_the_individuals_section_counts_the_people_it_names(app, client, db, lan
     assert heading_count(section_of(by_country, "individual")) == 1
     only_individuals = client.get(f"/{lang}/signatories?kind=individual").get_data(as_text=True)
     assert heading_count(section_of(only_individuals, "individual")) == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_an_individuals_role_is_shown_beside_their_affiliation_and_a_contacts_role_never(app, client, db, lang):
+    published(kind="individual", name="Rima Person", organisation="Beirut University", role="Professor of Law")
+    published(kind="individual", name="Sami Person", organisation=None, role="Independent journalist")
+    published(organisation="Quiet Collective", name="Hidden Contact", role="Secret Treasurer")
+    html = client.get(f"/{lang}/signatories").get_data(as_text=True)
+    individuals = section_of(html, "individual")
+    joined = translated(app, lang, "%(role)s, %(organisation)s", role="<bdi>Professor of Law</bdi>",
+                        organisation="<bdi>Beirut University</bdi>")
+    assert f'<span class="signatory__affiliation">{joined}</span>' in individuals
+    assert '<span class="signatory__affiliation"><bdi>Independent journalist</bdi></span>' in individuals
+    assert "Quiet Collective" in section_of(html, "organisation")
+    for private in ("Secret Treasurer", "Hidden Contact"):
+        assert private not in html
+    assert "Secret Treasurer" not in client.get(f"/{lang}/signatories?q=treasurer").get_data(as_text=True)
