@@ -725,13 +725,43 @@ def test_the_organisations_section_counts_what_it_shows(app, client, db):
 # --- paused: no dead end --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/en/", "/en/signatories", f"/embed/{SHIPPED_LETTER}/counter?lang=en"])
+@pytest.mark.parametrize("path", ["/en/", "/en/signatories", "/en/timeline", f"/en/letters/{SHIPPED_LETTER}/timeline",
+                                  f"/embed/{SHIPPED_LETTER}/counter?lang=en"])
 def test_while_signing_is_paused_no_page_offers_a_sign_button(app, client, db, path):
     from campaign.signing import rules
 
+    assert "/sign\"" in client.get(path).get_data(as_text=True), "open, the page offers to sign"
     rules.set_signing_paused(True)
     html = client.get(path).get_data(as_text=True)
     assert "/sign\"" not in html and "Signing is paused for a short while." in html
+    assert translated(app, "en", "Sign the letter") not in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_while_signing_is_paused_the_expired_link_and_privacy_pages_send_nobody_to_the_form(app, client, db, smtp,
+                                                                                            lang):
+    from sqlalchemy import update
+
+    from campaign.models import SignatureToken
+    from campaign.signing import rules
+
+    sign(client, lang)
+    deliver(app)
+    withdraw = links_in(smtp.wait_for(1)[0].text)["withdraw"]
+    db.session.execute(update(SignatureToken).values(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)))
+    db.session.commit()
+    go = translated(app, lang, "Go to the sign form")
+    paused = translated(app, lang, "Signing is paused for a short while. Please come back later.")
+    for path in (withdraw, f"/{lang}/privacy"):
+        html = client.get(path).get_data(as_text=True)
+        assert go in html and paused not in html and f'href="/{lang}/sign"' in html.replace(
+            "https://campaign.example", ""), path
+    rules.set_signing_paused(True)
+    expired = client.get(withdraw)
+    assert expired.status_code == 410
+    for html in (expired.get_data(as_text=True), client.get(f"/{lang}/privacy").get_data(as_text=True)):
+        assert paused in html and go not in html
+        assert f'/{lang}/sign"' not in html
 
 
 def test_each_confirmation_email_names_the_signature_it_confirms(app, client, db, smtp):
