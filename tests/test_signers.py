@@ -689,6 +689,36 @@ def test_the_letter_page_links_its_count_and_shows_the_latest_organisations(app,
     assert "Newest Signing Org" in html and 'class="site-nav"' in html
 
 
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_reader_page_has_the_site_navigation(app, client, db, smtp, lang):
+    """The header's "Signatories" is on every page a reader can land on, whichever part of the site
+    serves it (one place: the base template)."""
+    from campaign.publication import partners
+
+    _partner, partner_token = partners.create("Rights Network", "rights-net", make_admin("admin@campaign.example",
+                                                                                         role="admin"))
+    sign(client, lang)
+    deliver(app)
+    links = links_in(smtp.wait_for(1)[0].text)
+    manage = re.search(rf"/{lang}/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    letter = f"/{lang}/letters/{SHIPPED_LETTER}"
+    paths = [
+        f"/{lang}/", f"{letter}/", f"/{lang}/sign", f"/{lang}/sign/check-your-inbox", f"/{lang}/sign/thank-you",
+        links["confirm"], links["withdraw"], links["not-me"], manage, f"/{lang}/sign/withdrawn",
+        f"/{lang}/sign/not-me-done", f"/{lang}/signatories", f"{letter}/signatories", f"/{lang}/print",
+        f"/{lang}/privacy", f"/{lang}/accessibility", f"/{lang}/timeline", f"{letter}/timeline", f"/{lang}/versions",
+        f"{letter}/versions", f"/{lang}/snapshots", f"{letter}/snapshots", f"/{lang}/share/mastodon",
+        f"/{lang}/updates/stop/{'x' * 43}", f"/{lang}/partners/{partner_token}", f"/{lang}/sign/confirm/{'y' * 43}",
+    ]
+    site, signatories = translated(app, lang, "Site"), translated(app, lang, "Signatories")
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code in (200, 404, 410), path
+        html = response.get_data(as_text=True)
+        assert re.search(rf'<nav class="site-nav" aria-label="{site}"><a href="/{lang}/(letters/{SHIPPED_LETTER}/)?'
+                         rf'signatories">{signatories}</a></nav>', html), path
+
+
 # --- list states ------------------------------------------------------------------------------------
 
 
