@@ -10,7 +10,7 @@ import pytest
 
 from campaign.moderation import decisions as moderation
 
-from .factories import make_admin, make_signature, published, translated
+from .factories import make_admin, make_signature, published, translated, translated_plural
 
 
 def names_in(html: str) -> list[str]:
@@ -240,3 +240,50 @@ def test_first_pages_are_cached_briefly_but_searches_never(app, client, db):
     assert "Later Org" not in client.get("/en/signatories?kind=organisation").get_data(as_text=True)
     assert "Later Org" in client.get("/en/signatories?kind=organisation&q=later").get_data(as_text=True)
     assert "Later Org" in client.get("/en/signatories?kind=organisation&sort=date").get_data(as_text=True)
+
+
+def section_of(html: str, kind: str) -> str:
+    return html.split(f'id="section-{kind}"', 1)[1].split("</section>", 1)[0]
+
+
+def heading_count(section: str) -> int:
+    heading = section.split("</h2>", 1)[0]
+    return int(re.search(r'<span class="count">\((\d+)\)</span>', heading).group(1))
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_individuals_section_counts_the_people_it_names(app, client, db, lang):
+    published(kind="individual", name="Named One", country="EG")
+    published(kind="individual", name="Named Two", country="DE")
+    published(kind="individual", name="Unnamed One", consent_publish=False, country="EG")
+    published(kind="individual", name="Unnamed Two", consent_publish=False, country="EG")
+    published(organisation="Counted Org", country="EG")
+    html = client.get(f"/{lang}/signatories").get_data(as_text=True)
+    individuals = section_of(html, "individual")
+    assert names_in(individuals) == ["Named One", "Named Two"]
+    assert heading_count(individuals) == 2
+    assert heading_count(section_of(html, "organisation")) == 1
+    assert translated_plural(app, lang, "%(num)s individual chose to be counted without being named.",
+                             "%(num)s individuals chose to be counted without being named.", 2) in html
+    by_country = client.get(f"/{lang}/signatories?country=EG").get_data(as_text=True)
+    assert names_in(section_of(by_country, "individual")) == ["Named One"]
+    assert heading_count(section_of(by_country, "individual")) == 1
+    only_individuals = client.get(f"/{lang}/signatories?kind=individual").get_data(as_text=True)
+    assert heading_count(section_of(only_individuals, "individual")) == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_an_individuals_role_is_shown_beside_their_affiliation_and_a_contacts_role_never(app, client, db, lang):
+    published(kind="individual", name="Rima Person", organisation="Beirut University", role="Professor of Law")
+    published(kind="individual", name="Sami Person", organisation=None, role="Independent journalist")
+    published(organisation="Quiet Collective", name="Hidden Contact", role="Secret Treasurer")
+    html = client.get(f"/{lang}/signatories").get_data(as_text=True)
+    individuals = section_of(html, "individual")
+    joined = translated(app, lang, "%(role)s, %(organisation)s", role="<bdi>Professor of Law</bdi>",
+                        organisation="<bdi>Beirut University</bdi>")
+    assert f'<span class="signatory__affiliation">{joined}</span>' in individuals
+    assert '<span class="signatory__affiliation"><bdi>Independent journalist</bdi></span>' in individuals
+    assert "Quiet Collective" in section_of(html, "organisation")
+    for private in ("Secret Treasurer", "Hidden Contact"):
+        assert private not in html
+    assert "Secret Treasurer" not in client.get(f"/{lang}/signatories?q=treasurer").get_data(as_text=True)

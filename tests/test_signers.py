@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from urllib.parse import quote
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from campaign.config import DefaultConfig
@@ -108,15 +110,28 @@ def test_over_the_limit_the_form_comes_back_filled_in_with_when_to_try_again(app
 # --- one address, several signatures that make sense -------------------------------------------
 
 
-def test_one_address_signs_as_a_person_and_for_two_organisations_and_a_repeat_adds_nothing(app, client, db, smtp):
+@pytest.mark.parametrize("repeat", [
+    {"kind": "individual", "organisation": None, "website": None},
+    {"kind": "individual", "organisation": "Another University", "website": None, "name": "amal  HADDAD"},
+    {"organisation": "Digital Rights Collective"},
+    {"organisation": "DIGITAL rights   collective"},
+    {"organisation": "coalicion sur"},
+    {"organisation": "  COALICIÓN Sur "},
+], ids=["person", "person-other-details", "first-org", "first-org-folded", "accents-folded", "case-spacing-folded"])
+def test_one_address_signs_as_a_person_and_for_two_organisations_and_a_repeat_adds_nothing(app, client, db, smtp,
+                                                                                          repeat):
+    """Three signatures that make sense; a repeat of any of them (names compared without case,
+    accents or spacing) adds no row."""
     app.config["RESEND_COOLDOWN_SECONDS"] = 0
     assert sign(client, kind="individual", organisation=None, website=None).status_code == 303
     assert sign(client, organisation="Digital Rights Collective").status_code == 303
-    assert sign(client, organisation="Second Coalition").status_code == 303
+    assert sign(client, organisation="Coalición  Sur").status_code == 303
     assert count(db) == 3
     deliver(app)
     assert len(smtp.wait_for(3)) == 3
-    assert sign(client, organisation="SECOND  coalition").status_code == 303, "a repeat, folded"
+    assert sign(client, **repeat).status_code == 303
+    assert count(db) == 3
+    assert sign(client, **repeat).status_code == 303, "and again"
     assert count(db) == 3
 
 
@@ -244,6 +259,75 @@ def test_send_again_keeps_the_pause_and_the_same_answer_for_any_address(app, cli
     assert len(smtp.messages) == 2
 
 
+def page_shape(html: str) -> str:
+    """A page with each hidden value replaced by its length: the CSRF token and the sealed fields
+    differ from one request to the next, but nothing else (not even a length) may."""
+    return re.sub(r'(<input type="hidden" name="[a-z_]+" value=")([^"]*)"',
+                  lambda found: f'{found.group(1)}{len(found.group(2))}"', html)
+
+
+def _inbox_after(client, response) -> str:
+    return page_shape(client.get(response.headers["Location"]).get_data(as_text=True))
+
+
+def _send_again(client, page: str, **changes):
+    again = re.search(r'<form method="post" action="([^"]+/sign/send-again)"[^>]*>(.*?)</form>', page, re.S)
+    return client.post(again.group(1), data={**hidden_fields(again.group(2)), **changes})
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_fourth_email_to_one_address_in_a_day_is_not_sent_under_the_default_cap(app, client, db, smtp, lang):
+    """The default cap (three emails a day to one address) holds for new signatures and for "send
+    the email again" alike, and the person sees the very page they would have seen otherwise."""
+    assert app.config["VERIFICATION_EMAIL_LIMIT"] == DefaultConfig.VERIFICATION_EMAIL_LIMIT == "3/day"
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    first = sign(client, lang, organisation="Coalition 1")
+    first_page = client.get(first.headers["Location"]).get_data(as_text=True)
+    sign(client, lang, organisation="Coalition 2")
+    sent_again = _send_again(client, first_page)
+    page_sent_again = _inbox_after(client, sent_again)
+    deliver(app)
+    assert len(smtp.wait_for(3)) == 3, "three emails: two new signatures and one sent again"
+
+    fourth = sign(client, lang, organisation="Coalition 3")
+    assert fourth.status_code == 303 and fourth.headers["Location"] == first.headers["Location"]
+    assert _inbox_after(client, fourth) == page_shape(first_page), "over the cap, the same page"
+    refused_again = _send_again(client, first_page)
+    assert refused_again.headers["Location"] == sent_again.headers["Location"]
+    assert _inbox_after(client, refused_again) == page_sent_again
+    deliver(app)
+    time.sleep(0.2)
+    assert len(smtp.messages) == 3 and len(smtp.to(EMAIL)) == 3, "no fourth email that day"
+    assert count(db) == 3, "the signature over the cap is kept: its signer may ask again tomorrow"
+    assert translated(app, lang, "If this address has signed, we have sent the email again (at most one every minute, "
+                                 "and a few a day).") in client.get(refused_again.headers["Location"]).get_data(as_text=True)
+
+
+def test_check_your_inbox_reads_the_same_for_a_new_address_and_a_confirmed_one(app, client, db, smtp):
+    """Nobody learns from the page whether an address had signed: a first signature and a repeat of
+    a confirmed one, and "send the email again" for an unknown address and a confirmed one."""
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    new = sign(client, email=EMAIL)
+    new_page = _inbox_after(client, new)
+    deliver(app)
+    confirm(client, links_in(smtp.wait_for(1)[0].text)["confirm"])
+    assert db.session.scalar(select(Signature.status)) is SignatureStatus.VERIFIED
+    repeat = sign(client, email=EMAIL)
+    assert repeat.status_code == new.status_code == 303 and repeat.headers["Location"] == new.headers["Location"]
+    confirmed_page = client.get(repeat.headers["Location"]).get_data(as_text=True)
+    assert page_shape(confirmed_page) == new_page
+    deliver(app)
+    assert smtp.wait_for(2)[-1].message["Subject"] == "You have already signed", "the email, not the page, tells"
+
+    again_confirmed = _send_again(client, confirmed_page)
+    confirmed_again_page = _inbox_after(client, again_confirmed)
+    unknown = sign(client, email="brand.new@example.org")
+    unknown_page = client.get(unknown.headers["Location"]).get_data(as_text=True)
+    again_unknown = _send_again(client, unknown_page, email="nora@nevers.example.org")  # as long as EMAIL
+    assert again_unknown.headers["Location"] == again_confirmed.headers["Location"]
+    assert _inbox_after(client, again_unknown).replace("nora@nevers.example.org", EMAIL) == confirmed_again_page
+
+
 # --- one reminder ---------------------------------------------------------------------------------
 
 
@@ -259,6 +343,30 @@ def test_an_unconfirmed_signature_gets_one_reminder_in_its_language(app, client,
     deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=50))
     time.sleep(0.2)
     assert len(smtp.messages) == 2, "never twice"
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+@pytest.mark.parametrize(("hours", "singular", "plural", "num"), [
+    (24, "You signed “%(title)s” %(num)s day ago, but your signature is not confirmed yet, so it does not count.",
+     "You signed “%(title)s” %(num)s days ago, but your signature is not confirmed yet, so it does not count.", 1),
+    (48, "You signed “%(title)s” %(num)s day ago, but your signature is not confirmed yet, so it does not count.",
+     "You signed “%(title)s” %(num)s days ago, but your signature is not confirmed yet, so it does not count.", 2),
+    (6, "You signed “%(title)s” %(num)s hour ago, but your signature is not confirmed yet, so it does not count.",
+     "You signed “%(title)s” %(num)s hours ago, but your signature is not confirmed yet, so it does not count.", 6),
+])
+def test_the_reminder_says_how_long_ago_as_the_setting_has_it(app, client, db, smtp, lang, hours, singular, plural, num):
+    app.config["CONFIRM_REMINDER_HOURS"] = hours
+    sign(client, lang)
+    deliver(app)
+    smtp.wait_for(1)
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours - 1))
+    time.sleep(0.2)
+    assert len(smtp.messages) == 1, "not before its time"
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours, minutes=1))
+    reminder = smtp.wait_for(2)[-1]
+    said = translated_plural(app, lang, singular, plural, num, title=signature_title(app, lang))
+    assert said in reminder.text and str(escape(said)) in reminder.html
+    assert "A day ago" not in reminder.text
 
 
 def test_no_reminder_once_confirmed_or_after_it_was_not_them(app, client, db, smtp):
@@ -312,6 +420,37 @@ def test_a_published_signer_is_told_in_their_language_and_their_address_is_then_
     assert count(db, HeldAddress) == 0
 
 
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_you_are_on_the_list_email_carries_plain_share_links_to_the_letter(app, client, db, smtp, lang):
+    """The same plain links as the letter's pages (the one list in ``publication.sharing``), to the
+    letter in the signer's language, each absolute (an email has no page to be relative to)."""
+    from flask_babel import force_locale
+
+    from campaign import letters
+    from campaign.publication import sharing
+    from campaign.web.i18n import describe
+
+    signature = _confirmed(app, client, smtp, lang)
+    decisions.approve([signature.id], make_admin())
+    deliver(app)
+    told = smtp.wait_for(2)[-1]
+    letter_url = f"https://campaign.example/{lang}/"
+    title = signature_title(app, lang)
+    assert translated(app, lang, "Share this letter") in told.text and translated(app, lang, "Share this letter") in told.html
+    assert f"https://wa.me/?text={quote(title + ' ' + letter_url, safe='')}" in told.text
+    assert f"https://www.facebook.com/sharer/sharer.php?u={quote(letter_url, safe='')}" in told.text
+    assert f"Mastodon: https://campaign.example/{lang}/share/mastodon" in told.text
+    assert f"{translated(app, lang, 'By email')}: mailto:?subject={quote(title, safe='')}" in told.text
+    with app.test_request_context(), force_locale(describe(lang).babel_locale):
+        view = letters.letter_in_language(letters.featured_letter(None), lang)
+        networks = sharing.share_of(view, lang=lang, slug=None).links
+    assert len(networks) > 5
+    for link in networks:
+        assert link.href.startswith(("mailto:", "https://")), "absolute"
+        assert f"{link.label}: {link.href}" in told.text.splitlines(), link.network
+        assert f'href="{escape(link.href)}"' in told.html, link.network
+
+
 @pytest.mark.parametrize("lang", LTR_AND_RTL)
 def test_a_signer_counted_but_not_named_is_not_told_their_name_is_on_the_list(app, client, db, smtp, lang):
     signature = _confirmed(app, client, smtp, lang, kind="individual", consent_publish="")
@@ -333,18 +472,26 @@ def signature_title(app, lang: str) -> str:
         return letters.letter_in_language(letter, lang).text.title
 
 
-def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app, client, db, smtp):
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app, client, db, smtp, lang):
     app.config["VERIFICATION_EMAIL_LIMIT"] = "10/day"
-    told = _confirmed(app, client, smtp, email="told@example.org")
-    silent = _confirmed(app, client, smtp, email="silent@example.org", organisation="Silent Org")
+    told = _confirmed(app, client, smtp, lang, email="told@example.org")
+    silent = _confirmed(app, client, smtp, lang, email="silent@example.org", organisation="Silent Org")
     moderator = make_admin()
     decisions.reject([told.id], moderator, "Not an organisation we could find", tell=True)
     decisions.reject([silent.id], moderator, "Duplicate", tell=False)
     deliver(app)
     time.sleep(0.2)
-    rejected = [m for m in smtp.messages if m.message["Subject"] == "Your signature was not published"]
+    subject = translated(app, lang, "Your signature was not published")
+    rejected = [m for m in smtp.messages if m.message["Subject"] == subject]
     assert [m.envelope_to for m in rejected] == [["told@example.org"]]
     assert "Not an organisation we could find" in rejected[0].text
+    title = signature_title(app, lang)
+    for part in (rejected[0].text, rejected[0].html):
+        assert translated(app, lang, "The moderators of “%(title)s” did not publish your signature. Their reason:",
+                          title=title).split("“")[0] in part
+        assert translated(app, lang, "If you think this is a mistake, reply to the contact address on the letter's "
+                          "page.") in part
     assert count(db, HeldAddress) == 0
 
 
@@ -392,15 +539,17 @@ def test_with_both_notices_off_no_address_is_held(app, client, db, smtp):
 # --- corrections keep you listed ------------------------------------------------------------------
 
 
-def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved(app, client, db, smtp):
-    signature = _confirmed(app, client, smtp, kind="individual", organisation=None, website=None, name="Amal Hadad")
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved(app, client, db, smtp, lang):
+    signature = _confirmed(app, client, smtp, lang, kind="individual", organisation=None, website=None,
+                           name="Amal Hadad")
     moderator = make_admin()
     decisions.approve([signature.id], moderator)
-    manage = re.search(r"/en/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    manage = re.search(rf"/{lang}/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
     page = client.get(manage).get_data(as_text=True)
     fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
     assert client.post(manage, data={**fields, "name": "Amal Haddad", "country": "LB"}).status_code == 303
-    listing = client.get("/en/signatories?kind=individual").get_data(as_text=True)
+    listing = client.get(f"/{lang}/signatories?kind=individual").get_data(as_text=True)
     assert "Amal Hadad" in listing and "Amal Haddad" not in listing
     from .factories import log_in
 
@@ -408,8 +557,27 @@ def test_a_published_entry_being_corrected_stays_listed_as_it_was_until_approved
     queue = client.get("/admin/").get_data(as_text=True)
     assert "Amal Hadad" in queue and "Amal Haddad" in queue, "the queue shows before and after"
     decisions.approve([signature.id], moderator)
-    listing = client.get("/en/signatories?kind=individual").get_data(as_text=True)
+    listing = client.get(f"/{lang}/signatories?kind=individual").get_data(as_text=True)
     assert "Amal Haddad" in listing and "Amal Hadad" not in listing
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_withdrawing_while_a_correction_waits_takes_the_entry_off_the_list_at_once(app, client, db, smtp, lang):
+    signature = _confirmed(app, client, smtp, lang, organisation="Rights Colective")
+    decisions.approve([signature.id], make_admin())
+    manage = re.search(rf"/{lang}/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    page = client.get(manage).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token)" type="hidden" value="([^"]*)"', page))
+    client.post(manage, data={**fields, "organisation": "Rights Collective", "name": "Amal Haddad", "country": "LB"})
+    db.session.expire_all()
+    assert db.session.get(Signature, signature.id).correction is not None, "a correction waits"
+    assert "Rights Colective" in client.get(f"/{lang}/signatories").get_data(as_text=True)
+    withdraw = links_in(smtp.messages[0].text)["withdraw"]
+    assert confirm(client, withdraw).status_code == 303
+    listing = client.get(f"/{lang}/signatories").get_data(as_text=True)
+    assert "Rights Colective" not in listing and "Rights Collective" not in listing
+    assert client.get(f"/api/v1/letters/{SHIPPED_LETTER}").json["counts"]["organisations"] == 0
+    assert count(db, Signature, Signature.status == SignatureStatus.PUBLISHED) == 0
 
 
 def _published_then_corrected(app, client, smtp, organisation: str):
@@ -480,12 +648,17 @@ def test_the_manage_page_speaks_the_signers_language_and_shows_no_column_name(ap
 # --- the form tells the truth per kind ---------------------------------------------------------------
 
 
-def test_the_form_says_what_is_published_for_each_kind(app, client):
-    html = client.get("/en/sign").get_data(as_text=True)
-    assert "Publish our organisation's name on the list (required)" in html
-    assert "Publish my name on the list of signatories (optional)" in html
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_form_says_what_is_published_for_each_kind(app, client, lang):
+    html = client.get(f"/{lang}/sign").get_data(as_text=True)
+    for message in ("Publish our organisation's name on the list (required)",
+                    "Publish my name on the list of signatories (optional)",
+                    "Organisations: the contact person. This name is never published.",
+                    "Organisations: the contact person's title. It is never published.",
+                    "Individuals: shown beside your name and affiliation on the list."):
+        said = translated(app, lang, message)
+        assert said in html or str(escape(said)) in html, message
     assert 'class="field__help for-organisation"' in html and 'class="field__help for-individual"' in html
-    assert "This name is never published" in html and "shown beside your name and affiliation" in html
 
 
 # --- signatories beside the letter --------------------------------------------------------------------
@@ -514,6 +687,36 @@ def test_the_letter_page_links_its_count_and_shows_the_latest_organisations(app,
     html = client.get("/en/").get_data(as_text=True)
     assert re.search(r'<a href="/en/signatories">\d+ signatures? published</a>', html)
     assert "Newest Signing Org" in html and 'class="site-nav"' in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_reader_page_has_the_site_navigation(app, client, db, smtp, lang):
+    """The header's "Signatories" is on every page a reader can land on, whichever part of the site
+    serves it (one place: the base template)."""
+    from campaign.publication import partners
+
+    _partner, partner_token = partners.create("Rights Network", "rights-net", make_admin("admin@campaign.example",
+                                                                                         role="admin"))
+    sign(client, lang)
+    deliver(app)
+    links = links_in(smtp.wait_for(1)[0].text)
+    manage = re.search(rf"/{lang}/sign/manage/[\w-]+", smtp.messages[0].text).group(0)
+    letter = f"/{lang}/letters/{SHIPPED_LETTER}"
+    paths = [
+        f"/{lang}/", f"{letter}/", f"/{lang}/sign", f"/{lang}/sign/check-your-inbox", f"/{lang}/sign/thank-you",
+        links["confirm"], links["withdraw"], links["not-me"], manage, f"/{lang}/sign/withdrawn",
+        f"/{lang}/sign/not-me-done", f"/{lang}/signatories", f"{letter}/signatories", f"/{lang}/print",
+        f"/{lang}/privacy", f"/{lang}/accessibility", f"/{lang}/timeline", f"{letter}/timeline", f"/{lang}/versions",
+        f"{letter}/versions", f"/{lang}/snapshots", f"{letter}/snapshots", f"/{lang}/share/mastodon",
+        f"/{lang}/updates/stop/{'x' * 43}", f"/{lang}/partners/{partner_token}", f"/{lang}/sign/confirm/{'y' * 43}",
+    ]
+    site, signatories = translated(app, lang, "Site"), translated(app, lang, "Signatories")
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code in (200, 404, 410), path
+        html = response.get_data(as_text=True)
+        assert re.search(rf'<nav class="site-nav" aria-label="{site}"><a href="/{lang}/(letters/{SHIPPED_LETTER}/)?'
+                         rf'signatories">{signatories}</a></nav>', html), path
 
 
 # --- list states ------------------------------------------------------------------------------------
@@ -552,13 +755,43 @@ def test_the_organisations_section_counts_what_it_shows(app, client, db):
 # --- paused: no dead end --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/en/", "/en/signatories", f"/embed/{SHIPPED_LETTER}/counter?lang=en"])
+@pytest.mark.parametrize("path", ["/en/", "/en/signatories", "/en/timeline", f"/en/letters/{SHIPPED_LETTER}/timeline",
+                                  f"/embed/{SHIPPED_LETTER}/counter?lang=en"])
 def test_while_signing_is_paused_no_page_offers_a_sign_button(app, client, db, path):
     from campaign.signing import rules
 
+    assert "/sign\"" in client.get(path).get_data(as_text=True), "open, the page offers to sign"
     rules.set_signing_paused(True)
     html = client.get(path).get_data(as_text=True)
     assert "/sign\"" not in html and "Signing is paused for a short while." in html
+    assert translated(app, "en", "Sign the letter") not in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_while_signing_is_paused_the_expired_link_and_privacy_pages_send_nobody_to_the_form(app, client, db, smtp,
+                                                                                            lang):
+    from sqlalchemy import update
+
+    from campaign.models import SignatureToken
+    from campaign.signing import rules
+
+    sign(client, lang)
+    deliver(app)
+    withdraw = links_in(smtp.wait_for(1)[0].text)["withdraw"]
+    db.session.execute(update(SignatureToken).values(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)))
+    db.session.commit()
+    go = translated(app, lang, "Go to the sign form")
+    paused = translated(app, lang, "Signing is paused for a short while. Please come back later.")
+    for path in (withdraw, f"/{lang}/privacy"):
+        html = client.get(path).get_data(as_text=True)
+        assert go in html and paused not in html and f'href="/{lang}/sign"' in html.replace(
+            "https://campaign.example", ""), path
+    rules.set_signing_paused(True)
+    expired = client.get(withdraw)
+    assert expired.status_code == 410
+    for html in (expired.get_data(as_text=True), client.get(f"/{lang}/privacy").get_data(as_text=True)):
+        assert paused in html and go not in html
+        assert f'/{lang}/sign"' not in html
 
 
 def test_each_confirmation_email_names_the_signature_it_confirms(app, client, db, smtp):

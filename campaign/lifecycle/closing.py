@@ -48,6 +48,12 @@ class Signing:
     def open(self) -> bool:
         return not self.paused and self.closed_at is None
 
+    @property
+    def form_is_a_dead_end(self) -> bool:
+        """Paused, the sign form takes nothing and sends no link; closed, its page still sends a
+        signer the links to their signatures (so a page pointing there for lost links keeps its link)."""
+        return self.paused and self.closed_at is None
+
 
 def signing_of(closes_at: dt.datetime | None, paused: bool, now: dt.datetime | None = None) -> Signing:
     closed = has_closed(closes_at, now)

@@ -97,6 +97,8 @@ class Counts:
     named_individuals: int = 0
     unnamed_individuals: int = 0
     by_country: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Named individuals per country: what the list's individuals section shows, filtered by country.
+    named_by_country: dict[str, int] = field(default_factory=dict)
 
     @property
     def individuals(self) -> int:
@@ -124,6 +126,7 @@ def counts(letter_id: int) -> Counts:
             result.organisations += count
         elif kind == NAMED_INDIVIDUALS:
             result.named_individuals += count
+            result.named_by_country[country] = result.named_by_country.get(country, 0) + count
         else:
             result.unnamed_individuals += count
         group = result.by_country.setdefault(country, {"organisations": 0, "individuals": 0})

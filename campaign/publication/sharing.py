@@ -41,9 +41,11 @@ class Share:
     links: tuple[ShareLink, ...]
 
 
-def share_of(view: LetterView) -> Share:
-    """The share links of a letter, in the language of the request."""
-    url = i18n.absolute_url("letter.page")
+def share_of(view: LetterView, **address: str | None) -> Share:
+    """The share links of a letter, in the language of the request, or (an email's links, outside
+    the page) of the letter at ``address`` (its ``lang`` and ``slug``), every link absolute."""
+    url = i18n.absolute_url("letter.page", **address)
+    mastodon = i18n.absolute_url("share.mastodon", **address) if address else url_for("share.mastodon")
     title = view.text.title
     text = f"{title} {url}"
     body = f"{title}\r\n\r\n{url}"  # RFC 6068: a line break in a mailto body is CRLF
@@ -55,7 +57,7 @@ def share_of(view: LetterView) -> Share:
         ShareLink("bluesky", "Bluesky", f"https://bsky.app/intent/compose?text={_encoded(text)}"),
         ShareLink("facebook", "Facebook", f"https://www.facebook.com/sharer/sharer.php?u={_encoded(url)}"),
         ShareLink("linkedin", "LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?url={_encoded(url)}"),
-        ShareLink("mastodon", "Mastodon", url_for("share.mastodon")),
+        ShareLink("mastodon", "Mastodon", mastodon),
     ))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import delete, exists, insert, select
 
 from .. import crypto
@@ -25,6 +26,7 @@ from ..extensions import db
 from ..letters import LetterView, cached_view, letter_info
 from ..mail import outbox, rendering
 from ..models import EmailKind, HeldAddress, Letter, OutboxMessage, Signature, SignatureKind
+from ..publication import sharing
 from ..web import i18n
 
 
@@ -60,9 +62,18 @@ def reminder(recipient: str, language: str, view: LetterView, signer_name: str |
     if not hours:
         return None
     row = rendering.message_row(EmailKind.REMINDER, recipient, language, letter_title=view.text.title,
-                                signer_name=signer_name, signed_as=signed_as, **links)
+                                signer_name=signer_name, signed_as=signed_as, **waited(hours), **links)
     return {**row, "recipient": None, "recipient_box": crypto.hold(current_app.config["EMAIL_HASH_KEY"], recipient),
             "next_attempt_at": now + dt.timedelta(hours=hours)}
+
+
+def waited(hours: float) -> dict[str, int | None]:
+    """How long ago the reminder says the person signed, from the setting: in days when it is a
+    whole number of days ("2 days ago"), else in hours (``waited_days`` or ``waited_hours``)."""
+    whole_hours = max(1, round(hours))
+    if whole_hours % 24 == 0:
+        return {"waited_days": whole_hours // 24, "waited_hours": None}
+    return {"waited_days": None, "waited_hours": whole_hours}
 
 
 def has_reminder(signature_id: int) -> bool:
@@ -99,9 +110,11 @@ def tell_published(signature: Signature) -> None:
     slug = None if featured is not None and featured.id == view.letter.id else view.letter.slug  # short addresses
     list_url = i18n.absolute_url("signatories.list", lang=signature.language, slug=slug)
     letter_url = i18n.absolute_url("letter.page", lang=signature.language, slug=slug)
+    with force_locale(i18n.describe(signature.language).babel_locale):  # the links' labels, in the signer's language
+        share = sharing.share_of(view, lang=signature.language, slug=slug)
     outbox.enqueue(EmailKind.PUBLISHED, recipient, signature.language, signature.id,
                    letter_title=view.text.title, signer_name=signature.name or signature.organisation or "",
-                   list_url=list_url, letter_url=letter_url,
+                   list_url=list_url, letter_url=letter_url, share_links=share.links,
                    named=signature.kind is SignatureKind.ORGANISATION or signature.consent_publish)
 
 

@@ -70,6 +70,13 @@ def signing_now(letter: letters.LetterInfo) -> closing.Signing:
     return closing.signing_of(letter.closes_at, rules.signing_paused())
 
 
+def signing_at(slug: str | None) -> closing.Signing:
+    """Whether signing is open for the letter ``slug`` (None: the featured one), for a page that may
+    have no letter to show (a link's error page, the privacy page): with none, only the pause counts."""
+    letter = letters.letter_info(slug)
+    return signing_now(letter) if letter is not None else closing.Signing(paused=rules.signing_paused())
+
+
 def current_view() -> letters.LetterView:
     """The letter of this request in the page's language (kept per process like its pages), or 404."""
     view = letters.cached_view(g.get("letter_slug"), g.lang)

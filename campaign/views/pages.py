@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from .. import letters, privacy
 from ..web import i18n
 from ..web.headers import public_response
-from . import reader_blueprint
+from . import reader_blueprint, signing_at
 
 bp = reader_blueprint("pages", __name__)
 
@@ -19,7 +19,7 @@ def privacy_page() -> ResponseReturnValue:
     contact = current_app.config["PRIVACY_CONTACT"] or (letter.contact if letter else None)
     return public_response(make_response(render_template(
         "public/privacy.html", periods=privacy.RetentionPeriods.from_config(), contact=contact,
-        sign_url=i18n.absolute_url("sign.form"),
+        sign_url=i18n.absolute_url("sign.form"), signing=signing_at(None),
     )))
 
 

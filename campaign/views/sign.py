@@ -24,7 +24,16 @@ from ..signing.tokens import TokenExpired, TokenInvalid, find_token
 from ..web import caches, i18n, limits, parameters, skeletons
 from ..web.forms import ButtonForm, EmailForm, SignatureForm, site_signature_form
 from ..web.headers import private_response
-from . import current_view, errors, letter_route, private_page, reader_blueprint, scope_to_letter_of, signing_now
+from . import (
+    current_view,
+    errors,
+    letter_route,
+    private_page,
+    reader_blueprint,
+    scope_to_letter_of,
+    signing_at,
+    signing_now,
+)
 from .letter import shared_page_response
 
 bp = reader_blueprint("sign", __name__)
@@ -163,7 +172,7 @@ def link_invalid(error: TokenInvalid) -> ResponseReturnValue:
 @bp.errorhandler(TokenExpired)
 def link_expired(error: TokenExpired) -> ResponseReturnValue:
     """Every emailed link past its time (an expired confirm link gets its own page, below)."""
-    return private_page("public/link_expired.html", 410)
+    return private_page("public/link_expired.html", 410, signing=signing_at(g.get("letter_slug")))
 
 
 @letter_route(bp, "/sign/check-your-inbox")

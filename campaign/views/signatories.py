@@ -70,12 +70,15 @@ class Section:
 
 
 def _section_count(counts: tallies.Counts, kind: SignatureKind, arguments: ListArguments) -> int | None:
+    """What the section lists: organisations, or the named individuals only (those counted without
+    being named are told apart in the totals above the sections)."""
     if arguments.text or arguments.verified:
         return None
+    if kind is SignatureKind.INDIVIDUAL:
+        return counts.named_by_country.get(arguments.country, 0) if arguments.country else counts.named_individuals
     if arguments.country:
-        group = counts.by_country.get(arguments.country, {"organisations": 0, "individuals": 0})
-        return group["organisations" if kind is SignatureKind.ORGANISATION else "individuals"]
-    return counts.organisations if kind is SignatureKind.ORGANISATION else counts.individuals
+        return counts.by_country.get(arguments.country, {"organisations": 0})["organisations"]
+    return counts.organisations
 
 
 def _kinds(arguments: ListArguments) -> list[SignatureKind]:
