@@ -123,8 +123,9 @@ def test_every_string_asked_for_at_run_time_is_in_the_template_catalogue(app, ap
     with app.test_request_context():
         for kind in SUBJECTS:  # the kinds rendered from templates
             for language in ["en", *LANGUAGES]:
-                render(kind, language, letter_title="T", signer_name="N", confirm_hours=1, confirm_url="u",
-                       withdraw_url="u", not_me_url="u", manage_url="u", waiting=3, queue_url="u")
+                for waited in ({"waited_days": 2, "waited_hours": None}, {"waited_days": None, "waited_hours": 6}):
+                    render(kind, language, letter_title="T", signer_name="N", confirm_hours=1, confirm_url="u",
+                           withdraw_url="u", not_me_url="u", manage_url="u", waiting=3, queue_url="u", **waited)
     with open(TRANSLATIONS / "messages.pot", "rb") as handle:
         template = message_ids(read_po(handle))
     assert strings_asked_for, "nothing was recorded: the check itself is broken"
