@@ -14,21 +14,26 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from campaign import privacy
 from campaign.mail import delivery, outbox
 from campaign.mail.rendering import EmailKind
-from campaign.models import OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
+from campaign.models import AdminUser, OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
+from campaign.moderation import accounts
 
 from .factories import (
+    ADMIN_PASSWORD,
     LTR_AND_RTL,
     PROJECT_ROOT,
     TEST_CONFIG,
+    csrf_token,
     links_in,
     log_in,
     make_admin,
+    make_signature,
     sign,
+    totp_code,
     translated,
     translated_plural,
 )
@@ -126,6 +131,33 @@ def test_an_idn_domain_is_mailed_in_idna_2008(app, client, db, smtp):
     [received] = smtp.wait_for(1)
     assert received.envelope_to == ["User@xn--strae-oqa.de"], "never strasse.de (IDNA 2003)"
     assert "confirm" in links_in(received.text)
+
+
+def test_admins_at_an_idn_domain_are_stored_and_mailed_in_idna_2008(app, client, db, smtp):
+    """Invited in the browser or created with the command, an account at ``straße.de`` is kept and
+    mailed at ``xn--strae-oqa.de`` (as a signer's address is), and logs in as typed."""
+    created = app.test_cli_runner().invoke(args=["admin", "create", "Typed@Straße.de", "--password-stdin"],
+                                           input=ADMIN_PASSWORD + "\n")
+    assert created.exit_code == 0 and "created typed@xn--strae-oqa.de" in created.output
+    log_in(client, make_admin("boss@campaign.example", role="admin"))
+    invited = client.post("/admin/accounts", data={"csrf_token": csrf_token(client, "/admin/accounts"),
+                                                   "email": "Invited@STRASSE.straße.de", "role": "moderator"})
+    assert invited.status_code == 200
+    stored = set(db.session.scalars(select(AdminUser.email)))
+    assert {"typed@xn--strae-oqa.de", "invited@strasse.xn--strae-oqa.de"} <= stored
+    assert not any("ß" in email for email in stored)
+    db.session.execute(update(AdminUser).values(wants_digest=True))
+    db.session.commit()
+    make_signature()
+    assert "1 awaiting review" in app.test_cli_runner().invoke(args=["admin", "digest"]).output
+    with app.app_context():
+        delivery.deliver_due()
+    received = {address for message in smtp.wait_for(3) for address in message.envelope_to}
+    assert {"typed@xn--strae-oqa.de", "invited@strasse.xn--strae-oqa.de"} <= received, "never strasse.de (IDNA 2003)"
+    assert not any("strasse.de" in address.removesuffix("xn--strae-oqa.de") for address in received)
+    typed = accounts.find_admin("typed@straße.de")
+    assert log_in(app.test_client(), "Typed@Straße.de", code=totp_code(typed)).status_code == 302
+    assert accounts.normalise_email("TYPED@Straße.DE") == "typed@xn--strae-oqa.de"
 
 
 def test_a_temporary_refusal_quoting_the_address_leaves_no_address_anywhere(app, client, db, smtp):

@@ -15,6 +15,7 @@ from typing import Any, cast
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import CursorResult, case, delete, literal, or_, select, update
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -23,6 +24,7 @@ from ..crypto import client_network, keyed_hash, new_token, token_digest
 from ..extensions import db, upsert
 from ..logs import security_event
 from ..models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
+from ..signing.rows import mailbox
 from . import audit
 
 MIN_PASSWORD_LENGTH = 12
@@ -117,7 +119,16 @@ def use_totp_step(user: AdminUser, step: int) -> bool:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """An admin's address as it is stored, looked up, throttled and mailed: lower case, its domain in
+    IDNA 2008 A-labels exactly as a signer's is sent (``rows.mailbox``), so ``straße.de`` is
+    ``xn--strae-oqa.de``, never the ``strasse.de`` of the mail library's IDNA 2003. Text that is no
+    address at all stays as typed (lower case): it names no account."""
+    typed = email.strip()
+    try:
+        validated = validate_email(typed, check_deliverability=False)
+    except EmailNotValidError:
+        return typed.lower()
+    return mailbox(validated).lower()
 
 
 def create_admin(email: str, password: str, role: AdminRole, actor_label: str = "cli") -> AdminUser:
