@@ -21,11 +21,14 @@ from campaign.mail import delivery, outbox
 from campaign.mail.rendering import EmailKind
 from campaign.models import AdminUser, OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
 from campaign.moderation import accounts
+from campaign.signing import rows as signature_rows
+from campaign.web.forms import checked_email
 
 from .factories import (
     ADMIN_PASSWORD,
     LTR_AND_RTL,
     PROJECT_ROOT,
+    SIGNER_ADDRESSES,
     TEST_CONFIG,
     csrf_token,
     links_in,
@@ -33,6 +36,7 @@ from .factories import (
     make_admin,
     make_signature,
     sign,
+    signature_data,
     totp_code,
     translated,
     translated_plural,
@@ -187,6 +191,8 @@ def test_after_failures_and_the_purge_no_address_is_in_any_column(app, client, d
     smtp.refuse[addresses["refused"]] = f"550 5.1.1 <{addresses['refused']}> no such user"
     for number, address in enumerate(addresses.values()):
         assert sign(client, email=address, organisation=f"Organisation {number}").status_code == 303
+    assert sign(client, organisation="The factories' own address").status_code == 303
+    make_signature(status="pending")
     with app.app_context():
         delivery.deliver_due()
     errors = " ".join(row.last_error or "" for row in rows(db))
@@ -196,9 +202,16 @@ def test_after_failures_and_the_purge_no_address_is_in_any_column(app, client, d
     with app.app_context():
         privacy.purge(now=utcnow() + dt.timedelta(days=2))
     dump = database_dump(db).casefold()
-    for address in addresses.values():
+    used = SIGNER_ADDRESSES  # every signer's address this test handed out, the factories' defaults too
+    assert set(addresses.values()) | {signature_data()["email"]} <= used and len(used) == len(addresses) + 2
+    for address in used:
+        with app.app_context():
+            ascii_form = signature_rows.mailbox(checked_email(address))
         local = address.split("@")[0].casefold()
-        assert local not in dump, f"{address} is still in the database"
+        for form in (address.casefold(), ascii_form.casefold(), f"{local}@"):
+            assert form not in dump, f"{address} is still in the database (as {form})"
+    for label in addresses:  # the local parts of this test's own addresses are distinctive: not even those
+        assert addresses[label].split("@")[0].casefold() not in dump, f"{addresses[label]} is still in the database"
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.last_error.is_not(None))) == 0
 
