@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -227,6 +228,51 @@ def test_a_claim_takes_at_most_a_batch_and_a_dead_workers_claims_return_after_th
         assert delivery.deliver_due(now=later).sent == 3
     ids = [message.message["Message-ID"] for message in smtp.wait_for(5)]
     assert len(set(ids)) == 5
+
+
+def test_two_workers_claiming_at_once_each_get_their_own_messages(app, db, backend, monkeypatch):
+    """SKIP LOCKED: while one worker's claim is still open (its rows locked, not yet committed), a
+    second worker's claim neither waits for it (a lock wait would fail at once) nor takes any of
+    its messages; together they take each message once."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers: only one claim can be open at a time")
+    from sqlalchemy import text
+
+    queue(app, *(f"reader{n}@example.org" for n in range(15)))
+    now = utcnow()
+    first_holds_its_claim, first_may_commit = threading.Event(), threading.Event()
+    real_commit = outbox.db.session.commit
+    claims: dict[str, list[int]] = {}
+
+    def commit_held_by_the_first_worker():
+        if threading.current_thread().name == "first worker" and not first_may_commit.is_set():
+            first_holds_its_claim.set()
+            assert first_may_commit.wait(20)
+        real_commit()
+
+    monkeypatch.setattr(outbox.db.session, "commit", commit_held_by_the_first_worker)
+
+    def first_worker():
+        with app.app_context():
+            claims["first"] = [message.id for message in delivery.claim_due(now, 6)]
+
+    first = threading.Thread(target=first_worker, name="first worker")
+    first.start()
+    try:
+        assert first_holds_its_claim.wait(20), "the first worker claimed"
+        with app.app_context():
+            outbox.db.session.execute(text("SET LOCAL lock_timeout = '100ms'"))  # waiting for a lock fails
+            claims["second"] = [message.id for message in delivery.claim_due(now, 6)]
+    finally:
+        first_may_commit.set()
+        first.join(20)
+    with app.app_context():
+        claims["third"] = [message.id for message in delivery.claim_due(now, 6)]
+    every_id = [row.id for row in rows(db)]
+    assert len(claims["first"]) == len(claims["second"]) == 6 and len(claims["third"]) == 3
+    assert not set(claims["first"]) & set(claims["second"]), "no message given to both workers"
+    assert sorted(claims["first"] + claims["second"] + claims["third"]) == every_id
+    assert all(row.attempts == 1 for row in rows(db)), "each message claimed once"
 
 
 def test_a_database_away_after_the_servers_250_sends_nothing_twice(app_config, backend, smtp):
