@@ -390,3 +390,11 @@ def test_moderators_see_undelivered_mail_without_any_address(app, client, db, pl
     assert mail_page.status_code == 200 and "SMTPUTF8" in html and f"#{signature.id}" in html
     assert translated(app, lang, "Confirmation link") in html
     assert "jörg" not in html and "jörg" not in queue_page
+    with app.app_context():
+        privacy.purge(now=utcnow() + dt.timedelta(hours=1))
+    after_purge = client.get("/admin/mail", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert "SMTPUTF8" not in after_purge, "the reason is erased by the purge"
+    assert f"#{signature.id}" in after_purge and translated(app, lang, "Erased by the daily purge.") in after_purge
+    assert translated_plural(app, lang, "%(num)s email could not be delivered in the last seven days.",
+                             "%(num)s emails could not be delivered in the last seven days.", 1) in \
+        client.get("/admin/", headers={"Accept-Language": lang}).get_data(as_text=True)
