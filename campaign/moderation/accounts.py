@@ -287,9 +287,10 @@ def start_session(user: AdminUser, now: dt.datetime) -> NewSession:
     return NewSession(user, token)
 
 
-def load_session(token: str | None) -> AdminUser | None:
-    """The user of a live session, refreshing its idle timer; ``None`` for anything else."""
-    if not token:
+def load_session(token: object) -> AdminUser | None:
+    """The user of a live session, refreshing its idle timer; ``None`` for anything else (the token
+    comes from the session cookie: whatever it holds that is not a token names no one)."""
+    if not token or not isinstance(token, str):
         return None
     session = db.session.scalar(select(AdminSession).where(AdminSession.token_hash == token_digest(token)))
     if session is None or session.revoked_at is not None or not session.user.active:
