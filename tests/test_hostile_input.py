@@ -243,6 +243,11 @@ def _bytes(value: str) -> bytes:
     return value.encode("utf-8", "surrogatepass")
 
 
+def _multipart(value: str) -> str:
+    """Text as a multipart body carries it: UTF-8, where a lone surrogate cannot travel (replaced)."""
+    return _bytes(value).decode("utf-8", "replace")
+
+
 def _encoded(fields: dict[str, str]) -> str:
     return urlencode({_bytes(key): _bytes(value) for key, value in fields.items()})
 
@@ -269,11 +274,9 @@ def _send(app, client, bare_client, request: HostileRequest, logged_in: dict):
     if request.method == "GET":
         return sender.get(f"{request.path}?{query}" if query else request.path, headers=headers)
     if request.uploads:
-        # a multipart body's text is UTF-8 (a lone surrogate cannot travel in it: replaced)
-        data = {_bytes(key).decode("utf-8", "replace"): _bytes(value).decode("utf-8", "replace")
-                for key, value in request.fields.items()}
+        data = {_multipart(key): _multipart(value) for key, value in request.fields.items()}
         for name, (content, filename, content_type) in request.uploads.items():
-            data[name] = (io.BytesIO(content), filename, content_type)
+            data[_multipart(name)] = (io.BytesIO(content), _multipart(filename), _multipart(content_type))
         return sender.post(request.path, data=data, content_type="multipart/form-data", headers=headers,
                            query_string=request.raw_query or None)
     return sender.post(request.path, data=_encoded(request.fields), content_type="application/x-www-form-urlencoded",
@@ -358,12 +361,12 @@ def test_no_upload_to_the_admin_import_answers_5xx(hostile_app, db):
     @given(UPLOADS, st.one_of(st.just("signatories.csv"), VALUES))
     def upload(content, filename):
         preview = client.post("/admin/import", content_type="multipart/form-data", data={
-            "letter": "ban-biometric-surveillance", "file": (io.BytesIO(content), filename, "text/csv")})
+            "letter": "ban-biometric-surveillance", "file": (io.BytesIO(content), _multipart(filename), "text/csv")})
         _check(preview, "/admin/import")
         assert preview.status_code in (200, 422)
         confirm = client.post("/admin/import/confirm", data={
             "letter": "ban-biometric-surveillance", "content": content.decode("utf-8", "replace"),
-            "source_name": filename})
+            "source_name": _multipart(filename)})
         _check(confirm, "/admin/import/confirm")
 
     upload()
