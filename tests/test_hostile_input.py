@@ -426,3 +426,15 @@ def test_admin_parameters_no_person_sends_are_refused_or_ignored(app, client, db
     assert client.get("/admin/?after=99999999999999").status_code == 400
     assert client.get("/admin/?q=%00").status_code == 400
     assert client.get("/admin/signatures/2147483648").status_code == 404
+
+
+def test_a_multipart_part_with_an_unreadable_name_is_no_field(app, client, db):
+    """Werkzeug reads a part named with a line break as a field named None: the login form, and an
+    admin form carried through the login, leave it out instead of answering 500."""
+    app.config["WTF_CSRF_ENABLED"] = False
+
+    def data():
+        return {"email": "nobody@campaign.example", "\n": (io.BytesIO(b"x"), "a.csv", "text/csv")}
+
+    assert client.post("/admin/login", data=data(), content_type="multipart/form-data").status_code < 500
+    assert client.post("/admin/signing", data=data(), content_type="multipart/form-data").status_code < 500
