@@ -22,7 +22,7 @@ from campaign import create_app
 from campaign.crypto import generate_seal_keypair
 from campaign.extensions import db as database
 
-from .factories import TEST_CONFIG, load_shipped_letters
+from .factories import SIGNER_ADDRESSES, TEST_CONFIG, load_shipped_letters
 from .smtp_sink import SmtpSink
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -51,6 +51,12 @@ def postgres_url():
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped (CI sets it)")
     with scratch_postgres_database("tests") as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def fresh_signer_addresses():
+    """Each test starts with no signer's address handed out (``factories.SIGNER_ADDRESSES``)."""
+    SIGNER_ADDRESSES.clear()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,24 +10,34 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from campaign import privacy
 from campaign.mail import delivery, outbox
-from campaign.models import EmailKind, OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
+from campaign.models import AdminUser, EmailKind, OutboxMessage, OutboxStatus, Signature, SignatureStatus, utcnow
+from campaign.moderation import accounts
+from campaign.signing import rows as signature_rows
+from campaign.web.forms import checked_email
 
 from .factories import (
+    ADMIN_PASSWORD,
     LTR_AND_RTL,
     PROJECT_ROOT,
+    SIGNER_ADDRESSES,
     TEST_CONFIG,
+    csrf_token,
     links_in,
     log_in,
     make_admin,
+    make_signature,
     sign,
+    signature_data,
+    totp_code,
     translated,
     translated_plural,
 )
@@ -127,6 +137,33 @@ def test_an_idn_domain_is_mailed_in_idna_2008(app, client, db, smtp):
     assert "confirm" in links_in(received.text)
 
 
+def test_admins_at_an_idn_domain_are_stored_and_mailed_in_idna_2008(app, client, db, smtp):
+    """Invited in the browser or created with the command, an account at ``straße.de`` is kept and
+    mailed at ``xn--strae-oqa.de`` (as a signer's address is), and logs in as typed."""
+    created = app.test_cli_runner().invoke(args=["admin", "create", "Typed@Straße.de", "--password-stdin"],
+                                           input=ADMIN_PASSWORD + "\n")
+    assert created.exit_code == 0 and "created typed@xn--strae-oqa.de" in created.output
+    log_in(client, make_admin("boss@campaign.example", role="admin"))
+    invited = client.post("/admin/accounts", data={"csrf_token": csrf_token(client, "/admin/accounts"),
+                                                   "email": "Invited@STRASSE.straße.de", "role": "moderator"})
+    assert invited.status_code == 200
+    stored = set(db.session.scalars(select(AdminUser.email)))
+    assert {"typed@xn--strae-oqa.de", "invited@strasse.xn--strae-oqa.de"} <= stored
+    assert not any("ß" in email for email in stored)
+    db.session.execute(update(AdminUser).values(wants_digest=True))
+    db.session.commit()
+    make_signature()
+    assert "1 awaiting review" in app.test_cli_runner().invoke(args=["admin", "digest"]).output
+    with app.app_context():
+        delivery.deliver_due()
+    received = {address for message in smtp.wait_for(3) for address in message.envelope_to}
+    assert {"typed@xn--strae-oqa.de", "invited@strasse.xn--strae-oqa.de"} <= received, "never strasse.de (IDNA 2003)"
+    assert not any("strasse.de" in address.removesuffix("xn--strae-oqa.de") for address in received)
+    typed = accounts.find_admin("typed@straße.de")
+    assert log_in(app.test_client(), "Typed@Straße.de", code=totp_code(typed)).status_code == 302
+    assert accounts.normalise_email("TYPED@Straße.DE") == "typed@xn--strae-oqa.de"
+
+
 def test_a_temporary_refusal_quoting_the_address_leaves_no_address_anywhere(app, client, db, smtp):
     address = "temp.refused@example.org"
     smtp.refuse[address] = f"450 4.2.0 <{address}>: mailbox busy, try later"
@@ -154,6 +191,8 @@ def test_after_failures_and_the_purge_no_address_is_in_any_column(app, client, d
     smtp.refuse[addresses["refused"]] = f"550 5.1.1 <{addresses['refused']}> no such user"
     for number, address in enumerate(addresses.values()):
         assert sign(client, email=address, organisation=f"Organisation {number}").status_code == 303
+    assert sign(client, organisation="The factories' own address").status_code == 303
+    make_signature(status="pending")
     with app.app_context():
         delivery.deliver_due()
     errors = " ".join(row.last_error or "" for row in rows(db))
@@ -163,9 +202,16 @@ def test_after_failures_and_the_purge_no_address_is_in_any_column(app, client, d
     with app.app_context():
         privacy.purge(now=utcnow() + dt.timedelta(days=2))
     dump = database_dump(db).casefold()
-    for address in addresses.values():
+    used = SIGNER_ADDRESSES  # every signer's address this test handed out, the factories' defaults too
+    assert set(addresses.values()) | {signature_data()["email"]} <= used and len(used) == len(addresses) + 2
+    for address in used:
+        with app.app_context():
+            ascii_form = signature_rows.mailbox(checked_email(address))
         local = address.split("@")[0].casefold()
-        assert local not in dump, f"{address} is still in the database"
+        for form in (address.casefold(), ascii_form.casefold(), f"{local}@"):
+            assert form not in dump, f"{address} is still in the database (as {form})"
+    for label in addresses:  # the local parts of this test's own addresses are distinctive: not even those
+        assert addresses[label].split("@")[0].casefold() not in dump, f"{addresses[label]} is still in the database"
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.last_error.is_not(None))) == 0
 
@@ -181,6 +227,51 @@ def test_a_claim_takes_at_most_a_batch_and_a_dead_workers_claims_return_after_th
         assert delivery.deliver_due(now=later).sent == 3
     ids = [message.message["Message-ID"] for message in smtp.wait_for(5)]
     assert len(set(ids)) == 5
+
+
+def test_two_workers_claiming_at_once_each_get_their_own_messages(app, db, backend, monkeypatch):
+    """SKIP LOCKED: while one worker's claim is still open (its rows locked, not yet committed), a
+    second worker's claim neither waits for it (a lock wait would fail at once) nor takes any of
+    its messages; together they take each message once."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers: only one claim can be open at a time")
+    from sqlalchemy import text
+
+    queue(app, *(f"reader{n}@example.org" for n in range(15)))
+    now = utcnow()
+    first_holds_its_claim, first_may_commit = threading.Event(), threading.Event()
+    real_commit = outbox.db.session.commit
+    claims: dict[str, list[int]] = {}
+
+    def commit_held_by_the_first_worker():
+        if threading.current_thread().name == "first worker" and not first_may_commit.is_set():
+            first_holds_its_claim.set()
+            assert first_may_commit.wait(20)
+        real_commit()
+
+    monkeypatch.setattr(outbox.db.session, "commit", commit_held_by_the_first_worker)
+
+    def first_worker():
+        with app.app_context():
+            claims["first"] = [message.id for message in delivery.claim_due(now, 6)]
+
+    first = threading.Thread(target=first_worker, name="first worker")
+    first.start()
+    try:
+        assert first_holds_its_claim.wait(20), "the first worker claimed"
+        with app.app_context():
+            outbox.db.session.execute(text("SET LOCAL lock_timeout = '100ms'"))  # waiting for a lock fails
+            claims["second"] = [message.id for message in delivery.claim_due(now, 6)]
+    finally:
+        first_may_commit.set()
+        first.join(20)
+    with app.app_context():
+        claims["third"] = [message.id for message in delivery.claim_due(now, 6)]
+    every_id = [row.id for row in rows(db)]
+    assert len(claims["first"]) == len(claims["second"]) == 6 and len(claims["third"]) == 3
+    assert not set(claims["first"]) & set(claims["second"]), "no message given to both workers"
+    assert sorted(claims["first"] + claims["second"] + claims["third"]) == every_id
+    assert all(row.attempts == 1 for row in rows(db)), "each message claimed once"
 
 
 def test_a_database_away_after_the_servers_250_sends_nothing_twice(app_config, backend, smtp):
@@ -298,3 +389,11 @@ def test_moderators_see_undelivered_mail_without_any_address(app, client, db, pl
     assert mail_page.status_code == 200 and "SMTPUTF8" in html and f"#{signature.id}" in html
     assert translated(app, lang, "Confirmation link") in html
     assert "jörg" not in html and "jörg" not in queue_page
+    with app.app_context():
+        privacy.purge(now=utcnow() + dt.timedelta(hours=1))
+    after_purge = client.get("/admin/mail", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert "SMTPUTF8" not in after_purge, "the reason is erased by the purge"
+    assert f"#{signature.id}" in after_purge and translated(app, lang, "Erased by the daily purge.") in after_purge
+    assert translated_plural(app, lang, "%(num)s email could not be delivered in the last seven days.",
+                             "%(num)s emails could not be delivered in the last seven days.", 1) in \
+        client.get("/admin/", headers={"Accept-Language": lang}).get_data(as_text=True)

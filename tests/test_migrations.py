@@ -71,3 +71,22 @@ def test_invisible_characters_stored_before_are_removed_by_the_migration(empty_d
             row = connection.execute(text("SELECT name, organisation, search_text FROM signatures")).one()
         db.engine.dispose()
     assert tuple(row) == ("Ana Lima", "Access Now", search_key("Access Now"))
+
+
+def test_an_admin_address_stored_with_a_unicode_domain_is_moved_to_idna_2008(empty_database_url):
+    from sqlalchemy import text
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0016_updates")
+        with db.engine.begin() as connection:
+            for number, email in enumerate(["jörg@straße.de", "plain@example.org", "not an address ß"], start=1):
+                connection.execute(text(
+                    "INSERT INTO admin_users (id, email, password_hash, role, totp_secret, active, wants_digest, "
+                    "created_at, password_changed_at) VALUES (:id, :email, 'h', 'moderator', 'S', true, true, "
+                    "'2026-01-01', '2026-01-01')"), {"id": number, "email": email})
+        upgrade()
+        with db.engine.connect() as connection:
+            stored = list(connection.scalars(text("SELECT email FROM admin_users ORDER BY id")))
+        db.engine.dispose()
+    assert stored == ["jörg@xn--strae-oqa.de", "plain@example.org", "not an address ß"]

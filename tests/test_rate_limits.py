@@ -96,14 +96,27 @@ def test_limits_are_shared_through_redis(app, app_config):
     assert post_as(second.test_client(), "198.51.100.30", email="z@example.org").status_code == 429
 
 
-def _post_form(port: int, fields: dict[str, str]) -> int:
+def _post_form(port: int, fields: dict[str, str], path: str = "/en/sign") -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        connection.request("POST", "/en/sign", body=urlencode(fields),
+        connection.request("POST", path, body=urlencode(fields),
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+#: Four gunicorn workers, and a limit of 10 a minute for what each test posts.
+WORKERS, LIMIT = 4, 10
+
+
+def _store_down(port: int, app_config: dict, **settings: str) -> dict[str, str]:
+    """A production start of ``WORKERS`` workers whose shared store (Redis) cannot be reached."""
+    return gunicorn_server.environment(
+        port, app_config["SQLALCHEMY_DATABASE_URI"], WORKERS,
+        FLASK_RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0",  # nothing listens there: the store is down
+        FLASK_WTF_CSRF_ENABLED="false", **settings,
+    )
 
 
 def test_with_the_store_down_one_address_is_held_to_the_limit_across_gunicorn_workers(app, app_config, backend,
@@ -113,12 +126,8 @@ def test_with_the_store_down_one_address_is_held_to_the_limit_across_gunicorn_wo
     the share, 37 of 50 got through)."""
     if backend != "postgresql":
         pytest.skip("four worker processes share the database through a server")
-    port, limit, workers = free_port(), 10, 4
-    env = gunicorn_server.environment(
-        port, app_config["SQLALCHEMY_DATABASE_URI"], workers,
-        FLASK_RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0",  # nothing listens there: the store is down
-        FLASK_SIGN_RATE_LIMIT=f"{limit}/minute", FLASK_WTF_CSRF_ENABLED="false", FLASK_SIGN_MIN_SECONDS="0",
-    )
+    port, limit, workers = free_port(), LIMIT, WORKERS
+    env = _store_down(port, app_config, FLASK_SIGN_RATE_LIMIT=f"{limit}/minute", FLASK_SIGN_MIN_SECONDS="0")
     log = tmp_path / "gunicorn.log"
     with gunicorn_server.running(env, log):
         with urlopen(f"http://127.0.0.1:{port}/en/sign", timeout=10) as page:  # the form's stamp, the same for all
@@ -129,3 +138,22 @@ def test_with_the_store_down_one_address_is_held_to_the_limit_across_gunicorn_wo
     assert set(statuses) <= {303, 429}, log.read_text()[-3000:]
     print(f"\nstore down, {workers} workers, limit {limit}/minute: {accepted} of 50 accepted")
     assert 1 <= accepted <= limit, f"{accepted} of 50 accepted with a limit of {limit}"
+
+
+def test_with_the_store_down_login_posts_from_one_address_are_held_to_the_limit_across_gunicorn_workers(
+        app, app_config, backend, tmp_path):
+    """The same for ``/admin/login`` (without the share, 39 of 50 got through): whatever each post
+    answers (a wrong password, the account's own throttle), at most the limit reach the login at all."""
+    if backend != "postgresql":
+        pytest.skip("four worker processes share the database through a server")
+    port = free_port()
+    env = _store_down(port, app_config, FLASK_ADMIN_LOGIN_RATE_LIMIT=f"{LIMIT}/minute")
+    log = tmp_path / "gunicorn.log"
+    with gunicorn_server.running(env, log):
+        statuses = [_post_form(port, {"email": f"guess{n}@campaign.example", "password": f"wrong password {n}",
+                                      "code": "123456"}, "/admin/login") for n in range(50)]
+    refused = statuses.count(429)
+    reached = len(statuses) - refused
+    assert all(status < 500 for status in statuses), log.read_text()[-3000:]
+    print(f"\nstore down, {WORKERS} workers, login limit {LIMIT}/minute: {reached} of 50 reached the login")
+    assert 1 <= reached <= LIMIT, f"{reached} of 50 login posts reached the login with a limit of {LIMIT}"

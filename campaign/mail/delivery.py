@@ -16,6 +16,17 @@ Guarantees, and how they hold:
   window left is between the server's 250 and our commit: a worker killed there (or a database
   away longer than the retry window) sends that one message again, so at most one duplicate per
   crash and worker.
+
+  A whole batch is claimed at once, not each message in a transaction of its own: one statement
+  and one commit per ``OUTBOX_BATCH_SIZE`` messages rather than per message. The price is paid
+  only when a worker dies: the claimed-but-unsent messages of its batch (at most
+  ``OUTBOX_BATCH_SIZE``) wait out the rest of ``OUTBOX_LEASE_SECONDS`` (120 s by default) before
+  another worker takes them. Nothing is lost or sent twice by that wait, and two minutes are
+  nothing beside the 72 hours a confirm link works; the lease cannot be much shorter anyway, since
+  it must outlast one send and its record (``MAIL_TIMEOUT_SECONDS`` plus
+  ``OUTBOX_RECORD_RETRY_SECONDS``, checked at start) or a slow but living worker's claim would
+  return while it still sends, and go out twice. A worker that finds its lease running short hands
+  the rest of its batch back at once (``release``).
 - **No address kept.** A sent or abandoned message loses its recipient and bodies at once, and the
   error recorded for a retry is redacted like the logs (the purge erases it later).
 """

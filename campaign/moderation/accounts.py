@@ -15,14 +15,16 @@ from typing import Any, cast
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import CursorResult, case, literal, or_, select, update
+from sqlalchemy import CursorResult, case, delete, literal, or_, select, update
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..crypto import client_network, keyed_hash, new_token, token_digest
 from ..extensions import db, upsert
 from ..logs import security_event
 from ..models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
+from ..signing.rows import mailbox
 from . import audit
 
 MIN_PASSWORD_LENGTH = 12
@@ -117,7 +119,16 @@ def use_totp_step(user: AdminUser, step: int) -> bool:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """An admin's address as it is stored, looked up, throttled and mailed: lower case, its domain in
+    IDNA 2008 A-labels exactly as a signer's is sent (``rows.mailbox``), so ``straße.de`` is
+    ``xn--strae-oqa.de``, never the ``strasse.de`` of the mail library's IDNA 2003. Text that is no
+    address at all stays as typed (lower case): it names no account."""
+    typed = email.strip()
+    try:
+        validated = validate_email(typed, check_deliverability=False)
+    except EmailNotValidError:
+        return typed.lower()
+    return mailbox(validated).lower()
 
 
 def create_admin(email: str, password: str, role: AdminRole, actor_label: str = "cli") -> AdminUser:
@@ -230,10 +241,8 @@ def record_failure(keys: list[str], now: dt.datetime) -> None:
 
 
 def clear_failures(keys: list[str]) -> None:
-    for key in keys[:1]:  # the account's counter; the client's decays on its own
-        row = db.session.get(LoginThrottle, key)
-        if row is not None:
-            db.session.delete(row)
+    """Forget the account's failures (the first key) in one statement; the client's decay on their own."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]).execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)
@@ -278,9 +287,10 @@ def start_session(user: AdminUser, now: dt.datetime) -> NewSession:
     return NewSession(user, token)
 
 
-def load_session(token: str | None) -> AdminUser | None:
-    """The user of a live session, refreshing its idle timer; ``None`` for anything else."""
-    if not token:
+def load_session(token: object) -> AdminUser | None:
+    """The user of a live session, refreshing its idle timer; ``None`` for anything else (the token
+    comes from the session cookie: whatever it holds that is not a token names no one)."""
+    if not token or not isinstance(token, str):
         return None
     session = db.session.scalar(select(AdminSession).where(AdminSession.token_hash == token_digest(token)))
     if session is None or session.revoked_at is not None or not session.user.active:

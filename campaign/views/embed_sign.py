@@ -25,7 +25,7 @@ from ..web import i18n, limits, parameters
 from ..web.forms import EmailForm, SignatureForm, embedded_signature_form
 from ..web.headers import allow_framing, private_response
 from . import current_view, errors, signing_now
-from .sign import replaced_signature, submission_fields
+from .sign import REPLACES, replaced_signature, submission_fields
 
 #: Beside the counter under ``/embed/``; its own blueprint, so its 429 page is its own.
 bp = Blueprint("embed_sign", __name__, url_prefix="/embed")
@@ -88,7 +88,7 @@ def sign(slug: str) -> ResponseReturnValue:
                                                partner_id=partners.partner_id_for(submitted.via.data))
     except (rules.SigningPaused, closing.SigningClosed):
         return _framed("embed/sign.html", 503, view=view, form=None, signing=signing_now(view.letter))
-    replaced = replaced_signature(request.form.get("replaces"))
+    replaced = replaced_signature(parameters.sealed(request.form, REPLACES))
     if replaced:
         rules.drop_mistyped(view, replaced, submitted.validated_email, details_from(submitted.data))
     return _check_inbox(view, submission_fields(request.form, new_signature))

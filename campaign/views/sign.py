@@ -88,7 +88,7 @@ def form() -> ResponseReturnValue:
             return private_page("public/sign_paused.html", 503, view=view)
         except closing.SigningClosed as closed:
             return _closed_page(closed.closed_at)
-        replaced = replaced_signature(request.form.get("replaces"))
+        replaced = replaced_signature(parameters.sealed(request.form, REPLACES))
         if replaced:
             rules.drop_mistyped(view, replaced, submitted.validated_email, details_from(submitted.data))
         _remember_submission(request.form, new_signature)
@@ -143,8 +143,9 @@ def submission_fields(typed: MultiDict[str, str], new_signature: int | None = No
     take back if the address was mistyped (see ``rules.drop_mistyped``). Every submission carries one
     of the same length, made or not (a repeat's is 0), so the page says nothing of the address."""
     fields = {name: typed.get(name, "") for name in FORM_CONTRACT if name != "started" and typed.get(name)}
-    if new_signature is None and replaced_signature(typed.get("replaces")) is not None:
-        fields[REPLACES] = typed["replaces"]  # the email sent again: the signature it is about is the same
+    carried = parameters.sealed(typed, REPLACES)
+    if new_signature is None and carried is not None and replaced_signature(carried) is not None:
+        fields[REPLACES] = carried  # the email sent again: the signature it is about is the same
     else:
         fields[REPLACES] = crypto.seal_for_the_browser(current_app.config["SECRET_KEY"], {
             "signature": f"{new_signature or 0:020d}", "at": int(time.time())})
@@ -153,10 +154,11 @@ def submission_fields(typed: MultiDict[str, str], new_signature: int | None = No
 
 def replaced_signature(sealed: str | None) -> int | None:
     """The signature a "correct it" form came from, while its confirm link could still be used."""
-    if not sealed or len(sealed) > 400:
+    if not sealed:
         return None
     opened = crypto.open_from_the_browser(current_app.config["SECRET_KEY"], sealed)
-    if not opened or not str(opened.get("signature", "")).isdigit() or not isinstance(opened.get("at"), int):
+    number = str(opened.get("signature", "")) if opened else ""
+    if not opened or not (number.isascii() and number.isdigit()) or not isinstance(opened.get("at"), int):
         return None
     if time.time() - opened["at"] > current_app.config["CONFIRM_TOKEN_HOURS"] * 3600:
         return None

@@ -38,6 +38,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..models import SignatureKind
 from ..signing.fields import FORM_CONTRACT, required_for
+from ..signing.rows import mailbox
 from ..text import UnsafeText, clean_text
 from .i18n import country_choices, is_country
 from .parameters import as_record_id, partner_code
@@ -434,7 +435,7 @@ class AccountInviteForm(CampaignForm):
     role = RadioField(_l("Role"), validators=[InputRequired()], default="moderator")
 
     def validate_email(self, field: Field) -> None:
-        field.data = checked_email(field.data).normalized
+        field.data = mailbox(checked_email(field.data))  # as the account will be stored and mailed
 
 
 class AccountSetupForm(CampaignForm):

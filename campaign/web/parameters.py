@@ -28,6 +28,9 @@ TOKEN_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 DIGEST_PATTERN = r"[0-9a-f]{16}"
 #: A partner's code in ``?via=``: lower-case letters and digits, hyphens inside, at most 40.
 PARTNER_CODE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+#: A value this site sealed for the browser to bring back (``crypto.seal_for_the_browser``):
+#: URL-safe base64, a few hundred characters at most.
+SEALED_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,400}={0,2}")
 #: The largest id any of our tables can hold (PostgreSQL ``integer``).
 MAX_ID = 2**31 - 1
 #: Characters no one types in a search box or a filter: C0 and C1 controls, DEL, lone
@@ -141,6 +144,13 @@ def lenient_choice(args: MultiDict, name: str, choices: Iterable[str]) -> str | 
     know rather than refuse it (a stale bookmark keeps working)."""
     value = args.get(name)
     return value if value in set(choices) else None
+
+
+def sealed(args: MultiDict, name: str) -> str | None:
+    """A value the site sealed for the browser (a form's hidden ``replaces``), or ``None`` when it
+    cannot be one: a person's form is never refused for a hidden field, it only loses what it carried."""
+    value = args.get(name)
+    return value if value is not None and SEALED_PATTERN.fullmatch(value) else None
 
 
 def as_record_id(value: str) -> int:

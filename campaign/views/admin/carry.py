@@ -55,20 +55,25 @@ def _from_this_site(sent: Request) -> bool:
     return bool(sent.referrer) and sent.referrer.startswith(sent.host_url)
 
 
+def _named_fields(sent: Request) -> list[tuple[str, str]]:
+    """The form's fields; a multipart part whose name Werkzeug could not read (a line break in its
+    header) comes with the name ``None``, and is no field of any form."""
+    return [(name, value) for name, value in sent.form.items(multi=True) if isinstance(name, str)]
+
+
 def from_expired(sent: Request) -> Carried | None:
     """What a POST that could not be acted on carried, if it is worth carrying."""
     if sent.method != "POST" or sent.endpoint in NEVER_CARRIED or sent.blueprint != "admin" \
             or not _from_this_site(sent):
         return None
-    fields = tuple((name, value) for name, value in sent.form.items(multi=True) if name != TOKEN_FIELD)
+    fields = tuple((name, value) for name, value in _named_fields(sent) if name != TOKEN_FIELD)
     had_files = any(upload.filename for upload in sent.files.values())
     return Carried(sent.full_path.removesuffix("?"), fields, had_files)
 
 
 def from_login(sent: Request, safe: str) -> Carried | None:
     """What the login form carried (``safe`` is its target once checked to be an admin path)."""
-    fields = tuple((name.removeprefix(PREFIX), value) for name, value in sent.form.items(multi=True)
-                   if name.startswith(PREFIX))
+    fields = tuple((name.removeprefix(PREFIX), value) for name, value in _named_fields(sent) if name.startswith(PREFIX))
     return Carried(safe, fields) if fields and sent.form.get(TARGET) == safe else None
 
 

@@ -18,6 +18,7 @@ from ... import letters
 from ...lifecycle import closing, goals, timeline
 from ...models import Letter, TimelineKind
 from ...publication import counts
+from ...web import parameters
 from ...web.forms import ButtonForm
 from ...web.letter_forms import UPLOAD_MEGABYTES, ClosingForm, GoalForm, TimelineEventForm, timeline_event_form_class
 from .. import errors
@@ -74,7 +75,7 @@ def letter_lifecycle(slug: str, event_form: TimelineEventForm | None = None, clo
 @admin_required
 def letter_closing(slug: str) -> ResponseReturnValue:
     letter = _letter(slug)
-    action = request.form.get("action")
+    action = parameters.lenient_choice(request.form, "action", ("close-now", "reopen"))
     if action == "close-now":  # from a page of before the confirmation: it asks first, like the button
         return redirect(url_for("admin.letter_close_confirm", slug=slug), 303)
     if action == "reopen":  # a button: the date field beside it is not its own

@@ -50,7 +50,8 @@ def updates_page() -> ResponseReturnValue:
 @bp.post("/updates")
 @admin_required
 def update_create() -> ResponseReturnValue:
-    letter = letters.find_letter(request.form.get("letter"))
+    slugs = [found.slug for found in letters.all_letters()]
+    letter = letters.find_letter(parameters.lenient_choice(request.form, "letter", slugs))
     if letter is None or not ButtonForm().validate():
         abort(400)
     update = updates.create(letter, current_user.user)
