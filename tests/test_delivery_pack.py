@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from campaign.models import PublishedTally
 
-from .factories import SHIPPED_LETTER, published, translated, translated_plural
+from .factories import SHIPPED_LETTER, make_signature, published, shipped_letter, translated, translated_plural
 
 ORGANISATIONS = ["Digital Rights Collective", "منظمة الحقوق الرقمية", "Фонд цифровых прав", "数字权利基金会",
                  "मानव अधिकार मंच"]
@@ -252,6 +252,65 @@ def test_the_manifest_hashes_the_files_and_the_csv_has_the_same_entries(app, db,
     assert_debian_fonts(files[".pdf"])  # a third language's PDF, Spanish, set in Debian's fonts too
     published_on = in_language(app, "es", lambda: format_date(dt.date(2021, 6, 7), "long"))
     assert squeezed(translated(app, "es", "Published on %(date)s", date=published_on)) in poppler_text(files[".pdf"])
+
+
+
+def test_an_entry_published_while_the_pack_reads_is_in_neither_its_counts_nor_its_names(app, db, backend, signatories,
+                                                                                        tmp_path, monkeypatch):
+    """The pack reads its counts, then its names; a moderator publishes an entry in between, in
+    another session, and commits. On PostgreSQL the publication goes through and the pack's snapshot
+    (REPEATABLE READ) does not see it; on SQLite the pack's read transaction holds the database, so
+    the publication waits for it, gives up ("database is locked") and goes through once the pack is
+    made. Either way the pack's counts and names agree, and neither has the new entry."""
+    import threading
+
+    from flask import current_app
+
+    from campaign.extensions import db as database
+    from campaign.models import AdminUser
+    from campaign.moderation import decisions
+    from campaign.publication import counts, pack
+
+    late_id = make_signature(status="verified", kind="individual", name="Published Meanwhile", organisation=None,
+                             country="KE").id
+    moderator_id = db.session.query(AdminUser).filter_by(email="factory@campaign.example").one().id
+    meanwhile = tmp_path / "meanwhile.txt"  # what the other session saw: the pack runs in a child process
+    read_names = pack.PackList._rows
+
+    def names_after_a_publication(self, *args, **kwargs):
+        if not meanwhile.exists():  # the first names the pack reads; its counts are read already
+            application = current_app._get_current_object()
+
+            def publish() -> None:
+                with application.app_context():  # a session (and connection) of its own
+                    try:
+                        decisions.approve([late_id], database.session.get_one(AdminUser, moderator_id))
+                        meanwhile.write_text("published")
+                    except Exception as error:  # noqa: BLE001
+                        database.session.rollback()
+                        meanwhile.write_text(f"refused: {error}")
+                    finally:
+                        database.session.remove()
+
+            other = threading.Thread(target=publish)
+            other.start()
+            other.join(timeout=60)
+        return read_names(self, *args, **kwargs)
+
+    monkeypatch.setattr(pack.PackList, "_rows", names_after_a_publication)
+    files, manifest = make_pack(app, tmp_path, "en")  # a pack whose names disagreed with its counts would fail
+
+    if backend == "postgresql":
+        assert meanwhile.read_text() == "published"
+    else:
+        assert meanwhile.read_text().startswith("refused:") and "database is locked" in meanwhile.read_text()
+        decisions.approve([late_id], db.session.get_one(AdminUser, moderator_id))  # the pack is made: it goes through
+    assert counts.published_count(shipped_letter().id) == 13  # the entry was there to be seen
+    assert manifest["count"] == {"organisations": 5, "named_individuals": 6, "unnamed_individuals": 1, "total": 12,
+                                 "listed": 11}
+    assert "Published Meanwhile" not in pdf_text(files[".pdf"])
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 11 and "Published Meanwhile" not in {row["name"] for row in rows}
 
 
 def test_a_pack_refuses_counts_that_disagree_with_its_names(app, db, signatories, tmp_path):
