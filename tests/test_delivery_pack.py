@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from campaign.models import PublishedTally
 
-from .factories import SHIPPED_LETTER, published, translated, translated_plural
+from .factories import SHIPPED_LETTER, make_signature, published, shipped_letter, translated, translated_plural
 
 ORGANISATIONS = ["Digital Rights Collective", "منظمة الحقوق الرقمية", "Фонд цифровых прав", "数字权利基金会",
                  "मानव अधिकार मंच"]
@@ -50,8 +50,47 @@ def pdf_text(path: Path) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
 
 
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def poppler_text(path: Path) -> str:
+    """The PDF's text as pdftotext gives it, without the direction marks it puts around each run and
+    without spaces: poppler sets a right-to-left line's runs apart where the page does not."""
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return squeezed(text)
+
+
+def squeezed(text: str) -> str:
+    return "".join(BIDI_CONTROLS.sub("", text).split())
+
+
+#: The start of the letter's first sentence in each language (letters/ban-biometric-surveillance/).
+OPENING = {"en": "We, the undersigned, call for an outright ban on uses of facial recognition",
+           "ar": "نحن، الموقّعون أدناه، ندعو إلى حظرٍ تام لاستخدامات تقنيات التعرّف على الوجه"}
+#: The table of signatures by country, row by row (country, organisations, individuals): the most
+#: signatures first, then by country code. The unnamed individual counts in Brazil's row.
+BY_COUNTRY = [("BR", 0, 2), ("CN", 1, 1), ("IN", 1, 1), ("LB", 1, 1), ("EG", 1, 0), ("FR", 0, 1), ("RU", 1, 0),
+              ("UA", 0, 1)]
+
+
+def in_language(app, lang: str, make):
+    """``make()`` as a page in ``lang`` would (dates, country names)."""
+    from flask_babel import force_locale
+
+    from campaign.web.i18n import describe
+
+    with app.test_request_context(), force_locale(describe(lang).babel_locale):
+        return make()
+
+
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_the_pdf_lists_every_name_in_every_script_and_the_counts(app, db, signatories, tmp_path, lang):
+    import datetime as dt
+
+    from flask_babel import format_date
+
+    from campaign.web.i18n import country_choices
+
     files, manifest = make_pack(app, tmp_path, lang)
     text = pdf_text(files[".pdf"])
     for name in ORGANISATIONS + [name for name, _ in INDIVIDUALS]:
@@ -63,9 +102,48 @@ def test_the_pdf_lists_every_name_in_every_script_and_the_counts(app, db, signat
     assert translated(app, lang, "Drafting organisations") in text
     assert manifest["count"] == {"organisations": 5, "named_individuals": 6, "unnamed_individuals": 1, "total": 12,
                                  "listed": 11}
-    fonts = {str(font["/BaseFont"]).split("+", 1)[-1] for page in PdfReader(files[".pdf"]).pages
-             for font in page["/Resources"]["/Font"].values()}
-    assert fonts and all(font.startswith(("Noto-", "DejaVu-")) for font in fonts), fonts  # Debian's fonts
+    # The letter in the pack's language, its version and its date, and the counts by country.
+    assert OPENING[lang] in text
+    poppler = poppler_text(files[".pdf"])
+    assert squeezed(translated(app, lang, "Version of the text")) in poppler and manifest["version"] in poppler
+    published_on = in_language(app, lang, lambda: format_date(dt.date(2021, 6, 7), "long"))
+    assert squeezed(translated(app, lang, "Published on %(date)s", date=published_on)) in poppler
+    if lang == "en":  # (in Arabic, poppler gives the time's parts out of order)
+        made_on = in_language(app, lang, lambda: format_date(dt.datetime.fromisoformat(manifest["made_at"]), "long"))
+        assert f"List as of {made_on}" in text
+    countries = dict(in_language(app, lang, country_choices))
+    table = "".join(f"{countries[code]}{organisations}{individuals}" for code, organisations, individuals in BY_COUNTRY)
+    assert squeezed(translated(app, lang, "Signatures by country")) in poppler and squeezed(table) in poppler
+    assert_debian_fonts(files[".pdf"])
+
+
+def embedded_fonts(path: Path) -> dict[str, str]:
+    """Each font (subset) the PDF embeds: its name with the subset's tag (``ABCDEF+Noto-Sans-Arabic``),
+    and its ToUnicode map (which letters each glyph stands for)."""
+    fonts = {}
+    for page in PdfReader(path).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            to_unicode = font.get("/ToUnicode")
+            fonts[str(font["/BaseFont"])] = to_unicode.get_object().get_data().decode("latin-1") if to_unicode else ""
+    return fonts
+
+
+STYLES = {"Regular", "Bold", "Italic", "Oblique", "Light", "Medium", "SemiBold", "Black", "Thin", "ExtraLight"}
+
+
+def assert_debian_fonts(path: Path) -> None:
+    """Every font in the PDF is a family installed from Debian's packages (under /usr/share/fonts,
+    as fontconfig lists them): none from the network or from elsewhere on the disk."""
+    listed = subprocess.run(["fc-list", ":", "family", "file"], capture_output=True, text=True, check=True).stdout
+    families = {family.strip() for line in listed.splitlines() if line.startswith("/usr/share/fonts/")
+                for family in line.split(": ", 1)[1].split(",")}
+    fonts = {name.split("+", 1)[-1] for name in embedded_fonts(path)}
+    assert fonts
+    for font in fonts:
+        words = font.split("-")
+        known = [count for count in range(len(words), 0, -1) if " ".join(words[:count]) in families]
+        assert known and set(words[known[0]:]) <= STYLES, f"{font} is not a font Debian installed"
 
 
 def said(text: str, phrase: str) -> bool:
@@ -94,6 +172,28 @@ def test_arabic_runs_right_to_left_and_the_arabic_pack_is_laid_out_so(app, db, s
     # The entry starts at the page's start: the name right of its country in Arabic, left in English.
     country = next((x, y) for word, x, y in words if abs(y - first[1]) < 2 and word in ("Lebanon", "لبنان"[::-1]))
     assert (first[0] > country[0]) == (lang == "ar")
+    # Shaped: poppler's text gives each letter back as itself (the PDF maps every glyph to the
+    # letters it stands for), so joining shows in the fonts' maps, not in the text. Shaped, a letter
+    # is drawn with the glyph of its place in the word (lam and meem, both initial and medial in the
+    # names), and lam-alef with one glyph of its own; unshaped, each letter would have one glyph.
+    fonts = glyphs_per_text(files[".pdf"])
+    assert any(len(forms.get("\u0644", ())) >= 2 and len(forms.get("\u0645", ())) >= 2 for forms in fonts), fonts
+    if lang == "ar":  # "لا" is everywhere in the letter: Noto Sans Arabic draws it with one glyph
+        assert any(len(text) >= 2 and text[0] == "\u0644" and text[-1] in "\u0627\u0623\u0625\u0622"
+                   for forms in fonts for text in forms)
+
+
+def glyphs_per_text(path: Path) -> list[dict[str, set[str]]]:
+    """For each font (subset) of the PDF: what each glyph stands for, and which glyphs stand for it."""
+    fonts = []
+    for to_unicode in embedded_fonts(path).values():
+        forms: dict[str, set[str]] = {}
+        for block in re.findall(r"beginbfchar(.*?)endbfchar", to_unicode, re.S):
+            for glyph, code in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                text = "".join(chr(int(code[at:at + 4], 16)) for at in range(0, len(code), 4))
+                forms.setdefault(text, set()).add(glyph)
+        fonts.append(forms)
+    return fonts
 
 
 def test_a_pdf_made_in_parts_numbers_its_pages_on_and_lists_every_name_once_in_order(app, db, tmp_path):
@@ -130,6 +230,10 @@ def test_a_pdf_made_in_parts_numbers_its_pages_on_and_lists_every_name_once_in_o
 
 
 def test_the_manifest_hashes_the_files_and_the_csv_has_the_same_entries(app, db, signatories, tmp_path):
+    import datetime as dt
+
+    from flask_babel import format_date
+
     files, manifest = make_pack(app, tmp_path, "es")
     assert {entry["name"] for entry in manifest["files"]} == {files[".pdf"].name, files[".csv"].name}
     for entry in manifest["files"]:
@@ -145,6 +249,68 @@ def test_the_manifest_hashes_the_files_and_the_csv_has_the_same_entries(app, db,
     assert sorted(row["name"] for row in rows if row["kind"] == "individual") == sorted(n for n, _ in INDIVIDUALS)
     assert len(rows) == manifest["count"]["listed"]
     assert all(row["country_name"] for row in rows)
+    assert_debian_fonts(files[".pdf"])  # a third language's PDF, Spanish, set in Debian's fonts too
+    published_on = in_language(app, "es", lambda: format_date(dt.date(2021, 6, 7), "long"))
+    assert squeezed(translated(app, "es", "Published on %(date)s", date=published_on)) in poppler_text(files[".pdf"])
+
+
+
+def test_an_entry_published_while_the_pack_reads_is_in_neither_its_counts_nor_its_names(app, db, backend, signatories,
+                                                                                        tmp_path, monkeypatch):
+    """The pack reads its counts, then its names; a moderator publishes an entry in between, in
+    another session, and commits. On PostgreSQL the publication goes through and the pack's snapshot
+    (REPEATABLE READ) does not see it; on SQLite the pack's read transaction holds the database, so
+    the publication waits for it, gives up ("database is locked") and goes through once the pack is
+    made. Either way the pack's counts and names agree, and neither has the new entry."""
+    import threading
+
+    from flask import current_app
+
+    from campaign.extensions import db as database
+    from campaign.models import AdminUser
+    from campaign.moderation import decisions
+    from campaign.publication import counts, pack
+
+    late_id = make_signature(status="verified", kind="individual", name="Published Meanwhile", organisation=None,
+                             country="KE").id
+    moderator_id = db.session.query(AdminUser).filter_by(email="factory@campaign.example").one().id
+    meanwhile = tmp_path / "meanwhile.txt"  # what the other session saw: the pack runs in a child process
+    read_names = pack.PackList._rows
+
+    def names_after_a_publication(self, *args, **kwargs):
+        if not meanwhile.exists():  # the first names the pack reads; its counts are read already
+            application = current_app._get_current_object()
+
+            def publish() -> None:
+                with application.app_context():  # a session (and connection) of its own
+                    try:
+                        decisions.approve([late_id], database.session.get_one(AdminUser, moderator_id))
+                        meanwhile.write_text("published")
+                    except Exception as error:  # noqa: BLE001
+                        database.session.rollback()
+                        meanwhile.write_text(f"refused: {error}")
+                    finally:
+                        database.session.remove()
+
+            other = threading.Thread(target=publish)
+            other.start()
+            other.join(timeout=60)
+        return read_names(self, *args, **kwargs)
+
+    monkeypatch.setattr(pack.PackList, "_rows", names_after_a_publication)
+    files, manifest = make_pack(app, tmp_path, "en")  # a pack whose names disagreed with its counts would fail
+
+    if backend == "postgresql":
+        assert meanwhile.read_text() == "published"
+    else:
+        assert meanwhile.read_text().startswith("refused:") and "database is locked" in meanwhile.read_text()
+        decisions.approve([late_id], db.session.get_one(AdminUser, moderator_id))  # the pack is made: it goes through
+    assert counts.published_count(shipped_letter().id) == 13  # the entry was there to be seen
+    assert manifest["count"] == {"organisations": 5, "named_individuals": 6, "unnamed_individuals": 1, "total": 12,
+                                 "listed": 11}
+    assert "Published Meanwhile" not in pdf_text(files[".pdf"])
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 11 and "Published Meanwhile" not in {row["name"] for row in rows}
 
 
 def test_a_pack_refuses_counts_that_disagree_with_its_names(app, db, signatories, tmp_path):

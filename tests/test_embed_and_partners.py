@@ -124,6 +124,39 @@ def test_a_closed_letter_embeds_no_form(app, client, db):
     assert "Signing closed on" in page.get_data(as_text=True) and 'class="sign-form"' not in page.get_data(as_text=True)
 
 
+
+def _close_the_letter(db) -> None:
+    import datetime as dt
+
+    from campaign.models import Letter
+    from campaign.web import caches
+
+    db.session.query(Letter).filter_by(slug=SHIPPED_LETTER).one().closes_at = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    db.session.commit()
+    caches.clear()  # the letter as pages see it is kept for a while
+
+
+@pytest.mark.parametrize("race", [False, True], ids=["closed-before", "closed-while-posting"])
+def test_a_post_to_the_embedded_form_of_a_closed_letter_gets_the_closed_frame_and_stores_nothing(
+        app, client, db, monkeypatch, race):
+    """As the site's form: 410 and the closed page, whether the letter had closed when the form was
+    posted or closed between the view's check and the write (the race answered 503 before)."""
+    from campaign.lifecycle import closing
+    from campaign.views import embed_sign
+
+    fields = _stamp(client.get(EMBED + "?lang=en").get_data(as_text=True))  # the form, open when it was shown
+    _close_the_letter(db)
+    if race:  # the view's check still saw it open: ``rules.submit_signature`` is what refuses
+        monkeypatch.setattr(embed_sign, "signing_now", lambda letter: closing.Signing())
+    answer = client.post(EMBED + "?lang=en", data={**fields, **signature_data(email="late@example.org")})
+    assert answer.status_code == 410
+    html = answer.get_data(as_text=True)
+    assert "Signing closed on January 1, 2020." in html and "Nothing you sent was stored." in html
+    assert 'class="sign-form"' not in html and "late@example.org" not in html
+    assert f"frame-ancestors {PARTNER_SITE}" in answer.headers["Content-Security-Policy"]  # still a frame
+    assert db.session.query(Signature).count() == 0 and db.session.query(OutboxMessage).count() == 0
+
+
 def test_via_on_the_site_credits_that_partner_only(client, db):
     partner = _partner()
     other = _partner("press-union", "Press Union")

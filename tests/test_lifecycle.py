@@ -18,6 +18,7 @@ from .factories import (
     LTR_AND_RTL,
     SHIPPED_LETTER,
     csrf_token,
+    form_fields,
     links_in,
     log_in,
     make_admin,
@@ -61,6 +62,7 @@ def test_series_of_goals():
 
 def test_the_letter_closes_at_its_closing_time(app, client, db, monkeypatch):
     closes_at = close_in_an_hour(db)
+    assert 'href="/en/sign"' in client.get("/en/timeline").get_data(as_text=True)  # before: the pages offer to sign
     assert sign(client).status_code == 303  # before: signing works
     pending = db.session.scalars(select(Signature)).one()
     assert pending.status.value == "pending"
@@ -78,6 +80,8 @@ def test_the_letter_closes_at_its_closing_time(app, client, db, monkeypatch):
     letter_page = client.get("/en/").get_data(as_text=True)
     assert "Signing closed on" in letter_page and 'href="/en/sign"' not in letter_page
     assert 'href="/en/sign"' not in client.get("/en/signatories").get_data(as_text=True)
+    timeline_page = client.get("/en/timeline").get_data(as_text=True)
+    assert "Signing closed on" in timeline_page and 'href="/en/sign"' not in timeline_page
     counter = client.get(f"/embed/{SHIPPED_LETTER}/counter?lang=en").get_data(as_text=True)
     assert "Signing closed on" in counter and "/sign" not in counter
     # The list, the API, the CSV and the timeline keep working.
@@ -89,6 +93,26 @@ def test_the_letter_closes_at_its_closing_time(app, client, db, monkeypatch):
     assert letter["stage"] == "closed"
     timeline = client.get(f"/api/v1/letters/{SHIPPED_LETTER}/timeline").get_json()["data"]
     assert [event["kind"] for event in timeline] == ["closed", "published"]
+
+
+
+def test_a_closed_letter_still_makes_its_delivery_pack(app, db, monkeypatch, tmp_path):
+    """Closing is when a letter is handed over: its pack is made from the list as it closed."""
+    import json
+
+    published(organisation="Closed Letter Group", country="KE")
+    published(kind="individual", name="Closed Letter Person", organisation=None, country="BR")
+    closes_at = close_in_an_hour(db)
+    move_clock(monkeypatch, closes_at + dt.timedelta(days=2))
+    assert closing.has_closed(shipped_letter().closes_at)
+    result = app.test_cli_runner().invoke(args=["letters", "pack", SHIPPED_LETTER, "--lang", "en",
+                                                "--output", str(tmp_path / "pack")])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "pack" / f"{SHIPPED_LETTER}-en-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["count"]["listed"] == 2 and manifest["count"]["total"] == 2
+    csv_text = (tmp_path / "pack" / f"{SHIPPED_LETTER}-en-signatories.csv").read_text(encoding="utf-8-sig")
+    assert "Closed Letter Group" in csv_text and "Closed Letter Person" in csv_text
+    assert (tmp_path / "pack" / f"{SHIPPED_LETTER}-en-signatories.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_a_signature_made_before_closing_can_still_be_confirmed(app, client, db, smtp, monkeypatch):
@@ -118,10 +142,20 @@ def test_a_signature_made_before_closing_can_still_be_confirmed(app, client, db,
 @pytest.mark.parametrize("lang", LTR_AND_RTL)
 def test_the_closed_page_is_translated(app, client, db, monkeypatch, lang):
     closes_at = close_in_an_hour(db)
+    form = client.get(f"/{lang}/sign").get_data(as_text=True)  # open when the reader opened the form
     move_clock(monkeypatch, closes_at + dt.timedelta(days=1))
     html = client.get(f"/{lang}/sign").get_data(as_text=True)
     assert translated(app, lang, "Signing is closed") in html
     assert f'lang="{lang}"' in html
+    # The form sent after closing: the same page, in the form's language, saying nothing was kept.
+    posted = client.post(f"/{lang}/sign", data={**form_fields(form), **signature_data(email="late@example.org")})
+    assert posted.status_code == 410
+    answer = posted.get_data(as_text=True)
+    for message in ("Signing is closed", "Nothing you sent was stored.",
+                    "If you signed before then, the link in your email still confirms your signature until it expires."):
+        assert translated(app, lang, message) in answer, message
+    assert f'lang="{lang}"' in answer and "Nothing you sent was stored." not in answer
+    assert signatures() == 0
 
 
 def test_an_admin_closes_and_reopens_signing_in_the_browser(app, client, db):
@@ -394,6 +428,45 @@ def test_a_goal_is_passed_once_and_the_next_one_set(app, client, db):
     db.session.commit()
     published(email="again@example.org", organisation="Again")
     assert [goal for goal, _ in goal_events(db)] == [2, 5]
+
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_embedded_counter_shows_the_goal_and_where_the_letter_stands(app, client, db, lang):
+    """Open with a goal: the bar and the next goal, and the Sign button; delivered: the stage line;
+    closed: no bar (the count is final), the closing date instead of the button, the stage kept."""
+    from flask_babel import force_locale, format_date, gettext
+
+    from campaign import letters
+    from campaign.lifecycle import timeline
+    from campaign.web import caches
+    from campaign.web.i18n import describe
+
+    counter_url = f"/embed/{SHIPPED_LETTER}/counter?lang={lang}"
+    delivered_line = translated(app, lang, "This letter has been delivered.")
+    closing.set_goal(shipped_letter(), 2, None, "test")
+    for _ in range(3):
+        published()
+    html = client.get(counter_url).get_data(as_text=True)
+    assert re.search(r'<progress class="goal__bar" id="counter-goal" max="5" value="3">', html)
+    assert translated(app, lang, "Next goal: %(num)s", num="5") in html
+    assert f'/{lang}/letters/{SHIPPED_LETTER}/sign"' in html and 'class="counter__sign"' in html
+    assert delivered_line not in html and "notice--closed" not in html
+
+    timeline.record_event(letters.LetterInfo.of(shipped_letter()), TimelineKind.DELIVERED, utcnow(),
+                          {"en": timeline.Words("Handed to the UN, Geneva")}, None, None, None, "test")
+    html = client.get(counter_url).get_data(as_text=True)
+    assert delivered_line in html and 'class="goal__bar"' in html  # delivered, still open: both
+
+    letter = shipped_letter()
+    letter.closes_at = dt.datetime(2026, 3, 8, 17, 0, tzinfo=dt.timezone.utc)
+    db.session.commit()
+    caches.clear()
+    html = client.get(counter_url).get_data(as_text=True)
+    with app.test_request_context(), force_locale(describe(lang).babel_locale):
+        closed_line = gettext("Signing closed on %(date)s.", date=format_date(letter.closes_at, "long"))
+    assert closed_line in html and delivered_line in html
+    assert "goal__bar" not in html and "/sign" not in html
 
 
 def test_a_goal_the_count_already_passed_when_it_was_set_is_not_reached_now(app, client, db):

@@ -51,6 +51,13 @@ def _form_page(view: letters.LetterView, form: SignatureForm, status: int = 200,
                    signing=signing_now(view.letter))
 
 
+def _not_signing(view: letters.LetterView, signing: closing.Signing) -> Response:
+    """The frame when the letter takes no signature: closed (410, as the site's closed page) or
+    paused (503); a post is told that nothing it sent was stored."""
+    return _framed("embed/sign.html", 410 if signing.closed_at else 503, view=view, form=None, signing=signing,
+                   posted=request.method == "POST")
+
+
 def _check_inbox(view: letters.LetterView, submitted: dict[str, str] | None, sent_again: bool = False) -> Response:
     return _framed("embed/check_inbox.html", view=view, submitted=submitted, sent_again=sent_again,
                    hours=current_app.config["CONFIRM_TOKEN_HOURS"],
@@ -63,7 +70,7 @@ def sign(slug: str) -> ResponseReturnValue:
     view = _scope(slug)
     signing = signing_now(view.letter)
     if not signing.open:
-        return _framed("embed/sign.html", 410 if signing.closed_at else 503, view=view, form=None, signing=signing)
+        return _not_signing(view, signing)
     if request.method == "GET":
         form = embedded_signature_form(slug)
         form.via.data = parameters.partner_code(request.args.get("via")) or ""
@@ -86,8 +93,10 @@ def sign(slug: str) -> ResponseReturnValue:
         new_signature = rules.submit_signature(view, g.lang, details_from(submitted.data), submitted.validated_email,
                                                request.remote_addr, source="embed",
                                                partner_id=partners.partner_id_for(submitted.via.data))
-    except (rules.SigningPaused, closing.SigningClosed):
-        return _framed("embed/sign.html", 503, view=view, form=None, signing=signing_now(view.letter))
+    except rules.SigningPaused:
+        return _not_signing(view, closing.Signing(paused=True))
+    except closing.SigningClosed as closed:  # it closed between the check above and the write
+        return _not_signing(view, closing.Signing(closed_at=closed.closed_at))
     replaced = replaced_signature(parameters.sealed(request.form, REPLACES))
     if replaced:
         rules.drop_mistyped(view, replaced, submitted.validated_email, details_from(submitted.data))
