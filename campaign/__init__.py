@@ -61,7 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)  # first: plain HTTP is redirected before CSRF checks and limits
     db.init_app(app)
     with app.app_context():
-        enforce_sqlite_foreign_keys(db.engine)
+        configure_sqlite_connections(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
     # App-wide and before the CSRF check reads the body: a hook of the admin blueprint would run after it.
@@ -104,8 +104,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def enforce_sqlite_foreign_keys(engine: Engine) -> None:
-    """SQLite ignores ON DELETE rules unless each connection asks for them."""
+def configure_sqlite_connections(engine: Engine) -> None:
+    """SQLite ignores ON DELETE rules unless each connection asks for them; and in its default
+    journal a long read (a delivery pack reads its one snapshot of the list for a minute) keeps every
+    writer out, so signatures, mail and moderation wait and fail with "database is locked". Its
+    write-ahead log lets readers and one writer go on side by side, each reader on its snapshot."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -113,4 +116,5 @@ def enforce_sqlite_foreign_keys(engine: Engine) -> None:
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")  # kept in the file; an in-memory database keeps its own
         cursor.close()

@@ -75,7 +75,7 @@ class DefaultConfig:
     # address) must be able to sign at once; floods are held by the per-address email cap, the
     # confirmation link, the moderators and their network warnings (README, "Abuse limits").
     SIGN_RATE_LIMIT = "100/minute;600/hour;3000/day"
-    VERIFICATION_EMAIL_LIMIT = "3/day"
+    VERIFICATION_EMAIL_LIMIT = "10/day"
     RESEND_COOLDOWN_SECONDS = 60
     AUTO_PUBLISH = "none"  # or "individuals" / "all-unflagged": confirmed entries with no warning published at once
     CONFIRM_REMINDER_HOURS = 24  # one reminder to confirm, this long after signing; 0: none

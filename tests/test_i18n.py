@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import force_locale
 
 from campaign.web import i18n
 
@@ -171,3 +172,20 @@ def test_a_new_language_is_served_with_no_code_edit(tmp_path, database_url):
             db.session.remove()
             db.drop_all()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("code, written", [("en", "2,464 entries on the list."), ("de", "2.464 Einträge auf der Liste."),
+                                           ("fr", "2\u202f464 entrées sur la liste.")])
+def test_a_count_in_a_sentence_is_written_as_the_language_writes_numbers(app, code, written):
+    """"2464 entries" was how every page gave a count it did not format itself."""
+    from campaign.web.i18n import describe
+
+    with app.test_request_context(f"/{code}/"), force_locale(describe(code).babel_locale):
+        template = app.jinja_env.from_string(
+            '{{ ngettext("%(num)s entry on the list.", "%(num)s entries on the list.", count) }}'
+            '|{{ ngettext("%(num)s entry on the list.", "%(num)s entries on the list.", 1) }}'
+            '|{{ ngettext("%(num)s row refused.", "%(num)s rows refused.", 2, num="<b>") }}')
+        many, one, given = template.render(count=2464).split("|")
+    assert many == written
+    assert "1" in one and "," not in one
+    assert "&lt;b&gt;" in given, "what a template passes is escaped as before"

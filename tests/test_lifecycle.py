@@ -96,6 +96,24 @@ def test_the_letter_closes_at_its_closing_time(app, client, db, monkeypatch):
 
 
 
+def test_the_closed_page_sends_the_links_of_signatures_made_before_closing(app, client, db, smtp, monkeypatch):
+    """The closed sign page asks for an address to send its signatures' links to, with no cookie
+    set and none needed: a reader who lost the email sends it from a fresh browser."""
+    closes_at = close_in_an_hour(db)
+    sign(client, email="before@example.org")
+    app.config["RESEND_COOLDOWN_SECONDS"] = 0
+    move_clock(monkeypatch, closes_at + dt.timedelta(seconds=1))
+    client.delete_cookie("session")
+    closed = client.get("/en/sign")
+    assert closed.status_code == 410 and "Set-Cookie" not in closed.headers, "an old Sign link sets no cookie"
+    assert 'name="csrf_token"' not in closed.get_data(as_text=True)
+    sent = client.post("/en/sign/send-again", data={"email": "before@example.org"})
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/en/sign?links=sent")
+    assert "If this address signed the letter" in client.get(sent.headers["Location"]).get_data(as_text=True)
+    refused = client.post("/en/sign/send-again", data={"email": "not an address"})
+    assert refused.status_code == 422 and 'value="not an address"' in refused.get_data(as_text=True)
+
+
 def test_a_closed_letter_still_makes_its_delivery_pack(app, db, monkeypatch, tmp_path):
     """Closing is when a letter is handed over: its pack is made from the list as it closed."""
     import json
@@ -398,6 +416,21 @@ def test_a_closing_time_without_its_zone_is_refused(tmp_path):
 def goal_events(db) -> list[tuple[int, dt.datetime]]:
     return db.session.execute(select(TimelineEvent.goal, TimelineEvent.occurred_at).where(
         TimelineEvent.kind == TimelineKind.GOAL_REACHED).order_by(TimelineEvent.goal)).all()
+
+
+def test_goals_passed_in_one_go_are_one_event_on_the_timeline(app, client, db):
+    """An import or a bulk approval that passes several goals at once: one "goal reached", the
+    highest, not three of the same minute in a made-up order pushing the news off the letter page."""
+    from campaign.lifecycle import goals
+
+    letter = shipped_letter()
+    closing.set_goal(letter, 2, None, "test")
+    goals.note_progress(letter.id, lambda: 11)  # 2, 5 and 10 passed by one transaction
+    db.session.commit()
+    assert [goal for goal, _ in goal_events(db)] == [10]
+    goals.note_progress(letter.id, lambda: 12)
+    db.session.commit()
+    assert [goal for goal, _ in goal_events(db)] == [10], "nothing new reached"
 
 
 def test_a_goal_is_passed_once_and_the_next_one_set(app, client, db):

@@ -459,3 +459,17 @@ def test_an_edit_takes_a_file_as_large_as_adding_does(app, admin_client, db):
 def test_an_event_id_out_of_range_is_no_page(app, admin_client, db, action):
     assert admin_client.get(f"{ADMIN_PAGE}/timeline/99999999999999999999/{action}").status_code == 404
     assert admin_client.post(f"{ADMIN_PAGE}/timeline/99999999999999999999/{action}").status_code in (400, 404, 405)
+
+
+def test_a_feed_has_the_same_ids_at_the_short_and_the_letters_own_address(client, db):
+    """A reader subscribed at ``/ar/timeline.atom`` would otherwise see every entry again (new ids)
+    the day another letter is featured, or when they move to the letter's own address."""
+    import re
+
+    from .factories import SHIPPED_LETTER
+
+    for short, own in (("/ar/timeline.atom", f"/ar/letters/{SHIPPED_LETTER}/timeline.atom"),
+                       ("/ar/changes.atom", f"/ar/letters/{SHIPPED_LETTER}/changes.atom")):
+        ids = [re.findall(r"<id>([^<]+)</id>", client.get(path).get_data(as_text=True)) for path in (short, own)]
+        assert ids[0] == ids[1] and ids[0], short
+        assert all(f"/letters/{SHIPPED_LETTER}/" in found for found in ids[0])

@@ -62,7 +62,7 @@ def progress(first: int | None, count: int) -> Progress | None:
 
 
 def note_progress(letter_id: int, published_count: Callable[[], int]) -> None:
-    """Record on the timeline each goal the published count has reached that is not there yet, in
+    """Record on the timeline the highest goal the published count has reached, if not there yet, in
     the caller's transaction (the one that published, so the time is when the count got there).
     The count is asked for only when the letter has a goal: most publications cost no sum.
 
@@ -85,9 +85,8 @@ def note_progress(letter_id: int, published_count: Callable[[], int]) -> None:
     if claimed.rowcount != 1:
         return
     now = utcnow()
-    for goal in reached:
-        if recorded is None or goal > recorded:
-            db.session.execute(upsert(TimelineEvent).values(
-                letter_id=letter_id, kind=TimelineKind.GOAL_REACHED, key=str(goal), goal=goal, occurred_at=now,
-                recorded_by="", created_at=now,
-            ).on_conflict_do_nothing())
+    goal = reached[-1]  # goals passed in one go (an import, a bulk approval): the highest says it all
+    db.session.execute(upsert(TimelineEvent).values(
+        letter_id=letter_id, kind=TimelineKind.GOAL_REACHED, key=str(goal), goal=goal, occurred_at=now,
+        recorded_by="", created_at=now,
+    ).on_conflict_do_nothing())

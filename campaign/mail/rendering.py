@@ -30,6 +30,11 @@ SUBJECTS: dict[EmailKind, LazyString] = {
     EmailKind.REJECTED: _l("Your signature was not published"),
     EmailKind.DIGEST: _l("Signatures await review"),
 }
+#: Subjects for a signer who chose to be counted without being named (``named=False``): "you are on
+#: the list" would alarm someone who asked not to be.
+SUBJECTS_UNNAMED: dict[EmailKind, LazyString] = {
+    EmailKind.PUBLISHED: _l("Your signature is counted"),
+}
 
 
 def _template(kind: EmailKind) -> str:
@@ -42,7 +47,8 @@ def _render_now(kind: EmailKind, language: str, context: dict[str, object]) -> t
     described = i18n.describe(language)
     environment = current_app.jinja_env
     with force_locale(described.babel_locale):
-        subject = str(SUBJECTS[kind])
+        unnamed = context.get("named") is False and kind in SUBJECTS_UNNAMED
+        subject = str(SUBJECTS_UNNAMED[kind] if unnamed else SUBJECTS[kind])
         variables = {"email_language": described, "subject": subject, **context}
         return (
             subject,

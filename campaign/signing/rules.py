@@ -98,7 +98,9 @@ def _queue_verification(signature_id: int, signer_name: str | None, recipient: s
 def submit_signature(view: LetterView, language: str, details: SignatureDetails, address: ValidatedEmail,
                      client_address: str | None, *, source: str = "form", partner_id: int | None = None) -> int | None:
     """Record a signature of the letter ``view`` shows (or answer a repeat of one) and queue the
-    right email, in one transaction. Returns the new signature's id; None for a repeat.
+    right email, in one transaction. Returns the id of the signature this submission is about while
+    it waits for its confirmation (a new one, or a waiting one it repeated, which takes its details:
+    "correct it" may take either back); None for a repeat of a confirmed one.
     ``source``: ``form`` or ``embed`` (a partner's page); ``partner_id``: who the signer came through."""
     if signing_paused():
         raise SigningPaused()
@@ -114,8 +116,7 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
     row["last_email_at"] = now
     signature_id = writes.insert_signature(row, now)
     if signature_id is None:
-        _answer_repeat(view, address, row, language, details, now)
-        return None
+        return _answer_repeat(view, address, row, language, details, now)
     recipient = rows.mailbox(address)
     if _allow_email_to(row["email_hash"]):
         _queue_verification(signature_id, details.name, recipient, language, view, now, new=True,
@@ -168,17 +169,19 @@ def label_for(kind: SignatureKind, organisation: str | None, name: str | None) -
 
 
 def _answer_repeat(view: LetterView, address: ValidatedEmail, row: dict, language: str,
-                   details: SignatureDetails, now: dt.datetime) -> None:
+                   details: SignatureDetails, now: dt.datetime) -> int | None:
     """The address has signed this letter already as this person or for this organisation, or asked
     not to be mailed: a pending signature takes the new details and gets a fresh link; a confirmed
-    one is told what the address has signed, with the links to manage each."""
+    one is told what the address has signed, with the links to manage each. Returns the pending
+    signature's id (see ``submit_signature``)."""
     existing = db.session.scalar(select(Signature).where(
         Signature.letter_id == view.letter.id, Signature.email_hash == row["email_hash"],
         Signature.signer_key == row["signer_key"],
     ))
+    waiting = existing.id if existing is not None and existing.status is SignatureStatus.PENDING else None
     if existing is None or not _claim_email_slot(existing.id, now) or not _allow_email_to(row["email_hash"]):
         db.session.commit()
-        return
+        return waiting
     recipient = rows.mailbox(address)
     if existing.status is SignatureStatus.PENDING:
         if any(getattr(existing, name) != row[name] for name in FIELD_NAMES):
@@ -190,6 +193,7 @@ def _answer_repeat(view: LetterView, address: ValidatedEmail, row: dict, languag
     else:
         writes.write_mail(existing.id, _already_signed_mail(existing, recipient, language, view, now))
     db.session.commit()
+    return waiting
 
 
 def _retire_confirm_links(signature_id: int, now: dt.datetime) -> None:

@@ -8,11 +8,13 @@ or something unexpected failed: an API client never has to parse an HTML page.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 API_PREFIX = "/api/"
@@ -51,13 +53,24 @@ def form_expired(error: CSRFError) -> ResponseReturnValue:
     return render_template("errors/form_expired.html", error=error, back=back), 400
 
 
+def _end_the_failed_transaction() -> None:
+    """A write that failed part way leaves the session unusable ("prepared" or aborted); the page's
+    own reads (the signed-in admin, say) need a fresh start."""
+    from ..extensions import db
+
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+
+
 def database_unavailable(error: OperationalError) -> Response:
+    _end_the_failed_transaction()
     response = make_response(render_error(ServiceUnavailable()))
     response.headers.update({"Retry-After": "10", "Cache-Control": "no-store"})
     return response
 
 
 def internal_error(error: Exception) -> ResponseReturnValue:
+    _end_the_failed_transaction()
     return render_error(InternalServerError())
 
 

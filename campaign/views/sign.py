@@ -105,7 +105,7 @@ def _closed(error: closing.SigningClosed) -> ResponseReturnValue:
 def _closed_page(closed_at: dt.datetime) -> ResponseReturnValue:
     """Nothing was stored: the page says so, with when signing closed and where the letter went."""
     return private_page("public/sign_closed.html", 410, view=current_view(), closed_at=closed_at,
-                        posted=request.method == "POST" and request.endpoint == "sign.form", links_form=EmailForm(),
+                        posted=request.method == "POST" and request.endpoint == "sign.form", links_form=_address_form(),
                         links_sent=request.args.get("links") == "sent")
 
 
@@ -140,8 +140,9 @@ def submission_fields(typed: MultiDict[str, str], new_signature: int | None = No
     back and correct it, and a button to send the email again.
 
     With it goes ``replaces``: which signature this submission made, sealed, for "correct it" to
-    take back if the address was mistyped (see ``rules.drop_mistyped``). Every submission carries one
-    of the same length, made or not (a repeat's is 0), so the page says nothing of the address."""
+    take back if the address was mistyped (see ``rules.drop_mistyped``): the signature it made, or
+    the waiting one it repeated. Every submission carries one of the same length, made or not (a
+    repeat of a confirmed signature's is 0), so the page says nothing of the address."""
     fields = {name: typed.get(name, "") for name in FORM_CONTRACT if name != "started" and typed.get(name)}
     carried = parameters.sealed(typed, REPLACES)
     if new_signature is None and carried is not None and replaced_signature(carried) is not None:
@@ -201,14 +202,22 @@ def correct() -> ResponseReturnValue:
     return private_page("public/sign.html", view=view, form=filled, failed=False)
 
 
+def _address_form() -> EmailForm:
+    """The address to send the email (or the links) again to. No session-bound token: the closed
+    sign page that asks for it is a reader's page and sets no cookie, and a post made by another
+    site can do no more than anyone can, within the pause and the day's cap for that address."""
+    return EmailForm(meta={"csrf": False})
+
+
 @letter_route(bp, "/sign/send-again", methods=["GET", "POST"])
+@csrf.exempt
 def send_again() -> ResponseReturnValue:
     """Send the email again to the address just used, within the usual pause and daily cap; the
     answer is the same whatever the address. A GET (another language's link) lands on the page."""
     if request.method == "GET":
         return redirect(url_for(".check_inbox"), 303)
     view = current_view()
-    form = EmailForm()
+    form = _address_form()
     closed_at = view.letter.closes_at if closing.has_closed(view.letter.closes_at) else None
     if closed_at is not None and not form.validate():  # typed on the closed page: say what is wrong
         return private_page("public/sign_closed.html", 422, view=view, closed_at=closed_at, posted=False,

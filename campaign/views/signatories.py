@@ -207,8 +207,9 @@ def changes_atom() -> ResponseReturnValue:
         body = caches.put(key, feed.changes_atom(
             days, updated=changes.feed_updated(view.letter.id, days),
             title=_("New signatories: %(title)s", title=view.text.title),
-            language=g.lang, page_url=i18n.absolute_url("signatories.list"),
-            feed_url=i18n.absolute_url("signatories.changes_atom"), publisher=current_app.config["SITE_NAME"],
+            language=g.lang, page_url=i18n.absolute_url("signatories.list", slug=view.letter.slug),
+            feed_url=i18n.absolute_url("signatories.changes_atom", slug=view.letter.slug),
+            publisher=current_app.config["SITE_NAME"],
             heading=_day_heading, summary=_day_summary,
         ), current_app.config["LETTER_PAGE_CACHE_SECONDS"])
     response = make_response(body)

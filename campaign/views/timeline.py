@@ -38,7 +38,9 @@ def atom() -> ResponseReturnValue:
     view = current_view()
     body = feed.atom(
         timeline.entries(view.letter, g.lang), title=_("Timeline: %(title)s", title=view.text.title), language=g.lang,
-        page_url=i18n.absolute_url("timeline.page"), feed_url=i18n.absolute_url("timeline.atom"),
+        # the letter's own addresses, whichever one was asked for: an entry's id never changes
+        page_url=i18n.absolute_url("timeline.page", slug=view.letter.slug),
+        feed_url=i18n.absolute_url("timeline.atom", slug=view.letter.slug),
         heading=timeline_heading, more_label=_("Read more"), publisher=current_app.config["SITE_NAME"],
         file_url=lambda name: i18n.absolute_url("files.timeline_file", name=name),
     )

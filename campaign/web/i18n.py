@@ -18,7 +18,9 @@ from babel.core import get_global
 from babel.lists import format_list
 from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request, url_for
-from flask_babel import format_decimal, get_locale, refresh
+from flask_babel import format_decimal, get_locale, get_translations, refresh
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -285,11 +287,24 @@ def list_of(items: list[str]) -> str:
     return format_list(items, locale=get_locale() or "en")
 
 
+@pass_context
+def ngettext_in_words(context: Context, singular: str, plural: str, count: int, /, **variables: Any) -> str:
+    """Templates' ``ngettext``: Jinja's own (the form the count asks for, the variables escaped into
+    it), but ``%(num)s`` written as the page's language writes numbers ("2,464 entries", "2.464
+    Einträge") unless the template passes its own ``num``."""
+    variables.setdefault("num", format_decimal(count))
+    text = get_translations().ungettext(singular, plural, count)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = language_converter(app.config["LANGUAGES"])
     app.url_value_preprocessor(forget_previous_language)
     app.url_defaults(fill_url_scope)
     babel.init_app(app, locale_selector=babel_locale_selector)
+    app.jinja_env.globals["ngettext"] = ngettext_in_words
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["format_megabytes"] = format_megabytes
     app.jinja_env.filters["list_of"] = list_of

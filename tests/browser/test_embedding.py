@@ -26,10 +26,15 @@ class PartnerSite:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802  (http.server's name)
-                lang = self.path.strip("/") or "en"
-                body = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Partner</title></head>'
+                path, _, query = self.path.partition("?")
+                lang = path.strip("/") or "en"
+                # ``?tall``: the frame as the README's snippet sets it (full width, no scrolling inside)
+                frame = ('style="width:100%;max-width:400px;height:2200px;border:0"' if query == "tall"
+                         else 'width="400" height="1300"')
+                body = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Partner</title>'
+                        f'<meta name="viewport" content="width=device-width"></head>'
                         f'<body><h1>Partner</h1><iframe src="{embed}?lang={lang}&amp;via=rights-net" title="Sign" '
-                        f'width="400" height="1300"></iframe></body></html>').encode()
+                        f'{frame}></iframe></body></html>').encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -102,6 +107,43 @@ def test_the_embedded_form_signs_end_to_end_in_a_partners_frame(site, partner_si
         signature = db.session.query(Signature).filter_by(name=f"Framed Signer {lang}").one()
         partner = db.session.query(Partner).filter_by(code="rights-net").one()
         assert (signature.source, signature.partner_id, signature.status.value) == ("embed", partner.id, "verified")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_on_a_phone_the_answer_comes_where_the_reader_pressed_the_button(site, partner_sites, context_factory,
+                                                                        screenshots, lang):
+    """A frame set tall, as the README's snippet does, on a 360 px phone: the reader scrolled down to
+    the button; the form sent too soon, then the "check your inbox" answer, each shows there, not at
+    the frame's top, out of view."""
+    allowed, _refused = partner_sites
+    page = context_factory(viewport={"width": 360, "height": 740}, locale=lang).new_page()
+    page.goto(f"{allowed.origin}/{lang}?tall")
+    frame = page.frame_locator("iframe")
+    frame.locator("form.sign-form").wait_for()
+
+    def in_view(locator) -> bool:
+        box = locator.bounding_box()
+        return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 100) <= 740
+
+    site.app.config["SIGN_MIN_SECONDS"] = 30  # the first sending comes back: too soon
+    try:
+        address = f"phone-{lang}@example.org"
+        frame.locator("#kind-1").check()
+        frame.locator("#name").fill(f"Phone Signer {lang}")
+        frame.locator("#country").select_option("LB")
+        frame.locator("#email").fill(address)
+        frame.locator("form.sign-form button[type=submit]").click()
+        frame.locator("form.sign-form .notice").last.wait_for()
+        assert in_view(frame.locator("form.sign-form .notice").last), "the 'sent too soon' notice is out of view"
+    finally:
+        site.app.config["SIGN_MIN_SECONDS"] = 0
+    frame.locator("form.sign-form button[type=submit]").click()
+    frame.locator(".typed-address").wait_for()
+    words = frame.locator(".embed-answer > *")
+    top, bottom = words.first.bounding_box(), words.last.bounding_box()
+    shown = min(bottom["y"] + bottom["height"], 740) - max(top["y"], 0)
+    assert shown >= 300, f"only {shown:.0f} px of the answer is in view: it stands at the frame's top, out of view"
+    page.screenshot(path=str(screenshots / f"{lang}-embed-answer-phone-360.png"))
 
 
 def test_a_site_not_allowed_cannot_frame_the_form(site, partner_sites, context_factory):
