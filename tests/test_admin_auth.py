@@ -119,7 +119,11 @@ def test_login_attempts_are_rate_limited_per_client(app, client, db):
     app.config["ADMIN_LOGIN_RATE_LIMIT"] = "2/minute"
     for _ in range(2):
         log_in(client, "x@campaign.example", code="000000")
-    assert log_in(client, "x@campaign.example", code="000000").status_code == 429
+    refused = log_in(client, "x@campaign.example", code="000000")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    html = refused.get_data(as_text=True)
+    assert "Please wait a few minutes and try again." in html
+    assert 'value="x@campaign.example"' in html and 'name="password"' in html, "the form again, the address kept"
 
 
 def test_logout_ends_the_session_on_the_server(app, client, db):

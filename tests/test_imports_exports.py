@@ -49,6 +49,25 @@ def test_import_validates_row_by_row_and_reports_refusals(app, db, tmp_path):
         AuditEntry.action == "signature.imported")) == 4
 
 
+def test_a_consent_column_that_says_neither_yes_nor_no_is_refused_never_read_as_yes(app, db, tmp_path):
+    """"NO", "nein" or "لا" once published the names of people who had said no: only the yes/no words
+    the README gives count (in any case); anything else refuses its row with why."""
+    rows = [("No", False), ("NO", False), ("n", False), ("FALSE", False), ("0", False), ("", False), ("off", False),
+            ("Yes", True), ("TRUE", True), ("1", True), ("y", True),
+            ("nein", None), ("non", None), ("لا", None), ("²", None), ("maybe", None)]
+    content = "kind,name,country,email,consent_publish\n" + "".join(
+        f"individual,Consent {number},BR,consent{number}@example.org,{typed}\n" for number, (typed, _) in enumerate(rows))
+    result = run_import(app, tmp_path, content)
+    stored = dict(db.session.execute(select(Signature.name, Signature.consent_publish)).all())
+    for number, (typed, consent) in enumerate(rows):
+        if consent is None:
+            assert f"Consent {number}" not in stored
+            assert f"row {number + 2}: consent_publish: '{typed}' is neither yes nor no" in result.output
+        else:
+            assert stored[f"Consent {number}"] is consent, typed
+    assert "imported 11, already present 0, refused 5" in result.output
+
+
 def test_import_is_idempotent(app, db, tmp_path):
     run_import(app, tmp_path)
     again = run_import(app, tmp_path)
@@ -161,6 +180,8 @@ def test_an_import_is_previewed_then_committed_then_repeated_with_nothing_added(
 
     log_in(client, make_admin(role="admin"))
     page = client.get("/admin/import").get_data(as_text=True)
+    assert re.search(r'<option[^>]*value="ban-biometric-surveillance"[^>]*>Open letter calling for', page), \
+        "the letter named by its title, not its slug"
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     upload = {"csrf_token": token, "letter": "ban-biometric-surveillance",
               "file": (io.BytesIO(IMPORT_CSV.encode("utf-8")), "launch-endorsers.csv")}

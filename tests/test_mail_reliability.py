@@ -162,6 +162,9 @@ def test_admins_at_an_idn_domain_are_stored_and_mailed_in_idna_2008(app, client,
     typed = accounts.find_admin("typed@straße.de")
     assert log_in(app.test_client(), "Typed@Straße.de", code=totp_code(typed)).status_code == 302
     assert accounts.normalise_email("TYPED@Straße.DE") == "typed@xn--strae-oqa.de"
+    shown = client.get("/admin/accounts").get_data(as_text=True)
+    assert "typed@straße.de" in shown and "xn--" not in shown, "people read the domain in its own letters"
+    assert "typed%40stra%C3%9Fe.de" in accounts.otpauth_uri(typed), "the authenticator app's label too"
 
 
 def test_a_temporary_refusal_quoting_the_address_leaves_no_address_anywhere(app, client, db, smtp):

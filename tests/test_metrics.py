@@ -45,6 +45,7 @@ def test_metrics_are_parsable_and_count_what_the_table_holds(app, client, db):
     client.get("/en/no-such-page")
     answer = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["Content-Type"].count("charset") == 1, answer.headers["Content-Type"]
     found = samples(answer.get_data(as_text=True))
     letter = "ban-biometric-surveillance"
     in_the_table = dict(db.session.execute(select(Signature.status, func.count()).group_by(Signature.status)).all())

@@ -66,6 +66,14 @@ def test_select_all_then_reject_in_bulk_with_a_reason_from_either_bar(app, db, l
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', selected).group(1)
     back = re.search(r'<input type="hidden" name="back" value="([^"]+)">', selected).group(1)
     assert back == "/admin/", "after the decision, the view without the selection"
+    forgot = logged_in.post("/admin/signatures/decide", data={
+        "csrf_token": token, "back": back, "ids": boxes, "decision": "reject", "reason": ["", ""], "tell_signer": "y"})
+    again = logged_in.get(forgot.headers["Location"]).get_data(as_text=True)
+    assert "Give a reason for rejecting." in again, "refused, and why"
+    kept = re.findall(r'<input type="checkbox" name="ids" value="(\d+)" id="select-\d+" checked>', again)
+    assert sorted(kept) == sorted(boxes), "the selection is kept, to send again with a reason"
+    assert 'id="tell-top" name="tell_signer" value="y" checked' in again and 'id="reason-top"' in again
+    assert {status_of(db, signature.id) for signature in batch} == {SignatureStatus.VERIFIED}
     answer = logged_in.post("/admin/signatures/decide", data={
         "csrf_token": token, "back": back, "ids": boxes, "decision": "reject", "reason": ["", "Spam wave"]})
     assert answer.headers["Location"] == "/admin/"
@@ -84,7 +92,9 @@ def test_the_audit_trail_reads_a_correction_as_before_and_after(app, db, logged_
     decisions.edit(signature.id, make_admin("second@campaign.example"), {"organisation": "Rights Collective"})
     html = logged_in.get("/admin/audit", headers={"Accept-Language": lang}).get_data(as_text=True)
     assert translated(app, lang, "Signature corrected by a moderator") in html
-    assert re.search(r"<del><bdi>Rights Colective</bdi></del> <span[^>]*>→</span> <ins><bdi>Rights Collective</bdi></ins>",
+    arrow = "←" if lang == "ar" else "→"  # pointing from the old value to the new, in the reading direction
+    assert re.search(rf"<del><bdi>Rights Colective</bdi></del> <span[^>]*>{arrow}</span> <ins><bdi>Rights Collective</bdi></ins>",
                      html)
+    assert re.search(r'<bdi dir="ltr">#\d+</bdi>', html), "an entry's number reads #364 in Arabic too"
     assert "signature.edited" not in html.split("<tbody>")[1] and '{"organisation"' not in html
     assert re.search(r"<time datetime=\"[^\"]+\">[^<]+ UTC</time>", html)

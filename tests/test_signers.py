@@ -373,6 +373,23 @@ def test_an_unconfirmed_signature_gets_one_reminder_in_its_language(app, client,
     assert len(smtp.messages) == 2, "never twice"
 
 
+def test_an_address_that_refuses_the_confirmation_for_good_gets_no_reminder(app, client, db, smtp):
+    """Unknown mailbox (or no SMTPUTF8 for its letters): the reminder, due a day later to the same
+    address, is given up with it instead of failing again then."""
+    from campaign.models import OutboxMessage, OutboxStatus
+
+    smtp.refuse[EMAIL] = f"550 5.1.1 <{EMAIL}> no such user"
+    sign(client)
+    deliver(app)
+    kept = db.session.execute(select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.recipient)).all()
+    assert sorted(kept) == [("reminder", OutboxStatus.FAILED, None), ("verification", OutboxStatus.FAILED, None)], \
+        "given up at once, its address not kept for a day"
+    del smtp.refuse[EMAIL]
+    deliver(app, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=25))
+    time.sleep(0.2)
+    assert smtp.messages == []
+
+
 @pytest.mark.parametrize("lang", LTR_AND_RTL)
 @pytest.mark.parametrize(("hours", "singular", "plural", "num"), [
     (24, "You signed “%(title)s” %(num)s day ago, but your signature is not confirmed yet, so it does not count.",
@@ -535,6 +552,15 @@ def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app,
         assert translated(app, lang, "If you think this is a mistake, reply to the contact address on the letter's "
                           "page.") in part
     assert count(db, HeldAddress) == 0
+    from campaign.models import AuditEntry
+
+    from .factories import make_signature
+
+    imported = make_signature(status="verified", organisation="Imported Org")  # no address held: nobody to tell
+    decisions.reject([imported.id], moderator, "Unknown", tell=True)
+    told_in_trail = {entry.target_id: entry.after["signer_told"] for entry in db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "signature.rejected"))}
+    assert told_in_trail == {told.id: True, silent.id: False, imported.id: False}, "the trail says who was told"
 
 
 def test_the_queue_offers_to_tell_the_rejected_signer(app, client, db, smtp):

@@ -47,17 +47,18 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
+from typing import cast
 from urllib.parse import quote
 
 from flask import current_app
 from flask_mail import Connection
-from sqlalchemy import Executable, select, update
+from sqlalchemy import CursorResult, Executable, select, update
 from sqlalchemy.exc import DBAPIError
 
 from .. import crypto
 from ..extensions import db
 from ..logs import redact
-from ..models import OutboxMessage, OutboxStatus, utcnow
+from ..models import EmailKind, OutboxMessage, OutboxStatus, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -356,6 +357,8 @@ def record_failure(messages: list[ClaimedMessage], error: BaseException, now: dt
             values: dict[str, object] = {"status": OutboxStatus.FAILED, "last_error": text, **_ERASED}
             report.failed += 1
             logger.warning("outbox message %s given up: %s", message.id, text)
+            if permanent:
+                report.failed += _give_up_its_reminder(message.id, text)
         else:
             values = {"next_attempt_at": now + retry_delay(message.attempts), "last_error": text}
             report.retried += 1
@@ -364,6 +367,21 @@ def record_failure(messages: list[ClaimedMessage], error: BaseException, now: dt
             .values(**values).execution_options(synchronize_session=False)
         )
     db.session.commit()  # if the database is away, these claims come back when their lease ends
+
+
+def _give_up_its_reminder(message_id: int, text: str) -> int:
+    """A confirmation email the address cannot take (unknown mailbox, no SMTPUTF8 for its letters)
+    takes its signature's reminder, due later to the same address, with it: it would only fail
+    again, a day on, and keep the address meanwhile."""
+    signature = select(OutboxMessage.signature_id).where(
+        OutboxMessage.id == message_id, OutboxMessage.kind == EmailKind.VERIFICATION.value).scalar_subquery()
+    result = cast(CursorResult, db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.signature_id == signature, OutboxMessage.kind == EmailKind.REMINDER.value,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error=text, **_ERASED).execution_options(synchronize_session=False)
+    ))
+    return result.rowcount
 
 
 def release(messages: list[ClaimedMessage], now: dt.datetime) -> None:

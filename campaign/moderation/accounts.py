@@ -24,6 +24,7 @@ from ..crypto import client_network, keyed_hash, new_token, token_digest
 from ..extensions import db, upsert
 from ..logs import security_event
 from ..models import AdminRole, AdminSession, AdminUser, LoginThrottle, utcnow
+from ..signing import rows
 from ..signing.rows import mailbox
 from . import audit
 
@@ -90,7 +91,7 @@ def _dummy_hash() -> str:
 
 
 def otpauth_uri(user: AdminUser) -> str:
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=rows.readable(user.email), issuer_name=TOTP_ISSUER)
 
 
 def matching_totp_step(user: AdminUser, code: str, now: float) -> int | None:

@@ -80,9 +80,9 @@ def _reject(signature: Signature, moderator: AdminUser, reason: str, tell: bool)
         return False
     _decide(signature, moderator, SignatureStatus.REJECTED)
     signature.rejection_reason = reason
+    told = notices.tell_rejected(signature, reason, tell)
     audit.record(moderator, moderator.email, "signature.rejected", "signature", signature.id,
-                 before={"status": "verified"}, after={"status": "rejected"}, note=reason)
-    notices.tell_rejected(signature, reason, tell)
+                 before={"status": "verified"}, after={"status": "rejected", "signer_told": told}, note=reason)
     return True
 
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from .. import letters
 from ..crypto import keyed_hash
@@ -33,7 +33,25 @@ from ..web.forms import ExtraValidators, SignatureForm, single_line
 from . import audit
 
 COLUMNS = IMPORT_COLUMNS
-FALSE_VALUES = ("false", "", "no", "n", "0", "off")
+YES = frozenset({"yes", "y", "true", "1", "on"})
+NO = frozenset({"no", "n", "false", "0", "off", ""})
+
+
+class YesNoField(BooleanField):
+    """A yes/no column as a spreadsheet writes it (any case): yes, y, true, 1, on; no, n, false, 0,
+    off or empty. Anything else is refused, never read as yes: "NO", "nein" or "لا" once published
+    the names of people who had said no."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        self.typed = str(valuelist[0]) if valuelist else ""
+        self.data = self.typed.strip().lower() in YES
+
+    def pre_validate(self, form: object) -> None:
+        if self.typed.strip().lower() not in YES | NO:
+            raise ValidationError(_("'%(value)s' is neither yes nor no: write yes or no (or true/false, 1/0).",
+                               value=self.typed))
+
+    typed = ""
 
 
 class ImportRowForm(SignatureForm):
@@ -42,9 +60,9 @@ class ImportRowForm(SignatureForm):
 
     name = StringField(filters=[single_line], validators=[Optional(), Length(max=200)])
     email = EmailField(filters=[single_line], validators=[Optional(), Length(max=254)])
-    consent_publish = BooleanField(false_values=FALSE_VALUES)
-    consent_updates = BooleanField(false_values=FALSE_VALUES)
-    drafter = BooleanField(false_values=FALSE_VALUES)
+    consent_publish = YesNoField()
+    consent_updates = YesNoField()
+    drafter = YesNoField()
 
     def validate(self, extra_validators: ExtraValidators | None = None) -> bool:
         valid = super().validate(extra_validators)

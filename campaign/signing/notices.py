@@ -118,12 +118,14 @@ def tell_published(signature: Signature) -> None:
                    named=signature.kind is SignatureKind.ORGANISATION or signature.consent_publish)
 
 
-def tell_rejected(signature: Signature, reason: str, tell: bool) -> None:
-    """Queue the moderator's reason when they chose to tell the signer; erase the held address."""
+def tell_rejected(signature: Signature, reason: str, tell: bool) -> bool:
+    """Queue the moderator's reason when they chose to tell the signer; erase the held address.
+    Whether an email went (none without a held address: an imported entry, say, or notices off)."""
     released = _release(signature)
     if not tell or released is None or not current_app.config["NOTIFY_SIGNER_ON_REJECT"]:
-        return
+        return False
     recipient, view = released
     outbox.enqueue(EmailKind.REJECTED, recipient, signature.language, signature.id,
                    letter_title=view.text.title, signer_name=signature.name or signature.organisation or "",
                    reason=reason)
+    return True

@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 import unicodedata
 
+import idna
 from email_validator import ValidatedEmail
 from flask import current_app
 
@@ -43,6 +44,18 @@ def mailbox(address: ValidatedEmail) -> str:
     A-labels, the encoding the form validated (``straße.de`` is ``xn--strae-oqa.de``, never the
     ``strasse.de`` of IDNA 2003). A non-ASCII local part can only travel over SMTPUTF8."""
     return f"{address.local_part}@{address.ascii_domain}"
+
+
+def readable(mailbox_address: str) -> str:
+    """A stored mailbox as people read it: its domain's A-labels back in their own letters
+    (``xn--strae-oqa.de`` shows as ``straße.de``); left as it is if it does not decode."""
+    local, at, domain = mailbox_address.rpartition("@")
+    if not at or "xn--" not in domain:
+        return mailbox_address
+    try:
+        return f"{local}@{idna.decode(domain)}"
+    except idna.IDNAError:
+        return mailbox_address
 
 
 def email_hash(address: ValidatedEmail) -> str:

@@ -12,8 +12,9 @@ from flask_babel import LazyString, format_datetime, format_number, get_translat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import letters
 from ..lifecycle import timeline
-from ..models import EmailKind, Signature
+from ..models import EmailKind, Letter, Signature
 from ..moderation import flags
 from ..publication import partners
 from ..signing.fields import FIELD_NAMES, RECORD_COLUMNS, SIGNER_FIELDS
@@ -291,6 +292,7 @@ RECORD_LABELS = {
     "decided_at": _l("Reviewed on"),
     "published_at": _l("Published on"),
     "rejection_reason": _l("Reason for not publishing"),
+    "signer_told": _l("Reason sent to the signer by email"),  # recorded in the audit trail only
     "correction": _l("Your correction, waiting for review"),
     "correction_at": _l("Correction sent on"),
     "partner_id": _l("Coalition partner whose link you came through"),
@@ -381,8 +383,16 @@ def _readable(name: str, value: object) -> str:
     return str(value)
 
 
+def letter_title(letter: Letter) -> str:
+    """A letter as an admin reads it in a list of letters: its title in the page's language, else in
+    its original one; its short name (slug) only if it has no text yet."""
+    view = letters.letter_in_language(letter, i18n.current_language())
+    return view.text.title if view is not None else letter.slug
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
+        letter_title=letter_title,
         status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, role_labels=ROLE_LABELS, flag_labels=FLAG_LABELS,
         link_purpose_labels=LINK_PURPOSE_LABELS, source_label=source_label,
         mail_kind_labels=MAIL_KIND_LABELS, proposed_changes=proposed_changes, action_labels=ACTION_LABELS,

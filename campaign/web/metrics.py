@@ -81,7 +81,7 @@ def metrics() -> Response:
         response = Response("a metrics token is required\n", 401, mimetype="text/plain")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
-    response = Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+    response = Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)  # it names its charset
     response.headers["Cache-Control"] = "no-store"
     return response
 

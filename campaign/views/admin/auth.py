@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import redirect, request, session, url_for
+from flask import make_response, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from ...moderation import accounts
+from ...web import limits
 from ...web.forms import AdminLoginForm
+from .. import errors
 from . import SessionUser, bp, carry, safe_next
 
 
@@ -41,3 +44,14 @@ def logout() -> ResponseReturnValue:
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))
+
+
+@bp.errorhandler(429)
+def too_many(error: HTTPException) -> ResponseReturnValue:
+    """Over the login limit from one network: the form again with the address typed (the password
+    is never sent back), a word on waiting, and ``Retry-After``; other limited pages get the plain page."""
+    if request.endpoint != "admin.login":
+        return errors.render_error(error)
+    carried = carry.from_login(request, safe_next(request.form.get(carry.TARGET)))
+    body, status = carry.login_page(carried, AdminLoginForm(), throttled=True, status=429)
+    return limits.retry_after().stamp(make_response(body, status))

@@ -78,10 +78,12 @@ def from_login(sent: Request, safe: str) -> Carried | None:
 
 
 def login_page(carried: Carried | None, form: AdminLoginForm | None = None, failed: bool = False,
-               status: int = 401) -> ResponseReturnValue:
-    """The login form, holding what was being sent, if anything was (401: it was not acted on)."""
+               status: int = 401, throttled: bool = False) -> tuple[str, int]:
+    """The login form, holding what was being sent, if anything was (401: it was not acted on;
+    ``throttled``: too many tries from the network, 429)."""
     return render_template(
         "admin/login.html", form=form or AdminLoginForm(formdata=None), failed=failed, carried=carried,
+        throttled=throttled,
         require_totp=current_app.config["ADMIN_REQUIRE_TOTP"], carried_prefix=PREFIX, carried_target=TARGET,
     ), status
 

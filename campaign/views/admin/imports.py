@@ -15,6 +15,7 @@ from ...moderation import imports
 from ...web import i18n
 from ...web.forms import ImportConfirmForm, ImportForm
 from ...web.letter_forms import UPLOAD_MEGABYTES
+from .. import labels
 from . import admin_required, bp
 
 #: The pages that take an uploaded file: their bodies may be larger than a public form's.
@@ -30,7 +31,7 @@ def allow_uploads() -> None:
 
 
 def _letter_choices() -> list[tuple[str, str]]:
-    return [(info.slug, info.slug) for info in letters.all_letters()]
+    return [(letter.slug, labels.letter_title(letter)) for letter in letters.all_letters()]
 
 
 def _form() -> ImportForm:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -42,8 +43,14 @@ def queue_filter_from_args() -> review_queue.QueueFilter:
     )
 
 
-def _back_to_queue() -> WerkzeugResponse:
-    return redirect(safe_next(request.form.get("back")))
+def _back_to_queue(kept: list[int] | None = None, tell: bool = False) -> WerkzeugResponse:
+    """Back to the view the decision came from; a decision refused (no reason to reject, say) keeps
+    its selection and its "tell the signer" ticked there, to send again with the reason."""
+    back = safe_next(request.form.get("back"))
+    if kept:
+        carried = {"keep": ",".join(str(number) for number in kept), **({"tell": "1"} if tell else {})}
+        back += ("&" if "?" in back else "?") + urlencode(carried)
+    return redirect(back)
 
 
 @bp.get("/")
@@ -52,10 +59,11 @@ def queue() -> ResponseReturnValue:
     page = review_queue.queue_page(filters, current_app.config["QUEUE_PAGE_SIZE"],
                                  after=parameters.record_id(request.args, "after"),
                                  before=parameters.record_id(request.args, "before"))
-    query = {key: value for key, value in request.args.items() if key not in ("after", "before", "select")}
+    selection = ("select", "keep", "tell")
+    query = {key: value for key, value in request.args.items() if key not in ("after", "before", *selection)}
     # This very view (filters and page), without a selection: where a decision brings the moderator
     # back, to the next entries in place.
-    here: dict[str, Any] = {key: value for key, value in request.args.items() if key != "select"}
+    here: dict[str, Any] = {key: value for key, value in request.args.items() if key not in selection}
     return render_template(
         "admin/queue.html", page=page, filters=filters, query=query, here=here,
         back=url_for("admin.queue", **here), decision_form=DecisionForm(),
@@ -63,6 +71,7 @@ def queue() -> ResponseReturnValue:
         countries=country_choices(), languages=supported_codes(), waiting=review_queue.waiting_count(),
         mail=outbox.health(),
         signing_form=ButtonForm(), signing_paused=signing.signing_paused(fresh=True),
+        kept=parameters.record_ids(request.args, "keep"), kept_tell=request.args.get("tell") == "1",
     )
 
 
@@ -73,7 +82,7 @@ def decide() -> ResponseReturnValue:
         for errors in form.errors.values():
             for error in errors:
                 flash(str(error), "error")
-        return _back_to_queue()
+        return _back_to_queue(kept=form.ids.data or [], tell=bool(form.tell_signer.data))
     if form.decision.data == "approve":
         changed = moderation.approve(form.ids.data, current_user.user)
         flash(ngettext("%(num)s signature approved.", "%(num)s signatures approved.", changed), "success")
