@@ -333,3 +333,35 @@ def test_every_action_the_audit_trail_records_has_words_for_it():
                              and isinstance(arg.value, str) and re.fullmatch(r"[a-z_]+\.[a-z_]+", arg.value)}
     assert len(recorded) > 20
     assert sorted(recorded - set(ACTION_LABELS)) == []
+
+
+def test_every_target_and_field_the_audit_trail_records_has_words_for_it(app):
+    """The same for what an entry is about (its target: "partner #1") and the fields of its change
+    ("code:", "language:"), where the code writes them out: read back, each has its label."""
+    import ast
+
+    from campaign.views.labels import TARGET_LABELS, audit_changes
+
+    from .factories import PROJECT_ROOT
+
+    fields: set[tuple[str, str]] = set()
+    targets: set[str] = set()
+    for path in (PROJECT_ROOT / "campaign").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "audit"):
+                continue
+            if len(node.args) < 4 or not isinstance(node.args[3], ast.Constant):
+                continue
+            target = node.args[3].value
+            targets.add(target)
+            for keyword in node.keywords:
+                if keyword.arg in ("before", "after") and isinstance(keyword.value, ast.Dict):
+                    fields |= {(target, key.value) for key in keyword.value.keys
+                               if isinstance(key, ast.Constant) and isinstance(key.value, str)}
+    assert len(targets) >= 5 and len(fields) > 10
+    assert sorted(targets - set(TARGET_LABELS)) == []
+    with app.test_request_context("/admin/"):
+        unnamed = sorted((target, name) for target, name in fields
+                         if str(audit_changes({name: None}, None, target)[0].label) == name)
+    assert unnamed == []

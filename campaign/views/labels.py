@@ -143,7 +143,7 @@ ACTOR_LABELS = {
     "unknown account": _l("Unknown account"),
 }
 TARGET_LABELS = {"signature": _l("Signature"), "admin_user": _l("Account"), "site": _l("Site"), "letter": _l("Letter"),
-                 "update": _l("Update")}
+                 "update": _l("Update"), "partner": _l("Partner")}
 #: The kinds and states of updates to signers (``models.updates``).
 UPDATE_KIND_LABELS = {"news": _l("Campaign update"), "change-notice": _l("Notice of a changed text")}
 UPDATE_STATUS_LABELS = {
@@ -208,6 +208,8 @@ def audit_changes(before: dict | None, after: dict | None, target_type: str = "s
         labels, read = dict(LETTER_RECORD_LABELS), _letter_value
     elif target_type == "update":
         labels, read = dict(UPDATE_RECORD_LABELS), _letter_value
+    elif target_type == "partner":
+        labels, read = dict(PARTNER_RECORD_LABELS), _recorded
     else:
         labels = {field.name: field.label for field in SIGNER_FIELDS} | RECORD_LABELS
         read = _recorded
@@ -217,8 +219,11 @@ def audit_changes(before: dict | None, after: dict | None, target_type: str = "s
             for name in dict.fromkeys([*before, *after])]
 
 
-#: What an audit entry about a letter's lifecycle or timeline records.
+#: What an audit entry about a coalition partner records.
+PARTNER_RECORD_LABELS = {"name": _l("Partner's name"), "code": _l("Code for its links")}
+#: What an audit entry about a letter records: its lifecycle, its timeline, a delivery pack asked for.
 LETTER_RECORD_LABELS = {
+    "language": _l("Language"),
     "closes_at": _l("Closing date (UTC)"),
     "goal": _l("Goal"),
     "event": _l("Event number"),
@@ -236,6 +241,7 @@ UPDATE_RECORD_LABELS = {
     "language": _l("Language"),
     "subjects": _l("Subjects"),
     "queued": _l("Messages queued"),
+    "signatures": _l("Signatures reached"),
     "held_back": _l("Signers held back (mailed too recently)"),
 }
 
@@ -293,6 +299,8 @@ RECORD_LABELS = {
     "published_at": _l("Published on"),
     "rejection_reason": _l("Reason for not publishing"),
     "signer_told": _l("Reason sent to the signer by email"),  # recorded in the audit trail only
+    "format": _l("File format"),  # an export, in the audit trail
+    "filters": _l("Filters"),
     "correction": _l("Your correction, waiting for review"),
     "correction_at": _l("Correction sent on"),
     "partner_id": _l("Coalition partner whose link you came through"),
