@@ -223,7 +223,8 @@ def _fresh_field(form: BaseForm, unbound_field: UnboundField, options: dict[str,
     once; the copy shares what never changes per request (label, validators, filters, flags, choices)
     and gets its own form and meta. The data and errors are set on the copy by ``process`` and
     ``validate``; the kept field never sees a request (nor holds the form it was first made for)."""
-    if getattr(type(form), options["name"], None) is not unbound_field:  # not declared (a CSRF token field)
+    declared = getattr(type(form), options["name"], None) is unbound_field
+    if not declared:  # made for this form alone (a CSRF token's field)
         return unbound_field.bind(form=form, **options)
     key = (unbound_field, options["name"], options["prefix"], options["translations"])
     prototype = _bound_prototypes.get(key)
