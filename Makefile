@@ -10,7 +10,7 @@ CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messa
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := all
-.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-snapshots bench-smoke bench-servers bench-capacity bench-updates deploy-test clean
+.PHONY: all install translations messages run admin test test-fast lint db letters bench bench-snapshots bench-smoke bench-servers bench-capacity bench-updates bench-instructions deploy-test clean
 
 all: install translations
 
@@ -106,6 +106,12 @@ bench: all
 bench-capacity: all
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.capacity
+
+# Instructions per sign flow (GET of the form, POST of a signature) counted by callgrind, in-process
+# against PostgreSQL and Redis: how to judge a change to the signing path (BENCHMARKS.md). Needs valgrind.
+bench-instructions: all
+	command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(BIN)/python -m bench.instructions
 
 # gunicorn against granian's WSGI mode on the same load (issue 23); part of make bench.
 bench-servers: all

@@ -321,3 +321,26 @@ def test_the_list_of_problems_follows_each_languages_punctuation(app, client, db
     """French puts a no-break space before the colon between a field's name and its problem."""
     html = post_form(client, "fr", email="nope", name="").get_data(as_text=True)
     assert re.search(r'<li><a href="#email">[^<:]+\u00a0: ', html), "« Adresse e-mail : … »"
+
+
+def test_fields_made_once_per_language_carry_nothing_from_one_form_to_the_next(app):
+    """The sign form's fields are copies of fields bound once per process and language
+    (``forms._fresh_field``): each form has its own data and errors, belongs to itself, and speaks
+    WTForms' own messages in its page's language."""
+    from campaign.web.forms import site_signature_form
+
+    typed = {**signature_data(email="not an address", name="First Signer"), "started": "x"}
+    with app.test_request_context("/fr/sign", method="POST", data=typed):
+        first = site_signature_form("ban-biometric-surveillance")
+        assert not first.validate() and first.email.errors and first.name.data == "First Signer"
+        french = first.kind.gettext("Not a valid choice.")
+    with app.test_request_context("/fr/sign", method="POST", data={**typed, "name": "Second Signer"}):
+        second = site_signature_form("ban-biometric-surveillance")
+        assert second.name.data == "Second Signer" and first.name.data == "First Signer"
+        assert second.email.errors == () and first.email.errors
+    with app.test_request_context("/en/sign"):
+        blank = site_signature_form("ban-biometric-surveillance")
+        assert not blank.name.data and not blank.email.errors and not blank.validate()
+        assert all(field._form is blank and field.meta is blank.meta for field in blank)
+        assert blank.kind.gettext("Not a valid choice.") == "Not a valid choice." != french
+    assert first.name is not second.name is not blank.name

@@ -470,3 +470,35 @@ def test_paused_page_is_translated(app, client, db, lang):
     signing.set_signing_paused(True)
     db.session.remove()
     assert translated(app, lang, "Signing is paused") in client.get(f"/{lang}/sign").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", LTR_AND_RTL)
+def test_emailed_links_are_the_addresses_url_for_gives_their_tokens(app, lang):
+    """Links are filled in from shapes built once per language and letter (``tokens._link_shapes``):
+    each is exactly what ``url_for`` makes of its token, for the featured letter and another, in a
+    request (the app mounted under a path) and outside one (the command line)."""
+    from flask import g
+
+    from campaign.crypto import token_digest
+    from campaign.signing.tokens import LINKS, new_links
+    from campaign.web.i18n import absolute_url
+
+    def check(slug: str | None) -> set[str]:
+        g.letter_slug = slug
+        links, rows = new_links(lang, dt.datetime(2026, 1, 1), confirm=True)
+        made = set()
+        for row in rows:
+            name, endpoint = LINKS[row["purpose"]]
+            token = re.search(r"/([A-Za-z0-9_-]{43})(?:$|[/?#])", links[name]).group(1)
+            assert row["token_hash"] == token_digest(token)
+            assert links[name] == absolute_url(endpoint, lang=lang, token=token)
+            made.add(links[name])
+        return made
+
+    for mounted_at in ("", "/campaign"):
+        with app.test_request_context(f"/{lang}/sign", base_url=f"http://localhost{mounted_at}/"):
+            featured, other = check(None), check("another-letter")
+            assert len(featured) == len(other) == 4 and all("/another-letter/" in link for link in other)
+            assert all(("/campaign/" in link) == bool(mounted_at) for link in featured | other)
+    with app.app_context():
+        assert len(check(None) | check("another-letter")) == 8

@@ -83,6 +83,12 @@ def card_key(slug: str, language: str, shown: int, digest: str) -> tuple:
     return ("card", slug, language, shown, digest)
 
 
+def link_shapes_key(language: str, slug: str | None, script_root: str) -> tuple:
+    """The emailed links' addresses around their tokens (``tokens.new_links``), for one language and
+    letter, as this app builds them (``script_root``: the path the app is mounted at, in a request)."""
+    return ("link-shapes", language, slug, script_root)
+
+
 def signing_paused_key() -> tuple:
     return ("signing-paused",)
 

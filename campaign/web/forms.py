@@ -33,6 +33,8 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
+from wtforms.form import BaseForm
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -208,7 +210,39 @@ class CampaignForm(FlaskForm):
             return _wtforms_translations(str(get_locale()))
 
 
+#: Fields of the sign form as bound for each language: (unbound field, name, prefix, translations) → field.
+_bound_prototypes: dict[tuple[UnboundField, str, str, object], Field] = {}
+
+
+def _fresh_field(form: BaseForm, unbound_field: UnboundField, options: dict[str, Any]) -> Field:
+    """A field for ``form``, copied from one bound once per process and language instead of bound anew.
+
+    Binding runs a field's constructor (its label translated, its validators checked, its flags set):
+    for the 14 fields of the sign form, on every GET and POST. What binding makes depends only on the
+    field's declaration, its name and prefix and the language's WTForms catalogue, so each is made
+    once; the copy shares what never changes per request (label, validators, filters, flags, choices)
+    and gets its own form and meta. The data and errors are set on the copy by ``process`` and
+    ``validate``; the kept field never sees a request (nor holds the form it was first made for)."""
+    declared = getattr(type(form), options["name"], None) is unbound_field
+    if not declared:  # made for this form alone (a CSRF token's field)
+        return unbound_field.bind(form=form, **options)
+    key = (unbound_field, options["name"], options["prefix"], options["translations"])
+    prototype = _bound_prototypes.get(key)
+    if prototype is None:
+        prototype = unbound_field.bind(form=form, **options)
+        prototype._form = prototype.meta = None
+        _bound_prototypes[key] = prototype
+    field = object.__new__(type(prototype))  # ``Field.__new__`` would make an unbound field
+    field.__dict__.update(prototype.__dict__)
+    field._form, field.meta = form, form.meta
+    return field
+
+
 class SignatureForm(CampaignForm):
+    class Meta(CampaignForm.Meta):
+        def bind_field(self, form: BaseForm, unbound_field: UnboundField, options: dict[str, Any]) -> Field:
+            return _fresh_field(form, unbound_field, options)
+
     kind = RadioField(
         _l("I sign as"),
         choices=[SelectChoice("organisation", _l("An organisation")), SelectChoice("individual", _l("An individual"))],
