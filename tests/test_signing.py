@@ -251,6 +251,7 @@ def test_details_changed_before_the_first_email_left_replace_it(app, client, db,
 
 
 def test_at_most_three_emails_a_day_to_one_address(app, client, db, smtp):
+    """The cap at the tests' setting of three (the default, ten, in tests/test_signers.py)."""
     app.config["RESEND_COOLDOWN_SECONDS"] = 0
     for _ in range(6):
         assert sign(client).status_code == 303

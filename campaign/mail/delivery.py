@@ -47,12 +47,11 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
-from typing import cast
 from urllib.parse import quote
 
 from flask import current_app
 from flask_mail import Connection
-from sqlalchemy import CursorResult, Executable, select, update
+from sqlalchemy import Executable, delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from .. import crypto
@@ -358,7 +357,7 @@ def record_failure(messages: list[ClaimedMessage], error: BaseException, now: dt
             report.failed += 1
             logger.warning("outbox message %s given up: %s", message.id, text)
             if permanent:
-                report.failed += _give_up_its_reminder(message.id, text)
+                _give_up_its_reminder(message.id)
         else:
             values = {"next_attempt_at": now + retry_delay(message.attempts), "last_error": text}
             report.retried += 1
@@ -369,19 +368,19 @@ def record_failure(messages: list[ClaimedMessage], error: BaseException, now: dt
     db.session.commit()  # if the database is away, these claims come back when their lease ends
 
 
-def _give_up_its_reminder(message_id: int, text: str) -> int:
+def _give_up_its_reminder(message_id: int) -> None:
     """A confirmation email the address cannot take (unknown mailbox, no SMTPUTF8 for its letters)
     takes its signature's reminder, due later to the same address, with it: it would only fail
-    again, a day on, and keep the address meanwhile."""
+    again a day on, keeping the address meanwhile. Taken back, as when the signer confirms, not
+    counted as a second failure."""
     signature = select(OutboxMessage.signature_id).where(
         OutboxMessage.id == message_id, OutboxMessage.kind == EmailKind.VERIFICATION.value).scalar_subquery()
-    result = cast(CursorResult, db.session.execute(
-        update(OutboxMessage)
+    db.session.execute(
+        delete(OutboxMessage)
         .where(OutboxMessage.signature_id == signature, OutboxMessage.kind == EmailKind.REMINDER.value,
                OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, last_error=text, **_ERASED).execution_options(synchronize_session=False)
-    ))
-    return result.rowcount
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release(messages: list[ClaimedMessage], now: dt.datetime) -> None:
