@@ -304,7 +304,7 @@ def ngettext_in_words(context: Context, singular: str, plural: str, count: int, 
     """Templates' ``ngettext``: Jinja's own (the form the count asks for, the variables escaped into
     it), but ``%(num)s`` written as the page's language writes numbers ("2,464 entries", "2.464
     Einträge") unless the template passes its own ``num``."""
-    variables.setdefault("num", format_decimal(count))
+    variables.setdefault("num", format_decimal(count) if isinstance(count, int) else count)  # as Jinja's, else
     text = get_translations().ungettext(singular, plural, count)
     if context.eval_ctx.autoescape:
         text = Markup(text)
