@@ -71,6 +71,14 @@ def partner_sites(site):
     refused.close()
 
 
+def fill_as_an_individual(frame, name: str, address: str) -> None:
+    """The embedded form's fields for a person from Lebanon (the consent boxes left to the test)."""
+    frame.locator("#kind-1").check()
+    frame.locator("#name").fill(name)
+    frame.locator("#country").select_option("LB")
+    frame.locator("#email").fill(address)
+
+
 @pytest.mark.parametrize("lang, javascript", [("en", True), ("ar", True), ("es", False)])
 def test_the_embedded_form_signs_end_to_end_in_a_partners_frame(site, partner_sites, context_factory,
                                                                  screenshots, lang, javascript):
@@ -89,10 +97,7 @@ def test_the_embedded_form_signs_end_to_end_in_a_partners_frame(site, partner_si
     if javascript:
         page.screenshot(path=str(screenshots / f"{lang}-embed-framed-400.png"), full_page=True)
     address = f"framed-{lang}@example.org"
-    frame.locator("#kind-1").check()
-    frame.locator("#name").fill(f"Framed Signer {lang}")
-    frame.locator("#country").select_option("LB")
-    frame.locator("#email").fill(address)
+    fill_as_an_individual(frame, f"Framed Signer {lang}", address)
     frame.locator("#consent_publish").check()
     frame.locator("form.sign-form button[type=submit]").click()
     frame.locator(".typed-address").wait_for()
@@ -127,11 +132,7 @@ def test_on_a_phone_the_answer_comes_where_the_reader_pressed_the_button(site, p
 
     site.app.config["SIGN_MIN_SECONDS"] = 30  # the first sending comes back: too soon
     try:
-        address = f"phone-{lang}@example.org"
-        frame.locator("#kind-1").check()
-        frame.locator("#name").fill(f"Phone Signer {lang}")
-        frame.locator("#country").select_option("LB")
-        frame.locator("#email").fill(address)
+        fill_as_an_individual(frame, f"Phone Signer {lang}", f"phone-{lang}@example.org")
         frame.locator("form.sign-form button[type=submit]").click()
         frame.locator("form.sign-form .notice").last.wait_for()
         assert in_view(frame.locator("form.sign-form .notice").last), "the 'sent too soon' notice is out of view"
