@@ -3,7 +3,12 @@ the stack, and PostgreSQL's own ceiling for our signature write; printed as Mark
 
 1. The app under gunicorn (as deployed), signing and reading, with the CPU time of the app's
    processes, PostgreSQL's and Redis's read from ``/proc`` around each load (bench/servers.py).
-2. The statements one signature writes, captured from the app itself (SQLAlchemy's
+2. The same letter page through nginx, configured from the shipped ``deploy/nginx/campaign.conf``
+   (as ``make deploy-test`` fills it in, over TLS): nginx's CPU per page served from its cache,
+   and what still reaches the app.
+3. One outbox worker sending the verification emails the signing load queued to an SMTP sink:
+   the worker's CPU and PostgreSQL's per message, once it has sent its first (start-up left out).
+4. The statements one signature writes, captured from the app itself (SQLAlchemy's
    ``before_cursor_execute``, during one real sign POST) and replayed by pgbench in a transaction
    with fresh unique values, so PostgreSQL's ceiling is measured without the app in front of it.
 
@@ -19,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 from bench import run as harness
 from bench import servers
@@ -73,7 +79,7 @@ def captured_signature_write(env: dict) -> list[str]:
 
 
 def _fresh(row: dict) -> dict:
-    unique = {"email_hash", "token_hash", "message_id"}
+    unique = {"email_hash", "token_hash", "message_id", "public_id"}
     return {key: "BENCH-SIGNATURE-ID" if key == "signature_id" else "BENCH-UNIQUE" if key in unique else value
             for key, value in row.items()}
 
@@ -111,15 +117,74 @@ def pgbench(dsn: str, statements: list[str]) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script + "\n")
     watch = PostgresCpu()
-    output = subprocess.run(["pgbench", "-n", "-c", str(PGBENCH_CLIENTS), "-j", "2", "-T", str(PGBENCH_SECONDS),
-                             "-f", handle.name, dsn], capture_output=True, text=True, timeout=PGBENCH_SECONDS + 120,
-                            check=True).stdout
+    finished = subprocess.run(["pgbench", "-n", "-c", str(PGBENCH_CLIENTS), "-j", "2", "-T", str(PGBENCH_SECONDS),
+                             "-f", handle.name, dsn], capture_output=True, text=True, timeout=PGBENCH_SECONDS + 120)
+    if finished.returncode:  # say why: a unique column the replay does not freshen, say
+        raise SystemExit(f"pgbench failed:\n{finished.stderr[-2000:]}")
+    output = finished.stdout
     postgres_cpu = watch.stop()
     os.unlink(handle.name)
     tps = float(re.search(r"tps = ([\d.]+)", output).group(1))
     done = int(re.search(r"number of transactions actually processed: (\d+)", output).group(1))
     return {"tps": tps, "transactions": done, "postgres_cpu_ms": postgres_cpu * 1000 / done,
             "statements": len(statements), "bytes": len(script)}
+
+
+def behind_nginx(app_port: int, app_pid: int, logs) -> dict:  # noqa: ANN001
+    """The letter page through nginx in front of the app: CPU per page of nginx (master and
+    worker), of the app, PostgreSQL and Redis. nginx's one worker, as in ``make deploy-test``."""
+    from tests.deploy.topology import NGINX, listening, nginx_configuration, pick_ports, self_signed_certificate, wait_until
+
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        https, http = pick_ports(2)
+        certificate, key = self_signed_certificate(folder)
+        ports = {"node_a": app_port, "node_b": app_port, "https": https, "http": http}
+        command = [NGINX, "-p", str(folder), "-c", str(nginx_configuration(folder, ports, certificate, key)),
+                   "-e", str(folder / "error.log"), "-g", "daemon off;"]
+        with harness.process(command, dict(os.environ), logs / "capacity-nginx.log") as nginx:
+            wait_until(lambda: listening(https), 30, "nginx")
+            url = f"https://127.0.0.1:{https}/en/"
+            harness.wrk(url, "get.lua", 2)  # the cache filled, TLS sessions made
+            before = {"nginx": servers.cpu_seconds(servers.tree(nginx.pid)), **servers.stack_cpu(app_pid)}
+            page = harness.wrk(url, "get.lua", SECONDS)
+            after = {"nginx": servers.cpu_seconds(servers.tree(nginx.pid)), **servers.stack_cpu(app_pid)}
+    page["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / page["requests"] for part in after}
+    return page
+
+
+def outbox_cpu(dsn: str, env: dict, smtp_port: int, logs) -> dict:  # noqa: ANN001
+    """One outbox worker draining what is due (the signing load's verification emails) into an
+    SMTP sink: the worker's and PostgreSQL's CPU per message, from its first message sent."""
+    import psycopg
+
+    due = "SELECT count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()), " \
+          "count(*) FILTER (WHERE status = 'sent') FROM outbox_messages"
+    sink = [str(harness.BIN / "python"), "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}",
+            "-c", "aiosmtpd.handlers.Sink"]
+    with psycopg.connect(dsn, autocommit=True) as connection, \
+            harness.process(sink, env, logs / "capacity-smtp.log"), \
+            harness.process([str(harness.BIN / "flask"), "--app", "wsgi", "outbox", "run"], env,
+                            logs / "capacity-outbox.log") as worker:
+        def progress() -> tuple[int, int]:
+            return connection.execute(due).fetchone()  # type: ignore[return-value]
+
+        _, sent_at_start = progress()
+        deadline = time.monotonic() + 600
+        while progress()[1] == sent_at_start and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _, sent_first = progress()
+        before = {"worker": servers.cpu_seconds(servers.tree(worker.pid)), **servers.stack_cpu(worker.pid)}
+        started = time.monotonic()
+        while progress()[0] and time.monotonic() < deadline:
+            time.sleep(0.25)
+        after = {"worker": servers.cpu_seconds(servers.tree(worker.pid)), **servers.stack_cpu(worker.pid)}
+        seconds = time.monotonic() - started
+        pending, sent_last = progress()
+    sent = sent_last - sent_first
+    assert sent > 0 and not pending, f"the outbox did not drain: {pending} left"
+    return {"messages": sent, "rate": sent / seconds,
+            "cpu_ms": {part: (after[part] - before[part]) * 1000 / sent for part in ("worker", "postgresql", "redis")}}
 
 
 def main() -> None:
@@ -138,12 +203,14 @@ def main() -> None:
         before = servers.stack_cpu(app.pid)
         letter = harness.wrk(f"{base}/en/", "get.lua", SECONDS)
         after = servers.stack_cpu(app.pid)
+        cached = behind_nginx(port, app.pid, logs)
     page_ms = {part: (after[part] - before[part]) * 1000 / letter["requests"] for part in after}
+    mail = outbox_cpu(dsn.replace("+psycopg", ""), env, smtp_port, logs)
     write = pgbench(dsn, captured_signature_write(env))
-    print(report(signing, letter, page_ms, write))
+    print(report(signing, letter, page_ms, cached, mail, write))
 
 
-def report(signing: dict, letter: dict, page_ms: dict, write: dict) -> str:
+def report(signing: dict, letter: dict, page_ms: dict, cached: dict, mail: dict, write: dict) -> str:
     cpu = signing["cpu_ms"]
     per_signature = cpu["app"] + cpu["postgresql"] + cpu["redis"]
     lines = [
@@ -155,20 +222,28 @@ def report(signing: dict, letter: dict, page_ms: dict, write: dict) -> str:
         f"{signing['rate']:.0f}/s, p99 {signing['p99_ms']:.0f} ms |",
         f"| letter page, without a proxy cache | {page_ms['app']:.3f} ms | {page_ms['postgresql']:.3f} ms | "
         f"{page_ms['redis']:.3f} ms | {letter['rate']:,.0f}/s |",
+        f"| letter page behind nginx, from its cache (TLS, one nginx worker) | {cached['cpu_ms']['app']:.3f} ms; "
+        f"nginx {cached['cpu_ms']['nginx']:.3f} ms | {cached['cpu_ms']['postgresql']:.3f} ms | "
+        f"{cached['cpu_ms']['redis']:.3f} ms | {cached['rate']:,.0f}/s |",
+        f"| outbox message (a verification email, one worker, to an SMTP sink) | {mail['cpu_ms']['worker']:.2f} ms "
+        f"(worker) | {mail['cpu_ms']['postgresql']:.2f} ms | {mail['cpu_ms']['redis']:.2f} ms | {mail['rate']:,.0f}/s |",
         f"| signature write alone (pgbench, {write['statements']} statements in one transaction, "
         f"{PGBENCH_CLIENTS} clients) | | {write['postgres_cpu_ms']:.2f} ms | | {write['tps']:,.0f}/s |",
         "",
         "Extrapolated (cores busy at 100% for the CPU above; add headroom):",
         "",
-        "| signatures/s | app cores | PostgreSQL cores | Redis cores |",
-        "|---|---|---|---|",
+        "| signatures/s | app cores (web) | outbox cores | PostgreSQL cores | Redis cores |",
+        "|---|---|---|---|---|",
     ]
+    postgres_ms = cpu["postgresql"] + mail["cpu_ms"]["postgresql"]  # the signature, and sending its email
     for rate in (100, 1000, 10000):
-        lines.append(f"| {rate:,} | {rate * cpu['app'] / 1000:.1f} | {rate * cpu['postgresql'] / 1000:.1f} | "
-                     f"{rate * cpu['redis'] / 1000:.2f} |")
+        lines.append(f"| {rate:,} | {rate * cpu['app'] / 1000:.1f} | {rate * mail['cpu_ms']['worker'] / 1000:.1f} | "
+                     f"{rate * postgres_ms / 1000:.1f} | {rate * cpu['redis'] / 1000:.2f} |")
     lines += ["", f"One app core: about {1000 / cpu['app']:.0f} signatures/s; one PostgreSQL core: about "
               f"{1000 / cpu['postgresql']:.0f} behind the app, {1000 / write['postgres_cpu_ms']:.0f} for the bare write; "
-              f"the whole stack: {per_signature:.2f} ms of CPU per signature."]
+              f"the whole stack: {per_signature + mail['cpu_ms']['worker'] + mail['cpu_ms']['postgresql']:.2f} ms of CPU "
+              f"per signature, its email included; app CPU (web and outbox): "
+              f"{cpu['app'] + mail['cpu_ms']['worker']:.2f} ms."]
     return "\n".join(lines)
 
 

@@ -7,11 +7,9 @@ drops them after. Redis: ``TEST_REDIS_URL``. nginx: ``NGINX`` (``/usr/sbin/nginx
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import time
 import uuid
@@ -27,7 +25,7 @@ from campaign.crypto import generate_seal_keypair, generate_signing_key
 from ..smtp_sink import SmtpSink
 from .topology import (
     BIN,
-    DEPLOY,
+    NGINX,
     ROOT,
     Client,
     Node,
@@ -35,14 +33,14 @@ from .topology import (
     environment_keys,
     exec_start,
     listening,
+    nginx_configuration,
     pick_ports,
-    render,
+    self_signed_certificate,
     wait_until,
 )
 
 ADMIN_DSN = os.environ.get("DEPLOY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-NGINX = os.environ.get("NGINX", shutil.which("nginx") or "/usr/sbin/nginx")
 #: The app's Cache-Control for reader pages, shortened so the checks see several cache periods.
 CACHE_SECONDS = 2
 PUBLIC_CACHE_CONTROL = f"public, max-age={CACHE_SECONDS}, stale-while-revalidate={CACHE_SECONDS}, stale-if-error=600"
@@ -110,45 +108,6 @@ def scratch_database(name: str) -> str:
 def drop_database(name: str) -> None:
     with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    certificate, key = folder / "certificate.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
-    return certificate, key
-
-
-def nginx_configuration(folder: Path, ports: dict[str, int], certificate: Path, key: Path) -> Path:
-    """What Debian's /etc/nginx/nginx.conf gives the site (the http context, MIME types), with
-    every path in the test's folder, and the shipped site file included, its placeholders filled."""
-    site = folder / "campaign.conf"
-    site.write_text(render(DEPLOY / "nginx" / "campaign.conf", {
-        "APP_NODE_1": f"127.0.0.1:{ports['node_a']}", "APP_NODE_2": f"127.0.0.1:{ports['node_b']}",
-        "CACHE_DIR": str(folder / "cache"), "SERVER_NAME": "127.0.0.1", "HTTP_LISTEN": f"127.0.0.1:{ports['http']}",
-        "HTTPS_LISTEN": f"127.0.0.1:{ports['https']}", "CERTIFICATE": str(certificate),
-        "CERTIFICATE_KEY": str(key), "APP_ROOT": str(ROOT), "LOG_DIR": str(folder),
-    }))
-    user = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
-    temporary = "\n".join(f"  {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                               "scgi"))
-    main = folder / "nginx.conf"
-    main.write_text(f"""{user}
-worker_processes 1;
-pid {folder / 'nginx.pid'};
-error_log {folder / 'error.log'} notice;
-events {{ worker_connections 1024; }}
-http {{
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-  sendfile on;
-  access_log {folder / 'access.log'};
-{temporary}
-  include {site};
-}}
-""")
-    return main
 
 
 def signing_key_file(folder: Path) -> Path:

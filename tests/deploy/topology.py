@@ -8,9 +8,11 @@ loopback, the units' ``ExecStart`` lines, the environment file's keys. Nothing i
 
 from __future__ import annotations
 
+import getpass
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -31,6 +33,7 @@ DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
 SHIPPED_ROOT = "/srv/campaign"  # where the units expect the checkout
 PLACEHOLDER = re.compile(r"@[A-Z0-9_]+@")
+NGINX = os.environ.get("NGINX", shutil.which("nginx") or "/usr/sbin/nginx")
 
 
 def render(template: Path, values: dict[str, str]) -> str:
@@ -55,6 +58,45 @@ def exec_start(unit: str, specifiers: dict[str, str] | None = None) -> list[str]
     for specifier, value in (specifiers or {}).items():
         command = command.replace(specifier, value)
     return command.split()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    certificate, key = folder / "certificate.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
+    return certificate, key
+
+
+def nginx_configuration(folder: Path, ports: dict[str, int], certificate: Path, key: Path) -> Path:
+    """What Debian's /etc/nginx/nginx.conf gives the site (the http context, MIME types), with
+    every path in the test's folder, and the shipped site file included, its placeholders filled."""
+    site = folder / "campaign.conf"
+    site.write_text(render(DEPLOY / "nginx" / "campaign.conf", {
+        "APP_NODE_1": f"127.0.0.1:{ports['node_a']}", "APP_NODE_2": f"127.0.0.1:{ports['node_b']}",
+        "CACHE_DIR": str(folder / "cache"), "SERVER_NAME": "127.0.0.1", "HTTP_LISTEN": f"127.0.0.1:{ports['http']}",
+        "HTTPS_LISTEN": f"127.0.0.1:{ports['https']}", "CERTIFICATE": str(certificate),
+        "CERTIFICATE_KEY": str(key), "APP_ROOT": str(ROOT), "LOG_DIR": str(folder),
+    }))
+    user = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
+    temporary = "\n".join(f"  {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                               "scgi"))
+    main = folder / "nginx.conf"
+    main.write_text(f"""{user}
+worker_processes 1;
+pid {folder / 'nginx.pid'};
+error_log {folder / 'error.log'} notice;
+events {{ worker_connections 1024; }}
+http {{
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  sendfile on;
+  access_log {folder / 'access.log'};
+{temporary}
+  include {site};
+}}
+""")
+    return main
 
 
 def environment_keys() -> list[str]:
