@@ -14,8 +14,8 @@ Repeatable to within about 1%, where a rate measured under load moves by a third
 
 Settings: ``BENCH_POSTGRES`` (an admin DSN; default ``TEST_DATABASE_URL``, then the local ``test``
 database), ``BENCH_INSTRUCTIONS_REDIS`` (default ``redis://127.0.0.1:6379/0``; the client limit's keys
-under a prefix of this run's own, deleted after; the daily email cap's counters carry no prefix,
-see ``web.limits.hit``, and expire within the day). The page caches are kept for an hour: under callgrind a flow takes
+and the daily email cap's counters, see ``web.limits.hit``, under a prefix of this run's own, deleted
+after). The page caches are kept for an hour: under callgrind a flow takes
 some fifty times as long, and caches that expire every few seconds (the pause switch, the replayed
 form) would expire far more often per signature than at any real rate.
 """
@@ -117,7 +117,7 @@ def main() -> None:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         store = redis.Redis.from_url(env["FLASK_RATELIMIT_STORAGE_URI"])
-        for key in store.scan_iter(f"*{key_prefix}*"):  # the per-client limit's (``LIMITS:LIMITER/<prefix>/…``)
+        for key in store.scan_iter(f"*{key_prefix}*"):  # the client limit's and the email cap's (``LIMITS:LIMITER/<prefix>/…``)
             store.delete(key)
     per_flow = (many - few) / (MANY - FEW)
     print(f"{FEW} flows: {few:,} instructions; {MANY} flows: {many:,}")

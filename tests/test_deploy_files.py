@@ -3,13 +3,18 @@ limits, the commands the units run. ``make deploy-test`` runs the files themselv
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo as conninfo_with
 
 from campaign.config import PROJECT_ROOT, DefaultConfig
 from campaign.web.letter_forms import UPLOAD_MEGABYTES
@@ -109,25 +114,104 @@ def test_the_backup_script_is_valid_shell():
     subprocess.run(["sh", "-n", str(DEPLOY / "backup.sh")], check=True)
 
 
-def test_the_backup_script_reads_the_database_url_alone_and_passes_it_whole(tmp_path):
-    """Only FLASK_SQLALCHEMY_DATABASE_URI is needed, and a password holding `;`, a space or `$`
-    reaches pg_dump untouched (a pg_dump standing in records what it was given)."""
-    record, tools = tmp_path / "pg_dump-args", tmp_path / "bin"
+def fake_pg_dump(tmp_path: Path, then: str = "") -> tuple[Path, Path]:
+    """A pg_dump first on PATH that records its arguments and the libpq variables it was given,
+    then writes the dump (or runs ``then``); returns the folder to put first on PATH and the record."""
+    record, tools = tmp_path / "pg_dump-record", tmp_path / "bin"
     tools.mkdir()
     (tools / "pg_dump").write_text(f"""#!/bin/sh
-printf '%s\\n' "$@" > {record}
-for argument in "$@"; do case "$argument" in --file=*) echo dump > "${{argument#--file=}}";; esac; done
+{{ printf '%s\\0' "$@"; printf '\\0'; env -0 | grep -z '^PG'; }} > {record}
+{then or 'for argument in "$@"; do case "$argument" in --file=*) echo dump > "${argument#--file=}";; esac; done'}
 """)
     (tools / "pg_dump").chmod(0o755)
-    url = "postgresql+psycopg://campaign:pa ss;w$rd@db.internal:5432/campaign"
-    ran = subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(tmp_path / "backups")], capture_output=True, text=True,
-                         env={"PATH": f"{tools}:/usr/bin:/bin", "FLASK_SQLALCHEMY_DATABASE_URI": url}, timeout=30)
+    return tools, record
+
+
+def run_backup(tools: Path, folder: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """deploy/backup.sh as its unit runs it: the database URL alone in its environment."""
+    return subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(folder)], capture_output=True, text=True,
+                          env={"PATH": f"{tools}:/usr/bin:/bin", "FLASK_SQLALCHEMY_DATABASE_URI": url}, timeout=30)
+
+
+def recorded(record: Path) -> tuple[list[str], dict[str, str]]:
+    """What the stand-in pg_dump was given: its arguments, and its PG… variables."""
+    arguments, _, environment = record.read_text().partition("\0\0")
+    return arguments.split("\0"), dict(line.split("=", 1) for line in environment.split("\0") if line)
+
+
+#: Database URLs as campaign.env may hold them, and the libpq variables each must become.
+BACKUP_URLS = [
+    ("postgresql+psycopg://campaign:pa ss;w$rd@db.internal:5432/campaign",  # unencoded, as systemd hands it over
+     {"PGUSER": "campaign", "PGPASSWORD": "pa ss;w$rd", "PGHOST": "db.internal", "PGPORT": "5432", "PGDATABASE": "campaign"}),
+    ("postgresql+psycopg://camp%40aign:p%40ss%3Aw%2Frd%20x%C3%A9%25@db.internal:6432/my%20campaign?sslmode=verify-full",
+     {"PGUSER": "camp@aign", "PGPASSWORD": "p@ss:w/rd xé%", "PGHOST": "db.internal", "PGPORT": "6432",
+      "PGDATABASE": "my campaign", "PGSSLMODE": "verify-full"}),
+    ("postgresql+psycopg://campaign:s%2Fecret@/campaign?host=%2Frun%2Fpostgresql",  # a socket folder
+     {"PGUSER": "campaign", "PGPASSWORD": "s/ecret", "PGHOST": "/run/postgresql", "PGDATABASE": "campaign"}),
+    ("postgresql+psycopg://%2Fvar%2Frun%2Fpostgresql/campaign", {"PGHOST": "/var/run/postgresql", "PGDATABASE": "campaign"}),
+    ("postgresql+psycopg://campaign:a%3Ab@[2001:db8::5]:5432/campaign",
+     {"PGUSER": "campaign", "PGPASSWORD": "a:b", "PGHOST": "2001:db8::5", "PGPORT": "5432", "PGDATABASE": "campaign"}),
+]
+
+
+@pytest.mark.parametrize(("url", "variables"), BACKUP_URLS)
+def test_the_backup_script_hands_pg_dump_the_database_in_its_environment_never_its_arguments(tmp_path, url, variables):
+    """Only FLASK_SQLALCHEMY_DATABASE_URI is needed. pg_dump's arguments, which any local user reads
+    in `ps`, hold no part of it: the connection reaches pg_dump as libpq's PG… variables, each part
+    percent-decoded (a password holding `@`, `:`, `/`, a space, `;` or `$` arrives whole)."""
+    tools, record = fake_pg_dump(tmp_path)
+    ran = run_backup(tools, tmp_path / "backups", url)
     assert ran.returncode == 0, ran.stderr
-    assert record.read_text().splitlines()[-1] == "postgresql://campaign:pa ss;w$rd@db.internal:5432/campaign"
     dump = Path(ran.stdout.strip())
+    arguments, environment = recorded(record)
+    assert arguments == ["--format=custom", "--no-owner", "--no-acl", f"--file={dump}.partial"]
+    assert environment == variables
     assert dump.parent == tmp_path / "backups" and dump.read_text() == "dump\n" and dump.suffix == ".dump"
     assert [path.name for path in dump.parent.iterdir()] == [dump.name]  # no part left behind
     assert "FLASK_EMAIL_HASH_KEY" in ran.stderr  # what to keep elsewhere
+
+
+def test_the_backup_script_refuses_a_connection_keyword_it_would_drop(tmp_path):
+    """A keyword the script does not pass on stops it before pg_dump runs, rather than dumping
+    without it (``sslmode`` left behind would be a quiet downgrade)."""
+    tools, record = fake_pg_dump(tmp_path)
+    ran = run_backup(tools, tmp_path / "backups", "postgresql://campaign:secret@db.internal/campaign?sslfancy=1")
+    assert ran.returncode == 2 and "sslfancy" in ran.stderr and "secret" not in ran.stderr
+    assert not record.exists()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="TEST_DATABASE_URL is not set: PostgreSQL tests skipped (CI sets it)")
+def test_the_backup_script_dumps_the_right_database_with_a_password_of_every_kind(tmp_path):
+    """The real pg_dump, behind a stand-in that records what it was given, dumps a scratch database
+    reached as a role whose name and password need percent-encoding; pg_restore reads the dump back."""
+    import psycopg
+
+    admin = os.environ["TEST_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    name, role, password = f"backup test {uuid.uuid4().hex[:8]}", f"backup@{uuid.uuid4().hex[:8]}", "p@ss:w/rd x;$é%"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+        connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(role)))
+    try:
+        with psycopg.connect(conninfo_with(admin, dbname=name, user=role, password=password)) as connection:
+            connection.execute("CREATE TABLE backed_up_marker (id integer)")
+        tools, record = fake_pg_dump(tmp_path, then='exec /usr/bin/env PATH=/usr/bin:/bin pg_dump "$@"')
+        server = urlsplit(admin)
+        url = (f"postgresql+psycopg://{quote(role, safe='')}:{quote(password, safe='')}@{server.hostname}"
+               f"{f':{server.port}' if server.port else ''}/{quote(name, safe='')}")
+        ran = run_backup(tools, tmp_path / "backups", url)
+        assert ran.returncode == 0, ran.stderr
+        arguments, environment = recorded(record)
+        assert not any(password in argument or quote(password, safe="") in argument or name in argument
+                       for argument in arguments)
+        assert environment["PGPASSWORD"] == password and environment["PGDATABASE"] == name
+        listing = subprocess.run(["pg_restore", "--list", ran.stdout.strip()], capture_output=True, text=True,
+                                 check=True, timeout=30).stdout
+        assert "TABLE public backed_up_marker" in listing
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None,

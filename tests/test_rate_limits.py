@@ -96,6 +96,34 @@ def test_limits_are_shared_through_redis(app, app_config):
     assert post_as(second.test_client(), "198.51.100.30", email="z@example.org").status_code == 429
 
 
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (CI sets it)")
+def test_the_daily_email_cap_is_counted_under_each_sites_key_prefix(app, app_config):
+    import redis
+
+    from campaign.web.limits import hit
+
+    ours, theirs = f"test-{uuid.uuid4().hex}", f"test-{uuid.uuid4().hex}"
+    sites = [sibling_app(app_config, RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix)
+             for prefix in (ours, ours, theirs)]
+
+    def send_to(site, address_hash: str = "same-address") -> bool:
+        with site.app_context():
+            return hit("2/day", "verification-email", address_hash)
+
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert [send_to(sites[0]), send_to(sites[0])] == [True, True]
+        assert not send_to(sites[1]), "one site, two processes: one count, through Redis"
+        assert [send_to(sites[2]), send_to(sites[2]), send_to(sites[2])] == [True, True, False], \
+            "another site on the same Redis counts its own"
+        assert {key.decode() for prefix in (ours, theirs) for key in store.scan_iter(f"*{prefix}*")} \
+            == {f"LIMITS:LIMITER/{prefix}/verification-email/same-address/2/1/day" for prefix in (ours, theirs)}
+    finally:
+        for prefix in (ours, theirs):
+            for key in store.scan_iter(f"*{prefix}*"):
+                store.delete(key)
+
+
 def _post_form(port: int, fields: dict[str, str], path: str = "/en/sign") -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:

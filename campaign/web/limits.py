@@ -103,8 +103,13 @@ def retry_after() -> RetryAfter:
 
 def hit(limit: str, *keys: str) -> bool:
     """Count one event against ``limit`` (e.g. emails to one address) in the shared store, or in
-    this process's memory, at its share, when the store is down: never without a limit."""
+    this process's memory, at its share, when the store is down: never without a limit.
+
+    The counter's key starts with ``RATELIMIT_KEY_PREFIX``, as Flask-Limiter's own do (it reads the
+    same setting), so campaigns sharing one Redis each keep their own counts."""
     item = parse(limit)
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    keys = (prefix, *keys) if prefix else keys
     try:
         if not _counting_alone():
             return _limiter().limiter.hit(item, *keys)
