@@ -33,25 +33,25 @@ Guarantees, and how they hold:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import re
+import secrets
 import smtplib
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
-from email.charset import BASE64, Charset
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
+from functools import cache
 from urllib.parse import quote
 
 from flask import current_app
 from flask_mail import Connection
-from sqlalchemy import Executable, delete, select, update
+from sqlalchemy import Executable, bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from .. import crypto
@@ -111,22 +111,24 @@ def retry_delay(attempts: int) -> dt.timedelta:
 # --- the message on the wire -------------------------------------------------------------
 
 
-#: The classic generator writes a MIME tree at half the cost of ``policy.SMTP`` (which parses
-#: every header it has just set back into an object before folding it again); an address with a
-#: non-ASCII local part needs the UTF-8 headers of ``policy.SMTPUTF8`` (RFC 6532).
+#: Header values are folded by the email package: the classic policy (RFC 2047 encoded words for
+#: a subject in other letters) for an ASCII address; ``policy.SMTPUTF8`` (UTF-8 headers, RFC 6532)
+#: for an address with a non-ASCII local part.
 WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
-
-
-#: Bodies in base64: Flask-Mail makes the email package write UTF-8 bodies as 8bit, one line per
-#: paragraph, and SMTP refuses a line over 998 octets (an update's long paragraph, 500 Arabic
-#: letters): every copy failed for good. Base64 lines are 76 characters whatever the text.
-BODY_CHARSET = Charset("utf-8")
-BODY_CHARSET.body_encoding = BASE64
 
 
 def _crlf(text: str) -> str:
     """A text body in its canonical form (RFC 2046: CRLF line breaks), as it goes inside base64."""
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def _base64_part(subtype: str, text: str) -> bytes:
+    """One alternative, in base64: Flask-Mail makes the email package write UTF-8 bodies as 8bit,
+    one line per paragraph, and SMTP refuses a line over 998 octets (an update's long paragraph,
+    500 Arabic letters): every copy failed for good. Base64 lines are 76 characters whatever the text."""
+    encoded = base64.encodebytes(_crlf(text).encode("utf-8")).replace(b"\n", b"\r\n")
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n").encode("ascii") + encoded
 
 
 def sender_addresses() -> tuple[str, str]:
@@ -139,26 +141,37 @@ def sender_addresses() -> tuple[str, str]:
 
 def wire_message(message: ClaimedMessage, sender: str, date: float | None = None) -> bytes:
     """The message as the mail server receives it: multipart/alternative, plain text then HTML,
-    from ``sender`` (a From header)."""
+    from ``sender`` (a From header).
+
+    Every message has this one shape, so it is written as such: the varying header values folded
+    by the email package, each body in base64, a random boundary (``=_`` never occurs in base64).
+    The email package's generic generator (a MIME tree, every fixed header folded through
+    ``Header``, a regular expression compiled per message to choose its boundary) was more than half
+    of the outbox worker's CPU per message (BENCHMARKS.md); a test reads this back with the email
+    package and compares it with what Flask-Mail writes."""
     international = not message.recipient.isascii()
-    tree = MIMEMultipart("alternative")
-    # typeshed wants the charset's name; MIMEText takes a Charset too, which is how base64 is asked for.
-    tree.attach(MIMEText(_crlf(message.body_text), "plain", BODY_CHARSET))  # type: ignore[arg-type]
-    if message.body_html is not None:
-        tree.attach(MIMEText(_crlf(message.body_html), "html", BODY_CHARSET))  # type: ignore[arg-type]
-    # typeshed wants a str, but the compat32 policy this tree is written with takes a Header as well.
-    tree["Subject"] = message.subject if international or message.subject.isascii() else \
-        Header(message.subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
-    tree["From"] = sender
-    tree["To"] = message.recipient
-    tree["Date"] = formatdate(date if date is not None else time.time(), localtime=True)
-    tree["Message-ID"] = message.message_id
+    fold = (policy.SMTPUTF8 if international else WIRE_POLICY).fold_binary
+    subject: str | Header = message.subject if international or message.subject.isascii() else \
+        Header(message.subject, "utf-8", header_name="Subject")
+    boundary = f"=_{secrets.token_hex(16)}"
+    headers = [
+        fold("Subject", subject),  # type: ignore[arg-type]  # compat32 folds a Header too
+        fold("From", sender),
+        fold("To", message.recipient),
+        f"Date: {formatdate(date if date is not None else time.time(), localtime=True)}\r\n".encode("ascii"),
+        f"Message-ID: {message.message_id}\r\n".encode("ascii"),
+    ]
     if message.list_unsubscribe is not None:
-        tree["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
-        tree["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        tree["Precedence"] = "bulk"
-        tree["Auto-Submitted"] = "auto-generated"
-    return tree.as_bytes(policy=policy.SMTPUTF8 if international else WIRE_POLICY)
+        headers.append(f"List-Unsubscribe: <{message.list_unsubscribe}>\r\nList-Unsubscribe-Post: "
+                       "List-Unsubscribe=One-Click\r\nPrecedence: bulk\r\nAuto-Submitted: auto-generated\r\n"
+                       .encode("ascii"))
+    headers.append(f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+                   .encode("ascii"))
+    parts = [_base64_part("plain", message.body_text)]
+    if message.body_html is not None:
+        parts.append(_base64_part("html", message.body_html))
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    return b"".join([*headers, *(delimiter + part for part in parts), f"--{boundary}--\r\n".encode("ascii")])
 
 
 # --- connections -------------------------------------------------------------------------
@@ -314,14 +327,14 @@ def claim_due(now: dt.datetime, limit: int) -> list[ClaimedMessage]:
             for row in sorted(rows, key=lambda row: (row.priority, row.id))]
 
 
-def _write(statement: Executable) -> None:
+def _write(statement: Executable, parameters: dict[str, object] | None = None) -> None:
     """Commit one outcome, waiting for the database to come back for ``OUTBOX_RECORD_RETRY_SECONDS``:
     a message the server has accepted must be marked sent, or it would go out again."""
     deadline = time.monotonic() + current_app.config["OUTBOX_RECORD_RETRY_SECONDS"]
     pause = 0.1
     while True:
         try:
-            db.session.execute(statement)
+            db.session.execute(statement, parameters)
             db.session.commit()
             return
         except DBAPIError:
@@ -337,12 +350,16 @@ _ERASED = {"recipient": None, "recipient_box": None, "body_text": None, "body_ht
 
 
 def record_sent(message: ClaimedMessage) -> None:
-    _write(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None, **_ERASED)
-        .execution_options(synchronize_session=False)
-    )
+    _write(_mark_sent(), {"message": message.id, "sent_at": utcnow()})
+
+
+@cache
+def _mark_sent() -> Executable:
+    """One statement per message sent, built once per process on the table (not the ORM entity):
+    building it and the ORM's bulk-update path cost more than the update itself (BENCHMARKS.md)."""
+    table = OutboxMessage.__table__
+    return (update(table).where(table.c.id == bindparam("message"), table.c.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, sent_at=bindparam("sent_at"), last_error=None, **_ERASED))
 
 
 def record_failure(messages: list[ClaimedMessage], error: BaseException, now: dt.datetime,
