@@ -458,6 +458,16 @@ def _confirmed(app, client, smtp, lang="en", **overrides) -> Signature:
     return db.session.scalar(select(Signature).order_by(Signature.id.desc()))
 
 
+def test_the_signers_page_says_what_the_held_address_is_for_until_the_decision(app, client, db, smtp):
+    signature = _confirmed(app, client, smtp)
+    manage = "/en/sign/manage/" + re.search(r"/sign/manage/([\w-]+)", smtp.messages[0].text).group(1)
+    held = "bytes, opened only to tell you of the moderators&#39; decision, then erased"
+    page = client.get(manage).get_data(as_text=True)
+    assert "Your address, held encrypted until the moderators decide" in page and held in page
+    decisions.approve([signature.id], make_admin())
+    assert held not in client.get(manage).get_data(as_text=True), "erased once decided"
+
+
 @pytest.mark.parametrize("lang", LTR_AND_RTL)
 def test_a_published_signer_is_told_in_their_language_and_their_address_is_then_gone(app, client, db, smtp, lang):
     signature = _confirmed(app, client, smtp, lang)

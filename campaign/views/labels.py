@@ -383,6 +383,9 @@ def _readable(name: str, value: object) -> str:
         return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):
         return format_datetime(value, "medium") + " UTC"
+    if name == "held_address_box" and isinstance(value, bytes):  # the server's own box, not the offline key's
+        return ngettext("%(num)s byte, opened only to tell you of the moderators' decision, then erased",
+                        "%(num)s bytes, opened only to tell you of the moderators' decision, then erased", len(value))
     if isinstance(value, bytes):
         return ngettext("%(num)s byte, readable only with the campaign's offline key",
                         "%(num)s bytes, readable only with the campaign's offline key", len(value))
