@@ -39,7 +39,7 @@ def test_each_entry_has_its_own_approve_and_reject(app, db, logged_in):
 
     action, fields = small_form(html, f"approve-{first.id}")
     answer = logged_in.post(action, data=fields)
-    assert answer.status_code == 302 and answer.headers["Location"] == "/admin/?kind=organisation", \
+    assert answer.status_code == 302 and answer.headers["Location"] == "/admin/?kind=organisation#messages", \
         "back on the same filtered view"
     assert status_of(db, first.id) is SignatureStatus.PUBLISHED
 
@@ -76,10 +76,13 @@ def test_select_all_then_reject_in_bulk_with_a_reason_from_either_bar(app, db, l
     assert {status_of(db, signature.id) for signature in batch} == {SignatureStatus.VERIFIED}
     answer = logged_in.post("/admin/signatures/decide", data={
         "csrf_token": token, "back": back, "ids": boxes, "decision": "reject", "reason": ["", "Spam wave"]})
-    assert answer.headers["Location"] == "/admin/"
+    assert answer.headers["Location"] == "/admin/#messages", "opened at what was done, past the filters"
     assert {status_of(db, signature.id) for signature in batch} == {SignatureStatus.REJECTED}
     follow = logged_in.get("/admin/").get_data(as_text=True)
     assert "5 signatures rejected." in follow
+    said = follow.index('id="messages"')
+    assert follow.index('role="search"') < said < follow.index("Nothing matches these filters."), \
+        "the word on the decision stands just above the entries, where the page opens"
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

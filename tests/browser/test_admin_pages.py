@@ -228,6 +228,33 @@ def test_a_queue_of_fifty_is_cleared_by_keyboard_alone(site, context_factory, sc
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 @pytest.mark.parametrize("width", [360, 1280])
+def test_after_a_decision_the_queue_opens_at_what_was_done_and_tab_goes_on_to_the_entries(
+        site, context_factory, screenshots, logged_in, lang, width):
+    from ..factories import make_signature
+
+    with site.app.app_context():  # each run its own entries, found by their names
+        for number in range(3):
+            make_signature(organisation=f"Focus Org {lang} {width} {number}", country="FI")
+    page = context_factory(bypass_csp=True, viewport={"width": width, "height": 800}, locale=lang,
+                           storage_state=logged_in, extra_http_headers={"Accept-Language": lang}).new_page()
+    page.goto(f"{site.url}/admin/?q=Focus+Org+{lang}+{width}")
+    assert page.locator(".queue__entry").count() == 3
+    tab_to(page, ".entry-decision button[form^=approve]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement?.id") == "messages", "the focus is on what was done"
+    said = page.locator("#messages")
+    assert said.is_visible() and said.bounding_box()["y"] < 800, "and it is in view"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(screenshots / f"{lang}-admin-queue-decided-{width}.png"))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement?.closest('form[role=search]') === null"), \
+        "Tab goes on from the message to the entries, not back through the filters"
+    assert page.evaluate("!!document.activeElement?.closest('main')")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("width", [360, 1280])
 def test_an_import_preview_reads_well_and_passes_axe(site, context_factory, screenshots, logged_in, tmp_path, lang,
                                                     width):
     csv_file = tmp_path / "endorsers.csv"

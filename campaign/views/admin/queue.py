@@ -44,13 +44,14 @@ def queue_filter_from_args() -> review_queue.QueueFilter:
 
 
 def _back_to_queue(kept: list[int] | None = None, tell: bool = False) -> WerkzeugResponse:
-    """Back to the view the decision came from; a decision refused (no reason to reject, say) keeps
+    """Back to the view the decision came from, opened at the word on what was done (just above the
+    queue's entries, ``admin/_flashes.html``); a decision refused (no reason to reject, say) keeps
     its selection and its "tell the signer" ticked there, to send again with the reason."""
-    back = safe_next(request.form.get("back"))
+    back = safe_next(request.form.get("back")).partition("#")[0]
     if kept:
         carried = {"keep": ",".join(str(number) for number in kept), **({"tell": "1"} if tell else {})}
         back += ("&" if "?" in back else "?") + urlencode(carried)
-    return redirect(back)
+    return redirect(back + "#messages")  # what was done, then the entries: no Tab through the filters again
 
 
 @bp.get("/")
