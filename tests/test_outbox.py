@@ -81,6 +81,20 @@ def test_messages_on_the_wire_read_back_as_flask_mail_writes_them(app, subject, 
         assert headers.isascii() == recipient.isascii(), "UTF-8 headers only where the address needs them"
 
 
+def test_a_site_whose_name_is_in_other_letters_still_gets_its_mail_on_the_wire(app):
+    """The Message-ID and the unsubscribe link carry the site's host name, which may be an
+    internationalised one: written as the email package writes such headers, never refused."""
+    with app.test_request_context():
+        claimed = delivery.ClaimedMessage(1, "reader@example.org", "News", "text", None,
+                                          "<1.2@straße.example>", 1, utcnow(),
+                                          list_unsubscribe="https://straße.example/en/updates/stop/x")
+        from_header, _ = delivery.sender_addresses()
+        read = message_from_bytes(delivery.wire_message(claimed, from_header), policy=policy.default)
+    assert "straße.example" in str(read["Message-ID"]) and "straße.example" in str(read["List-Unsubscribe"])
+    assert read["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert read.get_body(preferencelist=("plain",)).get_content().strip() == "text"
+
+
 def messages(db) -> list[OutboxMessage]:
     """The queued mail but the reminders (due a day later; see test_signers)."""
     db.session.expire_all()

@@ -159,12 +159,12 @@ def wire_message(message: ClaimedMessage, sender: str, date: float | None = None
         fold("From", sender),
         fold("To", message.recipient),
         f"Date: {formatdate(date if date is not None else time.time(), localtime=True)}\r\n".encode("ascii"),
-        f"Message-ID: {message.message_id}\r\n".encode("ascii"),
+        fold("Message-ID", message.message_id),  # its domain is the site's, which may be written in other letters
     ]
     if message.list_unsubscribe is not None:
-        headers.append(f"List-Unsubscribe: <{message.list_unsubscribe}>\r\nList-Unsubscribe-Post: "
-                       "List-Unsubscribe=One-Click\r\nPrecedence: bulk\r\nAuto-Submitted: auto-generated\r\n"
-                       .encode("ascii"))
+        headers += [fold("List-Unsubscribe", f"<{message.list_unsubscribe}>"),
+                    b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\nPrecedence: bulk\r\n"
+                    b"Auto-Submitted: auto-generated\r\n"]
     headers.append(f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
                    .encode("ascii"))
     parts = [_base64_part("plain", message.body_text)]
