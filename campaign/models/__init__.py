@@ -8,6 +8,7 @@ from .packs import PackBuild, PackStatus
 from .partners import Partner
 from .signatures import (
     EmailSuppression,
+    HeldAddress,
     Signature,
     SignatureKind,
     SignatureStatus,
@@ -19,7 +20,7 @@ from .timeline import TimelineEvent, TimelineFile, TimelineKind, TimelineText
 from .updates import Update, UpdateDelivery, UpdateKind, UpdateStatus, UpdateText
 
 __all__ = [
-    "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailKind", "EmailSuppression", "enum_column",
+    "AdminRole", "AdminSession", "AdminUser", "AuditEntry", "EmailKind", "EmailSuppression", "enum_column", "HeldAddress",
     "Letter", "LetterText", "LoginThrottle", "OutboxMessage", "OutboxStatus", "PackBuild", "PackStatus", "Partner",
     "PublishedDay", "PublishedTally", "Signature", "SignatureKind", "SignatureStatus", "SignatureToken",
     "SiteSetting", "Snapshot", "SnapshotChunk", "TimelineEvent", "TimelineFile", "TimelineKind", "TimelineText",

@@ -86,13 +86,6 @@ class Signature(Model):
     signer_key: Mapped[str] = mapped_column(String(240), default="individual", server_default="individual")
     email_domain: Mapped[str | None] = mapped_column(String(253))
     email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    #: The address again, kept only until a moderator decides, so that the signer can be told it is
-    #: published (or, if the moderator chooses, why it was not): in a secret box whose key is derived
-    #: from ``EMAIL_HASH_KEY``, so the database alone names nobody. Erased when the signature is
-    #: decided, and with it when withdrawn or purged; never made when the settings turn both notices
-    #: off (``signing.notices``). A column of the signature, not a table of its own: written by the
-    #: signature's one insert (BENCHMARKS.md, "Profiled and fixed").
-    held_address_box: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     language: Mapped[str] = mapped_column(String(8))
     letter_version: Mapped[str] = mapped_column(String(64))
@@ -151,3 +144,19 @@ class EmailSuppression(Model):
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class HeldAddress(Model):
+    """A signer's address, kept only until a moderator decides on their signature, so that they can
+    be told it is published (or, if the moderator chooses, why it was not).
+
+    The address is in a secret box whose key is derived from ``EMAIL_HASH_KEY``: the database alone
+    names nobody. The box is erased when the signature is decided, withdrawn or purged, and never
+    made when the settings turn both notices off.
+    """
+
+    __tablename__ = "held_addresses"
+
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True)
+    address_box: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
