@@ -149,7 +149,7 @@ def behind_nginx(app_port: int, app_pid: int, logs) -> dict:  # noqa: ANN001
             before = {"nginx": servers.cpu_seconds(servers.tree(nginx.pid)), **servers.stack_cpu(app_pid)}
             page = harness.wrk(url, "get.lua", SECONDS)
             after = {"nginx": servers.cpu_seconds(servers.tree(nginx.pid)), **servers.stack_cpu(app_pid)}
-    page["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / page["requests"] for part in after}
+    page["cpu_ms"] = servers.cpu_ms_per(before, after, page["requests"])
     return page
 
 
@@ -174,17 +174,17 @@ def outbox_cpu(dsn: str, env: dict, smtp_port: int, logs) -> dict:  # noqa: ANN0
         while progress()[1] == sent_at_start and time.monotonic() < deadline:
             time.sleep(0.05)
         _, sent_first = progress()
-        before = {"worker": servers.cpu_seconds(servers.tree(worker.pid)), **servers.stack_cpu(worker.pid)}
+        before = servers.stack_cpu(worker.pid)  # "app": the worker's own processes
         started = time.monotonic()
         while progress()[0] and time.monotonic() < deadline:
             time.sleep(0.25)
-        after = {"worker": servers.cpu_seconds(servers.tree(worker.pid)), **servers.stack_cpu(worker.pid)}
+        after = servers.stack_cpu(worker.pid)
         seconds = time.monotonic() - started
         pending, sent_last = progress()
     sent = sent_last - sent_first
     assert sent > 0 and not pending, f"the outbox did not drain: {pending} left"
-    return {"messages": sent, "rate": sent / seconds,
-            "cpu_ms": {part: (after[part] - before[part]) * 1000 / sent for part in ("worker", "postgresql", "redis")}}
+    cpu_ms = servers.cpu_ms_per(before, after, sent)
+    return {"messages": sent, "rate": sent / seconds, "cpu_ms": {"worker": cpu_ms.pop("app"), **cpu_ms}}
 
 
 def main() -> None:
@@ -204,7 +204,7 @@ def main() -> None:
         letter = harness.wrk(f"{base}/en/", "get.lua", SECONDS)
         after = servers.stack_cpu(app.pid)
         cached = behind_nginx(port, app.pid, logs)
-    page_ms = {part: (after[part] - before[part]) * 1000 / letter["requests"] for part in after}
+    page_ms = servers.cpu_ms_per(before, after, letter["requests"])
     mail = outbox_cpu(dsn.replace("+psycopg", ""), env, smtp_port, logs)
     write = pgbench(dsn, captured_signature_write(env))
     print(report(signing, letter, page_ms, cached, mail, write))

@@ -79,12 +79,17 @@ def stack_cpu(server: int) -> dict[str, float]:
             "redis": cpu_seconds(named("redis-server"))}
 
 
+def cpu_ms_per(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
+    """Milliseconds of CPU per operation for each part, from two readings of ``stack_cpu`` (or more parts)."""
+    return {part: (after[part] - before[part]) * 1000 / max(1, count) for part in after}
+
+
 def signing(base: str, server: int, seconds: int) -> dict:
     before = stack_cpu(server)
     result = harness.wrk(base, "sign.lua", seconds, RUN_ID=secrets.token_hex(4))
     after = stack_cpu(server)
     result["rate"] = result["accepted"] / result["seconds"]
-    result["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / max(1, result["accepted"]) for part in after}
+    result["cpu_ms"] = cpu_ms_per(before, after, result["accepted"])
     return result
 
 
