@@ -90,3 +90,32 @@ def test_an_admin_address_stored_with_a_unicode_domain_is_moved_to_idna_2008(emp
             stored = list(connection.scalars(text("SELECT email FROM admin_users ORDER BY id")))
         db.engine.dispose()
     assert stored == ["jörg@xn--strae-oqa.de", "plain@example.org", "not an address ß"]
+
+
+def test_held_addresses_move_into_their_signatures_and_the_table_stays_for_the_release_before(empty_database_url):
+    """Migration 0018 moves each held box into its signature's column; the table stays (empty) for
+    the app nodes a rolling deploy has not reloaded yet, which still write it."""
+    from sqlalchemy import text
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0017_admin_idna_2008")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO letters (id, slug, original_language, published_on, contact, drafted_by, created_at, "
+                "updated_at) VALUES (1, 'l', 'en', '2026-01-01', 'c@example.org', '[]', '2026-01-01', '2026-01-01')"))
+            for number in (1, 2):
+                connection.execute(text(
+                    "INSERT INTO signatures (id, letter_id, kind, status, name, country, language, letter_version, "
+                    "consent_publish, consent_updates, is_drafter, source, created_at, updated_at, search_text, "
+                    "public_id, snapshot_salt) VALUES (:id, 1, 'individual', 'verified', 'Ana', 'BR', 'en', 'v', "
+                    "true, false, false, 'form', '2026-01-01', '2026-01-01', 'ana', :public, :salt)"),
+                    {"id": number, "public": f"{number:032x}", "salt": b"s" * 32})
+            connection.execute(text("INSERT INTO held_addresses (signature_id, address_box, created_at) "
+                                    "VALUES (1, :box, '2026-01-01')"), {"box": b"box-one"})
+        upgrade()
+        with db.engine.connect() as connection:
+            boxes = connection.execute(text("SELECT id, held_address_box FROM signatures ORDER BY id")).all()
+            left = connection.scalar(text("SELECT count(*) FROM held_addresses"))
+        db.engine.dispose()
+    assert [tuple(row) for row in boxes] == [(1, b"box-one"), (2, None)] and left == 0

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from campaign.config import DefaultConfig
 from campaign.mail import delivery
-from campaign.models import HeldAddress, OutboxMessage, Signature, SignatureStatus
+from campaign.models import OutboxMessage, Signature, SignatureStatus
 from campaign.moderation import decisions
 
 from .factories import (
@@ -40,6 +40,12 @@ def deliver(app, now=None) -> None:
 
 def count(db, model=Signature, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def held_addresses(db) -> int:
+    """Signatures holding their address for the decision notices."""
+    db.session.expire_all()
+    return count(db, Signature, Signature.held_address_box.is_not(None))
 
 
 def hidden_fields(html: str) -> dict[str, str]:
@@ -452,10 +458,20 @@ def _confirmed(app, client, smtp, lang="en", **overrides) -> Signature:
     return db.session.scalar(select(Signature).order_by(Signature.id.desc()))
 
 
+def test_the_signers_page_says_what_the_held_address_is_for_until_the_decision(app, client, db, smtp):
+    signature = _confirmed(app, client, smtp)
+    manage = "/en/sign/manage/" + re.search(r"/sign/manage/([\w-]+)", smtp.messages[0].text).group(1)
+    held = "bytes, opened only to tell you of the moderators&#39; decision, then erased"
+    page = client.get(manage).get_data(as_text=True)
+    assert "Your address, held encrypted until the moderators decide" in page and held in page
+    decisions.approve([signature.id], make_admin())
+    assert held not in client.get(manage).get_data(as_text=True), "erased once decided"
+
+
 @pytest.mark.parametrize("lang", LTR_AND_RTL)
 def test_a_published_signer_is_told_in_their_language_and_their_address_is_then_gone(app, client, db, smtp, lang):
     signature = _confirmed(app, client, smtp, lang)
-    assert count(db, HeldAddress) == 1
+    assert held_addresses(db) == 1
     decisions.approve([signature.id], make_admin())
     deliver(app)
     told = smtp.wait_for(2)[-1]
@@ -463,7 +479,24 @@ def test_a_published_signer_is_told_in_their_language_and_their_address_is_then_
     assert f"/{lang}/signatories" in told.text and told.envelope_to == [EMAIL]
     assert f":\nhttps://campaign.example/{lang}/signatories\n" in told.text.replace("\r\n", "\n"), \
         "the list's address on a line of its own"
-    assert count(db, HeldAddress) == 0
+    assert held_addresses(db) == 0
+
+
+def test_an_address_held_by_the_release_before_still_reaches_the_signer_and_is_then_erased(app, client, db, smtp):
+    """During a rolling deploy the app nodes not yet reloaded still hold the address in its table of
+    the release before (``HeldAddress``): the new release tells that signer too, and erases the box."""
+    from campaign.models import HeldAddress
+
+    signature = _confirmed(app, client, smtp)
+    db.session.add(HeldAddress(signature_id=signature.id, address_box=signature.held_address_box))
+    signature.held_address_box = None
+    db.session.commit()
+    assert held_addresses(db) == 0 and count(db, HeldAddress) == 1
+    decisions.approve([signature.id], make_admin())
+    deliver(app)
+    told = smtp.wait_for(2)[-1]
+    assert told.message["Subject"] == "You are on the list of signatories" and told.envelope_to == [EMAIL]
+    assert count(db, HeldAddress) == 0 and held_addresses(db) == 0
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -550,7 +583,7 @@ def test_a_rejected_signer_hears_the_reason_only_when_the_moderator_chooses(app,
                           title=title).split("“")[0] in part
         assert translated(app, lang, "If you think this is a mistake, reply to the contact address on the letter's "
                           "page.") in part
-    assert count(db, HeldAddress) == 0
+    assert held_addresses(db) == 0
     from campaign.models import AuditEntry
 
     from .factories import make_signature
@@ -596,7 +629,7 @@ def test_the_signature_page_offers_to_tell_the_rejected_signer(app, client, db, 
 def test_with_both_notices_off_no_address_is_held(app, client, db, smtp):
     app.config.update(NOTIFY_SIGNER_ON_PUBLISH=False, NOTIFY_SIGNER_ON_REJECT=False)
     signature = _confirmed(app, client, smtp)
-    assert count(db, HeldAddress) == 0
+    assert held_addresses(db) == 0
     decisions.approve([signature.id], make_admin())
     deliver(app)
     time.sleep(0.2)

@@ -86,6 +86,14 @@ class Signature(Model):
     signer_key: Mapped[str] = mapped_column(String(240), default="individual", server_default="individual")
     email_domain: Mapped[str | None] = mapped_column(String(253))
     email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The address again, kept only until a moderator decides, so that the signer can be told it is
+    #: published (or, if the moderator chooses, why it was not): in a secret box whose key is derived
+    #: from ``EMAIL_HASH_KEY``, so the database alone names nobody. Erased when the signature is
+    #: decided, and with it when withdrawn or purged; never made when the settings turn both notices
+    #: off (``signing.notices``). A column of the signature, not a table of its own: written by the
+    #: signature's one insert (BENCHMARKS.md, "Profiled and fixed"). ``HeldAddress`` rows are the
+    #: boxes of the release before, read until the next release drops them.
+    held_address_box: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     language: Mapped[str] = mapped_column(String(8))
     letter_version: Mapped[str] = mapped_column(String(64))
@@ -147,12 +155,13 @@ class EmailSuppression(Model):
 
 
 class HeldAddress(Model):
-    """A signer's address, kept only until a moderator decides on their signature, so that they can
-    be told it is published (or, if the moderator chooses, why it was not).
+    """A box of ``Signature.held_address_box`` written by the release before migration 0018.
 
-    The address is in a secret box whose key is derived from ``EMAIL_HASH_KEY``: the database alone
-    names nobody. The box is erased when the signature is decided, withdrawn or purged, and never
-    made when the settings turn both notices off.
+    A rolling deploy migrates once and then reloads each app node in turn, so the old workers keep
+    writing here until their reload: the table stays for one release, read where a signature's own
+    column is empty and erased with the decision (and with the signature, by its foreign key). The
+    next release's migration moves what is left into the column and drops the table; until then, no
+    new row is written here.
     """
 
     __tablename__ = "held_addresses"

@@ -62,7 +62,7 @@ IMPORT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "email", "drafter")
 #: What we record about a signature beside what the signer told us: all of it is the signer's data.
 RECORD_COLUMNS: tuple[str, ...] = (
     "status", "language", "letter_version", "is_drafter", "domain_verified", "email_domain", "email_hash", "email_sealed",
-    "client_network_hash", "source", "import_key", "created_at", "updated_at", "verified_at", "last_email_at",
+    "held_address_box", "client_network_hash", "source", "import_key", "created_at", "updated_at", "verified_at", "last_email_at",
     "decided_at", "published_at", "rejection_reason", "correction", "correction_at", "partner_id",
     "public_id", "snapshot_salt",
 )

@@ -7,8 +7,8 @@ prepared while the address is at hand, when the signer submits the form:
 - the reminder is queued in the outbox with the verification email, due ``CONFIRM_REMINDER_HOURS``
   later, with the same confirm link; confirming, withdrawing or "it wasn't me" takes it back, so it
   goes out at most once and never to someone who has confirmed or asked not to be mailed;
-- for the decision, the address is held in a secret box (``HeldAddress``) whose key is derived from
-  ``EMAIL_HASH_KEY``, until the signature is decided (then the box is opened once and erased),
+- for the decision, the address is held in a secret box (``Signature.held_address_box``) whose key
+  is derived from ``EMAIL_HASH_KEY``, until the signature is decided (then the box is opened once and erased),
   withdrawn or purged. The database alone names nobody; with the app's keys as well, only the
   addresses of signatures waiting for a decision could be read. Both notices off: no box is made.
 """
@@ -19,7 +19,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, select
 
 from .. import crypto
 from ..extensions import db
@@ -35,22 +35,17 @@ def notices_on() -> bool:
     return bool(config["NOTIFY_SIGNER_ON_PUBLISH"] or config["NOTIFY_SIGNER_ON_REJECT"])
 
 
-def hold_address(signature_id: int, mailbox: str) -> None:
-    """Keep a new signature's address in its box until the decision (in the caller's transaction)."""
-    if notices_on():
-        box = crypto.hold(current_app.config["EMAIL_HASH_KEY"], mailbox)
-        db.session.execute(insert(HeldAddress.__table__), {"signature_id": signature_id, "address_box": box})
+def held_box(mailbox: str) -> bytes | None:
+    """A new signature's address in its box, to keep until the decision: the value of its
+    ``held_address_box``, written with the signature; None when both notices are off."""
+    return crypto.hold(current_app.config["EMAIL_HASH_KEY"], mailbox) if notices_on() else None
 
 
-def forget_address(signature_id: int) -> None:
-    db.session.execute(delete(HeldAddress).where(HeldAddress.signature_id == signature_id))
-
-
-def _held_address(signature_id: int) -> str | None:
-    held = db.session.get(HeldAddress, signature_id)
-    if held is None:
-        return None
-    return crypto.release_held(current_app.config["EMAIL_HASH_KEY"], held.address_box)
+def _held_address(signature: Signature) -> str | None:
+    box = signature.held_address_box
+    if box is None:  # held by a worker of the release before, until its reload (``HeldAddress``)
+        box = db.session.scalar(select(HeldAddress.address_box).where(HeldAddress.signature_id == signature.id))
+    return None if box is None else crypto.release_held(current_app.config["EMAIL_HASH_KEY"], box)
 
 
 def reminder(recipient: str, language: str, view: LetterView, signer_name: str | None, signed_as: str,
@@ -94,8 +89,9 @@ def _letter_view(signature: Signature) -> LetterView | None:
 def _release(signature: Signature) -> tuple[str, LetterView] | None:
     """Open the signature's held address and erase it (the decision is made, whether or not the
     signer is told): the address and the letter in the signer's language, or None."""
-    recipient = _held_address(signature.id)
-    forget_address(signature.id)
+    recipient = _held_address(signature)
+    signature.held_address_box = None
+    db.session.execute(delete(HeldAddress).where(HeldAddress.signature_id == signature.id))
     view = _letter_view(signature)
     return (recipient, view) if recipient is not None and view is not None else None
 

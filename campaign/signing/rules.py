@@ -113,15 +113,15 @@ def submit_signature(view: LetterView, language: str, details: SignatureDetails,
         client_network_hash=keyed_hash(current_app.config["CLIENT_HASH_KEY"], network) if network else None,
         partner_id=partner_id,
     )
+    recipient = rows.mailbox(address)
     row["last_email_at"] = now
+    row["held_address_box"] = notices.held_box(recipient)
     signature_id = writes.insert_signature(row, now)
     if signature_id is None:
         return _answer_repeat(view, address, row, language, details, now)
-    recipient = rows.mailbox(address)
     if _allow_email_to(row["email_hash"]):
         _queue_verification(signature_id, details.name, recipient, language, view, now, new=True,
                             signed_as=label_for(details.kind, details.organisation, details.name))
-    notices.hold_address(signature_id, recipient)
     db.session.commit()
     return signature_id
 
@@ -317,7 +317,6 @@ def _erase_signature(signature: Signature, action: str) -> None:
     audit.redact_signature(signature.id)
     audit.record(None, "signer", action, "signature", signature.id)
     outbox.discard_unsent_for(signature.id)
-    notices.forget_address(signature.id)
     db.session.execute(delete(SignatureToken).where(SignatureToken.signature_id == signature.id))
     db.session.execute(delete(Signature).where(Signature.id == signature.id))
     db.session.expunge(signature)

@@ -288,6 +288,7 @@ RECORD_LABELS = {
     "email_domain": _l("Domain of your email address"),
     "email_hash": _l("Keyed fingerprint of your address"),
     "email_sealed": _l("Your address, encrypted"),
+    "held_address_box": _l("Your address, held encrypted until the moderators decide"),
     "client_network_hash": _l("Keyed fingerprint of your network"),
     "source": _l("How the signature came in"),
     "import_key": _l("Fingerprint of an imported entry"),
@@ -308,8 +309,8 @@ RECORD_LABELS = {
     "snapshot_salt": _l("Random salt that hides your entry in the signed snapshots"),
 }
 #: Columns only a specialist reads: shown folded away, under "Technical details".
-TECHNICAL = frozenset({"letter_version", "email_hash", "email_sealed", "client_network_hash", "import_key", "source",
-                       "public_id", "snapshot_salt"})
+TECHNICAL = frozenset({"letter_version", "email_hash", "email_sealed", "held_address_box", "client_network_hash",
+                       "import_key", "source", "public_id", "snapshot_salt"})
 #: Values that are codes rather than words: shown in a fixed-width font, left to right.
 CODES = frozenset({"letter_version", "email_hash", "client_network_hash", "import_key", "public_id", "snapshot_salt"})
 
@@ -382,6 +383,9 @@ def _readable(name: str, value: object) -> str:
         return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):
         return format_datetime(value, "medium") + " UTC"
+    if name == "held_address_box" and isinstance(value, bytes):  # the server's own box, not the offline key's
+        return ngettext("%(num)s byte, opened only to tell you of the moderators' decision, then erased",
+                        "%(num)s bytes, opened only to tell you of the moderators' decision, then erased", len(value))
     if isinstance(value, bytes):
         return ngettext("%(num)s byte, readable only with the campaign's offline key",
                         "%(num)s bytes, readable only with the campaign's offline key", len(value))
