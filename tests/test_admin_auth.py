@@ -304,3 +304,26 @@ def test_the_cookie_flags_on_login(app, client, db):
     response = log_in(client, user)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_value_the_admin_cannot_use_is_said_in_the_admins_own_page(app, client, db, lang):
+    """A moderator who typed a filter into the address gets the admin's layout, the parameter named
+    and a way back to the queue, not the readers' error page that offers the letter."""
+    from markupsafe import escape
+
+    from .factories import log_in, make_admin
+
+    log_in(client, make_admin())
+    answer = client.get("/admin/?after=not-a-number", headers={"Accept-Language": lang})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    with app.test_request_context("/admin/", headers={"Accept-Language": lang}):
+        from flask_babel import gettext
+
+        said = gettext("The value given for “%(name)s” is not one this page understands.", name="after")
+        back = gettext("Back to the queue")
+        moderation = gettext("Moderation")
+        readers_offer = gettext("Read the letter")
+    assert str(escape(said)) in html and back in html and moderation in html
+    assert 'href="/admin/"' in html and readers_offer not in html

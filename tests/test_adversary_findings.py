@@ -25,7 +25,17 @@ def test_a_rate_limit_store_that_never_answers_counts_as_down_within_a_second(ap
     listener.bind(("127.0.0.1", free_port()))
     listener.listen(16)
     held = []
-    threading.Thread(target=lambda: [held.append(listener.accept()) for _ in range(8)], daemon=True).start()
+
+    def hold_connections() -> None:
+        """Accept and never answer, until the listener closes (its ``accept`` then raises)."""
+        try:
+            while True:
+                held.append(listener.accept()[0])
+        except OSError:
+            return
+
+    holder = threading.Thread(target=hold_connections, daemon=True)
+    holder.start()
     try:
         silent = create_app({**app_config, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{listener.getsockname()[1]}/0"})
         client = silent.test_client()
@@ -34,7 +44,11 @@ def test_a_rate_limit_store_that_never_answers_counts_as_down_within_a_second(ap
         assert time.monotonic() - started < 6
         assert [response.status_code for response in responses] == [303, 303]
     finally:
+        listener.shutdown(socket.SHUT_RDWR)
         listener.close()
+        holder.join(timeout=5)
+        for connection in held:
+            connection.close()
 
 
 def _cursor(value) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 API_PREFIX = "/api/"
+ADMIN_BLUEPRINT = "admin"
 ERROR_TEMPLATES = {
     404: "errors/404.html",
     413: "errors/413.html",
@@ -40,8 +41,17 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500  # Flask hands handlers only exceptions with a code
     if request_ctx.url_adapter is None:  # e.g. a Host outside TRUSTED_HOSTS: no URL can be built
         return f"{error.code} {error.name}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+    if status == 400 and (request.blueprint or "").partition(".")[0] == ADMIN_BLUEPRINT:
+        return _admin_bad_request(error)
     template = ERROR_TEMPLATES.get(status, "errors/generic.html")
     return render_template(template, error=error), status
+
+
+def _admin_bad_request(error: HTTPException) -> ResponseReturnValue:
+    """A moderator's page asked with a value it cannot use (a filter typed into the address, a link
+    from an older page): said in the admin's own layout, naming the parameter, with a way back,
+    rather than the readers' page that offers the letter."""
+    return render_template("admin/bad_request.html", parameter=getattr(error, "parameter", None)), 400
 
 
 def form_expired(error: CSRFError) -> ResponseReturnValue:

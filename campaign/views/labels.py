@@ -8,7 +8,7 @@ import enum
 from dataclasses import dataclass
 
 from flask import Flask
-from flask_babel import LazyString, format_datetime, format_number, get_translations, ngettext
+from flask_babel import LazyString, format_number, get_translations, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -18,7 +18,7 @@ from ..models import EmailKind, Letter, Signature
 from ..moderation import flags
 from ..publication import partners
 from ..signing.fields import FIELD_NAMES, RECORD_COLUMNS, SIGNER_FIELDS
-from ..web import i18n
+from ..web import dates, i18n
 
 STATUS_LABELS = {
     "pending": _l("Not confirmed"),
@@ -254,7 +254,7 @@ def _letter_value(name: str, value: object) -> str:
     if name == "kind":
         return str(TIMELINE_KIND_LABELS.get(str(value), value))
     if name in ("closes_at", "occurred_at") and isinstance(value, str):
-        return format_datetime(dt.datetime.fromisoformat(value), "medium")
+        return dates.moment(dt.datetime.fromisoformat(value), "medium")
     if name == "languages" and isinstance(value, list):
         return i18n.list_of([i18n.language_name(code) for code in value])
     if isinstance(value, dict):
@@ -382,7 +382,7 @@ def _readable(name: str, value: object) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):
-        return format_datetime(value, "medium") + " UTC"
+        return dates.moment(value, "medium") + " UTC"
     if name == "held_address_box" and isinstance(value, bytes):  # the server's own box, not the offline key's
         return ngettext("%(num)s byte, opened only to tell you of the moderators' decision, then erased",
                         "%(num)s bytes, opened only to tell you of the moderators' decision, then erased", len(value))

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_decimal, get_translations
+from flask_babel import format_decimal, get_translations
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -20,7 +20,7 @@ from ..publication import changes, charts, exports, pack, sharing
 from ..publication import counts as tallies
 from ..publication import listing as publication
 from ..text import search_key
-from ..web import caches, i18n, parameters
+from ..web import caches, dates, i18n, parameters
 from ..web.headers import public_response
 from . import current_view, letter_route, reader_blueprint, signing_now
 from .letter import shared_page_response
@@ -137,7 +137,7 @@ def _list_html(arguments: ListArguments, signing: closing.Signing) -> str:
         "public/signatories.html", view=view, arguments=arguments, counts=counts, sections=sections,
         drafters=drafters if first_view else [], growth=growth, top_countries=top, signing=signing,
         growth_chart=charts.growth_chart(growth, _("Signatures published over time"), format_decimal,
-                                         lambda day: format_date(day, "medium"), rtl=rtl) if len(growth) > 1 else None,
+                                         lambda day: dates.date(day, "medium"), rtl=rtl) if len(growth) > 1 else None,
         country_chart=charts.country_chart(top, _("Countries with the most signatures"), format_decimal,
                                            rtl=rtl) if top else None,
         query={key: value for key, value in request.args.items() if key not in ("after", "before", "kind", "start")},
@@ -218,7 +218,7 @@ def changes_atom() -> ResponseReturnValue:
 
 
 def _day_heading(day: changes.Day) -> str:
-    return _("Signed on %(date)s", date=format_date(day.day, "long"))
+    return _("Signed on %(date)s", date=dates.date(day.day, "long"))
 
 
 def _day_summary(day: changes.Day) -> str:

@@ -6,7 +6,6 @@ outside a language prefix, the admin area) negotiates from ``Accept-Language``.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import os
 import re
@@ -19,7 +18,7 @@ from babel.core import get_global
 from babel.lists import format_list
 from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request, url_for
-from flask_babel import format_datetime, format_decimal, get_locale, get_translations, refresh
+from flask_babel import format_decimal, get_locale, get_translations, refresh
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -30,6 +29,7 @@ from werkzeug.routing import BaseConverter
 from ..extensions import babel
 from ..signing.rows import readable
 from ..text import fold_for_sorting
+from . import dates
 
 #: Babel locales for URL language codes whose plain code would pick another regional default.
 BABEL_LOCALES = {"pt": "pt_BR"}
@@ -289,16 +289,6 @@ def list_of(items: list[str]) -> str:
     return format_list(items, locale=get_locale() or "en")
 
 
-def to_the_minute(moment: dt.datetime) -> str:
-    """A moment as the page's language writes a date and a time to the minute, with its zone (UTC):
-    CLDR's long date and short time, joined as the language joins them ("November 28, 2026, 9:00 AM
-    UTC", "28. November 2026, 09:00 UTC"); Babel's "long" date and time carries the seconds."""
-    locale = get_locale() or Locale.parse("en")
-    pattern = locale.datetime_formats["long"].replace("{1}", locale.date_formats["long"].pattern) \
-        .replace("{0}", f"{locale.time_formats['short'].pattern} z")
-    return format_datetime(moment, pattern)
-
-
 @pass_context
 def ngettext_in_words(context: Context, singular: str, plural: str, count: int, /, **variables: Any) -> str:
     """Templates' ``ngettext``: Jinja's own (the form the count asks for, the variables escaped into
@@ -318,7 +308,9 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=babel_locale_selector)
     app.jinja_env.globals["ngettext"] = ngettext_in_words
     app.jinja_env.filters["format_number"] = format_decimal
-    app.jinja_env.filters["to_the_minute"] = to_the_minute
+    app.jinja_env.filters["to_the_minute"] = dates.to_the_minute
+    app.jinja_env.filters["dateformat"] = dates.date  # in place of Flask-Babel's: the first of a month
+    app.jinja_env.filters["datetimeformat"] = dates.moment
     app.jinja_env.filters["readable_address"] = readable
     app.jinja_env.filters["format_megabytes"] = format_megabytes
     app.jinja_env.filters["list_of"] = list_of

@@ -10,7 +10,8 @@ ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit
                "accounts": "/admin/accounts", "account": "/admin/accounts/2", "stats": "/admin/stats",
                "letters": "/admin/letters", "letter": "/admin/letters/ban-biometric-surveillance",
                "packs": "/admin/letters/ban-biometric-surveillance/packs", "partners": "/admin/partners",
-               "partner-link": "/admin/partners/1/link"}  # the first partner: made by ``undelivered`` below
+               "partner-link": "/admin/partners/1/link",  # the first partner: made by ``undelivered`` below
+               "bad-request": "/admin/?after=not-a-number"}  # a value the page cannot use, said in the admin's layout
 
 
 @pytest.fixture(scope="module")

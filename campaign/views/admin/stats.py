@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_decimal, format_percent, format_timedelta
+from flask_babel import format_decimal, format_percent, format_timedelta
 from flask_babel import gettext as _
 
 from ... import letters
 from ...moderation import stats
 from ...publication import charts
-from ...web import i18n, parameters
+from ...web import dates, i18n, parameters
 from ..labels import KIND_LABELS
 from . import bp
 
@@ -31,7 +31,7 @@ def dashboard() -> ResponseReturnValue:
     series = [charts.Series(label, [getattr(day, column) for day in figures.days], colour, dashes)
               for label, column, (colour, dashes) in zip(labels, columns, charts.SERIES_STYLES)]
     chart = charts.daily_chart([day.day for day in figures.days], series, _("Signatures per day"), format_decimal,
-                               lambda day: format_date(day, "medium"),
+                               lambda day: dates.date(day, "medium"),
                                rtl=i18n.describe(i18n.current_language()).direction == "rtl")
     return render_template(
         "admin/stats.html", figures=figures, letter=letter, letters=every_letter, windows=stats.WINDOWS,
