@@ -327,3 +327,17 @@ def test_a_value_the_admin_cannot_use_is_said_in_the_admins_own_page(app, client
         readers_offer = gettext("Read the letter")
     assert str(escape(said)) in html and back in html and moderation in html
     assert 'href="/admin/"' in html and readers_offer not in html
+
+
+@pytest.mark.parametrize("path", ["/admin/signatures/999999", "/admin/letters/no-such-letter", "/admin/no-such-page"])
+def test_what_is_not_there_in_the_admin_is_said_in_the_admins_own_page(app, client, db, path):
+    """A withdrawn signature's page, a mistyped letter, an address under the admin's that matches
+    nothing: the admin's layout and a way back to the queue, not the readers' page."""
+    from .factories import log_in, make_admin
+
+    log_in(client, make_admin(role="admin"))
+    answer = client.get(path)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 404
+    assert "Page not found" in html and "Back to the queue" in html and 'href="/admin/"' in html
+    assert "Read the letter" not in html

@@ -160,7 +160,7 @@ def crawl(app, client, db, smtp) -> dict[str, object]:
     for path in ("/admin/", "/admin/audit", "/admin/accounts", "/admin/mail", "/admin/import", "/admin/export.csv",
                  f"/admin/signatures/{queued}", f"/admin/accounts/{admin.id}", "/admin/stats", "/admin/letters",
                  "/admin/letters/ban-biometric-surveillance", "/admin/letters/ban-biometric-surveillance/packs",
-                 "/admin/partners"):
+                 "/admin/partners", "/admin/?after=not-a-number", "/admin/signatures/999999"):
         responses[path] = client.get(path)
     responses["form-expired"] = client.post("/admin/signing", data={"paused": "1"})
     partner, partner_token = partners.create("Rights Network", "rights-net", admin)

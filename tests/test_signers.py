@@ -459,13 +459,19 @@ def _confirmed(app, client, smtp, lang="en", **overrides) -> Signature:
 
 
 def test_the_signers_page_says_what_the_held_address_is_for_until_the_decision(app, client, db, smtp):
-    signature = _confirmed(app, client, smtp)
+    signature = _confirmed(app, client, smtp, kind="individual", organisation=None, website=None, consent_publish="y")
     manage = "/en/sign/manage/" + re.search(r"/sign/manage/([\w-]+)", smtp.messages[0].text).group(1)
     held = "bytes, opened only to tell you of the moderators&#39; decision, then erased"
+    summary = "the server also holds your address in an encrypted box it can open"
     page = client.get(manage).get_data(as_text=True)
     assert "Your address, held encrypted until the moderators decide" in page and held in page
+    assert summary in page, "the summary above the details says so too"
+    assert "if the moderators publish your signature" in page and "Your name appears on the public list." not in page
     decisions.approve([signature.id], make_admin())
-    assert held not in client.get(manage).get_data(as_text=True), "erased once decided"
+    page = client.get(manage).get_data(as_text=True)
+    assert held not in page and summary not in page, "erased once decided"
+    assert "Not held: erased when the moderators decided, or never kept" in page
+    assert "Your name appears on the public list." in page
 
 
 @pytest.mark.parametrize("lang", LTR_AND_RTL)

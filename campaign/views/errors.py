@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 
 API_PREFIX = "/api/"
 ADMIN_BLUEPRINT = "admin"
+ADMIN_PREFIX = "/admin/"
 ERROR_TEMPLATES = {
     404: "errors/404.html",
     413: "errors/413.html",
@@ -41,17 +42,23 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500  # Flask hands handlers only exceptions with a code
     if request_ctx.url_adapter is None:  # e.g. a Host outside TRUSTED_HOSTS: no URL can be built
         return f"{error.code} {error.name}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
-    if status == 400 and (request.blueprint or "").partition(".")[0] == ADMIN_BLUEPRINT:
-        return _admin_bad_request(error)
+    if status in (400, 404) and _in_the_admin():
+        return _admin_error(error, status)
     template = ERROR_TEMPLATES.get(status, "errors/generic.html")
     return render_template(template, error=error), status
 
 
-def _admin_bad_request(error: HTTPException) -> ResponseReturnValue:
+def _in_the_admin() -> bool:
+    """A moderator's page, or an address under the admin's that matched none."""
+    return (request.blueprint or "").partition(".")[0] == ADMIN_BLUEPRINT or request.path.startswith(ADMIN_PREFIX)
+
+
+def _admin_error(error: HTTPException, status: int) -> ResponseReturnValue:
     """A moderator's page asked with a value it cannot use (a filter typed into the address, a link
-    from an older page): said in the admin's own layout, naming the parameter, with a way back,
-    rather than the readers' page that offers the letter."""
-    return render_template("admin/bad_request.html", parameter=getattr(error, "parameter", None)), 400
+    from an older page), or for something that is not there (a withdrawn signature): said in the
+    admin's own layout, naming the parameter, with a way back to the queue, rather than the
+    readers' page that offers the letter."""
+    return render_template("admin/error.html", status=status, parameter=getattr(error, "parameter", None)), status
 
 
 def form_expired(error: CSRFError) -> ResponseReturnValue:

@@ -362,6 +362,8 @@ def source_label(source: str) -> str:
 
 
 def _readable(name: str, value: object) -> str:
+    if name == "held_address_box" and value is None:
+        return _("Not held: erased when the moderators decided, or never kept")
     if value is None or value == "":
         return "—"
     code = value.value if isinstance(value, enum.Enum) else str(value)

@@ -11,7 +11,8 @@ ADMIN_PAGES = {"queue": "/admin/", "mail": "/admin/mail", "audit": "/admin/audit
                "letters": "/admin/letters", "letter": "/admin/letters/ban-biometric-surveillance",
                "packs": "/admin/letters/ban-biometric-surveillance/packs", "partners": "/admin/partners",
                "partner-link": "/admin/partners/1/link",  # the first partner: made by ``undelivered`` below
-               "bad-request": "/admin/?after=not-a-number"}  # a value the page cannot use, said in the admin's layout
+               "bad-request": "/admin/?after=not-a-number",  # a value the page cannot use, said in the admin's layout
+               "not-found": "/admin/signatures/999999"}
 
 
 @pytest.fixture(scope="module")
