@@ -48,3 +48,16 @@ def test_the_letter_page_says_when_it_was_published_in_the_readers_words(app, cl
     db.session.execute(update(Letter).values(published_on=FIRST.date()))
     db.session.commit()
     assert published in client.get(f"/{lang}/").get_data(as_text=True)
+
+
+def test_every_time_element_holds_a_datetime_html_accepts(app, client, db):
+    """HTML's ``datetime`` attribute takes at most three digits of a second's fraction; Python's
+    ``isoformat`` writes six (the versions page carried ``…21:21:35.476313+00:00``)."""
+    import re
+
+    valid = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?")
+    seen = []
+    for path in ("/fr/versions", "/fr/timeline", "/fr/"):
+        html = client.get(path).get_data(as_text=True)
+        seen += re.findall(r'<time datetime="([^"]*)"', html)
+    assert seen and all(valid.fullmatch(value) for value in seen), seen

@@ -4,7 +4,8 @@ first day of a month written as the languages that say it as an ordinal write it
 CLDR's patterns have no ordinal day, so Babel writes "1 décembre 2026" where French writes
 "1er décembre 2026", and "1 de dezembro" where Brazilian Portuguese (our ``pt``) writes "1º de
 dezembro". Every date with its month in words goes through here: the templates' ``dateformat``
-and ``datetimeformat`` filters, "signed on", and ``to_the_minute``.
+and ``datetimeformat`` filters, "signed on", and ``to_the_minute``. Machines read ``machine``'s
+form (a ``<time datetime>``, a ``<meta>``).
 """
 
 from __future__ import annotations
@@ -64,3 +65,9 @@ def to_the_minute(value: dt.datetime) -> str:
     pattern = str(locale.datetime_formats["long"]).replace("{1}", date_pattern(locale, "long", _day_of(value))) \
         .replace("{0}", f"{locale.time_formats['short'].pattern} z")
     return format_datetime(value, pattern)
+
+
+def machine(value: dt.date) -> str:
+    """A date, or a moment to the second, as HTML's ``datetime`` attribute takes it: at most three
+    digits of a second's fraction are valid there, and Python writes six."""
+    return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()

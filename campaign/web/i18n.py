@@ -311,6 +311,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["to_the_minute"] = dates.to_the_minute
     app.jinja_env.filters["dateformat"] = dates.date  # in place of Flask-Babel's: the first of a month
     app.jinja_env.filters["datetimeformat"] = dates.moment
+    app.jinja_env.filters["machine_time"] = dates.machine
     app.jinja_env.filters["readable_address"] = readable
     app.jinja_env.filters["format_megabytes"] = format_megabytes
     app.jinja_env.filters["list_of"] = list_of
